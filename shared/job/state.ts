@@ -1,0 +1,76 @@
+/**
+ * Job states as a tagged union: each state carries only the data valid in it. The outcome of a
+ * finished job is a separate {@link JobResult}. Change a job only through `transition()`.
+ *
+ * ```
+ *            assign            start              pause
+ *  queued ─────────▶ assigned ───────▶ running ◀──────────▶ paused
+ *    ▲  ▲               │  lose/reject    │ resume            │
+ *    │  └───────────────┘                 │                   │
+ *    │   lose (node lost, retries left) / retry (failed, retries left)
+ *    └────────────────────────────────────┤                   │
+ *                                         ▼ finish            ▼ finish / lose
+ *                                       done{result}  ◀───────┘
+ *  cancel: from any non-done state ─▶ done{cancelled}
+ * ```
+ */
+
+/** How a job ended. */
+export type JobResult =
+  | { outcome: 'succeeded'; exitCode: 0 }
+  | { outcome: 'failed'; exitCode: number }
+  | { outcome: 'killed'; signal: string }
+  | { outcome: 'spawn-failed'; message: string }
+  | { outcome: 'cancelled'; by: string }
+  | { outcome: 'lost'; message: string }
+  | { outcome: 'build-failed'; message: string };
+
+export type JobOutcome = JobResult['outcome'];
+
+export type JobState =
+  | { state: 'queued'; since: number }
+  | { state: 'assigned'; node: string; attempt: number; at: number }
+  | { state: 'running'; node: string; attempt: number; startedAt: number; pausedMs: number }
+  | {
+      state: 'paused';
+      node: string;
+      attempt: number;
+      startedAt: number;
+      /** Paused time accumulated before this pause. */
+      pausedMs: number;
+      pausedAt: number;
+      /** When the pause ends by itself (epoch ms), null = until resumed (still capped by the agent). */
+      until: number | null;
+    }
+  | {
+      state: 'done';
+      result: JobResult;
+      node: string | null;
+      attempt: number;
+      startedAt: number | null;
+      endedAt: number;
+      /** Wall time from start to end minus paused time. */
+      runMs: number;
+    };
+
+export type JobStateName = JobState['state'];
+
+/** A job of a batch. `attempts` counts how many times it was handed to a node. */
+export interface Job {
+  batchId: string;
+  name: string;
+  attempts: number;
+  /** Failed runs that were retried (for `max_retries`). */
+  retries: number;
+  status: JobState;
+}
+
+/** True while a node holds the job (assigned, running or paused). */
+export function isActive(status: JobState): status is Extract<JobState, { state: 'assigned' | 'running' | 'paused' }> {
+  return status.state === 'assigned' || status.state === 'running' || status.state === 'paused';
+}
+
+/** True when the job ended as a success. */
+export function isSuccess(status: JobState): boolean {
+  return status.state === 'done' && status.result.outcome === 'succeeded';
+}

@@ -1,0 +1,96 @@
+/**
+ * The one function that changes a job's state. It rejects impossible moves with an error value
+ * rather than throwing, so callers decide what a stale or duplicate message means.
+ */
+import type { Job, JobResult, JobState } from './state.ts';
+
+export type JobEvent =
+  | { type: 'assign'; node: string; now: number }
+  | { type: 'start'; node: string; attempt: number; now: number }
+  | { type: 'pause'; node: string; attempt: number; until: number | null; now: number }
+  | { type: 'resume'; node: string; attempt: number; now: number }
+  /** The node ran the job to an end (exit code, signal, spawn failure). */
+  | { type: 'finish'; node: string; attempt: number; result: JobResult; now: number; maxRetries: number }
+  /** The node holding the job was lost or gave it back; the job is re-queued. */
+  | { type: 'lose'; node: string; now: number; reason: string }
+  | { type: 'cancel'; by: string; now: number }
+  /** The batch cannot be built on any compatible node. */
+  | { type: 'build-failed'; message: string; now: number };
+
+export type TransitionResult = { ok: true; job: Job } | { ok: false; error: string };
+
+function reject(job: Job, event: JobEvent): TransitionResult {
+  return { ok: false, error: `job ${job.name}: cannot ${event.type} while ${job.status.state}` };
+}
+
+function ok(job: Job, status: JobState, patch: Partial<Job> = {}): TransitionResult {
+  return { ok: true, job: { ...job, ...patch, status } };
+}
+
+function runMsOf(status: JobState, now: number): number {
+  if (status.state === 'running') return Math.max(0, now - status.startedAt - status.pausedMs);
+  if (status.state === 'paused') return Math.max(0, status.pausedAt - status.startedAt - status.pausedMs);
+  return 0;
+}
+
+/** Apply `event` to `job`. Pure: returns a new job or an error naming the impossible move. */
+export function transition(job: Job, event: JobEvent): TransitionResult {
+  const s = job.status;
+  switch (event.type) {
+    case 'assign':
+      if (s.state !== 'queued') return reject(job, event);
+      return ok(job, { state: 'assigned', node: event.node, attempt: job.attempts + 1, at: event.now }, { attempts: job.attempts + 1 });
+
+    case 'start':
+      if (s.state === 'assigned' && s.node === event.node && s.attempt === event.attempt)
+        return ok(job, { state: 'running', node: s.node, attempt: s.attempt, startedAt: event.now, pausedMs: 0 });
+      return reject(job, event);
+
+    case 'pause':
+      if (s.state === 'running' && s.node === event.node && s.attempt === event.attempt)
+        return ok(job, { ...s, state: 'paused', pausedAt: event.now, until: event.until });
+      if (s.state === 'paused' && s.node === event.node && s.attempt === event.attempt)
+        return ok(job, { ...s, until: event.until }); // extending a pause
+      return reject(job, event);
+
+    case 'resume':
+      if (s.state === 'paused' && s.node === event.node && s.attempt === event.attempt)
+        return ok(job, {
+          state: 'running', node: s.node, attempt: s.attempt, startedAt: s.startedAt,
+          pausedMs: s.pausedMs + Math.max(0, event.now - s.pausedAt),
+        });
+      return reject(job, event);
+
+    case 'finish': {
+      // A result from the node that holds the job, or from an earlier attempt of a node that was
+      // lost meanwhile (first to finish wins) while the job has no result yet.
+      if (s.state === 'done') return reject(job, event);
+      const holds = (s.state === 'running' || s.state === 'paused' || s.state === 'assigned') && s.node === event.node && s.attempt === event.attempt;
+      const stale = !holds;
+      const startedAt = (s.state === 'running' || s.state === 'paused') && holds ? s.startedAt : null;
+      const runMs = holds ? runMsOf(s, event.now) : 0;
+      const failed = event.result.outcome === 'failed' || event.result.outcome === 'killed' || event.result.outcome === 'spawn-failed';
+      if (failed && !stale && job.retries < event.maxRetries)
+        return ok(job, { state: 'queued', since: event.now }, { retries: job.retries + 1 });
+      return ok(job, { state: 'done', result: event.result, node: event.node, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
+    }
+
+    case 'lose':
+      if ((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.node === event.node)
+        return ok(job, { state: 'queued', since: event.now });
+      return reject(job, event);
+
+    case 'cancel':
+      if (s.state === 'done') return reject(job, event);
+      return ok(job, {
+        state: 'done', result: { outcome: 'cancelled', by: event.by },
+        node: s.state === 'queued' ? null : s.node, attempt: job.attempts,
+        startedAt: s.state === 'running' || s.state === 'paused' ? s.startedAt : null,
+        endedAt: event.now, runMs: runMsOf(s, event.now),
+      });
+
+    case 'build-failed':
+      if (s.state !== 'queued') return reject(job, event);
+      return ok(job, { state: 'done', result: { outcome: 'build-failed', message: event.message }, node: null, attempt: job.attempts, startedAt: null, endedAt: event.now, runMs: 0 });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Every WebSocket message between agent and head. Both sides import this module; nothing else
+ * defines wire shapes. Files (inputs, results) travel over HTTP, see `routes.ts`.
+ *
+ * Flow: agent connects to {@link AGENT_WS_PATH} with its join token → sends `hello` (name,
+ * capabilities, jobs it still holds) → head answers `welcome` → head sends `assign` → agent
+ * downloads inputs, builds once per batch, sends `job-started`, streams `job-log`, uploads results
+ * over HTTP, sends `job-finished` → head archives and answers `result-ack`. Heartbeats both ways.
+ */
+import { z } from 'zod';
+import { CapabilitiesSchema } from './capabilities.ts';
+import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
+
+/** Bumped on any incompatible change; head and agent must agree exactly. */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket close codes the head uses, by name. */
+export const CloseCode = {
+  normal: 1000,
+  unauthorized: 4001,
+  versionMismatch: 4002,
+  badMessage: 4003,
+  /** Another connection took over this node name. */
+  replaced: 4004,
+  shuttingDown: 4005,
+  /** The node was silent past the heartbeat timeout. */
+  timedOut: 4006,
+} as const;
+export type CloseCodeName = keyof typeof CloseCode;
+
+export function closeCodeName(code: number): string {
+  for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
+  return String(code);
+}
+
+const JobRef = {
+  batchId: z.string(),
+  job: z.string(),
+  attempt: z.number().int().positive(),
+};
+
+export const JobResultSchema = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('succeeded'), exitCode: z.literal(0) }),
+  z.object({ outcome: z.literal('failed'), exitCode: z.number().int() }),
+  z.object({ outcome: z.literal('killed'), signal: z.string() }),
+  z.object({ outcome: z.literal('spawn-failed'), message: z.string() }),
+  z.object({ outcome: z.literal('cancelled'), by: z.string() }),
+  z.object({ outcome: z.literal('lost'), message: z.string() }),
+  z.object({ outcome: z.literal('build-failed'), message: z.string() }),
+]);
+
+/** A job the agent still holds when it (re)connects. */
+export const HeldJobSchema = z.object({
+  ...JobRef,
+  state: z.enum(['running', 'paused', 'finished']),
+  pausedUntil: z.number().nullable().optional(),
+});
+export type HeldJob = z.infer<typeof HeldJobSchema>;
+
+// ---- agent → head ----------------------------------------------------------------------------
+
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  agentVersion: z.string(),
+  name: z.string().min(1).max(200),
+  capabilities: CapabilitiesSchema,
+  held: z.array(HeldJobSchema),
+  /** Batch ids whose build step already succeeded on this node. */
+  built: z.array(z.string()),
+  /** User who owns this workstation (may pause it through the head). */
+  owner: z.string().optional(),
+});
+
+export const AgentMessageSchema = z.discriminatedUnion('type', [
+  HelloSchema,
+  z.object({ type: z.literal('heartbeat'), at: z.number() }),
+  z.object({ type: z.literal('job-started'), ...JobRef }),
+  z.object({ type: z.literal('job-log'), ...JobRef, stream: z.enum(['stdout', 'stderr']), data: z.string() }),
+  z.object({ type: z.literal('job-paused'), ...JobRef, until: z.number().nullable() }),
+  z.object({ type: z.literal('job-resumed'), ...JobRef }),
+  z.object({ type: z.literal('node-paused'), until: z.number().nullable() }),
+  z.object({ type: z.literal('node-resumed') }),
+  /** Sent after every result file was uploaded. */
+  z.object({
+    type: z.literal('job-finished'),
+    ...JobRef,
+    result: JobResultSchema,
+    startedAt: z.number(),
+    endedAt: z.number(),
+    runMs: z.number().nonnegative(),
+  }),
+  /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
+  z.object({ type: z.literal('job-rejected'), ...JobRef, reason: z.string() }),
+  z.object({ type: z.literal('build-failed'), batchId: z.string(), log: z.string() }),
+  z.object({ type: z.literal('build-succeeded'), batchId: z.string() }),
+]);
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+export type Hello = z.infer<typeof HelloSchema>;
+
+// ---- head → agent ----------------------------------------------------------------------------
+
+/** The batch as an agent needs it: the spec without the other jobs, plus its owner. */
+export const BatchHeaderSchema = BatchSpecSchema.omit({ jobs: true }).extend({
+  id: z.string(),
+  owner: z.string(),
+});
+export type BatchHeader = z.infer<typeof BatchHeaderSchema>;
+
+export const HeadMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), nodeId: z.string(), heartbeatMs: z.number(), timeoutMs: z.number(), headVersion: z.string() }),
+  z.object({ type: z.literal('heartbeat'), at: z.number() }),
+  z.object({ type: z.literal('assign'), ...JobRef, batch: BatchHeaderSchema, spec: JobSpecSchema }),
+  z.object({ type: z.literal('cancel'), ...JobRef, reason: z.string() }),
+  /** Reply to job-finished: whether this run's result was archived (false: another run won). */
+  z.object({ type: z.literal('result-ack'), ...JobRef, archived: z.boolean() }),
+  z.object({ type: z.literal('pause'), until: z.number().nullable() }),
+  z.object({ type: z.literal('resume') }),
+  /** Inputs of a finished batch may be deleted from the node's cache. */
+  z.object({ type: z.literal('forget-batch'), batchId: z.string() }),
+]);
+export type HeadMessage = z.infer<typeof HeadMessageSchema>;
+
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+/** Largest WebSocket message either side accepts (logs are chunked well below this). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+function decodeWith<T>(schema: z.ZodType<T>, raw: unknown): DecodeResult<T> {
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else if (Buffer.isBuffer(raw)) text = raw.toString('utf8');
+  else if (Array.isArray(raw)) text = Buffer.concat(raw as Buffer[]).toString('utf8');
+  else if (raw instanceof ArrayBuffer) text = Buffer.from(raw).toString('utf8');
+  else return { ok: false, error: 'message is not text' };
+  if (text.length > MAX_MESSAGE_BYTES) return { ok: false, error: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: `message is not JSON: ${JSON.stringify(text.slice(0, 60))}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, error: `invalid message: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'unknown'}` };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+/** Turn raw socket data from an agent into a typed message or a protocol error. */
+export const decodeAgentMessage = (raw: unknown) => decodeWith(AgentMessageSchema, raw);
+/** Turn raw socket data from the head into a typed message or a protocol error. */
+export const decodeHeadMessage = (raw: unknown) => decodeWith(HeadMessageSchema, raw);
+
+export function encode(message: AgentMessage | HeadMessage): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,36 @@
+/**
+ * HTTP routes of the head, shared by the CLI, the agent and the server so paths are written once.
+ * Every route but `/api/health` needs `Authorization: Bearer <token>`.
+ */
+export const AGENT_WS_PATH = '/api/agent/ws';
+export const EVENTS_WS_PATH = '/api/events';
+
+const enc = encodeURIComponent;
+/** Encode a relative file path segment by segment (keeps `/`). */
+export const encPath = (p: string) => p.split('/').map(enc).join('/');
+
+export const routes = {
+  health: () => '/api/health',
+  whoami: () => '/api/whoami',
+  status: () => '/api/status',
+  nodes: () => '/api/nodes',
+  nodePause: (name: string) => `/api/nodes/${enc(name)}/pause`,
+  nodeResume: (name: string) => `/api/nodes/${enc(name)}/resume`,
+  users: () => '/api/users',
+  batches: () => '/api/batches',
+  /** `ref` is a batch id or `namespace/name`, or a bare name when unique. */
+  batch: (ref: string) => `/api/batches/${enc(ref)}`,
+  batchSubmit: (id: string) => `/api/batches/${enc(id)}/submit`,
+  batchKill: (ref: string) => `/api/batches/${enc(ref)}/kill`,
+  batchArchive: (ref: string) => `/api/batches/${enc(ref)}/archive`,
+  batchManifest: (ref: string) => `/api/batches/${enc(ref)}/manifest`,
+  batchFile: (ref: string, job: string, path: string) => `/api/batches/${enc(ref)}/files/${enc(job)}/${encPath(path)}`,
+  jobLogs: (ref: string, job: string) => `/api/batches/${enc(ref)}/jobs/${enc(job)}/logs`,
+  input: (sha256: string) => `/api/inputs/${sha256}`,
+  agentInput: (sha256: string) => `/api/agent/inputs/${sha256}`,
+  agentResult: (batchId: string, job: string, attempt: number, path: string) =>
+    `/api/agent/results/${enc(batchId)}/${enc(job)}/${attempt}/${encPath(path)}`,
+} as const;
+
+/** Header carrying the sha256 of an uploaded body; the head verifies it. */
+export const SHA256_HEADER = 'x-distribute-sha256';

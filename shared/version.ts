@@ -1,0 +1,2 @@
+/** Version of this distribute build (kept in step with package.json). */
+export const VERSION = '0.1.0';
