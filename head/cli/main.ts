@@ -1,0 +1,31 @@
+/**
+ * Entry of the `distribute` command: one file per command under head/cli/, each exporting
+ * `register(program)`. Exit codes: 0 ok, 1 the operation failed (a job failed, a request was
+ * refused), 2 bad usage or bad input (invalid config, unknown option), 3 cannot reach the head.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../../shared/version.ts';
+
+const program = new Command();
+program
+  .name('distribute')
+  .description('Spread batches of compute jobs over a lab\'s computers, archive results on a head node, pull them on demand.')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = [
+  // Each command lives in its own file; keep this list in the order `--help` shows them.
+];
+for (const load of registrations) (await load()).register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`distribute: ${(err as Error).message ?? err}\n`);
+    process.exitCode = 1;
+  }
+}
