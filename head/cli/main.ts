@@ -16,6 +16,7 @@ program
 
 const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = [
   // Each command lives in its own file; keep this list in the order `--help` shows them.
+  () => import('./template.ts'),
 ];
 for (const load of registrations) (await load()).register(program);
 
