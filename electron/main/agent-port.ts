@@ -1,0 +1,40 @@
+/**
+ * The seam between the tray shell and the agent core. The shell depends only on this interface;
+ * the core (electron/agent/agent.ts, plain Node) implements it, so the shell never reaches into the
+ * agent's internals and tests can drive the shell's logic with a small fake.
+ */
+import type { AgentSnapshot } from '../agent/agent-state.ts';
+import type { BatchEndedEvent } from './notification-rules.ts';
+
+export type { AgentSnapshot };
+
+/** What the shell hands the core to start it (a subset of the tray settings). */
+export interface AgentSettings {
+  headUrl: string;
+  token: string;
+  workdir: string;
+  name?: string;
+  tags: string[];
+}
+
+/** A running agent core, as the tray sees it. */
+export interface AgentPort {
+  /** The current state; cheap, call freely. */
+  snapshot(): AgentSnapshot;
+  /** Called with every new snapshot; returns the unsubscribe function. */
+  onChange(listener: (s: AgentSnapshot) => void): () => void;
+  /** Pause this node for `durationMs`; null = until resumed (capped by the agent's maximum). */
+  pause(durationMs: number | null): Promise<void>;
+  resume(): Promise<void>;
+  /** `http://127.0.0.1:<port>/?token=...`, the status page the agent serves. */
+  statusPageUrl(): string;
+  stop(): Promise<void>;
+  /**
+   * Events the head sends to this user's tray (a batch of theirs ended). Optional so a core that
+   * does not relay them yet still fits; the shell then shows no notifications.
+   */
+  onUserEvent?(listener: (event: BatchEndedEvent) => void): () => void;
+}
+
+/** Signature of `startAgent` exported by electron/agent/agent.ts. */
+export type StartAgent = (settings: AgentSettings) => Promise<AgentPort>;
