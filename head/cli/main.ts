@@ -17,6 +17,7 @@ program
 const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = [
   // Each command lives in its own file; keep this list in the order `--help` shows them.
   () => import('./template.ts'),
+  () => import('./slurm.ts'),
 ];
 for (const load of registrations) (await load()).register(program);
 

@@ -1,0 +1,95 @@
+/**
+ * SLURM settings: merging batch-wide defaults with a job's overrides, grouping jobs whose effective
+ * settings are equal (one job array per group), and rendering `#SBATCH` lines.
+ */
+import type { SlurmSettings } from '../../shared/config/types.ts';
+
+/** Config key → sbatch long option, in the order the lines are written. */
+const OPTIONS: Array<[keyof SlurmSettings, string]> = [
+  ['job_name', 'job-name'],
+  ['output', 'output'],
+  ['partition', 'partition'],
+  ['account', 'account'],
+  ['nodes', 'nodes'],
+  ['ntasks', 'ntasks'],
+  ['cpus_per_task', 'cpus-per-task'],
+  ['mem_per_cpu', 'mem-per-cpu'],
+  ['hint', 'hint'],
+  ['time', 'time'],
+  ['mail_user', 'mail-user'],
+  ['mail_type', 'mail-type'],
+];
+
+/**
+ * A distribute job is one process tree on one machine, so without settings a job asks for one
+ * node and one task; everything else (time, memory, partition) is left to the cluster's defaults.
+ */
+export const DEFAULT_SETTINGS: SlurmSettings = { nodes: 1, ntasks: 1 };
+
+/** Defaults, then batch-wide settings, then the job's own: later keys win, `undefined` never does. */
+export function mergeSettings(...layers: Array<SlurmSettings | undefined>): SlurmSettings {
+  const out: SlurmSettings = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [key] of OPTIONS) {
+      const value = layer[key];
+      if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+    }
+  }
+  return out;
+}
+
+/** A stable key for grouping: equal settings ⇔ equal keys. */
+export function settingsKey(s: SlurmSettings): string {
+  return JSON.stringify(OPTIONS.map(([key]) => s[key] ?? null));
+}
+
+/** Jobs that share effective settings, in the order their first job appears in the config. */
+export interface SettingsGroup<J> {
+  settings: SlurmSettings;
+  jobs: J[];
+}
+
+/** Groups `items` by the key of their settings, keeping config order inside and across groups. */
+export function groupBySettings<J>(items: Array<{ job: J; settings: SlurmSettings }>): Array<SettingsGroup<J>> {
+  const groups = new Map<string, SettingsGroup<J>>();
+  for (const { job, settings } of items) {
+    const key = settingsKey(settings);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { settings, jobs: [] }));
+    group.jobs.push(job);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Why a settings value cannot go on an `#SBATCH` line (a line break would end the directive and
+ * let the rest run as shell), or null when every value is fine.
+ */
+export function badSettingReason(s: SlurmSettings): string | null {
+  for (const [key] of OPTIONS) {
+    const value = s[key];
+    if (value === undefined) continue;
+    if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) return `${key} must be a positive integer, got ${value}`;
+    // eslint-disable-next-line no-control-regex
+    if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) return `${key} must not contain line breaks or control characters`;
+    if (typeof value === 'string' && value.trim() === '') return `${key} must not be empty`;
+    if (typeof value === 'string' && value.includes('"')) return `${key} must not contain '"'`;
+  }
+  return null;
+}
+
+/**
+ * `#SBATCH` lines for `s`. sbatch reads these lines itself (no shell), splitting on blanks unless a
+ * value is double-quoted, so values with blanks are quoted.
+ */
+export function sbatchLines(s: SlurmSettings): string[] {
+  const lines: string[] = [];
+  for (const [key, option] of OPTIONS) {
+    const value = s[key];
+    if (value === undefined) continue;
+    const text = String(value);
+    lines.push(`#SBATCH --${option}=${/\s/.test(text) ? `"${text}"` : text}`);
+  }
+  return lines;
+}
