@@ -28,7 +28,7 @@ const MatrixConfigSchema = z.object({
       }
     }, 'must be an http:// or https:// URL, e.g. https://matrix.example.org'),
   user_id: z.string({ error: 'is required (the account that sends notifications, e.g. "@distribute:example.org")' })
-    .regex(MATRIX_USER_ID, 'must be a full Matrix user id like "@distribute:example.org" (quote it in YAML: @ starts no plain scalar)'),
+    .regex(MATRIX_USER_ID, 'must be a full Matrix user id like "@distribute:example.org" (in YAML, put it in quotes)'),
   access_token: z.string().min(1, 'must not be empty').optional(),
   password: z.string().min(1, 'must not be empty').optional(),
   /** Reuse one device across restarts so logins do not pile up devices on the account. */

@@ -100,8 +100,9 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
       timer = undefined;
       void pump();
     }, wait);
-    // The head's own server keeps the process alive; a pending retry alone should not.
-    timer.unref();
+    // The head's own server keeps the process alive; a pending retry alone should not, unless
+    // someone awaits idle() (then the retry is what they wait for).
+    if (idleWaiters.length === 0) timer.unref();
   }
 
   /** Sends every due message, one at a time, then sleeps until the next one is due. */
@@ -194,6 +195,7 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
 
     idle() {
       if (queue.length === 0 && !running) return Promise.resolve();
+      timer?.ref();
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
 
