@@ -71,7 +71,6 @@ export function badSettingReason(s: SlurmSettings): string | null {
     const value = s[key];
     if (value === undefined) continue;
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) return `${key} must be a positive integer, got ${value}`;
-    // eslint-disable-next-line no-control-regex
     if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) return `${key} must not contain line breaks or control characters`;
     if (typeof value === 'string' && value.trim() === '') return `${key} must not be empty`;
     if (typeof value === 'string' && value.includes('"')) return `${key} must not contain '"'`;

@@ -153,6 +153,8 @@ function check(config: BatchConfig, options: SlurmOptions): ConfigProblem[] {
   const seen = new Set<string>();
   section.jobs.forEach((job, i) => {
     name(`${key}.jobs[${i}].name`, job.name);
+    // apptainer's --bind list is split on ',' and ':', and the job folder is part of it.
+    if (section.kind === 'apptainer' && /[,:]/.test(job.name)) problems.push({ path: `${key}.jobs[${i}].name`, message: `'${job.name}' must not contain ',' or ':' (it becomes part of an apptainer --bind list)` });
     if (seen.has(job.name)) problems.push({ path: `${key}.jobs[${i}].name`, message: `duplicate job name '${job.name}'` });
     seen.add(job.name);
     job.required_files.forEach((f, j) => name(`${key}.jobs[${i}].required_files[${j}].alias`, f.alias));
