@@ -49,6 +49,14 @@ export const JobResultSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('build-failed'), message: z.string() }),
 ]);
 
+/** One archived file of a job: path relative to the job's archive folder. */
+export const ResultFileSchema = z.object({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ResultFile = z.infer<typeof ResultFileSchema>;
+
 /** A job the agent still holds when it (re)connects. */
 export const HeldJobSchema = z.object({
   ...JobRef,
@@ -89,6 +97,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     startedAt: z.number(),
     endedAt: z.number(),
     runMs: z.number().nonnegative(),
+    /** Every uploaded result file (paths relative to the job's archive folder). */
+    files: z.array(ResultFileSchema),
   }),
   /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
   z.object({ type: z.literal('job-rejected'), ...JobRef, reason: z.string() }),
@@ -112,8 +122,15 @@ export const HeadMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
   z.object({ type: z.literal('assign'), ...JobRef, batch: BatchHeaderSchema, spec: JobSpecSchema }),
   z.object({ type: z.literal('cancel'), ...JobRef, reason: z.string() }),
-  /** Reply to job-finished: whether this run's result was archived (false: another run won). */
-  z.object({ type: z.literal('result-ack'), ...JobRef, archived: z.boolean() }),
+  /**
+   * Reply to job-finished. archived: stored (or already stored by this same run); discarded:
+   * another run won or the job was cancelled; missing-files: upload these again, then resend.
+   */
+  z.object({
+    type: z.literal('result-ack'), ...JobRef,
+    status: z.enum(['archived', 'discarded', 'missing-files']),
+    missing: z.array(z.string()).optional(),
+  }),
   z.object({ type: z.literal('pause'), until: z.number().nullable() }),
   z.object({ type: z.literal('resume') }),
   /** Inputs of a finished batch may be deleted from the node's cache. */

@@ -1,0 +1,49 @@
+/**
+ * Stream a request body to disk without holding it in memory: write `<dest>.partial`, hash while
+ * writing, check size limit and expected sha256, then rename into place. A half-written file is
+ * never visible under its final name.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+
+export type ReceiveResult =
+  | { ok: true; size: number; sha256: string }
+  | { ok: false; status: number; error: string };
+
+export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string; maxBytes?: number }): Promise<ReceiveResult> {
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  const partial = `${dest}.partial`;
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  let tooBig = false;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes) {
+        tooBig = true;
+        cb(new Error('too large'));
+        return;
+      }
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, meter, fs.createWriteStream(partial));
+  } catch (err) {
+    await fsp.rm(partial, { force: true });
+    if (tooBig) return { ok: false, status: 413, error: `upload larger than the limit of ${opts.maxBytes} bytes` };
+    return { ok: false, status: 400, error: `upload interrupted: ${(err as Error).message}` };
+  }
+  const sha256 = hash.digest('hex');
+  if (opts.expectedSha256 && opts.expectedSha256 !== sha256) {
+    await fsp.rm(partial, { force: true });
+    return { ok: false, status: 422, error: `sha256 mismatch: expected ${opts.expectedSha256}, received ${sha256}` };
+  }
+  await fsp.rename(partial, dest);
+  return { ok: true, size, sha256 };
+}

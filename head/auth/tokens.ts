@@ -1,0 +1,57 @@
+/**
+ * Tokens: the admin token and the agent join token live in files under the data folder (mode
+ * 0600, created on first start); user tokens are created by the admin and stored only as hashes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Principal, UserRecord } from '../state/types.ts';
+
+export const newToken = (prefix: string) => `${prefix}_${crypto.randomBytes(24).toString('base64url')}`;
+export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+/** Read a token file, creating it with a fresh token (mode 0600) when absent. */
+export async function ensureTokenFile(file: string, prefix: string): Promise<{ token: string; created: boolean }> {
+  try {
+    const token = (await fs.readFile(file, 'utf8')).trim();
+    if (token.length >= 16) return { token, created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = newToken(prefix);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, token + '\n', { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  return { token, created: true };
+}
+
+/** Compares in constant time. */
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+export interface TokenBook {
+  adminToken: string;
+  agentToken: string;
+  users: () => UserRecord[];
+}
+
+/** Who presents `token`, or null. Agents use the join token; their name comes from `hello`. */
+export function resolveToken(book: TokenBook, token: string | undefined): Principal | null {
+  if (!token) return null;
+  if (same(token, book.adminToken)) return { kind: 'admin', name: 'admin' };
+  if (same(token, book.agentToken)) return { kind: 'agent', name: 'agent' };
+  const h = hashToken(token);
+  const user = book.users().find((u) => same(u.tokenHash, h));
+  if (!user) return null;
+  return user.admin ? { kind: 'admin', name: user.name } : { kind: 'user', name: user.name };
+}
+
+/** The bearer token of a request's Authorization header. */
+export function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}

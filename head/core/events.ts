@@ -1,0 +1,36 @@
+/**
+ * Typed events of the head: the seam for logging, notifications and for tests to wait on.
+ */
+import { EventEmitter } from 'node:events';
+import type { JobResult } from '../../shared/job/state.ts';
+import type { BatchOutcome } from '../state/types.ts';
+
+export interface BatchEnded {
+  batchId: string;
+  namespace: string;
+  batch: string;
+  owner: string;
+  matrixUser?: string;
+  outcome: BatchOutcome;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+  /** Wall time from submission to end. */
+  runMs: number;
+  /** Tail of a build log when the batch failed to build. */
+  buildLog?: string;
+}
+
+export interface HeadEvents {
+  'job:assigned': [{ batchId: string; job: string; node: string; attempt: number }];
+  'job:started': [{ batchId: string; job: string; node: string; attempt: number }];
+  'job:log': [{ batchId: string; job: string; attempt: number; stream: 'stdout' | 'stderr'; data: string }];
+  'job:finished': [{ batchId: string; job: string; node: string; attempt: number; result: JobResult; archived: boolean }];
+  'job:requeued': [{ batchId: string; job: string; node: string; reason: string }];
+  'batch:ended': [BatchEnded];
+  'node:connected': [{ node: string }];
+  'node:lost': [{ node: string; reason: string }];
+}
+
+export class HeadEventBus extends EventEmitter<HeadEvents> {}

@@ -1,0 +1,63 @@
+/**
+ * JSON views of the cluster for the HTTP API (`status`, `nodes`, a batch's jobs). The CLI prints
+ * these; `--json` passes them through unchanged.
+ */
+import { isActive, type Job } from '../../shared/job/state.ts';
+import type { BatchDoc } from '../state/types.ts';
+import { countOutcomes, type Cluster } from './cluster.ts';
+
+export function batchSummary(doc: BatchDoc) {
+  const r = doc.record;
+  return {
+    id: r.id, namespace: r.namespace, name: r.name, owner: r.owner, kind: doc.spec.kind, phase: r.phase, outcome: r.outcome,
+    createdAt: r.createdAt, submittedAt: r.submittedAt, endedAt: r.endedAt, total: doc.jobs.length, counts: countOutcomes(doc.jobs),
+    capabilities: doc.spec.capabilities, resources: doc.spec.resources,
+    buildFailures: Object.fromEntries(Object.entries(r.buildFailures).map(([n, log]) => [n, log.slice(-2000)])),
+  };
+}
+export type BatchSummaryView = ReturnType<typeof batchSummary>;
+
+export function jobView(job: Job, now: number) {
+  const s = job.status;
+  const base = { name: job.name, state: s.state, attempts: job.attempts, retries: job.retries };
+  switch (s.state) {
+    case 'queued': return { ...base, since: s.since };
+    case 'assigned': return { ...base, node: s.node, attempt: s.attempt, assignedAt: s.at };
+    case 'running': return { ...base, node: s.node, attempt: s.attempt, startedAt: s.startedAt, runMs: Math.max(0, now - s.startedAt - s.pausedMs) };
+    case 'paused': return { ...base, node: s.node, attempt: s.attempt, startedAt: s.startedAt, pausedAt: s.pausedAt, pausedUntil: s.until, runMs: Math.max(0, s.pausedAt - s.startedAt - s.pausedMs) };
+    case 'done': return { ...base, node: s.node, attempt: s.attempt, outcome: s.result.outcome, result: s.result, startedAt: s.startedAt, endedAt: s.endedAt, runMs: s.runMs };
+  }
+}
+export type JobView = ReturnType<typeof jobView>;
+
+export function nodeViews(cluster: Cluster) {
+  const current = new Map<string, { batchId: string; batch: string; namespace: string; job: string; state: string }>();
+  for (const doc of cluster.batches.values()) {
+    for (const job of doc.jobs) {
+      if (isActive(job.status)) current.set(job.status.node, { batchId: doc.record.id, batch: doc.record.name, namespace: doc.record.namespace, job: job.name, state: job.status.state });
+    }
+  }
+  return cluster.liveNodes().map((n) => ({
+    name: n.record.name,
+    state: !n.alive ? 'lost' : n.link === null ? 'offline' : n.record.paused ? 'paused' : current.has(n.record.name) || n.holding ? 'busy' : 'idle',
+    owner: n.record.owner,
+    capabilities: n.record.capabilities,
+    lastSeen: n.record.lastSeen,
+    paused: n.record.paused,
+    agentVersion: n.record.agentVersion,
+    current: current.get(n.record.name) ?? null,
+  }));
+}
+export type NodeView = ReturnType<typeof nodeViews>[number];
+
+export function runningJobs(cluster: Cluster, now: number) {
+  const out = [];
+  for (const doc of cluster.batches.values()) {
+    if (doc.record.phase !== 'active') continue;
+    for (const job of doc.jobs) {
+      if (!isActive(job.status)) continue;
+      out.push({ batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner, ...jobView(job, now) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * `createApp(deps)` builds the head's Express app without listening, so tests and the server
+ * share it. Every route but `/api/health` and the dashboard page needs a bearer token.
+ */
+import express from 'express';
+import { VERSION } from '../../shared/version.ts';
+import { authenticate } from './auth.ts';
+import type { AppDeps } from './deps.ts';
+import { errorHandler, HttpError } from './http-error.ts';
+import { agentResultsRouter } from './routes/agent-results.ts';
+import { batchesRouter } from './routes/batches.ts';
+import { inputsRouter } from './routes/inputs.ts';
+import { nodesRouter } from './routes/nodes.ts';
+import { resultsRouter } from './routes/results.ts';
+import { statusRouter } from './routes/status.ts';
+import { usersRouter } from './routes/users.ts';
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/api/health', (_req, res) => {
+    res.json({ ok: true, version: VERSION });
+  });
+  app.use('/api', authenticate(deps.tokens));
+  app.use(express.json({ limit: '64mb' }));
+  for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, statusRouter, nodesRouter, usersRouter]) {
+    app.use(router(deps));
+  }
+  app.use('/api', (req) => {
+    throw new HttpError(404, `no route ${req.method} ${req.originalUrl}`);
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}

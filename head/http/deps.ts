@@ -1,0 +1,18 @@
+/** What the HTTP routes need from the rest of the head. */
+import type { Archive } from '../archive/archive.ts';
+import type { TokenBook } from '../auth/tokens.ts';
+import type { Cluster } from '../core/cluster.ts';
+import type { Store } from '../store/store.ts';
+
+export interface AppDeps {
+  cluster: Cluster;
+  archive: Archive;
+  store: Store;
+  tokens: TokenBook;
+  /** Largest input file accepted by `add` (bytes). */
+  maxInputBytes: number;
+  now: () => number;
+  log: (line: string) => void;
+  /** Create a user and return its token (admin route). */
+  addUser: (name: string, admin: boolean) => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+}

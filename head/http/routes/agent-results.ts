@@ -1,0 +1,30 @@
+/** Agents upload result files here before reporting `job-finished`. */
+import { Router } from 'express';
+import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
+import { receiveFile } from '../../archive/receive-file.ts';
+import { agentOf } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError } from '../http-error.ts';
+
+export function agentResultsRouter(deps: AppDeps): Router {
+  const r = Router();
+  r.put('/api/agent/results/:batchId/:job/:attempt/*path', async (req, res) => {
+    agentOf(req);
+    const { batchId, job } = req.params as unknown as Record<string, string>;
+    const attempt = Number(req.params.attempt);
+    const segments = (req.params as unknown as { path: string[] }).path;
+    const rel = Array.isArray(segments) ? segments.join('/') : String(segments);
+    const doc = deps.cluster.batches.get(batchId);
+    if (!doc) throw new HttpError(404, `no batch ${batchId}`);
+    if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch ${batchId} has no job '${job}'`);
+    if (!Number.isInteger(attempt) || attempt < 1) throw new HttpError(400, `bad attempt '${req.params.attempt}'`);
+    const target = deps.archive.stagingFile(batchId, job, attempt, rel);
+    if (!target.ok || !target.abs) throw new HttpError(400, `refused result path: ${target.ok ? rel : target.error}`);
+    const sha = req.headers[SHA256_HEADER];
+    if (typeof sha !== 'string') throw new HttpError(400, `missing ${SHA256_HEADER} header`);
+    const got = await receiveFile(req, target.abs, { expectedSha256: sha });
+    if (!got.ok) throw new HttpError(got.status, got.error);
+    res.status(201).json({ path: target.rel, size: got.size });
+  });
+  return r;
+}

@@ -1,0 +1,64 @@
+/** Batches: create (then upload inputs, then submit), show, kill, remove. */
+import { Router } from 'express';
+import { BatchSpecSchema } from '../../../shared/batch/spec.ts';
+import { batchSummary, jobView } from '../../core/views.ts';
+import { userOf } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError, unwrap } from '../http-error.ts';
+
+export function batchesRouter(deps: AppDeps): Router {
+  const r = Router();
+  const { cluster } = deps;
+
+  r.post('/api/batches', async (req, res) => {
+    const principal = userOf(req);
+    const parsed = BatchSpecSchema.safeParse(req.body?.spec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, `invalid batch spec: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'}`);
+    }
+    const nodes = cluster.compatibility(parsed.data);
+    if (!nodes.some((n) => n.ok) && !req.body?.force) {
+      const why = nodes.length ? nodes.map((n) => `${n.node}: ${n.reasons.join('; ')}`).join('\n') : 'no node has ever joined this head';
+      res.status(422).json({ error: `no node can run batch '${parsed.data.name}'`, nodes });
+      deps.log(`refused batch ${parsed.data.namespace}/${parsed.data.name}: ${why}`);
+      return;
+    }
+    const created = unwrap(await cluster.createBatch(principal, parsed.data, req.body?.replace === true));
+    res.status(201).json({ id: created.doc.record.id, missing: created.missing, replaced: created.replaced, nodes });
+  });
+
+  r.post('/api/batches/:id/submit', async (req, res) => {
+    const doc = unwrap(await cluster.submitBatch(userOf(req), req.params.id));
+    res.json(batchSummary(doc));
+  });
+
+  r.get('/api/batches/:ref', async (req, res) => {
+    userOf(req);
+    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const now = deps.now();
+    const jobs = await Promise.all(doc.jobs.map(async (j) => {
+      const view = jobView(j, now);
+      if (j.status.state !== 'done' || req.query.files === undefined) return view;
+      const meta = await deps.archive.readResult(doc.record.namespace, doc.record.name, j.name);
+      return { ...view, bytes: meta?.bytes ?? null, files: meta?.files.length ?? null };
+    }));
+    res.json({ ...batchSummary(doc), jobs });
+  });
+
+  r.post('/api/batches/:ref/kill', async (req, res) => {
+    const done = unwrap(await cluster.killBatch(userOf(req), req.params.ref));
+    res.json({ ...batchSummary(done.doc), cancelled: done.cancelled, killing: done.killing });
+  });
+
+  r.delete('/api/batches/:ref/archive', async (req, res) => {
+    const principal = userOf(req);
+    const doc = unwrap(cluster.findBatch(req.params.ref));
+    if (!cluster.canManage(principal, doc)) throw new HttpError(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}`);
+    if (doc.record.phase === 'active') await cluster.killBatch(principal, doc.record.id);
+    await cluster.removeBatch(doc, principal.name);
+    res.json({ removed: `${doc.record.namespace}/${doc.record.name}`, id: doc.record.id });
+  });
+
+  return r;
+}

@@ -1,0 +1,32 @@
+/** Nodes: list, and pause/resume one remotely (admin or the node's owner). */
+import { Router } from 'express';
+import { parseDuration } from '../../../shared/duration.ts';
+import { nodeViews } from '../../core/views.ts';
+import { userOf } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError, unwrap } from '../http-error.ts';
+
+export function nodesRouter(deps: AppDeps): Router {
+  const r = Router();
+  r.get('/api/nodes', (req, res) => {
+    userOf(req);
+    res.json({ nodes: nodeViews(deps.cluster) });
+  });
+  r.post('/api/nodes/:name/pause', (req, res) => {
+    const principal = userOf(req);
+    let until: number | null = null;
+    const duration = req.body?.duration;
+    if (typeof duration === 'string' && duration !== 'until-resumed') {
+      const d = parseDuration(duration);
+      if (!d.ok) throw new HttpError(400, d.error);
+      until = deps.now() + d.ms;
+    }
+    const node = unwrap(deps.cluster.controlNode(principal, req.params.name, { type: 'pause', until }));
+    res.json({ node: node.name, pausedUntil: until });
+  });
+  r.post('/api/nodes/:name/resume', (req, res) => {
+    const node = unwrap(deps.cluster.controlNode(userOf(req), req.params.name, { type: 'resume' }));
+    res.json({ node: node.name });
+  });
+  return r;
+}

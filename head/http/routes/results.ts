@@ -1,0 +1,123 @@
+/** Archived results: the manifest a pull syncs against, single files, and job logs (live or archived). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Router } from 'express';
+import { isActive } from '../../../shared/job/state.ts';
+import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
+import { STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
+import { resolveInside } from '../../archive/safe-path.ts';
+import { userOf } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError, unwrap } from '../http-error.ts';
+
+export function resultsRouter(deps: AppDeps): Router {
+  const r = Router();
+  const { cluster, archive } = deps;
+
+  /** Every archived file of the batch's finished jobs: `{ job, path, size, sha256 }`. */
+  r.get('/api/batches/:ref/manifest', async (req, res) => {
+    userOf(req);
+    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const files: { job: string; path: string; size: number; sha256: string }[] = [];
+    const pending: string[] = [];
+    for (const job of doc.jobs) {
+      if (job.status.state !== 'done') { pending.push(job.name); continue; }
+      const meta = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
+      if (!meta) continue;
+      for (const f of meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
+    }
+    res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending });
+  });
+
+  r.get('/api/batches/:ref/files/:job/*path', async (req, res) => {
+    userOf(req);
+    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const job = req.params.job;
+    if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch has no job '${job}'`);
+    const segments = (req.params as unknown as { path: string[] }).path;
+    const rel = Array.isArray(segments) ? segments.join('/') : String(segments);
+    const target = resolveInside(archive.jobDir(doc.record.namespace, doc.record.name, job), rel);
+    if (!target.ok || !target.abs) throw new HttpError(400, `refused path: ${target.ok ? rel : target.error}`);
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.lstat(target.abs);
+    } catch {
+      throw new HttpError(404, `no archived file '${job}/${rel}'`);
+    }
+    if (!st.isFile()) throw new HttpError(404, `'${job}/${rel}' is not a file`);
+    const meta = await archive.readResult(doc.record.namespace, doc.record.name, job);
+    const sha = meta?.files.find((f) => f.path === target.rel)?.sha256;
+    if (sha) res.setHeader(SHA256_HEADER, sha);
+    res.setHeader('content-type', 'application/octet-stream');
+    const start = parseRange(req.headers.range, st.size);
+    if (start !== null) {
+      res.status(206);
+      res.setHeader('content-range', `bytes ${start}-${st.size - 1}/${st.size}`);
+      res.setHeader('content-length', String(st.size - start));
+      fs.createReadStream(target.abs, { start }).pipe(res);
+      return;
+    }
+    res.setHeader('content-length', String(st.size));
+    fs.createReadStream(target.abs).pipe(res);
+  });
+
+  /**
+   * A job's logs: from the archive when finished; live when running (`?follow` keeps the
+   * response open and streams new output until the job ends). Lines are prefixed per stream
+   * when both are shown.
+   */
+  r.get('/api/batches/:ref/jobs/:job/logs', async (req, res) => {
+    userOf(req);
+    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const name = req.params.job;
+    const job = doc.jobs.find((j) => j.name === name);
+    if (!job) throw new HttpError(404, `batch '${doc.record.name}' has no job '${name}'`);
+    const stream = req.query.stream === 'stderr' ? 'stderr' : req.query.stream === 'stdout' ? 'stdout' : 'both';
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    if (job.status.state === 'done') {
+      const dir = archive.jobDir(doc.record.namespace, doc.record.name, name);
+      for (const [which, file] of [['stdout', STDOUT_FILE], ['stderr', STDERR_FILE]] as const) {
+        if (stream !== 'both' && stream !== which) continue;
+        try {
+          res.write(await fs.promises.readFile(path.join(dir, file)));
+        } catch { /* no log archived */ }
+      }
+      res.end();
+      return;
+    }
+    if (req.query.follow === undefined) {
+      res.end(`job ${name} is ${job.status.state}; add --follow to stream its output\n`);
+      return;
+    }
+    res.setHeader('x-job-state', job.status.state);
+    res.flushHeaders();
+    const onLog = (e: { batchId: string; job: string; stream: 'stdout' | 'stderr'; data: string }) => {
+      if (e.batchId === doc.record.id && e.job === name && (stream === 'both' || stream === e.stream)) res.write(e.data);
+    };
+    const onEnd = (e: { batchId: string; job: string }) => {
+      if (e.batchId === doc.record.id && e.job === name) finish();
+    };
+    const finish = () => {
+      cluster.events.off('job:log', onLog);
+      cluster.events.off('job:finished', onEnd);
+      cluster.events.off('batch:ended', onBatch);
+      res.end();
+    };
+    const onBatch = (e: { batchId: string }) => { if (e.batchId === doc.record.id) finish(); };
+    cluster.events.on('job:log', onLog);
+    cluster.events.on('job:finished', onEnd);
+    cluster.events.on('batch:ended', onBatch);
+    req.on('close', finish);
+    if (!isActive(job.status)) res.write(`(job ${name} is queued; waiting for it to start)\n`);
+  });
+
+  return r;
+}
+
+function parseRange(header: string | undefined, size: number): number | null {
+  if (!header) return null;
+  const m = /^bytes=(\d+)-$/.exec(header.trim());
+  if (!m) return null;
+  const start = Number(m[1]);
+  return start > 0 && start < size ? start : null;
+}

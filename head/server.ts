@@ -1,0 +1,102 @@
+/**
+ * Start a head: data folder, tokens, store, archive, cluster, HTTP + WebSocket on one port, and
+ * the timers (heartbeat check, store flush). Used by `distribute server`, `distribute up` and tests.
+ */
+import http from 'node:http';
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { Archive } from './archive/archive.ts';
+import { ensureTokenFile, hashToken, newToken, type TokenBook } from './auth/tokens.ts';
+import { Cluster } from './core/cluster.ts';
+import { createApp } from './http/app.ts';
+import { LowdbStore } from './store/lowdb-store.ts';
+import { AgentHub } from './ws/agent-hub.ts';
+import { unsafeNameReason } from '../shared/names.ts';
+
+export interface HeadOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  /** A node silent this long is lost (default 10 s). */
+  nodeTimeoutMs?: number;
+  /** How often agents send heartbeats (default 2 s). */
+  heartbeatMs?: number;
+  maxInputBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningHead {
+  url: string;
+  port: number;
+  cluster: Cluster;
+  adminTokenFile: string;
+  agentTokenFile: string;
+  adminToken: string;
+  agentToken: string;
+  store: LowdbStore;
+  close(): Promise<void>;
+}
+
+export async function startHead(opts: HeadOptions): Promise<RunningHead> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[head] ${line}\n`));
+  const dataDir = path.resolve(opts.dataDir);
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const adminTokenFile = path.join(dataDir, 'admin-token');
+  const agentTokenFile = path.join(dataDir, 'agent-token');
+  const admin = await ensureTokenFile(adminTokenFile, 'adm');
+  const agent = await ensureTokenFile(agentTokenFile, 'agt');
+  if (admin.created) log(`created admin token in ${adminTokenFile}`);
+  if (agent.created) log(`created agent join token in ${agentTokenFile}`);
+
+  const store = new LowdbStore(dataDir);
+  const archive = new Archive(dataDir);
+  await archive.init();
+  const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 10_000;
+  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, log });
+  await cluster.init();
+  const tokens: TokenBook = { adminToken: admin.token, agentToken: agent.token, users: () => cluster.meta.users };
+
+  const addUser = async (name: string, isAdmin: boolean) => {
+    const bad = unsafeNameReason(name);
+    if (bad) return { ok: false as const, error: `user name ${bad}` };
+    if (name === 'admin' || cluster.meta.users.some((u) => u.name === name)) return { ok: false as const, error: `user '${name}' already exists` };
+    const token = newToken('usr');
+    cluster.meta.users.push({ name, tokenHash: hashToken(token), admin: isAdmin, createdAt: Date.now() });
+    await store.saveMetaNow(cluster.meta);
+    return { ok: true as const, token };
+  };
+
+  const app = createApp({ cluster, archive, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser });
+  const hub = new AgentHub({ cluster, tokens, log });
+  const server = http.createServer(app);
+  server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  server.keepAliveTimeout = 30_000;
+  server.requestTimeout = 0; // uploads of many GB take long
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8952, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
+  const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);
+  cluster.scheduleSoon();
+
+  return {
+    url, port, cluster, adminTokenFile, agentTokenFile, adminToken: admin.token, agentToken: agent.token, store,
+    async close() {
+      clearInterval(timeoutTimer);
+      clearInterval(reschedule);
+      hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The head's model of the cluster. Glossary:
+ * - batch record: what the head knows about a submitted batch besides its jobs.
+ * - job: see shared/job/state.ts; a batch's jobs are kept in spec order (index = position).
+ * - node: a compute node (agent) known by name; `session` is set while it is connected.
+ * - principal: who makes a request: the admin, a user, or an agent.
+ */
+import type { BatchSpec } from '../../shared/batch/spec.ts';
+import type { Job } from '../../shared/job/state.ts';
+import type { Capabilities } from '../../shared/protocol/capabilities.ts';
+
+export type BatchPhase = 'uploading' | 'active' | 'ended';
+export type BatchOutcome = 'finished' | 'cancelled' | 'build-failed';
+
+export interface BatchRecord {
+  id: string;
+  namespace: string;
+  name: string;
+  owner: string;
+  createdAt: number;
+  submittedAt: number | null;
+  phase: BatchPhase;
+  endedAt: number | null;
+  outcome: BatchOutcome | null;
+  /** Node names where the build step failed, with the tail of the build log. */
+  buildFailures: Record<string, string>;
+  /** Inputs of an ended batch were deleted from the head. */
+  inputsCleaned: boolean;
+}
+
+/** A batch as kept in memory and persisted: record, immutable spec, and jobs in spec order. */
+export interface BatchDoc {
+  record: BatchRecord;
+  spec: BatchSpec;
+  jobs: Job[];
+}
+
+export interface UserRecord {
+  name: string;
+  /** sha256 of the token; tokens themselves are never stored. */
+  tokenHash: string;
+  admin: boolean;
+  createdAt: number;
+}
+
+export interface NodeRecord {
+  name: string;
+  owner: string | null;
+  capabilities: Capabilities;
+  lastSeen: number;
+  connectedAt: number | null;
+  built: string[];
+  lastBatch: string | null;
+  /** Pause reported by the agent (or asked by the head): until when, null = until resumed. */
+  paused: { since: number; until: number | null } | null;
+  agentVersion: string;
+}
+
+export interface MetaDoc {
+  users: UserRecord[];
+  nodes: NodeRecord[];
+}
+
+export type Principal =
+  | { kind: 'admin'; name: string }
+  | { kind: 'user'; name: string }
+  | { kind: 'agent'; name: string };

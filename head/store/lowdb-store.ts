@@ -1,0 +1,182 @@
+/**
+ * The {@link Store} on lowdb: one small JSON document per concern, so a state change rewrites
+ * kilobytes, not the whole state. Layout under `<data>/state/`:
+ *   meta.json                       users and nodes
+ *   batches/<id>/batch.json         the batch record (phase, outcome, build failures)
+ *   batches/<id>/spec.json          the batch spec, written once
+ *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499
+ * Each document is a lowdb `Low` over a text adapter that writes atomically (temp file + rename,
+ * via steno) and counts bytes written.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { TextFile } from 'lowdb/node';
+import type { Job } from '../../shared/job/state.ts';
+import type { BatchSpec } from '../../shared/batch/spec.ts';
+import type { BatchDoc, BatchRecord, MetaDoc } from '../state/types.ts';
+import type { LoadedState, Store } from './store.ts';
+
+export const JOBS_PER_CHUNK = 500;
+
+/** lowdb adapter: JSON over an atomic text file, counting bytes written. */
+class CountingJsonFile<T> {
+  #file: TextFile;
+  constructor(filename: string, private readonly counter: { bytes: number }) {
+    this.#file = new TextFile(filename);
+  }
+  async read(): Promise<T | null> {
+    const text = await this.#file.read();
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+  async write(data: T): Promise<void> {
+    const text = JSON.stringify(data);
+    this.counter.bytes += Buffer.byteLength(text);
+    await this.#file.write(text);
+  }
+}
+
+interface JobsChunk { jobs: Job[] }
+
+export class LowdbStore implements Store {
+  private readonly root: string;
+  private readonly counter = { bytes: 0 };
+  private readonly dbs = new Map<string, Low<unknown>>();
+  /** Pending coalesced writes: document key → function producing its current data. */
+  private readonly dirty = new Map<string, () => unknown>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(dataDir: string, private readonly flushDelayMs = 150) {
+    this.root = path.join(dataDir, 'state');
+  }
+
+  private db<T>(rel: string, initial: T): Low<T> {
+    let db = this.dbs.get(rel) as Low<T> | undefined;
+    if (!db) {
+      db = new Low<T>(new CountingJsonFile<T>(path.join(this.root, rel), this.counter), initial);
+      this.dbs.set(rel, db as Low<unknown>);
+    }
+    return db;
+  }
+
+  private async writeDoc(rel: string, data: unknown): Promise<void> {
+    await fs.mkdir(path.dirname(path.join(this.root, rel)), { recursive: true });
+    const db = this.db<unknown>(rel, null);
+    db.data = data;
+    await db.write();
+  }
+
+  async load(): Promise<LoadedState> {
+    await fs.mkdir(path.join(this.root, 'batches'), { recursive: true });
+    const metaDb = this.db<MetaDoc>('meta.json', { users: [], nodes: [] });
+    await metaDb.read();
+    const meta = metaDb.data ?? { users: [], nodes: [] };
+    const batches: BatchDoc[] = [];
+    for (const id of (await fs.readdir(path.join(this.root, 'batches'))).sort()) {
+      const base = `batches/${id}`;
+      const recDb = this.db<BatchRecord | null>(`${base}/batch.json`, null);
+      const specDb = this.db<BatchSpec | null>(`${base}/spec.json`, null);
+      try {
+        await recDb.read();
+        await specDb.read();
+      } catch (err) {
+        process.stderr.write(`store: skipping unreadable batch ${id}: ${(err as Error).message}\n`);
+        continue;
+      }
+      if (!recDb.data || !specDb.data) continue; // creation never completed: never acknowledged
+      const jobs: Job[] = [];
+      const chunks = Math.ceil(specDb.data.jobs.length / JOBS_PER_CHUNK);
+      for (let k = 0; k < chunks; k++) {
+        const chunkDb = this.db<JobsChunk>(`${base}/jobs-${k}.json`, { jobs: [] });
+        await chunkDb.read();
+        jobs.push(...(chunkDb.data?.jobs ?? []));
+      }
+      if (jobs.length !== specDb.data.jobs.length) continue;
+      batches.push({ record: recDb.data, spec: specDb.data, jobs });
+    }
+    return { meta, batches };
+  }
+
+  async createBatch(doc: BatchDoc): Promise<void> {
+    const base = `batches/${doc.record.id}`;
+    await this.writeDoc(`${base}/spec.json`, doc.spec);
+    for (let k = 0; k * JOBS_PER_CHUNK < doc.jobs.length; k++) {
+      await this.writeDoc(`${base}/jobs-${k}.json`, { jobs: doc.jobs.slice(k * JOBS_PER_CHUNK, (k + 1) * JOBS_PER_CHUNK) });
+    }
+    // The record goes last: a batch without batch.json is ignored on load.
+    await this.writeDoc(`${base}/batch.json`, doc.record);
+  }
+
+  touchBatchRecord(doc: BatchDoc): void {
+    this.mark(`batches/${doc.record.id}/batch.json`, () => doc.record);
+  }
+
+  async saveBatchRecordNow(doc: BatchDoc): Promise<void> {
+    this.dirty.delete(`batches/${doc.record.id}/batch.json`);
+    await this.writeDoc(`batches/${doc.record.id}/batch.json`, doc.record);
+  }
+
+  touchJob(doc: BatchDoc, index: number): void {
+    const k = Math.floor(index / JOBS_PER_CHUNK);
+    this.mark(`batches/${doc.record.id}/jobs-${k}.json`, () => ({ jobs: doc.jobs.slice(k * JOBS_PER_CHUNK, (k + 1) * JOBS_PER_CHUNK) }));
+  }
+
+  touchMeta(meta: MetaDoc): void {
+    this.mark('meta.json', () => meta);
+  }
+
+  async saveMetaNow(meta: MetaDoc): Promise<void> {
+    this.dirty.delete('meta.json');
+    await this.writeDoc('meta.json', meta);
+  }
+
+  async deleteBatch(id: string): Promise<void> {
+    for (const key of [...this.dirty.keys()]) if (key.startsWith(`batches/${id}/`)) this.dirty.delete(key);
+    for (const key of [...this.dbs.keys()]) if (key.startsWith(`batches/${id}/`)) this.dbs.delete(key);
+    await fs.rm(path.join(this.root, 'batches', id), { recursive: true, force: true });
+  }
+
+  private mark(key: string, produce: () => unknown): void {
+    this.dirty.set(key, produce);
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush().catch((err) => process.stderr.write(`store: flush failed: ${(err as Error).message}\n`));
+      }, this.flushDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  flush(): Promise<void> {
+    // Serialize flushes so two writers never race on one document.
+    this.flushing = this.flushing.then(async () => {
+      const batch = [...this.dirty.entries()];
+      this.dirty.clear();
+      for (const [key, produce] of batch) {
+        if (key.startsWith('batches/') && !this.dbs.has(key) && !(await exists(path.join(this.root, key, '..')))) continue; // deleted meanwhile
+        await this.writeDoc(key, produce());
+      }
+    });
+    return this.flushing;
+  }
+
+  bytesWritten(): number {
+    return this.counter.bytes;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

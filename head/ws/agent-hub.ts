@@ -1,0 +1,146 @@
+/**
+ * The WebSocket hub for agents. Upgrades on {@link AGENT_WS_PATH} go through the same token check
+ * as HTTP; a bad token, a wrong protocol version or garbage on the socket closes it with a named
+ * code (see shared/protocol/messages.ts `CloseCode`). Each socket becomes an agent session that
+ * feeds the cluster.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  AGENT_WS_PATH, CloseCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, decodeAgentMessage, encode,
+  type AgentMessage, type HeadMessage,
+} from '../../shared/protocol/index.ts';
+import { bearer, resolveToken, type TokenBook } from '../auth/tokens.ts';
+import type { AgentLink, Cluster } from '../core/cluster.ts';
+
+export interface AgentHubOptions {
+  cluster: Cluster;
+  tokens: TokenBook;
+  /** Close a socket that has not said hello within this time. */
+  helloTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export class AgentHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: AgentHubOptions) {
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Attach to an http server's `upgrade` event. Returns false for paths that are not ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== AGENT_WS_PATH) return false;
+    const principal = resolveToken(this.opts.tokens, bearer(req.headers.authorization));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!principal || principal.kind !== 'agent') {
+        ws.close(CloseCode.unauthorized, principal ? 'this token may not join as an agent' : 'missing or invalid agent token');
+        return;
+      }
+      this.session(ws);
+    });
+    return true;
+  }
+
+  private session(ws: WebSocket): void {
+    const cluster = this.opts.cluster;
+    let name: string | null = null;
+    const link: AgentLink = {
+      send: (m: HeadMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(encode(m));
+      },
+      close: (code, reason) => ws.close(code, reason),
+    };
+    const helloTimer = setTimeout(() => ws.close(CloseCode.badMessage, 'no hello received'), this.opts.helloTimeoutMs ?? 10_000);
+
+    ws.on('message', (raw) => {
+      const decoded = decodeAgentMessage(raw);
+      if (!decoded.ok) {
+        this.log(`agent ${name ?? '(unnamed)'}: ${decoded.error}; closing`);
+        ws.close(CloseCode.badMessage, decoded.error.slice(0, 120));
+        return;
+      }
+      const msg = decoded.message;
+      if (name === null) {
+        if (msg.type !== 'hello') {
+          ws.close(CloseCode.badMessage, `expected hello, got ${msg.type}`);
+          return;
+        }
+        clearTimeout(helloTimer);
+        if (msg.protocol !== PROTOCOL_VERSION) {
+          ws.close(CloseCode.versionMismatch, `protocol ${msg.protocol} not supported; head speaks ${PROTOCOL_VERSION}`);
+          return;
+        }
+        name = msg.name;
+        this.log(`agent ${name} connected (${msg.capabilities.physicalCores} cores, tags ${msg.capabilities.tags.join(',') || '-'})`);
+        cluster.nodeHello(msg, link);
+        return;
+      }
+      cluster.nodeSeen(name);
+      void this.dispatch(name, msg, link).catch((err) => this.log(`agent ${name}: handling ${msg.type} failed: ${(err as Error).stack}`));
+    });
+    ws.on('pong', () => { if (name) cluster.nodeSeen(name); });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      if (name) {
+        this.log(`agent ${name} disconnected`);
+        cluster.nodeDisconnected(name, link);
+      }
+    });
+    ws.on('error', (err) => this.log(`agent ${name ?? '(unnamed)'} socket error: ${err.message}`));
+  }
+
+  private async dispatch(node: string, msg: AgentMessage, link: AgentLink): Promise<void> {
+    const cluster = this.opts.cluster;
+    switch (msg.type) {
+      case 'hello':
+        link.close(CloseCode.badMessage, 'hello sent twice');
+        return;
+      case 'heartbeat':
+        link.send({ type: 'heartbeat', at: Date.now() });
+        return;
+      case 'job-started':
+        cluster.jobStarted(node, msg);
+        return;
+      case 'job-log':
+        cluster.jobLog(msg, msg.stream, msg.data);
+        return;
+      case 'job-paused':
+        cluster.jobPaused(node, msg, msg.until);
+        return;
+      case 'job-resumed':
+        cluster.jobResumed(node, msg);
+        return;
+      case 'node-paused':
+        cluster.nodePaused(node, msg.until);
+        return;
+      case 'node-resumed':
+        cluster.nodeResumed(node);
+        return;
+      case 'job-rejected':
+        cluster.jobRejected(node, msg, msg.reason);
+        return;
+      case 'build-failed':
+        cluster.buildFailed(node, msg.batchId, msg.log);
+        return;
+      case 'build-succeeded':
+        cluster.buildSucceeded(node, msg.batchId);
+        return;
+      case 'job-finished': {
+        const outcome = await cluster.jobFinished(node, msg);
+        const ref = { batchId: msg.batchId, job: msg.job, attempt: msg.attempt };
+        if (typeof outcome === 'string') link.send({ type: 'result-ack', ...ref, status: outcome });
+        else link.send({ type: 'result-ack', ...ref, status: 'missing-files', missing: outcome.missing });
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.close(CloseCode.shuttingDown, 'head shutting down');
+    this.wss.close();
+  }
+}

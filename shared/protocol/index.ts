@@ -1,0 +1,4 @@
+/** The protocol between agents, CLI and head: messages, capabilities, routes. */
+export * from './messages.ts';
+export * from './capabilities.ts';
+export * from './routes.ts';
