@@ -9,11 +9,10 @@ a sweep script fails at the line that made the bad name instead of at ``distribu
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional, Sequence, TypeVar
+from typing import Iterable, List, Optional, Sequence, Set
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-T = TypeVar("T")
 
 
 def unsafe_name_reason(name: str) -> Optional[str]:
@@ -64,7 +63,7 @@ def check_str_list(what: str, values: Optional[Iterable[object]]) -> List[str]:
 
 def find_duplicates(names: Sequence[str]) -> List[str]:
     """Return the names that occur more than once, each once, in first-seen order."""
-    seen: set = set()
+    seen: Set[str] = set()
     dups: List[str] = []
     for name in names:
         if name in seen and name not in dups:
