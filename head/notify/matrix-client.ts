@@ -99,6 +99,18 @@ export class MatrixClient {
     return ok(undefined);
   }
 
+  /** `GET /account/whoami`: proves the credentials work (logging in first if needed); returns the user id. */
+  async whoami(): Promise<MatrixResult<string>> {
+    const res = await this.authed('GET', '/_matrix/client/v3/account/whoami', undefined);
+    if (!res.ok) return res;
+    const userId = res.value.user_id;
+    if (typeof userId !== 'string') return fail({ reason: 'whoami response has no user_id', retryable: true });
+    if (userId !== this.config.userId) {
+      return fail({ reason: `the access token belongs to ${userId}, not ${this.config.userId}`, retryable: false });
+    }
+    return ok(userId);
+  }
+
   /**
    * The direct room with `userId`: the one remembered, else the newest usable room listed for the
    * user in our `m.direct` account data, else a new trusted private chat inviting the user (then

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatBatchMessage, humanizeDuration, type BatchSummary } from './batch-summary.ts';
 import { MatrixClient, type MatrixFailure, type MessageContent } from './matrix-client.ts';
-import type { MatrixConfig } from './matrix-config.ts';
+import { loadMatrixConfig, type MatrixConfig } from './matrix-config.ts';
 
 /** Waits between attempts: the first retry after 1 s, the last after 10 min (6 attempts in all). */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000, 600_000];
@@ -34,6 +34,12 @@ export interface MatrixNotifier {
   notify(summary: BatchSummary): void;
   /** Resolves when nothing is queued, waiting for a retry or being sent (for tests and shutdown). */
   idle(): Promise<void>;
+  /**
+   * Checks the credentials now (login if needed, then whoami), so a wrong password shows at head
+   * start instead of when the first batch ends. Never throws; the head should log a failure and
+   * keep running (messages are still attempted later).
+   */
+  check(): Promise<{ ok: true; userId: string } | { ok: false; error: string }>;
   /** Stops sending: pending messages are dropped (logged), requests in flight aborted. */
   close(): void;
 }
@@ -193,6 +199,15 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
       }
     },
 
+    async check() {
+      try {
+        const res = await client.whoami();
+        return res.ok ? { ok: true as const, userId: res.value } : { ok: false as const, error: `Matrix account ${config.userId} on ${config.homeserver}: ${res.failure.reason}` };
+      } catch (err) {
+        return { ok: false as const, error: `Matrix check failed: ${(err as Error)?.message ?? err}` };
+      }
+    },
+
     idle() {
       if (queue.length === 0 && !running) return Promise.resolve();
       timer?.ref();
@@ -212,4 +227,15 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
       for (const resolve of waiters) resolve();
     },
   };
+}
+
+/**
+ * `--matrix-config FILE` in one call: loads and validates the file, then starts a notifier.
+ * An invalid file is an error value (the head should refuse to start, exit code 2); a homeserver
+ * that is unreachable is not (it is only found out when sending, or with `check()`).
+ */
+export async function loadMatrixNotifier(path: string, opts: MatrixNotifierOptions): Promise<{ ok: true; notifier: MatrixNotifier } | { ok: false; error: string }> {
+  const loaded = await loadMatrixConfig(path);
+  if (!loaded.ok) return loaded;
+  return { ok: true, notifier: createMatrixNotifier(loaded.config, opts) };
 }

@@ -133,6 +133,22 @@ test('500 twice after the server committed the send, then OK: delivered once tha
   });
 });
 
+test('a rate limit (429 M_LIMIT_EXCEEDED) waits at least retry_after_ms', async () => {
+  await withServer(async (hs, config) => {
+    const lines: string[] = [];
+    const notifier = createMatrixNotifier(config, { log: (l) => lines.push(l), retryDelaysMs: [1] });
+    hs.failNext(1, { status: 429, retryAfterMs: 80, only: /createRoom/ });
+    const started = performance.now();
+    notifier.notify(summary());
+    await notifier.idle();
+    notifier.close();
+    assert.ok(performance.now() - started >= 75, 'waited for the server\'s retry_after_ms');
+    assert.match(lines[0], /HTTP 429 M_LIMIT_EXCEEDED: .*; retrying in 80 ms/);
+    assert.match(lines[1], /^matrix: told /);
+    assert.equal(hs.rooms.size, 1);
+  });
+});
+
 test('homeserver down: notify returns at once, failures are logged and retried, then given up, nothing throws', async () => {
   await withServer(async (hs, config) => {
     await hs.down();
@@ -284,4 +300,53 @@ test('a logger that throws does not break the notifier', async () => {
     notifier.close();
     assert.equal([...hs.rooms.values()][0].events.length, 1);
   });
+});
+
+test('check() reports working and broken credentials without throwing', async () => {
+  await withServer(async (hs, config) => {
+    const good = createMatrixNotifier(config, { log: () => {} });
+    assert.deepEqual(await good.check(), { ok: true, userId: BOT });
+    good.close();
+    const bad = createMatrixNotifier({ ...config, password: 'wrong' }, { log: () => {} });
+    const badResult = await bad.check();
+    assert.equal(badResult.ok, false);
+    assert.match((badResult as { error: string }).error, /^Matrix account @distribute:test.local on http:\/\/127.0.0.1:\d+: login as .* refused: HTTP 403 M_FORBIDDEN/);
+    bad.close();
+    const foreign = createMatrixNotifier({ homeserver: hs.url, userId: BOT, accessToken: hs.issueToken('@someone:test.local') }, { log: () => {} });
+    assert.match((await foreign.check() as { error: string }).error, /belongs to @someone:test.local, not @distribute:test.local/);
+    foreign.close();
+    await hs.down();
+    const down = createMatrixNotifier(config, { log: () => {} });
+    // ECONNREFUSED, or the pooled keep-alive connection closed under us: both are network failures.
+    assert.match((await down.check() as { error: string }).error, /network: (ECONNREFUSED|UND_ERR_SOCKET)/);
+    down.close();
+  });
+});
+
+test('loadMatrixNotifier: a bad file is an error value, a good one gives a working notifier', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadMatrixNotifier } = await import('../../../../head/notify/matrix-notifier.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'matrix-notifier-'));
+  try {
+    await withServer(async (hs) => {
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, `homeserver: ${hs.url}\nuser_id: "${BOT}"\n`);
+      const badResult = await loadMatrixNotifier(bad, { log: () => {} });
+      assert.equal(badResult.ok, false);
+      assert.match((badResult as { error: string }).error, /needs either access_token or password/);
+
+      const good = join(dir, 'good.json');
+      await writeFile(good, JSON.stringify({ homeserver: hs.url, user_id: BOT, password: 'secret' }));
+      const loaded = await loadMatrixNotifier(good, { log: () => {} });
+      assert.ok(loaded.ok);
+      loaded.notifier.notify(summary());
+      await loaded.notifier.idle();
+      loaded.notifier.close();
+      assert.equal([...hs.rooms.values()][0].events.length, 1);
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
