@@ -104,22 +104,29 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
     const wait = Math.max(0, next - now());
     timer = setTimeout(() => {
       timer = undefined;
-      void pump();
+      void pump(true);
     }, wait);
     // The head's own server keeps the process alive; a pending retry alone should not, unless
     // someone awaits idle() (then the retry is what they wait for).
     if (idleWaiters.length === 0) timer.unref();
   }
 
-  /** Sends every due message, one at a time, then sleeps until the next one is due. */
-  async function pump(): Promise<void> {
+  /**
+   * Sends every due message, one at a time, then sleeps until the next one is due. Woken by the
+   * retry timer, the earliest message counts as due even if the injected clock has not moved (the
+   * timer already measured the wait).
+   */
+  async function pump(timerFired = false): Promise<void> {
     if (running || closed) return;
     running = true;
     try {
+      let wakeEarliest = timerFired;
       for (;;) {
         if (closed) return;
         const t = now();
-        const due = queue.filter((p) => p.dueAt <= t).sort((a, b) => a.dueAt - b.dueAt)[0];
+        const byDue = [...queue].sort((a, b) => a.dueAt - b.dueAt);
+        const due = byDue.find((p) => p.dueAt <= t) ?? (wakeEarliest ? byDue[0] : undefined);
+        wakeEarliest = false;
         if (due === undefined) break;
         await attempt(due);
       }

@@ -350,3 +350,17 @@ test('loadMatrixNotifier: a bad file is an error value, a good one gives a worki
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an injected clock drives the txn ids, and retries still happen when it stands still', async () => {
+  await withServer(async (hs, config) => {
+    const lines: string[] = [];
+    const notifier = createMatrixNotifier(config, { log: (l) => lines.push(l), retryDelaysMs: [5, 5], now: () => 1_700_000_000_000 });
+    hs.failNext(1, { only: /\/send\// });
+    notifier.notify(summary());
+    await notifier.idle();
+    notifier.close();
+    assert.deepEqual(sends(hs).map((r) => r.status), [500, 200]);
+    assert.match(txnOf(sends(hs)[0]), /^distribute\.[0-9a-f]{12}\.1700000000000\.1$/);
+    assert.match(lines.at(-1)!, /^matrix: told .* after 2 attempts$/);
+  });
+});
