@@ -8,7 +8,7 @@ import type {
 } from './types.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 import { pathToString } from './reporter.ts';
-import { isAbsent, readList, readMap, readName, readOptionalString, readString, type Obj } from './read-values.ts';
+import { isAbsent, isObj, readList, readMap, readName, readOptionalString, readString, type Obj } from './read-values.ts';
 import { checkAliases, readFileList, readFileRef, type FileContext, type LocatedFile } from './file-refs.ts';
 import { readSlurm } from './meta-section.ts';
 
@@ -115,7 +115,7 @@ function readJobs(
   return readList(r, path, section.jobs, 'jobs', (jobPath, value) => {
     const job = readJob(ctx, kind, jobPath, value, initFiles);
     // Names are checked for duplicates even when the rest of the job is wrong.
-    const name = job?.name ?? nameOf(r, jobPath, value);
+    const name = job?.name ?? nameOf(value);
     if (name !== undefined) {
       const first = firstByName.get(name);
       if (first) {
@@ -130,9 +130,9 @@ function readJobs(
 }
 
 /** The job's name as written, when readable, without reporting anything again. */
-function nameOf(_r: Reporter, _path: YamlPath, value: unknown): string | undefined {
-  if (value && typeof value === 'object' && 'name' in value) {
-    const name = (value as Obj).name;
+function nameOf(value: unknown): string | undefined {
+  if (isObj(value)) {
+    const name = value.name;
     if (typeof name === 'string' || typeof name === 'number') return String(name);
   }
   return undefined;

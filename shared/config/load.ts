@@ -35,7 +35,7 @@ export function parseConfig(text: string, opts: ParseOptions): ConfigResult {
     return {
       ok: false,
       problems: doc.errors.map((e) => ({
-        path: '', line: lines.linePos(e.pos[0]).line, message: `malformed YAML: ${e.message.split('\n')[0]}`,
+        path: '', line: lines.linePos(e.pos[0]).line, message: `malformed YAML: ${yamlErrorText(e.code, e.message)}`,
       })),
     };
   }
@@ -101,6 +101,12 @@ export function formatProblems(problems: ConfigProblem[], file?: string): string
     const line = p.line === undefined ? '' : ` (line ${p.line})`;
     return `${file ? `${file}: ` : ''}${where}${p.message}${line}`;
   }).join('\n');
+}
+
+/** The parser's message, minus advice meant for programmers rather than config authors. */
+function yamlErrorText(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return "a config is one YAML document, but a second one starts here ('---')";
+  return message.split('\n')[0];
 }
 
 function fileCheck(fileExists?: (absPath: string) => boolean): FileCheck {

@@ -34,6 +34,16 @@ const cases: InvalidCase[] = [
     problems: [{ path: '', line: 5, message: 'malformed YAML: Map keys must be unique' }],
   },
   {
+    name: 'two YAML documents',
+    text: yaml(...META, ...SHELL_JOB, '---', 'meta: {}'),
+    problems: [{ path: '', line: 7, message: "malformed YAML: a config is one YAML document, but a second one starts here ('---')" }],
+  },
+  {
+    name: 'tab indentation',
+    text: yaml(...META, 'shell:', '\tjobs: []'),
+    problems: [{ path: '', line: 6, message: 'malformed YAML: Tabs are not allowed as indentation' }],
+  },
+  {
     name: 'empty document',
     text: '# only a comment\n',
     problems: [{ path: '', message: 'the config is empty; it needs a meta section and one job section' }],
