@@ -43,8 +43,8 @@ ${header(config, 'Runs the build step once, in build/ (build.sbatch calls it; it
 set -euo pipefail
 ROOT=$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)
 ${CORES_LINE}
+mkdir -p "$ROOT/build/${INPUT_DIR}"
 cd "$ROOT/build"
-mkdir -p ${INPUT_DIR}
 ${exports(jobEnv({ batch: meta.batch_name, namespace: meta.namespace, cores: CORES_SENTINEL }))}
 echo "distribute: build step on $(hostname) with $CORES cores"
 ${renderCommand(cmd)}

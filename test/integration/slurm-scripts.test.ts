@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -50,4 +50,31 @@ test('a failing job exits non-zero with its stderr tail in the SLURM log', async
   assert.equal(run.status, 1);
   assert.match(run.stderr, /built\.txt/);
   assert.match(readFileSync(join(out, 'jobs', 'p1', 'stderr.txt'), 'utf8'), /FileNotFoundError/);
+});
+
+test('a shell batch: build command once, job commands with $DISTRIBUTE_CORES from their folders', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'slurm-scripts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'a.txt'), 'alpha\n');
+  writeFileSync(join(dir, 'b.txt'), 'beta\n');
+  writeFileSync(join(dir, 'distribute-jobs.yaml'), `meta: { batch_name: sh, namespace: lab, capabilities: [] }
+shell:
+  initialize:
+    build: "echo tool > tool.txt"
+  jobs:
+    - name: a
+      command: "cat tool.txt input/data.txt > distribute_save/out.txt; echo \\"cores=$DISTRIBUTE_CORES\\""
+      required_files: [{ path: a.txt, alias: data.txt }]
+    - name: "b's"
+      command: "cat tool.txt input/data.txt > distribute_save/out.txt"
+      required_files: [{ path: b.txt, alias: data.txt }]
+`);
+  const out = join(dir, 'out');
+  assert.equal(await runSlurm(join(dir, 'distribute-jobs.yaml'), { out, runtime: 'apptainer', python: PYTHON, arrayLimit: '1000' }, sink(), sink()), 0);
+  const env = { ...process.env, SLURM_CPUS_PER_TASK: '2' };
+  assert.equal(spawnSync(join(out, 'run-build.sh'), { env }).status, 0);
+  for (const job of ['a', "b's"]) assert.equal(spawnSync(join(out, 'run-job.sh'), [job], { env }).status, 0, job);
+  assert.equal(readFileSync(join(out, 'jobs', 'a', 'distribute_save', 'out.txt'), 'utf8'), 'tool\nalpha\n');
+  assert.equal(readFileSync(join(out, 'jobs', "b's", 'distribute_save', 'out.txt'), 'utf8'), 'tool\nbeta\n');
+  assert.equal(readFileSync(join(out, 'jobs', 'a', 'stdout.txt'), 'utf8'), 'cores=2\n');
 });
