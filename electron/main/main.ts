@@ -289,6 +289,10 @@ async function ready(): Promise<void> {
   timers.push(setInterval(idlePoll, IDLE_POLL_MS), setInterval(render, MENU_REFRESH_MS));
 }
 
+// One settings folder however the app was started (packaged, `electron .`, or `electron entry.mjs`,
+// where Electron would otherwise name it "Electron").
+app.setPath('userData', path.join(app.getPath('appData'), 'distribute'));
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
