@@ -16,6 +16,15 @@ program
 
 const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = [
   // Each command lives in its own file; keep this list in the order `--help` shows them.
+  () => import('./server.ts'),
+  () => import('./agent.ts'),
+  () => import('./up.ts'),
+  () => import('./add.ts'),
+  () => import('./status.ts'),
+  () => import('./nodes.ts'),
+  () => import('./pull.ts'),
+  () => import('./kill.ts'),
+  () => import('./user.ts'),
   () => import('./template.ts'),
   () => import('./slurm.ts'),
 ];

@@ -1,10 +1,11 @@
 /** Archived results: the manifest a pull syncs against, single files, and job logs (live or archived). */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
 import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
-import { STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
+import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -25,6 +26,8 @@ export function resultsRouter(deps: AppDeps): Router {
       const meta = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
       if (!meta) continue;
       for (const f of meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
+      const raw = await fs.promises.readFile(path.join(archive.jobDir(doc.record.namespace, doc.record.name, job.name), RESULT_FILE)).catch(() => null);
+      if (raw) files.push({ job: job.name, path: RESULT_FILE, size: raw.length, sha256: crypto.createHash('sha256').update(raw).digest('hex') });
     }
     res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending });
   });

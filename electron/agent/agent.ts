@@ -1,0 +1,532 @@
+/**
+ * The agent core: plain Node, hosted by `distribute agent` and by the tray app. It holds at most
+ * one run at a time: download inputs → build once per batch → run the job → upload results →
+ * report. What it holds is persisted in `agent-state.json`, so a restarted agent adopts a job
+ * that survived it (continuing it if it was stopped) and re-reports a finished one.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { InputFile, JobSpec } from '../../shared/batch/spec.ts';
+import { buildCommand, jobCommand, jobEnv } from '../../shared/job/command.ts';
+import type { JobResult } from '../../shared/job/state.ts';
+import { PROTOCOL_VERSION, routes, type BatchHeader, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
+import { STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
+import { VERSION } from '../../shared/version.ts';
+import type { AgentSnapshot, Connection, CurrentJob, RecentJob } from './agent-state.ts';
+import { detectCapabilities } from './capabilities.ts';
+import { HeadConnection } from './connection.ts';
+import { adoptJobProcess, startJobProcess, type JobExit, type JobProcess } from './job-process.ts';
+import { downloadFile, uploadFile } from './transfer.ts';
+import { collectResults, describeFiles, Workspace } from './workspace.ts';
+
+export interface AgentSettings {
+  headUrl: string;
+  token: string;
+  workdir: string;
+  name?: string;
+  tags: string[];
+  owner?: string;
+  /** Python interpreter for python batches (default `python3`). */
+  python?: string;
+  /** Longest pause (ms); a pause "until resumed" also ends here. Default 4 h. */
+  maxPauseMs?: number;
+  /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
+  killGraceMs?: number;
+  log?: (line: string) => void;
+}
+
+/** What survives an agent restart (agent-state.json). */
+interface PersistedRun {
+  batch: BatchHeader;
+  spec: JobSpec;
+  attempt: number;
+  phase: CurrentJob['phase'] | 'finished';
+  startedAt: number;
+  pausedMs: number;
+  pid?: number;
+  pgid?: number;
+  /** Set once the job ended: what to report. */
+  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[] };
+}
+interface PersistedState {
+  built: string[];
+  run: PersistedRun | null;
+  recent: RecentJob[];
+  pause: { since: number; until: number | null; capAt: number } | null;
+}
+
+type Events = { change: [AgentSnapshot] };
+
+export class Agent extends EventEmitter<Events> {
+  readonly name: string;
+  private readonly ws: Workspace;
+  private readonly conn: HeadConnection;
+  private readonly log: (line: string) => void;
+  private state: PersistedState = { built: [], run: null, recent: [], pause: null };
+  private connection: Connection = 'connecting';
+  private capabilities: AgentSnapshot['capabilities'] = { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 0, gpus: [] };
+  private proc: JobProcess | null = null;
+  private cancelled: string | null = null;
+  private ackWaiter: ((m: Extract<HeadMessage, { type: 'result-ack' }>) => void) | null = null;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private logBuffer: { stdout: string; stderr: string } = { stdout: '', stderr: '' };
+  private logTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly settings: AgentSettings) {
+    super();
+    this.name = settings.name ?? os.hostname();
+    this.ws = new Workspace(path.resolve(settings.workdir));
+    this.log = settings.log ?? ((line) => process.stderr.write(`[agent ${this.name}] ${line}\n`));
+    this.conn = new HeadConnection({
+      headUrl: settings.headUrl,
+      token: settings.token,
+      hello: () => this.hello(),
+      onMessage: (m) => this.onMessage(m),
+      onState: (s, detail) => {
+        this.connection = s;
+        if (s === 'offline' && detail) this.log(`disconnected (${detail})`);
+        if (s === 'connected') this.log(`connected to ${settings.headUrl}`);
+        this.changed();
+      },
+      log: this.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.ws.init();
+    this.capabilities = await detectCapabilities(this.settings.tags);
+    await this.loadState();
+    await this.recover();
+    this.conn.start();
+  }
+
+  async stop(): Promise<void> {
+    this.conn.stop();
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    // Never leave a job stopped behind us.
+    this.proc?.resume();
+  }
+
+  // ---- snapshot ------------------------------------------------------------------------------
+
+  snapshot(): AgentSnapshot {
+    const run = this.state.run;
+    return {
+      name: this.name,
+      headUrl: this.settings.headUrl,
+      connection: this.connection,
+      capabilities: this.capabilities,
+      current: run && run.phase !== 'finished' ? {
+        batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
+        attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, phase: run.phase,
+      } : null,
+      pause: this.state.pause ? { since: this.state.pause.since, until: this.state.pause.until } : null,
+      recent: this.state.recent,
+    };
+  }
+
+  private changed(): void {
+    this.emit('change', this.snapshot());
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  private async loadState(): Promise<void> {
+    try {
+      this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.ws.statePath(), 'utf8')) as PersistedState };
+    } catch { /* first start */ }
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+  private save(): Promise<void> {
+    const text = JSON.stringify(this.state);
+    this.saving = this.saving.then(async () => {
+      const tmp = `${this.ws.statePath()}.tmp`;
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, this.ws.statePath());
+    }).catch((err) => this.log(`saving state failed: ${(err as Error).message}`));
+    return this.saving;
+  }
+
+  /** After a restart: continue a job that survived us (never left stopped), or finish reporting. */
+  private async recover(): Promise<void> {
+    if (this.state.pause) {
+      // A pause does not outlive the agent that made it: the job is continued.
+      this.state.pause = null;
+    }
+    const run = this.state.run;
+    if (!run) return;
+    if (run.phase === 'running' && run.pid && run.pgid) {
+      const dir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
+      const proc = adoptJobProcess({
+        pid: run.pid, pgid: run.pgid, exitCodePath: path.join(dir, 'exit-code'),
+        stdoutPath: path.join(dir, 'stdout.log'), stderrPath: path.join(dir, 'stderr.log'),
+        onOutput: (s, c) => this.onOutput(s, c),
+      });
+      proc.resume();
+      this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
+      this.running = this.superviseAdopted(run, proc);
+    } else if (run.phase !== 'finished') {
+      // Died while downloading, building or uploading: give the job back; the head re-queues it.
+      this.state.run = null;
+    }
+    await this.save();
+  }
+
+  // ---- protocol ------------------------------------------------------------------------------
+
+  private async hello(): Promise<Hello> {
+    const run = this.state.run;
+    const held: Hello['held'] = [];
+    if (run && (run.phase === 'running' || run.phase === 'finished')) {
+      held.push({
+        batchId: run.batch.id, job: run.spec.name, attempt: run.attempt,
+        state: run.phase === 'finished' ? 'finished' : this.proc?.isPaused() ? 'paused' : 'running',
+        pausedUntil: this.state.pause?.until ?? null,
+      });
+    }
+    return {
+      type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: VERSION, name: this.name,
+      capabilities: this.capabilities, held, built: this.state.built, owner: this.settings.owner,
+    };
+  }
+
+  private onMessage(m: HeadMessage): void {
+    switch (m.type) {
+      case 'welcome': {
+        const run = this.state.run;
+        if (this.state.pause) this.conn.send({ type: 'node-paused', until: this.state.pause.until });
+        if (run?.phase === 'finished' && run.finished && !this.ackWaiter) void this.report(run);
+        return;
+      }
+      case 'assign':
+        void this.onAssign(m);
+        return;
+      case 'cancel': {
+        const run = this.state.run;
+        if (run && run.batch.id === m.batchId && run.spec.name === m.job && run.attempt === m.attempt) {
+          this.log(`cancelling ${run.batch.name}/${m.job}: ${m.reason}`);
+          this.cancelled = m.reason;
+          void this.proc?.kill(this.settings.killGraceMs ?? 5000);
+        }
+        return;
+      }
+      case 'result-ack':
+        this.ackWaiter?.(m);
+        return;
+      case 'pause':
+        void this.pause(m.until === null ? null : Math.max(0, m.until - Date.now()), 'head');
+        return;
+      case 'resume':
+        void this.resume();
+        return;
+      case 'forget-batch':
+        if (this.state.run?.batch.id !== m.batchId) void this.ws.removeBatch(m.batchId);
+        return;
+      case 'heartbeat':
+        return;
+    }
+  }
+
+  private async onAssign(m: Extract<HeadMessage, { type: 'assign' }>): Promise<void> {
+    const ref = { batchId: m.batchId, job: m.job, attempt: m.attempt };
+    if (this.state.run) {
+      this.conn.send({ type: 'job-rejected', ...ref, reason: 'busy with another job' });
+      return;
+    }
+    if (this.state.pause) {
+      this.conn.send({ type: 'job-rejected', ...ref, reason: 'node is paused' });
+      return;
+    }
+    const run: PersistedRun = { batch: m.batch, spec: m.spec, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0 };
+    this.state.run = run;
+    this.cancelled = null;
+    await this.save();
+    this.changed();
+    this.running = this.execute(run).catch(async (err) => {
+      this.log(`run of ${m.batch.name}/${m.job} failed: ${(err as Error).message}`);
+      this.conn.send({ type: 'job-rejected', ...ref, reason: (err as Error).message.slice(0, 500) });
+      this.state.run = null;
+      await this.save();
+      this.changed();
+    });
+  }
+
+  // ---- running a job -------------------------------------------------------------------------
+
+  private url(p: string): string {
+    return new URL(p, this.settings.headUrl).toString();
+  }
+
+  private async fetchInputs(files: InputFile[]): Promise<void> {
+    for (const f of files) {
+      if (await this.ws.hasCached(f.sha256)) continue;
+      await downloadFile(this.url(routes.agentInput(f.sha256)), this.settings.token, this.ws.cachePath(f.sha256), f.sha256);
+    }
+  }
+
+  private cores(): number {
+    return Math.max(1, this.capabilities.physicalCores);
+  }
+
+  private async execute(run: PersistedRun): Promise<void> {
+    const { batch, spec } = run;
+    const ref = { batchId: batch.id, job: spec.name, attempt: run.attempt };
+    const inputs = [...batch.initFiles, ...spec.files];
+    if (batch.buildFile) inputs.push(batch.buildFile);
+    if (batch.sif) inputs.push(batch.sif);
+    if (spec.script) inputs.push(spec.script);
+    await this.fetchInputs(inputs);
+    const batchDir = this.ws.batchDir(batch.id);
+    const runDir = this.ws.runDir(batch.id, spec.name, run.attempt);
+    await fs.mkdir(runDir, { recursive: true });
+
+    if (!this.state.built.includes(batch.id)) {
+      run.phase = 'building';
+      this.changed();
+      await this.ws.prepareJob(batch.id, batch.initFiles, []);
+      if (batch.buildFile) await this.ws.place(batch.buildFile, path.join(batchDir, batch.buildFile.alias));
+      if (batch.sif) await this.ws.place(batch.sif, path.join(batchDir, batch.sif.alias));
+      const cmd = buildCommand(batch, { cores: this.cores(), python: this.settings.python });
+      if (cmd) {
+        const buildDir = path.join(this.ws.runDir(batch.id, '_build', run.attempt));
+        await fs.mkdir(buildDir, { recursive: true });
+        const proc = startJobProcess({
+          file: cmd.file, args: cmd.args, cwd: batchDir,
+          env: jobEnv({ batch: batch.name, namespace: batch.namespace, cores: this.cores() }),
+          stdoutPath: path.join(buildDir, 'stdout.log'), stderrPath: path.join(buildDir, 'stderr.log'), exitCodePath: path.join(buildDir, 'exit-code'),
+        });
+        this.proc = proc;
+        const exit = await proc.done;
+        this.proc = null;
+        if (this.cancelled) return this.finishCancelled(run);
+        if (!(exit.kind === 'exited' && exit.code === 0)) {
+          const out = await readTail(path.join(buildDir, 'stdout.log'));
+          const err = await readTail(path.join(buildDir, 'stderr.log'));
+          const log = `build step ${describeExit(exit)}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+          this.log(`build of ${batch.name} failed: ${describeExit(exit)}`);
+          this.conn.send({ type: 'build-failed', batchId: batch.id, log });
+          this.state.run = null;
+          await this.save();
+          this.changed();
+          return;
+        }
+      }
+      this.state.built.push(batch.id);
+      this.conn.send({ type: 'build-succeeded', batchId: batch.id });
+    }
+
+    const { inputDir, saveDir } = await this.ws.prepareJob(batch.id, batch.initFiles, spec.files, spec.script);
+    const mountDirs: string[] = [];
+    for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {
+      const d = path.join(runDir, `mount-${i}`);
+      await fs.mkdir(d, { recursive: true });
+      mountDirs.push(d);
+    }
+    const cmd = jobCommand(batch, spec, { inputDir, saveDir, mountDirs }, { cores: this.cores(), python: this.settings.python });
+    run.phase = 'running';
+    run.startedAt = Date.now();
+    const proc = startJobProcess({
+      file: cmd.file, args: cmd.args, cwd: batchDir,
+      env: jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: this.cores() }),
+      stdoutPath: path.join(runDir, 'stdout.log'), stderrPath: path.join(runDir, 'stderr.log'), exitCodePath: path.join(runDir, 'exit-code'),
+      onOutput: (s, c) => this.onOutput(s, c),
+    });
+    this.proc = proc;
+    run.pid = proc.pid;
+    run.pgid = proc.pgid;
+    await this.save();
+    this.conn.send({ type: 'job-started', ...ref });
+    this.changed();
+    await this.supervise(run, proc);
+  }
+
+  private async superviseAdopted(run: PersistedRun, proc: JobProcess): Promise<void> {
+    this.proc = proc;
+    await this.supervise(run, proc);
+  }
+
+  private async supervise(run: PersistedRun, proc: JobProcess): Promise<void> {
+    const exit = await proc.done;
+    this.proc = null;
+    this.flushLogs(run);
+    if (this.pausedSince !== null) {
+      run.pausedMs += Date.now() - this.pausedSince;
+      this.pausedSince = this.state.pause ? Date.now() : null;
+    }
+    if (this.cancelled) return this.finishCancelled(run);
+    const endedAt = Date.now();
+    const result = toResult(exit);
+    run.phase = 'uploading';
+    this.changed();
+    const files = await this.uploadAll(run);
+    run.phase = 'finished';
+    run.finished = { result, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files };
+    await this.save();
+    await this.report(run);
+  }
+
+  private async uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+    const saveDir = path.join(this.ws.batchDir(run.batch.id), 'distribute_save');
+    const runDir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
+    const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
+    if (skipped.length) await fs.appendFile(path.join(runDir, 'stderr.log'), `distribute: not archived: ${skipped.join(', ')}\n`);
+    const all = [...files.filter((f) => !f.rel.startsWith('_distribute/')),
+      { rel: STDOUT_FILE, abs: path.join(runDir, 'stdout.log') }, { rel: STDERR_FILE, abs: path.join(runDir, 'stderr.log') }];
+    for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
+    const described = await describeFiles(all);
+    for (const f of described) {
+      if (only && !only.has(f.path)) continue;
+      await retry(() => uploadFile(this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.path)), this.settings.token, f.abs, f.sha256, f.size), 5, this.log);
+    }
+    return described.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 }));
+  }
+
+  /** Send job-finished until the head acknowledges; re-upload files it reports missing. */
+  private async report(run: PersistedRun): Promise<void> {
+    const fin = run.finished;
+    if (!fin) return;
+    const ref = { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
+    for (let round = 0; round < 5; round++) {
+      const ack = await new Promise<Extract<HeadMessage, { type: 'result-ack' }> | null>((resolve) => {
+        const timer = setTimeout(() => { this.ackWaiter = null; resolve(null); }, 30_000);
+        this.ackWaiter = (m) => {
+          if (m.batchId !== ref.batchId || m.job !== ref.job || m.attempt !== ref.attempt) return;
+          clearTimeout(timer);
+          this.ackWaiter = null;
+          resolve(m);
+        };
+        if (!this.conn.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files })) {
+          // Not connected: the welcome of the next connection triggers report() again.
+          clearTimeout(timer);
+          this.ackWaiter = null;
+          resolve(null);
+        }
+      });
+      if (!ack) return;
+      if (ack.status === 'missing-files') {
+        await this.uploadAll(run, new Set(ack.missing ?? []));
+        continue;
+      }
+      this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs }, ...this.state.recent].slice(0, 20);
+      this.state.run = null;
+      await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
+      await this.save();
+      this.changed();
+      return;
+    }
+  }
+
+  private async finishCancelled(run: PersistedRun): Promise<void> {
+    const endedAt = Date.now();
+    run.phase = 'finished';
+    run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files: [] };
+    this.cancelled = null;
+    await this.save();
+    await this.report(run);
+  }
+
+  private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {
+    this.logBuffer[stream] += chunk;
+    if (!this.logTimer) this.logTimer = setTimeout(() => { this.logTimer = null; if (this.state.run) this.flushLogs(this.state.run); }, 200);
+  }
+
+  private flushLogs(run: PersistedRun): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let data = this.logBuffer[stream];
+      this.logBuffer[stream] = '';
+      while (data.length) {
+        const part = data.slice(0, 256 * 1024);
+        data = data.slice(part.length);
+        this.conn.send({ type: 'job-log', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, stream, data: part });
+      }
+    }
+  }
+
+  // ---- pause ---------------------------------------------------------------------------------
+
+  private pausedSince: number | null = null;
+
+  /** Pause this node: stop the running job's whole process tree until `durationMs` passes. */
+  async pause(durationMs: number | null, _reason: 'user' | 'head' | 'idle' = 'user'): Promise<AgentSnapshot> {
+    const max = this.settings.maxPauseMs ?? 4 * 3600_000;
+    const now = Date.now();
+    const capAt = now + Math.min(durationMs ?? max, max);
+    const until = durationMs === null ? null : capAt;
+    const already = this.state.pause !== null;
+    this.state.pause = { since: this.state.pause?.since ?? now, until, capAt };
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => void this.resume(), capAt - now);
+    const run = this.state.run;
+    if (this.proc && run && run.phase === 'running') {
+      this.proc.pause();
+      if (!already) this.pausedSince = now;
+      this.conn.send({ type: 'job-paused', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, until });
+    }
+    this.conn.send({ type: 'node-paused', until });
+    await this.save();
+    this.changed();
+    return this.snapshot();
+  }
+
+  async resume(): Promise<AgentSnapshot> {
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    if (!this.state.pause) return this.snapshot();
+    this.state.pause = null;
+    const run = this.state.run;
+    if (this.proc && run) {
+      this.proc.resume();
+      if (this.pausedSince !== null) run.pausedMs += Date.now() - this.pausedSince;
+      this.pausedSince = null;
+      this.conn.send({ type: 'job-resumed', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt });
+    }
+    this.conn.send({ type: 'node-resumed' });
+    await this.save();
+    this.changed();
+    return this.snapshot();
+  }
+
+  /** Resolves when the current run (if any) is over; for tests. */
+  idle(): Promise<void> {
+    return this.running;
+  }
+}
+
+function toResult(exit: JobExit): JobResult {
+  if (exit.kind === 'exited') return exit.code === 0 ? { outcome: 'succeeded', exitCode: 0 } : { outcome: 'failed', exitCode: exit.code };
+  if (exit.kind === 'signaled') return { outcome: 'killed', signal: exit.signal };
+  return { outcome: 'spawn-failed', message: exit.message };
+}
+
+function describeExit(exit: JobExit): string {
+  if (exit.kind === 'exited') return `exited with code ${exit.code}`;
+  if (exit.kind === 'signaled') return `was killed by ${exit.signal}`;
+  return `could not start: ${exit.message}`;
+}
+
+async function readTail(file: string, bytes = 4000): Promise<string> {
+  try {
+    const text = await fs.readFile(file, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+async function retry<T>(fn: () => Promise<T>, times: number, log: (l: string) => void): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < times; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+      log(`${(err as Error).message}; retrying`);
+      await new Promise((r) => setTimeout(r, 500 * 2 ** i));
+    }
+  }
+  throw last;
+}

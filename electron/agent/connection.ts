@@ -1,0 +1,113 @@
+/**
+ * The agent's WebSocket to the head: connects out (no inbound port on the workstation), says
+ * hello, sends heartbeats, and reconnects with backoff whenever the socket drops. Messages sent
+ * while disconnected are dropped: everything that matters is re-stated in the next hello.
+ */
+import { WebSocket } from 'ws';
+import {
+  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode,
+  type AgentMessage, type HeadMessage, type Hello,
+} from '../../shared/protocol/index.ts';
+import { Backoff } from './backoff.ts';
+
+export interface ConnectionOptions {
+  headUrl: string;
+  token: string;
+  /** Builds the hello for each (re)connection: it carries the jobs the agent holds now. */
+  hello: () => Promise<Hello>;
+  onMessage: (message: HeadMessage) => void;
+  onState: (state: 'connecting' | 'connected' | 'offline', detail?: string) => void;
+  log: (line: string) => void;
+}
+
+export class HeadConnection {
+  private ws: WebSocket | null = null;
+  private readonly backoff = new Backoff();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private welcomed = false;
+
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  get connected(): boolean {
+    return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  send(message: AgentMessage): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.welcomed) return false;
+    this.ws.send(encode(message));
+    return true;
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    this.opts.onState('connecting');
+    const url = new URL(AGENT_WS_PATH, this.opts.headUrl.replace(/^http/, 'ws'));
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    this.welcomed = false;
+    ws.on('open', () => {
+      this.opts.hello().then((hello) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encode(hello));
+      }, (err) => this.opts.log(`cannot build hello: ${(err as Error).message}`));
+    });
+    ws.on('message', (raw) => {
+      const decoded = decodeHeadMessage(raw);
+      if (!decoded.ok) {
+        this.opts.log(`bad message from head: ${decoded.error}`);
+        return;
+      }
+      const msg = decoded.message;
+      if (msg.type === 'welcome') {
+        this.welcomed = true;
+        this.backoff.reset();
+        this.startHeartbeat(msg.heartbeatMs);
+        this.opts.onState('connected');
+      }
+      this.opts.onMessage(msg);
+    });
+    ws.on('close', (code, reason) => {
+      this.stopHeartbeat();
+      this.welcomed = false;
+      if (this.ws === ws) this.ws = null;
+      const why = `${closeCodeName(code)}${reason.length ? `: ${reason.toString()}` : ''}`;
+      this.opts.onState('offline', why);
+      if (this.stopped) return;
+      if (code === CloseCode.unauthorized || code === CloseCode.versionMismatch) {
+        this.opts.log(`head refused this agent (${why}); retrying slowly`);
+      }
+      const delay = code === CloseCode.unauthorized || code === CloseCode.versionMismatch ? 30_000 : this.backoff.next();
+      this.retry = setTimeout(() => this.open(), delay);
+    });
+    ws.on('error', (err) => this.opts.log(`connection: ${err.message}`));
+  }
+
+  private startHeartbeat(ms: number): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), ms);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /** Drop the socket now (it reconnects after backoff); used when the head seems gone. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopHeartbeat();
+    if (this.retry) clearTimeout(this.retry);
+    this.ws?.close(CloseCode.normal, 'agent stopping');
+    this.ws = null;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * File transfers between agent and head over HTTP, streamed from and to disk so memory stays flat
+ * whatever the file size. Downloads land in `<dest>.partial` and are renamed only after the
+ * sha256 matched; uploads carry their sha256 in a header that the head verifies.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { SHA256_HEADER } from '../../shared/protocol/routes.ts';
+
+const agentFor = (url: URL) => (url.protocol === 'https:' ? https : http);
+const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
+
+export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  await pipeline(fs.createReadStream(file), new Transform({
+    transform(chunk: Buffer, _e, cb) { hash.update(chunk); size += chunk.length; cb(); },
+  }));
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** GET `url` into `dest`, verifying `sha256`. Throws with the head's error message on failure. */
+export async function downloadFile(url: string, token: string, dest: string, sha256: string): Promise<void> {
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  const u = new URL(url);
+  const partial = `${dest}.partial`;
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = agentFor(u).get(u, { headers: { authorization: `Bearer ${token}` }, agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http }, resolve);
+    req.on('error', reject);
+  });
+  if (res.statusCode !== 200) {
+    const body = await readAll(res);
+    throw new Error(`download ${u.pathname} failed: HTTP ${res.statusCode} ${errorText(body)}`);
+  }
+  const hash = crypto.createHash('sha256');
+  try {
+    await pipeline(res, new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } }), fs.createWriteStream(partial));
+  } catch (err) {
+    await fsp.rm(partial, { force: true });
+    throw err;
+  }
+  const got = hash.digest('hex');
+  if (got !== sha256) {
+    await fsp.rm(partial, { force: true });
+    throw new Error(`download ${u.pathname}: sha256 mismatch (${got})`);
+  }
+  await fsp.rename(partial, dest);
+}
+
+/** PUT a file to `url` with its sha256. */
+export async function uploadFile(url: string, token: string, file: string, sha256: string, size: number): Promise<void> {
+  const u = new URL(url);
+  await new Promise<void>((resolve, reject) => {
+    const req = agentFor(u).request(u, {
+      method: 'PUT',
+      agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(size), [SHA256_HEADER]: sha256 },
+    }, (res) => {
+      readAll(res).then((body) => {
+        if (res.statusCode && res.statusCode < 300) resolve();
+        else reject(new Error(`upload ${u.pathname} failed: HTTP ${res.statusCode} ${errorText(body)}`));
+      }, reject);
+    });
+    req.on('error', reject);
+    fs.createReadStream(file).on('error', (e) => req.destroy(e)).pipe(req);
+  });
+}
+
+async function readAll(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorText(body: string): string {
+  try {
+    return (JSON.parse(body) as { error?: string }).error ?? body.slice(0, 200);
+  } catch {
+    return body.slice(0, 200);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The agent's folders on the node:
+ *   <workdir>/cache/<sha256>                 inputs downloaded from the head (content-addressed)
+ *   <workdir>/batches/<batchId>/             the batch folder, the jobs' working folder:
+ *        <build file>, <job script>, input/, distribute_save/
+ *   <workdir>/runs/<batchId>/<job>.<attempt>/ stdout.log, stderr.log, exit-code of one run
+ *   <workdir>/agent-state.json               built batches, the run in progress, recent jobs
+ * Inputs are copied (reflinked where the file system can) from the cache, so a job that edits
+ * its input never corrupts the cache.
+ */
+import fs from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import path from 'node:path';
+import type { InputFile } from '../../shared/batch/spec.ts';
+import { INPUT_DIR, SAVE_DIR } from '../../shared/job/command.ts';
+import type { ResultFile } from '../../shared/protocol/messages.ts';
+import { sha256File } from './transfer.ts';
+
+export class Workspace {
+  constructor(readonly root: string) {}
+
+  cachePath(sha256: string): string {
+    return path.join(this.root, 'cache', sha256);
+  }
+
+  batchDir(batchId: string): string {
+    return path.join(this.root, 'batches', batchId);
+  }
+
+  runDir(batchId: string, job: string, attempt: number): string {
+    return path.join(this.root, 'runs', batchId, `${job}.${attempt}`);
+  }
+
+  statePath(): string {
+    return path.join(this.root, 'agent-state.json');
+  }
+
+  async init(): Promise<void> {
+    for (const d of ['cache', 'batches', 'runs']) await fs.mkdir(path.join(this.root, d), { recursive: true });
+  }
+
+  async hasCached(sha256: string): Promise<boolean> {
+    try {
+      await fs.access(this.cachePath(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Copy a cached input to `dest` (reflink when possible). */
+  async place(file: InputFile, dest: string): Promise<void> {
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.rm(dest, { force: true, recursive: true });
+    await fs.copyFile(this.cachePath(file.sha256), dest, fsc.COPYFILE_FICLONE);
+  }
+
+  /** Reset `input/` and `distribute_save/` of the batch folder and lay out the job's inputs. */
+  async prepareJob(batchId: string, initFiles: InputFile[], jobFiles: InputFile[], script?: InputFile): Promise<{ inputDir: string; saveDir: string }> {
+    const dir = this.batchDir(batchId);
+    const inputDir = path.join(dir, INPUT_DIR);
+    const saveDir = path.join(dir, SAVE_DIR);
+    await fs.rm(inputDir, { recursive: true, force: true });
+    await fs.rm(saveDir, { recursive: true, force: true });
+    await fs.mkdir(inputDir, { recursive: true });
+    await fs.mkdir(saveDir, { recursive: true });
+    for (const f of initFiles) await this.place(f, path.join(inputDir, f.alias));
+    for (const f of jobFiles) await this.place(f, path.join(inputDir, f.alias));
+    if (script) await this.place(script, path.join(dir, script.alias));
+    return { inputDir, saveDir };
+  }
+
+  async removeBatch(batchId: string): Promise<void> {
+    await fs.rm(this.batchDir(batchId), { recursive: true, force: true });
+    await fs.rm(path.join(this.root, 'runs', batchId), { recursive: true, force: true });
+  }
+
+  async removeCached(sha256s: string[]): Promise<void> {
+    for (const s of sha256s) await fs.rm(this.cachePath(s), { force: true });
+  }
+}
+
+/**
+ * Every regular file under `saveDir`, with its path relative to it. Symlinks are followed only
+ * when their target stays inside `saveDir`; links pointing out of it are skipped and reported.
+ */
+export async function collectResults(saveDir: string): Promise<{ files: { rel: string; abs: string }[]; skipped: string[] }> {
+  const files: { rel: string; abs: string }[] = [];
+  const skipped: string[] = [];
+  const root = await fs.realpath(saveDir);
+  async function walk(dir: string, rel: string): Promise<void> {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const abs = path.join(dir, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = await fs.realpath(abs);
+        } catch {
+          skipped.push(`${r} (dangling link)`);
+          continue;
+        }
+        if (!target.startsWith(root + path.sep)) {
+          skipped.push(`${r} (link points outside distribute_save)`);
+          continue;
+        }
+        const st = await fs.stat(target);
+        if (st.isFile()) files.push({ rel: r, abs: target });
+        else skipped.push(`${r} (link to a folder)`);
+      } else if (e.isDirectory()) {
+        await walk(abs, r);
+      } else if (e.isFile()) {
+        files.push({ rel: r, abs });
+      }
+    }
+  }
+  await walk(saveDir, '');
+  return { files, skipped };
+}
+
+/** Hash the files to upload. */
+export async function describeFiles(files: { rel: string; abs: string }[]): Promise<(ResultFile & { abs: string })[]> {
+  const out: (ResultFile & { abs: string })[] = [];
+  for (const f of files) {
+    const h = await sha256File(f.abs);
+    out.push({ path: f.rel, abs: f.abs, size: h.size, sha256: h.sha256 });
+  }
+  return out;
+}

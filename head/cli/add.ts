@@ -1,0 +1,95 @@
+/**
+ * `distribute add CONFIG`: validate the config, hash its files, register the batch, upload the
+ * inputs the head does not have yet (streamed, with progress), then submit. `--dry-run` stops
+ * after local validation and needs no head.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { formatProblems, loadConfig } from '../../shared/config/load.ts';
+import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
+import { routes, SHA256_HEADER } from '../../shared/protocol/routes.ts';
+import { hashFile } from './hash-file.ts';
+import { action, bytes, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { Progress } from './progress.ts';
+
+interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
+
+interface NodeFit { node: string; connected: boolean; ok: boolean; reasons: string[] }
+
+export function register(program: Command): void {
+  withHeadOptions(program
+    .command('add')
+    .argument('<config>', 'batch config (YAML)')
+    .description('submit a batch: upload its config and files to the head')
+    .option('--dry-run', 'only validate the config and its files locally (no head needed)')
+    .option('--replace', 'replace an existing batch of the same name (deletes its archived results)')
+    .option('--json', 'print the result as JSON'))
+    .action(action('add', async (file: string, opts: AddOptions) => {
+      const loaded = await loadConfig(file);
+      if (!loaded.ok) throw new CliError(`invalid config:\n${formatProblems(loaded.problems, file)}`, EXIT.usage);
+      const config = loaded.config;
+      const paths = configFiles(config);
+      const hashes = new Map<string, { sha256: string; size: number }>();
+      for (const p of paths) hashes.set(p, await hashFile(p));
+      const spec = configToSpec(config, hashes);
+      const total = [...hashes.values()].reduce((a, h) => a + h.size, 0);
+      if (opts.dryRun) {
+        const summary = { ok: true, namespace: spec.namespace, batch: spec.name, kind: spec.kind, jobs: spec.jobs.length, files: paths.length, bytes: total };
+        if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${spec.jobs.length} jobs, ${paths.length} files (${bytes(total)})\n`);
+        return EXIT.ok;
+      }
+      const client = new HeadClient(opts);
+      let created: { id: string; missing: string[]; replaced: string | null; nodes: NodeFit[] };
+      try {
+        created = await client.json(routes.batches(), { body: { spec, replace: opts.replace === true } });
+      } catch (err) {
+        const body = (err as { body?: { nodes?: NodeFit[] } }).body;
+        if (body?.nodes) throw new CliError(`${(err as Error).message}\n${describeFit(body.nodes)}`, EXIT.failed);
+        throw err;
+      }
+      const bySha = new Map([...hashes.entries()].map(([p, h]) => [h.sha256, { path: p, size: h.size }]));
+      const toSend = created.missing.map((sha) => ({ sha, ...bySha.get(sha)! }));
+      const sendBytes = toSend.reduce((a, f) => a + f.size, 0);
+      const progress = new Progress('upload', sendBytes, { quiet: opts.json });
+      for (const f of toSend) {
+        const res = await client.fetch(routes.input(f.sha), {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(f.size), [SHA256_HEADER]: f.sha },
+          body: progress.track(fs.createReadStream(f.path)) as unknown as BodyInit,
+          duplex: 'half',
+        } as RequestInit);
+        if (!res.ok) {
+          progress.stop();
+          const text = await res.text();
+          throw new CliError(`uploading ${f.path} failed: ${safeError(text) ?? `HTTP ${res.status}`}`, EXIT.failed);
+        }
+      }
+      progress.stop();
+      const batch = await client.json<{ id: string; total: number }>(routes.batchSubmit(created.id), { body: {} });
+      const able = created.nodes.filter((n) => n.ok);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ id: batch.id, namespace: spec.namespace, batch: spec.name, jobs: spec.jobs.length, uploadedBytes: sendBytes, replaced: created.replaced, nodes: created.nodes }, null, 2) + '\n');
+      } else {
+        process.stdout.write(`added batch '${spec.namespace}/${spec.name}' (id ${batch.id}): ${spec.jobs.length} jobs, uploaded ${toSend.length} files (${bytes(sendBytes)})\n`);
+        if (created.replaced) process.stdout.write(`replaced the earlier batch ${created.replaced} and its archived results\n`);
+        process.stdout.write(`${able.length} of ${created.nodes.length} known nodes can run it (${able.filter((n) => n.connected).length} connected)\n`);
+        const unable = created.nodes.filter((n) => !n.ok);
+        if (unable.length) process.stdout.write(describeFit(unable));
+      }
+      return EXIT.ok;
+    }));
+}
+
+function describeFit(nodes: NodeFit[]): string {
+  if (!nodes.length) return '  no node has joined the head yet\n';
+  return nodes.map((n) => `  ${n.node}: ${n.ok ? 'can run it' : n.reasons.join('; ')}${n.connected ? '' : ' (offline)'}`).join('\n') + '\n';
+}
+
+function safeError(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { error?: string }).error;
+  } catch {
+    return text.slice(0, 200) || undefined;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Progress for long transfers: a cli-progress bar (bytes, rate, ETA) on a terminal, a few plain
+ * lines on stderr otherwise, nothing with `quiet`.
+ */
+import { Transform, type Readable } from 'node:stream';
+import cliProgress from 'cli-progress';
+
+export class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  private done = 0;
+  private lastLine = 0;
+  private readonly started = Date.now();
+
+  constructor(private readonly label: string, private readonly total: number, private readonly opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}) {
+    const stream = opts.stream ?? process.stderr;
+    if (opts.quiet || total === 0) return;
+    if (stream.isTTY) {
+      this.bar = new cliProgress.SingleBar({
+        stream, format: `${label} [{bar}] {percentage}% | {done}/{all} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false,
+      }, cliProgress.Presets.shades_classic);
+      this.bar.start(total, 0, { done: mib(0), all: mib(total), rate: mib(0) });
+    }
+  }
+
+  add(n: number): void {
+    this.done += n;
+    const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
+    if (this.bar) this.bar.update(this.done, { done: mib(this.done), all: mib(this.total), rate: mib(this.done / secs) });
+    else if (!this.opts.quiet && this.total > 0 && Date.now() - this.lastLine > 2000) {
+      this.lastLine = Date.now();
+      (this.opts.stream ?? process.stderr).write(`${this.label}: ${mib(this.done)} of ${mib(this.total)} (${Math.round((100 * this.done) / this.total)}%)\n`);
+    }
+  }
+
+  /** Count bytes flowing through `source`. */
+  track(source: Readable): Readable {
+    const t = new Transform({ transform: (c: Buffer, _e, cb) => { this.add(c.length); cb(null, c); } });
+    source.on('error', (e) => t.destroy(e));
+    return source.pipe(t);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
+
+function mib(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

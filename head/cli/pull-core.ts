@@ -1,0 +1,102 @@
+/**
+ * Pull as a sync: fetch a batch's manifest, pick files by include/exclude rules, skip files already
+ * present with the same sha256, download the rest to `<file>.partial` (resuming a partial with an
+ * HTTP Range request), verify the sha256 and rename into place. Used by `pull`, `sync` and the tray.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { routes } from '../../shared/protocol/routes.ts';
+import { checkRelativePath } from '../archive/safe-path.ts';
+import { CliError, EXIT, type HeadClient } from './client.ts';
+import { Progress } from './progress.ts';
+
+export interface Rule { kind: 'include' | 'exclude'; pattern: RegExp }
+export interface ManifestFile { job: string; path: string; size: number; sha256: string }
+export interface Manifest { id: string; namespace: string; batch: string; files: ManifestFile[]; pending: string[] }
+
+export type Decision = 'pull' | 'skip-identical' | 'excluded';
+export interface PlannedFile extends ManifestFile { key: string; local: string; decision: Decision }
+
+/**
+ * Whether a file (key = `batch/job/path`, relative to the namespace) is wanted. The first rule
+ * that matches decides; with no match, a file is wanted unless some rule is an include.
+ */
+export function wanted(key: string, rules: Rule[]): boolean {
+  for (const r of rules) if (r.pattern.test(key)) return r.kind === 'include';
+  return !rules.some((r) => r.kind === 'include');
+}
+
+export async function sha256Of(file: string): Promise<string | null> {
+  try {
+    const hash = crypto.createHash('sha256');
+    await pipeline(fs.createReadStream(file), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    return hash.digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]): Promise<PlannedFile[]> {
+  const plan: PlannedFile[] = [];
+  for (const f of manifest.files) {
+    const rel = `${f.job}/${f.path}`;
+    const safe = checkRelativePath(rel);
+    if (!safe.ok) throw new CliError(`head sent an unsafe path: ${safe.error}`, EXIT.failed);
+    const key = `${manifest.batch}/${rel}`;
+    const local = path.join(outDir, manifest.batch, ...rel.split('/'));
+    let decision: Decision = wanted(key, rules) ? 'pull' : 'excluded';
+    if (decision === 'pull') {
+      const st = await fsp.stat(local).catch(() => null);
+      if (st?.isFile() && st.size === f.size && (await sha256Of(local)) === f.sha256) decision = 'skip-identical';
+    }
+    plan.push({ ...f, key, local, decision });
+  }
+  return plan;
+}
+
+/** Download one planned file, resuming a `.partial` left by an interrupted pull. */
+export async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progress: Progress): Promise<void> {
+  await fsp.mkdir(path.dirname(f.local), { recursive: true });
+  const partial = `${f.local}.partial`;
+  let start = 0;
+  const st = await fsp.stat(partial).catch(() => null);
+  if (st?.isFile() && st.size > 0 && st.size < f.size) start = st.size;
+  else await fsp.rm(partial, { force: true });
+  const res = await client.fetch(routes.batchFile(ref, f.job, f.path), { headers: start ? { range: `bytes=${start}-` } : {} });
+  if (!res.ok || !res.body) throw new CliError(`downloading ${f.key} failed: HTTP ${res.status} ${await res.text()}`, EXIT.failed);
+  if (res.status !== 206) start = 0;
+  progress.add(start);
+  await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
+  const sha = await sha256Of(partial);
+  if (sha !== f.sha256) {
+    await fsp.rm(partial, { force: true });
+    throw new CliError(`downloaded ${f.key} does not match its sha256 (got ${sha}); run pull again`, EXIT.failed);
+  }
+  await fsp.rename(partial, f.local);
+}
+
+export interface PullSummary { batch: string; namespace: string; pulled: number; skipped: number; excluded: number; bytes: number; pendingJobs: string[]; files: { path: string; decision: Decision; size: number }[] }
+
+export async function pullBatch(client: HeadClient, ref: string, outDir: string, rules: Rule[], opts: { dryRun?: boolean; quiet?: boolean }): Promise<PullSummary> {
+  const manifest = await client.json<Manifest>(routes.batchManifest(ref));
+  const plan = await planPull(manifest, outDir, rules);
+  const todo = plan.filter((p) => p.decision === 'pull');
+  const bytes = todo.reduce((a, f) => a + f.size, 0);
+  if (!opts.dryRun) {
+    const progress = new Progress('pull', bytes, { quiet: opts.quiet });
+    try {
+      for (const f of todo) await fetchFile(client, manifest.id, f, progress);
+    } finally {
+      progress.stop();
+    }
+  }
+  return {
+    batch: manifest.batch, namespace: manifest.namespace, pulled: todo.length, bytes,
+    skipped: plan.filter((p) => p.decision === 'skip-identical').length, excluded: plan.filter((p) => p.decision === 'excluded').length,
+    pendingJobs: manifest.pending, files: plan.map((p) => ({ path: p.key, decision: p.decision, size: p.size })),
+  };
+}

@@ -1,0 +1,57 @@
+/** `distribute pull CONFIG`: download a batch's archived results into `<out>/<batch>/<job>/…`. */
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { formatProblems, parseConfig } from '../../shared/config/load.ts';
+import { action, bytes, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { pullBatch, type Rule } from './pull-core.ts';
+
+export function register(program: Command): void {
+  const rules: Rule[] = [];
+  const collect = (kind: Rule['kind']) => (value: string) => {
+    try {
+      rules.push({ kind, pattern: new RegExp(value) });
+    } catch (err) {
+      throw new CliError(`--${kind} '${value}': ${(err as Error).message}`, EXIT.usage);
+    }
+    return rules;
+  };
+  withHeadOptions(program
+    .command('pull')
+    .argument('[config]', 'the batch config (its meta names the batch)')
+    .description('download a batch\'s results; files already present and identical are skipped')
+    .option('--batch <ref>', 'batch id or namespace/name instead of a config')
+    .option('-o, --out <dir>', 'local folder to pull into', '.')
+    .option('--include <regex>', 'pull only matching files (path like batch/job/file; repeatable, first matching rule wins)', collect('include'))
+    .option('--exclude <regex>', 'skip matching files (repeatable, first matching rule wins)', collect('exclude'))
+    .option('--dry-run', 'list what would and would not be pulled, download nothing')
+    .option('--json', 'print JSON'))
+    .action(action('pull', async (config: string | undefined, opts: HeadOptions & { batch?: string; out: string; dryRun?: boolean; json?: boolean }) => {
+      let ref = opts.batch;
+      if (!ref) {
+        if (!config) throw new CliError('give a config file or --batch', EXIT.usage);
+        let text: string;
+        try {
+          text = fs.readFileSync(config, 'utf8');
+        } catch (err) {
+          throw new CliError(`cannot read config '${config}': ${(err as NodeJS.ErrnoException).code}`, EXIT.usage);
+        }
+        const parsed = parseConfig(text, { baseDir: path.dirname(path.resolve(config)), source: config, checkFiles: false });
+        if (!parsed.ok) throw new CliError(`invalid config:\n${formatProblems(parsed.problems, config)}`, EXIT.usage);
+        ref = `${parsed.config.meta.namespace}/${parsed.config.meta.batch_name}`;
+      }
+      const client = new HeadClient(opts);
+      const summary = await pullBatch(client, ref, path.resolve(opts.out), rules, { dryRun: opts.dryRun, quiet: opts.json });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ ...summary, dryRun: opts.dryRun === true }, null, 2) + '\n');
+      } else {
+        if (opts.dryRun) {
+          for (const f of summary.files) process.stdout.write(`${f.decision === 'pull' ? 'would pull ' : f.decision === 'excluded' ? 'excluded   ' : 'identical  '} ${f.path} (${bytes(f.size)})\n`);
+          process.stdout.write(`${summary.pulled} files (${bytes(summary.bytes)}) would be pulled, ${summary.skipped} already present, ${summary.excluded} excluded\n`);
+        } else {
+          process.stdout.write(`pulled ${summary.pulled} files (${bytes(summary.bytes)}) into ${path.join(path.resolve(opts.out), summary.batch)}; ${summary.skipped} already present, ${summary.excluded} excluded\n`);
+        }
+        if (summary.pendingJobs.length) process.stdout.write(`${summary.pendingJobs.length} jobs not finished yet; pull again later for their results\n`);
+      }
+    }));
+}

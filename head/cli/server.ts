@@ -1,0 +1,41 @@
+/** `distribute server`: run the head node (HTTP API + agent hub + store + archive). */
+import type { Command } from 'commander';
+import { parseDuration } from '../../shared/duration.ts';
+import { startHead } from '../server.ts';
+import { attachNotifiers } from '../notify/attach.ts';
+import { action, CliError, defaultDataDir, EXIT } from './client.ts';
+
+export function register(program: Command): void {
+  program
+    .command('server')
+    .description('run the head node: HTTP API, agent hub, job store and results archive')
+    .option('--data <dir>', 'data folder (state, archive, tokens)', defaultDataDir())
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '8952')
+    .option('--node-timeout <duration>', 'a node silent this long is lost and its job re-queued', '10s')
+    .option('--matrix-config <file>', 'Matrix credentials for batch notifications (see docs/matrix.md)')
+    .option('--max-input-size <bytes>', 'largest input file accepted by add', String(20 * 1024 ** 3))
+    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: '${opts.port}' is not a port number`, EXIT.usage);
+      const timeout = parseDuration(opts.nodeTimeout);
+      if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
+      const head = await startHead({
+        dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
+        heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: Number(opts.maxInputSize),
+      });
+      const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
+      if (!detach.ok) {
+        await head.close();
+        throw new CliError(detach.error, EXIT.usage);
+      }
+      process.stderr.write(`distribute head listening on ${head.url}\n  data:        ${opts.data}\n  admin token: ${head.adminTokenFile}\n  agent token: ${head.agentTokenFile}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      detach.close();
+      await head.close();
+    }));
+}

@@ -1,0 +1,63 @@
+/** `distribute status [BATCH]`: batches with counts per state, running jobs, nodes; or one batch's jobs. */
+import type { Command } from 'commander';
+import { routes } from '../../shared/protocol/routes.ts';
+import type { BatchSummaryView, JobView, NodeView } from '../core/views.ts';
+import { action, bytes, HeadClient, human, table, withHeadOptions, type HeadOptions } from './client.ts';
+
+interface StatusJson {
+  now: number;
+  batches: BatchSummaryView[];
+  running: (JobView & { batch: string; namespace: string; owner: string })[];
+  nodes: NodeView[];
+  disk: Record<string, number>;
+}
+
+export function register(program: Command): void {
+  withHeadOptions(program
+    .command('status')
+    .argument('[batch]', 'a batch (id, namespace/name or name) to show job by job')
+    .description('show batches, running jobs and nodes, or the jobs of one batch')
+    .option('--json', 'print JSON'))
+    .action(action('status', async (batch: string | undefined, opts: HeadOptions & { json?: boolean }) => {
+      const client = new HeadClient(opts);
+      if (batch) {
+        const b = await client.json<BatchSummaryView & { jobs: (JobView & { bytes?: number | null })[] }>(`${routes.batch(batch)}?files`);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(b, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}): ${b.phase}${b.outcome ? `, ${b.outcome}` : ''}\n`);
+        process.stdout.write(table([['JOB', 'STATE', 'NODE', 'EXIT', 'RUN TIME', 'BYTES'], ...b.jobs.map((j) => [
+          j.name, 'outcome' in j && j.outcome ? j.outcome : j.state + ('pausedUntil' in j && j.pausedUntil ? ` until ${new Date(j.pausedUntil).toLocaleTimeString()}` : ''),
+          'node' in j && j.node ? j.node : '-', 'result' in j && j.result && 'exitCode' in j.result ? String(j.result.exitCode) : '-',
+          'runMs' in j && typeof j.runMs === 'number' ? human(j.runMs) : '-', typeof j.bytes === 'number' ? bytes(j.bytes) : '-',
+        ])]));
+        for (const [node, log] of Object.entries(b.buildFailures)) process.stdout.write(`\nbuild failed on ${node}:\n${log}\n`);
+        return;
+      }
+      const s = await client.json<StatusJson>(routes.status());
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write('BATCHES\n');
+      process.stdout.write(s.batches.length ? table([['BATCH', 'OWNER', 'STATE', 'JOBS', 'QUEUED', 'RUNNING', 'PAUSED', 'OK', 'FAILED', 'CANCELLED'], ...s.batches.map((b) => [
+        `${b.namespace}/${b.name}`, b.owner, b.outcome ?? b.phase, String(b.total), String(b.counts.queued),
+        String(b.counts.running + b.counts.assigned), String(b.counts.paused), String(b.counts.succeeded),
+        String(b.counts.failed + b.counts.buildFailed + b.counts.lost), String(b.counts.cancelled),
+      ])]) : '  (none)\n');
+      process.stdout.write('\nRUNNING\n');
+      process.stdout.write(s.running.length ? table([['BATCH', 'JOB', 'OWNER', 'NODE', 'STATE', 'ELAPSED'], ...s.running.map((j) => [
+        `${j.namespace}/${j.batch}`, j.name, j.owner, 'node' in j ? String(j.node) : '-',
+        j.state === 'paused' && 'pausedUntil' in j ? `paused${j.pausedUntil ? ` until ${new Date(j.pausedUntil).toLocaleTimeString()}` : ''}` : j.state,
+        'runMs' in j && typeof j.runMs === 'number' ? human(j.runMs) : '-',
+      ])]) : '  (none)\n');
+      process.stdout.write('\nNODES\n');
+      process.stdout.write(s.nodes.length ? table([['NODE', 'STATE', 'CORES', 'MEMORY', 'TAGS', 'CURRENT'], ...s.nodes.map((n) => [
+        n.name, n.state, String(n.capabilities.physicalCores), bytes(n.capabilities.memoryBytes), n.capabilities.tags.join(',') || '-',
+        n.current ? `${n.current.batch}/${n.current.job}` : '-',
+      ])]) : '  (none)\n');
+      const disk = Object.entries(s.disk);
+      if (disk.length) process.stdout.write(`\nARCHIVE\n${table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, bytes(b)])])}`);
+    }));
+}

@@ -1,0 +1,111 @@
+/**
+ * Test harness: real head and agent processes (`node bin/distribute.js server|agent`) on loopback,
+ * temp folders, and small helpers to run the CLI and wait for conditions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'bin/distribute.js');
+export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `distribute-${prefix}-`));
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startProc(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+export interface HeadProc extends Proc { url: string; dataDir: string; adminToken: string; agentTokenFile: string; port: number }
+
+export async function startHeadProc(dataDir: string, opts: { port?: number; nodeTimeout?: string; extra?: string[] } = {}): Promise<HeadProc> {
+  const p = startProc(['server', '--data', dataDir, '--port', String(opts.port ?? 0), '--node-timeout', opts.nodeTimeout ?? '3s', ...(opts.extra ?? [])]);
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(p.output())?.[1], 20_000, () => `head did not start:\n${p.output()}`);
+  return {
+    ...p, url, dataDir, port: Number(new URL(url).port),
+    adminToken: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
+    agentTokenFile: path.join(dataDir, 'agent-token'),
+  };
+}
+
+export function startAgentProc(head: { url: string; agentTokenFile: string }, name: string, workdir: string, extra: string[] = []): Proc {
+  return startProc(['agent', '--head', head.url, '--token-file', head.agentTokenFile, '--workdir', workdir, '--name', name, '--python', PYTHON, '--tag', 'python3', ...extra]);
+}
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DISTRIBUTE_DATA: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Poll `fn` until it returns a truthy value. */
+export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, message: () => string = () => 'timed out'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function api<T = any>(head: { url: string; adminToken: string }, p: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(head.url + p, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { authorization: `Bearer ${init.token ?? head.adminToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  let body: any;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: res.status, body };
+}
+
+/** Wait until the batch `ref` has no unfinished job; returns its details. */
+export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(async () => {
+    const r = await api(head, `/api/batches/${encodeURIComponent(ref)}`);
+    return r.status === 200 && r.body.phase === 'ended' ? r.body : null;
+  }, timeoutMs, () => `batch ${ref} did not end in ${timeoutMs} ms`);
+}
+
+export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill(signal);
+  await p.exited;
+}
+
+/** Every file under `dir` (relative paths, sorted). */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else out.push(r);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir, '');
+  return out.sort();
+}
