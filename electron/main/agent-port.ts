@@ -15,6 +15,8 @@ export interface AgentSettings {
   workdir: string;
   name?: string;
   tags: string[];
+  /** The workstation owner's account on the head (may pause this node through the head). */
+  owner?: string;
 }
 
 /** A running agent core, as the tray sees it. */

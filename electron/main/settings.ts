@@ -167,6 +167,7 @@ export function draftSettings(env: SettingsEnv): Omit<TraySettings, 'headUrl' | 
 export function agentSettings(settings: TraySettings): AgentSettings {
   const out: AgentSettings = { headUrl: settings.headUrl, token: settings.token, workdir: settings.workdir, tags: settings.tags };
   if (settings.name !== undefined) out.name = settings.name;
+  if (settings.user !== undefined) out.owner = settings.user;
   return out;
 }
 

@@ -38,7 +38,7 @@ test('full file round-trips through serialize', () => {
   const text = serializeSettings(first.settings);
   assert.ok(text.endsWith('}\n'));
   assert.deepEqual(parseSettings(text, env), first);
-  assert.deepEqual(agentSettings(first.settings), { headUrl: 'http://head.lab:8080', token: 'abc123', workdir: '/home/brooks/work', tags: ['python3', 'gfortran'], name: 'ws-1' });
+  assert.deepEqual(agentSettings(first.settings), { headUrl: 'http://head.lab:8080', token: 'abc123', workdir: '/home/brooks/work', tags: ['python3', 'gfortran'], name: 'ws-1', owner: 'brooks' });
 });
 
 test('bad files report every problem with its path', () => {
