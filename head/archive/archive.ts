@@ -12,11 +12,8 @@ import type { JobResult } from '../../shared/job/state.ts';
 import type { ResultFile } from '../../shared/protocol/messages.ts';
 import { resolveInside } from './safe-path.ts';
 
-/** Folder inside a job's archive for distribute's own files. */
-export const META_DIR = '_distribute';
-export const RESULT_FILE = `${META_DIR}/result.json`;
-export const STDOUT_FILE = `${META_DIR}/stdout.log`;
-export const STDERR_FILE = `${META_DIR}/stderr.log`;
+import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
+export { META_DIR, RESULT_FILE, STDOUT_FILE, STDERR_FILE } from '../../shared/archive-layout.ts';
 
 /** What `_distribute/result.json` holds. */
 export interface JobResultMeta {
