@@ -10,13 +10,11 @@ export function unsafeNameReason(name: string): string | null {
   if (name.length > 200) return 'must be at most 200 characters';
   if (name === '.' || name === '..') return `'${name}' is not a valid folder name`;
   if (name.includes('/') || name.includes('\\')) return `'${name}' must not contain '/' or '\\'`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return `'${printable(name)}' must not contain NUL or control characters`;
   return null;
 }
 
 function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
