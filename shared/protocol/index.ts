@@ -2,3 +2,4 @@
 export * from './messages.ts';
 export * from './capabilities.ts';
 export * from './routes.ts';
+export * from './events.ts';

@@ -1,0 +1,63 @@
+/**
+ * Clean-up of uploaded inputs: `<data>/inputs/<sha256>` files are kept while some batch that has
+ * not ended (uploading or active) names them, and deleted otherwise. Run when a batch ends; a
+ * later batch that needs the same file simply uploads it again (`add` asks the head which inputs
+ * it is missing). Only names that look like a finished sha256 are touched, so an upload still in
+ * progress (`<sha>.partial`) is never removed under its writer.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { distinctInputs } from '../../shared/batch/spec.ts';
+import type { BatchDoc } from '../state/types.ts';
+
+const SHA = /^[0-9a-f]{64}$/;
+
+export interface InputGcResult {
+  removed: string[];
+  bytes: number;
+}
+
+/** sha256s of every input referenced by a batch that has not ended. */
+export function liveInputs(batches: Iterable<BatchDoc>): Set<string> {
+  const keep = new Set<string>();
+  for (const doc of batches) {
+    if (doc.record.phase === 'ended') continue;
+    for (const f of distinctInputs(doc.spec)) keep.add(f.sha256);
+  }
+  return keep;
+}
+
+/**
+ * Delete every input under `inputsRoot` not referenced by a live batch of `batches`. Batches
+ * that ended get `inputsCleaned = true` (the caller persists the records it is told about).
+ */
+export async function collectInputs(inputsRoot: string, batches: Iterable<BatchDoc>): Promise<InputGcResult & { cleaned: BatchDoc[] }> {
+  const all = [...batches];
+  const keep = liveInputs(all);
+  const result: InputGcResult & { cleaned: BatchDoc[] } = { removed: [], bytes: 0, cleaned: [] };
+  let names: string[];
+  try {
+    names = await fs.readdir(inputsRoot);
+  } catch {
+    return result;
+  }
+  for (const name of names) {
+    if (!SHA.test(name) || keep.has(name)) continue;
+    const file = path.join(inputsRoot, name);
+    try {
+      const st = await fs.lstat(file);
+      await fs.rm(file, { force: true });
+      result.removed.push(name);
+      result.bytes += st.size;
+    } catch {
+      // gone already (a concurrent clean-up): nothing to do
+    }
+  }
+  for (const doc of all) {
+    if (doc.record.phase === 'ended' && !doc.record.inputsCleaned) {
+      doc.record.inputsCleaned = true;
+      result.cleaned.push(doc);
+    }
+  }
+  return result;
+}
