@@ -1,0 +1,56 @@
+/**
+ * `distribute logs BATCH JOB`: a finished job's stdout/stderr from the archive, or with `--follow`
+ * a running (or still queued) job's output live, streamed from its agent through the head, until
+ * the job ends.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { routes } from '../../shared/protocol/routes.ts';
+import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+
+interface LogsOptions extends HeadOptions { follow?: boolean; stream?: string }
+
+/** The query string of the logs route for these options, or an error for a bad --stream. */
+export function logsQuery(opts: { follow?: boolean; stream?: string }): { ok: true; query: string } | { ok: false; error: string } {
+  const params = new URLSearchParams();
+  if (opts.stream !== undefined) {
+    if (opts.stream !== 'stdout' && opts.stream !== 'stderr') return { ok: false, error: `--stream must be stdout or stderr, not '${opts.stream}'` };
+    params.set('stream', opts.stream);
+  }
+  if (opts.follow) params.set('follow', '1');
+  const q = params.toString();
+  return { ok: true, query: q ? `?${q}` : '' };
+}
+
+export function register(program: Command): void {
+  withHeadOptions(program
+    .command('logs')
+    .argument('<batch>', 'batch id, namespace/name or name')
+    .argument('<job>', 'job name')
+    .description('show a job\'s output: archived when it ended, live with --follow while it runs')
+    .option('-f, --follow', 'stream a running job\'s output until it ends')
+    .option('--stream <which>', 'only stdout or only stderr'))
+    .action(action('logs', async (batch: string, job: string, opts: LogsOptions) => {
+      const q = logsQuery(opts);
+      if (!q.ok) throw new CliError(q.error, EXIT.usage);
+      const client = new HeadClient(opts);
+      const res = await client.fetch(routes.jobLogs(batch, job) + q.query);
+      if (!res.ok || !res.body) {
+        const text = await res.text();
+        let message = `HTTP ${res.status}`;
+        try {
+          message = (JSON.parse(text) as { error?: string }).error ?? message;
+        } catch { /* not JSON */ }
+        throw new CliError(message, EXIT.failed);
+      }
+      // Stop quietly when the reader of our output goes away (`logs ... | head`).
+      process.stdout.on('error', () => process.exit(EXIT.ok));
+      try {
+        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), process.stdout, { end: false });
+      } catch (err) {
+        throw new CliError(`the log stream broke off: ${(err as Error).message}`, EXIT.unreachable);
+      }
+      return EXIT.ok;
+    }));
+}

@@ -1,0 +1,92 @@
+/**
+ * `distribute wait BATCH`: wait until every job of a batch is done. A bar of jobs done/total on a
+ * terminal, a plain line per change otherwise. Exit 0 only when every job succeeded, 1 when any
+ * failed, was cancelled or lost (or the batch failed to build).
+ */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { routes } from '../../shared/protocol/routes.ts';
+import type { BatchSummaryView } from '../core/views.ts';
+import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { parseDuration } from '../../shared/duration.ts';
+
+type Counts = BatchSummaryView['counts'];
+
+/** Jobs that are done, whatever their outcome. */
+export function doneCount(c: Counts): number {
+  return c.succeeded + c.failed + c.cancelled + c.buildFailed + c.lost;
+}
+
+/** One line describing a batch's progress, for logs and the final message. */
+export function describeCounts(c: Counts, total: number): string {
+  const parts = [`${doneCount(c)}/${total} done`, `${c.succeeded} ok`];
+  const failed = c.failed + c.buildFailed + c.lost;
+  if (failed) parts.push(`${failed} failed`);
+  if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
+  const running = c.running + c.assigned + c.paused;
+  if (running) parts.push(`${running} running${c.paused ? ` (${c.paused} paused)` : ''}`);
+  return parts.join(', ');
+}
+
+/** The exit code for an ended batch: 0 only when every job succeeded. */
+export function waitExitCode(b: Pick<BatchSummaryView, 'counts' | 'total'>): number {
+  return b.counts.succeeded === b.total ? EXIT.ok : EXIT.failed;
+}
+
+interface WaitOptions extends HeadOptions { json?: boolean; interval: string; timeout?: string }
+
+export function register(program: Command): void {
+  withHeadOptions(program
+    .command('wait')
+    .argument('<batch>', 'batch id, namespace/name or name')
+    .description('wait until a batch ends; exit 0 only if every job succeeded')
+    .option('--interval <duration>', 'how often to ask the head', '1s')
+    .option('--timeout <duration>', 'give up after this long (exit 1)')
+    .option('--json', 'print the ended batch as JSON'))
+    .action(action('wait', async (ref: string, opts: WaitOptions) => {
+      const interval = parseDuration(opts.interval);
+      if (!interval.ok) throw new CliError(`--interval: ${interval.error}`, EXIT.usage);
+      let deadline = Infinity;
+      if (opts.timeout !== undefined) {
+        const t = parseDuration(opts.timeout);
+        if (!t.ok) throw new CliError(`--timeout: ${t.error}`, EXIT.usage);
+        deadline = Date.now() + t.ms;
+      }
+      const client = new HeadClient(opts);
+      const stream = process.stderr;
+      let bar: cliProgress.SingleBar | null = null;
+      let lastLine = '';
+      try {
+        for (;;) {
+          const b = await client.json<BatchSummaryView>(routes.batch(ref));
+          const done = doneCount(b.counts);
+          if (!opts.json) {
+            if (stream.isTTY) {
+              if (!bar) {
+                bar = new cliProgress.SingleBar({ stream, format: `${b.namespace}/${b.name} [{bar}] {value}/{total} jobs | {detail}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+                bar.start(b.total, done, { detail: describeCounts(b.counts, b.total) });
+              } else {
+                bar.update(done, { detail: describeCounts(b.counts, b.total) });
+              }
+            } else {
+              const line = `${b.namespace}/${b.name}: ${describeCounts(b.counts, b.total)}`;
+              if (line !== lastLine) stream.write(line + '\n');
+              lastLine = line;
+            }
+          }
+          if (b.phase === 'ended') {
+            bar?.stop();
+            bar = null;
+            const code = waitExitCode(b);
+            if (opts.json) process.stdout.write(JSON.stringify({ ...b, ok: code === EXIT.ok }, null, 2) + '\n');
+            else process.stdout.write(`${b.namespace}/${b.name} ${b.outcome ?? 'ended'}: ${describeCounts(b.counts, b.total)}\n`);
+            return code;
+          }
+          if (Date.now() > deadline) throw new CliError(`batch ${ref} still running after ${opts.timeout}: ${describeCounts(b.counts, b.total)}`, EXIT.failed);
+          await new Promise((r) => setTimeout(r, interval.ms));
+        }
+      } finally {
+        bar?.stop();
+      }
+    }));
+}
