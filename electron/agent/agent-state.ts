@@ -15,6 +15,8 @@ export interface CurrentJob {
   startedAt: number;
   /** Paused time accumulated so far (ms). */
   pausedMs: number;
+  /** Epoch ms the job's processes were stopped (the current pause), null while running. */
+  pausedAt?: number | null;
   phase: 'downloading' | 'building' | 'running' | 'uploading';
 }
 
@@ -34,6 +36,6 @@ export interface AgentSnapshot {
   capabilities: { tags: string[]; physicalCores: number; logicalCores: number; memoryBytes: number; gpus: { vendor: string; model: string; memoryBytes: number }[] };
   current: CurrentJob | null;
   /** Pause of this node: null when not paused; `until` null = until resumed (capped by the agent's maximum). */
-  pause: { since: number; until: number | null } | null;
+  pause: { since: number; until: number | null; /** When it ends at the latest (the maximum). */ capAt?: number } | null;
   recent: RecentJob[];
 }

@@ -18,6 +18,7 @@ import type { AgentSnapshot, Connection, CurrentJob, RecentJob } from './agent-s
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
 import { adoptJobProcess, startJobProcess, type JobExit, type JobProcess } from './job-process.ts';
+import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
 import { downloadFile, uploadFile } from './transfer.ts';
 import { collectResults, describeFiles, Workspace } from './workspace.ts';
 
@@ -32,6 +33,11 @@ export interface AgentSettings {
   python?: string;
   /** Longest pause (ms); a pause "until resumed" also ends here. Default 4 h. */
   maxPauseMs?: number;
+  /**
+   * What happens to a job still paused at the maximum: 'resume' (default) continues it;
+   * 'requeue' kills it and hands it back to the head to run elsewhere, the node staying paused.
+   */
+  atMaxPause?: 'resume' | 'requeue';
   /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
   killGraceMs?: number;
   log?: (line: string) => void;
@@ -45,6 +51,8 @@ interface PersistedRun {
   phase: CurrentJob['phase'] | 'finished';
   startedAt: number;
   pausedMs: number;
+  /** Epoch ms the job's processes were stopped; null/absent while they run. */
+  pausedAt?: number | null;
   pid?: number;
   pgid?: number;
   /** Set once the job ended: what to report. */
@@ -54,10 +62,15 @@ interface PersistedState {
   built: string[];
   run: PersistedRun | null;
   recent: RecentJob[];
-  pause: { since: number; until: number | null; capAt: number } | null;
+  /** `until` null = until resumed; `capAt` = the hard end (the maximum); `watchdog` = its pid. */
+  pause: { since: number; until: number | null; capAt: number; atMax?: boolean; watchdog?: number } | null;
 }
 
 type Events = { change: [AgentSnapshot] };
+
+const DEFAULT_MAX_PAUSE_MS = 4 * 3600_000;
+/** setTimeout's limit (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Agent extends EventEmitter<Events> {
   readonly name: string;
@@ -71,6 +84,8 @@ export class Agent extends EventEmitter<Events> {
   private cancelled: string | null = null;
   private ackWaiter: ((m: Extract<HeadMessage, { type: 'result-ack' }>) => void) | null = null;
   private pauseTimer: NodeJS.Timeout | null = null;
+  /** Set while a job paused past the maximum is being killed to hand it back (atMaxPause 'requeue'). */
+  private handingBack = false;
   private logBuffer: { stdout: string; stderr: string } = { stdout: '', stderr: '' };
   private logTimer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
@@ -104,10 +119,11 @@ export class Agent extends EventEmitter<Events> {
   }
 
   async stop(): Promise<void> {
-    this.conn.stop();
+    // Never leave a job stopped behind us (and tell the head while we still can).
+    if (this.state.pause) await this.resume();
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    // Never leave a job stopped behind us.
-    this.proc?.resume();
+    this.conn.stop();
+    await this.saving;
   }
 
   // ---- snapshot ------------------------------------------------------------------------------
@@ -121,9 +137,9 @@ export class Agent extends EventEmitter<Events> {
       capabilities: this.capabilities,
       current: run && run.phase !== 'finished' ? {
         batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
-        attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, phase: run.phase,
+        attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: run.pausedAt ?? null, phase: run.phase,
       } : null,
-      pause: this.state.pause ? { since: this.state.pause.since, until: this.state.pause.until } : null,
+      pause: this.state.pause ? { since: this.state.pause.since, until: this.state.pause.until, capAt: this.state.pause.capAt } : null,
       recent: this.state.recent,
     };
   }
@@ -153,11 +169,16 @@ export class Agent extends EventEmitter<Events> {
 
   /** After a restart: continue a job that survived us (never left stopped), or finish reporting. */
   private async recover(): Promise<void> {
+    const run = this.state.run;
     if (this.state.pause) {
-      // A pause does not outlive the agent that made it: the job is continued.
+      // A pause does not outlive the agent that made it: the job is continued (adoption below
+      // sends SIGCONT), and its stopped time, which lasted until now or until the watchdog
+      // continued it at the hard end, is not run time.
+      stopPauseWatchdog(this.state.pause.watchdog);
+      if (run?.pausedAt) run.pausedMs += Math.max(0, Math.min(Date.now(), this.state.pause.capAt) - run.pausedAt);
       this.state.pause = null;
     }
-    const run = this.state.run;
+    if (run) run.pausedAt = null;
     if (!run) return;
     if (run.phase === 'running' && run.pid && run.pgid) {
       const dir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
@@ -300,6 +321,8 @@ export class Agent extends EventEmitter<Events> {
           stdoutPath: path.join(buildDir, 'stdout.log'), stderrPath: path.join(buildDir, 'stderr.log'), exitCodePath: path.join(buildDir, 'exit-code'),
         });
         this.proc = proc;
+        // A build started while the node is paused waits for the resume like a job does.
+        if (this.state.pause) proc.pause();
         const exit = await proc.done;
         this.proc = null;
         if (this.cancelled) return this.finishCancelled(run);
@@ -329,6 +352,8 @@ export class Agent extends EventEmitter<Events> {
     const cmd = jobCommand(batch, spec, { inputDir, saveDir, mountDirs }, { cores: this.cores(), python: this.settings.python });
     run.phase = 'running';
     run.startedAt = Date.now();
+    run.pausedMs = 0;
+    run.pausedAt = null;
     const proc = startJobProcess({
       file: cmd.file, args: cmd.args, cwd: batchDir,
       env: jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: this.cores() }),
@@ -340,6 +365,11 @@ export class Agent extends EventEmitter<Events> {
     run.pgid = proc.pgid;
     await this.save();
     this.conn.send({ type: 'job-started', ...ref });
+    // Paused while downloading or building: the job starts stopped and the head sees it paused.
+    if (this.state.pause) {
+      this.pauseJob(run, proc);
+      await this.save();
+    }
     this.changed();
     await this.supervise(run, proc);
   }
@@ -353,10 +383,14 @@ export class Agent extends EventEmitter<Events> {
     const exit = await proc.done;
     this.proc = null;
     this.flushLogs(run);
-    if (this.pausedSince !== null) {
-      run.pausedMs += Date.now() - this.pausedSince;
-      this.pausedSince = this.state.pause ? Date.now() : null;
+    if (run.pausedAt) {
+      // Ended while stopped (killed, cancelled): the stopped time is still not run time.
+      run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
+      run.pausedAt = null;
+      stopPauseWatchdog(this.state.pause?.watchdog);
+      if (this.state.pause) this.state.pause.watchdog = undefined;
     }
+    if (this.handingBack) return this.handBack(run);
     if (this.cancelled) return this.finishCancelled(run);
     const endedAt = Date.now();
     const result = toResult(exit);
@@ -447,47 +481,102 @@ export class Agent extends EventEmitter<Events> {
   }
 
   // ---- pause ---------------------------------------------------------------------------------
+  // A pause belongs to the node: while it lasts no job is taken, and the running job's (or build
+  // step's) whole process tree is stopped. It ends by itself at `capAt` (its own end, or the
+  // maximum), a detached watchdog continues the job if this agent is gone by then, and a
+  // restarted agent continues the job at once (recover()). Stopped time is kept in
+  // run.pausedAt/pausedMs so it is never counted as run time.
 
-  private pausedSince: number | null = null;
+  /** The longest pause this agent allows (ms). */
+  get maxPauseMs(): number {
+    return Math.min(this.settings.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS, MAX_TIMER_MS);
+  }
 
-  /** Pause this node: stop the running job's whole process tree until `durationMs` passes. */
-  async pause(durationMs: number | null, _reason: 'user' | 'head' | 'idle' = 'user'): Promise<AgentSnapshot> {
-    const max = this.settings.maxPauseMs ?? 4 * 3600_000;
+  /**
+   * Pause this node for `durationMs` (null = until resumed), never longer than {@link maxPauseMs}.
+   * Pausing a paused node replaces the end of the pause. A duration of zero or less resumes.
+   */
+  async pause(durationMs: number | null, reason: 'user' | 'head' | 'idle' = 'user'): Promise<AgentSnapshot> {
+    if (durationMs !== null && !(durationMs > 0)) return this.resume();
     const now = Date.now();
-    const capAt = now + Math.min(durationMs ?? max, max);
+    const max = this.maxPauseMs;
+    const atMax = durationMs === null || durationMs >= max;
+    const capAt = now + (atMax ? max : durationMs);
     const until = durationMs === null ? null : capAt;
-    const already = this.state.pause !== null;
-    this.state.pause = { since: this.state.pause?.since ?? now, until, capAt };
+    const pause = { since: this.state.pause?.since ?? now, until, capAt, atMax, watchdog: this.state.pause?.watchdog };
+    this.state.pause = pause;
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => void this.resume(), capAt - now);
+    this.pauseTimer = setTimeout(() => void this.pauseEnded(), capAt - now);
     const run = this.state.run;
-    if (this.proc && run && run.phase === 'running') {
-      this.proc.pause();
-      if (!already) this.pausedSince = now;
-      this.conn.send({ type: 'job-paused', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, until });
-    }
+    if (this.proc && run?.phase === 'running') this.pauseJob(run, this.proc);
+    else this.proc?.pause();
+    this.log(`paused by ${reason} ${until === null ? 'until resumed' : `until ${new Date(until).toISOString()}`}`);
     this.conn.send({ type: 'node-paused', until });
     await this.save();
     this.changed();
     return this.snapshot();
   }
 
+  /** Stops the running job's tree, (re)arms its watchdog and tells the head. Needs a pause. */
+  private pauseJob(run: PersistedRun, proc: JobProcess): void {
+    const pause = this.state.pause;
+    if (!pause) return;
+    proc.pause();
+    run.pausedAt ??= Date.now();
+    stopPauseWatchdog(pause.watchdog);
+    pause.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
+    this.conn.send({ type: 'job-paused', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, until: pause.until });
+  }
+
+  /** End the pause: continue the job (or build) and take work again. */
   async resume(): Promise<AgentSnapshot> {
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.pauseTimer = null;
-    if (!this.state.pause) return this.snapshot();
+    const pause = this.state.pause;
+    if (!pause) return this.snapshot();
     this.state.pause = null;
+    stopPauseWatchdog(pause.watchdog);
+    this.proc?.resume();
     const run = this.state.run;
-    if (this.proc && run) {
-      this.proc.resume();
-      if (this.pausedSince !== null) run.pausedMs += Date.now() - this.pausedSince;
-      this.pausedSince = null;
+    if (run?.pausedAt) {
+      run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
+      run.pausedAt = null;
       this.conn.send({ type: 'job-resumed', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt });
     }
+    this.log('resumed');
     this.conn.send({ type: 'node-resumed' });
     await this.save();
     this.changed();
     return this.snapshot();
+  }
+
+  /** The pause reached its end: resume, or at the maximum with atMaxPause 'requeue' hand the job back. */
+  private async pauseEnded(): Promise<void> {
+    const pause = this.state.pause;
+    this.pauseTimer = null;
+    if (!pause) return;
+    const run = this.state.run;
+    if (pause.atMax && this.settings.atMaxPause === 'requeue' && this.proc && run?.phase === 'running') {
+      this.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
+      this.handingBack = true;
+      // The node stays paused until resumed; nothing is left stopped once the job is gone.
+      pause.until = null;
+      void this.proc.kill(this.settings.killGraceMs ?? 5000);
+      return;
+    }
+    await this.resume();
+  }
+
+  /** The job paused past the maximum is dead: give it back to the head to run elsewhere. */
+  private async handBack(run: PersistedRun): Promise<void> {
+    this.handingBack = false;
+    const endedAt = Date.now();
+    this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason: 'paused for the maximum time; handed back to run elsewhere' });
+    this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) }, ...this.state.recent].slice(0, 20);
+    this.state.run = null;
+    await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
+    await this.save();
+    this.changed();
   }
 
   /** Resolves when the current run (if any) is over; for tests. */
