@@ -1,0 +1,52 @@
+/**
+ * A head in its own process for benchmarks (`fork` with `--import tsx`), so its CPU time, memory
+ * and writes can be measured apart from the load generator. Talks to the parent over IPC:
+ *   → {type: 'ready', url, adminToken, agentToken}
+ *   ← {type: 'stats'}  → {type: 'stats', storeBytes, cpuSeconds, maxRssBytes, loopDelay}
+ *   ← {type: 'close'}  → closes the head (flushing the store), answers with final stats, exits
+ * Started with argv `<dataDir>`.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startHead } from '../head/server.ts';
+
+export interface HeadChildStats {
+  type: 'stats';
+  /** Bytes the lowdb store wrote under `<data>/state/` since start. */
+  storeBytes: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  /** Event-loop delay while the head ran (ms): how long a message could wait behind other work. */
+  loopDelay: { p50: number; p99: number; max: number };
+}
+
+const dataDir = process.argv[2];
+if (!dataDir || !process.send) {
+  process.stderr.write('usage: fork bench/head-child.ts <dataDir> (with an IPC channel)\n');
+  process.exit(2);
+}
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+const head = await startHead({ dataDir, port: 0, nodeTimeoutMs: 60_000, heartbeatMs: 5_000, log: () => {} });
+process.send({ type: 'ready', url: head.url, adminToken: head.adminToken, agentToken: head.agentToken });
+
+function stats(): HeadChildStats {
+  const cpu = process.cpuUsage();
+  return {
+    type: 'stats',
+    storeBytes: head.store.bytesWritten(),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+  };
+}
+
+process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stats') {
+    process.send!(stats());
+  } else if (msg.type === 'reset-delay') {
+    delay.reset();
+  } else if (msg.type === 'close') {
+    // The final stats include the store's last coalesced flush.
+    void head.close().then(() => process.send!(stats(), () => process.exit(0)));
+  }
+});

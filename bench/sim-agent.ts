@@ -1,0 +1,91 @@
+/**
+ * A simulated agent for load tests: speaks the real protocol over a real WebSocket (hello,
+ * heartbeats, job-started, job-finished) and uploads a real result file over the HTTP result route
+ * with its sha256 header, but "runs" each job instantly. Many of them share one process.
+ */
+import crypto from 'node:crypto';
+import WebSocket from 'ws';
+import {
+  AGENT_WS_PATH, PROTOCOL_VERSION, SHA256_HEADER, decodeHeadMessage, encode, routes,
+  type AgentMessage, type HeadMessage,
+} from '../shared/protocol/index.ts';
+import { VERSION } from '../shared/version.ts';
+
+type Assign = Extract<HeadMessage, { type: 'assign' }>;
+
+export class SimAgent {
+  private ws: WebSocket | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** Jobs whose result the head acknowledged as archived. */
+  archived = 0;
+  /** Anything unexpected (other ack status, upload errors). */
+  readonly errors: string[] = [];
+  /** Called after every acknowledged result. */
+  onAck: () => void = () => {};
+
+  constructor(readonly name: string, private readonly headUrl: string, private readonly token: string) {}
+
+  /** Connect and say hello; resolves on welcome. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.headUrl.replace(/^http/, 'ws') + AGENT_WS_PATH, { headers: { authorization: `Bearer ${this.token}` } });
+      this.ws = ws;
+      ws.on('open', () => this.send({
+        type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: VERSION, name: this.name,
+        capabilities: { tags: ['sim'], physicalCores: 1, logicalCores: 1, memoryBytes: 1024 ** 3, gpus: [] }, held: [], built: [],
+      }));
+      ws.on('message', (raw) => {
+        const decoded = decodeHeadMessage(raw);
+        if (!decoded.ok) {
+          this.errors.push(decoded.error);
+          return;
+        }
+        const m = decoded.message;
+        if (m.type === 'welcome') {
+          this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), m.heartbeatMs);
+          resolve();
+        } else if (m.type === 'assign') {
+          this.runJob(m).catch((err) => this.errors.push(`${m.job}: ${(err as Error).message}`));
+        } else if (m.type === 'result-ack') {
+          if (m.status === 'archived') this.archived++;
+          else this.errors.push(`${m.job}: ack ${m.status} ${m.missing?.join(',') ?? ''}`);
+          this.onAck();
+        }
+      });
+      ws.on('close', (code, reason) => {
+        if (this.heartbeat) clearInterval(this.heartbeat);
+        reject(new Error(`closed ${code} ${reason.toString()}`));
+      });
+      ws.on('error', reject);
+    });
+  }
+
+  private send(m: AgentMessage): void {
+    this.ws?.send(encode(m));
+  }
+
+  private async runJob(a: Assign): Promise<void> {
+    const ref = { batchId: a.batchId, job: a.job, attempt: a.attempt };
+    const startedAt = Date.now();
+    this.send({ type: 'job-started', ...ref });
+    const body = Buffer.from(`result of ${a.job} on ${this.name}\n`);
+    const sha256 = crypto.createHash('sha256').update(body).digest('hex');
+    const res = await fetch(this.headUrl + routes.agentResult(a.batchId, a.job, a.attempt, 'out.txt'), {
+      method: 'PUT', body,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
+    });
+    if (res.status !== 201) throw new Error(`upload HTTP ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
+    const endedAt = Date.now();
+    this.send({
+      type: 'job-finished', ...ref, result: { outcome: 'succeeded', exitCode: 0 }, startedAt, endedAt, runMs: endedAt - startedAt,
+      files: [{ path: 'out.txt', size: body.length, sha256 }],
+    });
+  }
+
+  close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.ws?.removeAllListeners('close');
+    this.ws?.close();
+  }
+}
