@@ -40,12 +40,12 @@ export function register(program: Command): void {
     .command('wait')
     .argument('<batch>', 'batch id, namespace/name or name')
     .description('wait until a batch ends; exit 0 only if every job succeeded')
-    .option('--interval <duration>', 'how often to ask the head', '1s')
+    .option('--interval <seconds>', 'how often to ask the head (seconds, decimals allowed)', '1')
     .option('--timeout <duration>', 'give up after this long (exit 1)')
     .option('--json', 'print the ended batch as JSON'))
     .action(action('wait', async (ref: string, opts: WaitOptions) => {
-      const interval = parseDuration(opts.interval);
-      if (!interval.ok) throw new CliError(`--interval: ${interval.error}`, EXIT.usage);
+      const intervalMs = Number(opts.interval) * 1000;
+      if (!Number.isFinite(intervalMs) || intervalMs < 50) throw new CliError(`--interval: '${opts.interval}' is not a number of seconds (at least 0.05)`, EXIT.usage);
       let deadline = Infinity;
       if (opts.timeout !== undefined) {
         const t = parseDuration(opts.timeout);
@@ -83,7 +83,7 @@ export function register(program: Command): void {
             return code;
           }
           if (Date.now() > deadline) throw new CliError(`batch ${ref} still running after ${opts.timeout}: ${describeCounts(b.counts, b.total)}`, EXIT.failed);
-          await new Promise((r) => setTimeout(r, interval.ms));
+          await new Promise((r) => setTimeout(r, intervalMs));
         }
       } finally {
         bar?.stop();

@@ -1,0 +1,129 @@
+/**
+ * `wait`, `sync` and `rm` against a real head and agent: wait's exit code follows the jobs'
+ * outcomes; sync pulls only the caller's ended batches into DIR/<namespace>/<batch>/<job>/ and
+ * transfers nothing the second time; rm needs --yes off a terminal and then deletes the archive;
+ * inputs of ended batches are cleaned up on the head.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { api, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
+
+let head: HeadProc;
+let agent: Proc;
+
+before(async () => {
+  head = await startHeadProc(tempDir('head'), { nodeTimeout: '2s' });
+  agent = startAgentProc(head, 'ws-node', tempDir('ws-node'));
+  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+});
+
+after(async () => {
+  await stop(agent);
+  await stop(head);
+});
+
+test('wait exits 0 when every job succeeded and 1 when one failed; it reports progress as plain lines', async () => {
+  const okCfg = writeShellConfig('ws', 'all_ok', [
+    { name: 'a', command: 'sleep 1; echo a > distribute_save/a.txt' },
+    { name: 'b', command: 'echo b > distribute_save/b.txt' },
+  ], { files: { 'in.txt': 'input of all_ok\n' } });
+  assert.equal((await cli(['add', okCfg], envFor(head))).code, 0);
+  const waited = await cli(['wait', 'ws/all_ok', '--interval', '0.2'], envFor(head));
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stdout, /ws\/all_ok finished: 2\/2 done, 2 ok/);
+  assert.match(waited.stderr, /ws\/all_ok: \d\/2 done/, 'plain progress lines when not a TTY');
+
+  const badCfg = writeShellConfig('ws', 'one_fails', [
+    { name: 'good', command: 'true' },
+    { name: 'bad', command: 'exit 4' },
+  ]);
+  assert.equal((await cli(['add', badCfg], envFor(head))).code, 0);
+  const bad = await cli(['wait', 'ws/one_fails', '--json', '--interval', '0.2'], envFor(head));
+  assert.equal(bad.code, 1);
+  const json = JSON.parse(bad.stdout);
+  assert.equal(json.ok, false);
+  assert.equal(json.counts.failed, 1);
+  assert.equal(json.counts.succeeded, 1);
+
+  const missing = await cli(['wait', 'ws/no_such_batch'], envFor(head));
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no batch/);
+  const unreachable = await cli(['wait', 'x'], { DISTRIBUTE_HEAD: 'http://127.0.0.1:1', DISTRIBUTE_TOKEN: 't' });
+  assert.equal(unreachable.code, 3);
+
+  // Inputs of ended batches are deleted from the head once no live batch needs them.
+  await waitFor(() => fs.readdirSync(path.join(head.dataDir, 'inputs')).filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 0, 5000,
+    () => `inputs left: ${fs.readdirSync(path.join(head.dataDir, 'inputs'))}`);
+});
+
+test('sync pulls only my ended batches, skips identical files the second time, and brings back a deleted file', async () => {
+  const alice = await addUser(head, 'alice');
+  const bob = await addUser(head, 'bob');
+  const mine = writeShellConfig('lab', 'alice_run', [
+    { name: 'j1', command: 'mkdir -p distribute_save/sub && printf one > distribute_save/sub/x.txt' },
+    { name: 'j2', command: 'printf two > distribute_save/y.txt' },
+  ]);
+  const theirs = writeShellConfig('lab', 'bob_run', [{ name: 'k', command: 'printf bob > distribute_save/z.txt' }]);
+  assert.equal((await cli(['add', mine], envFor(head, alice))).code, 0);
+  assert.equal((await cli(['add', theirs], envFor(head, bob))).code, 0);
+  await waitBatchEnded(head, 'lab/alice_run', 30_000);
+  await waitBatchEnded(head, 'lab/bob_run', 30_000);
+
+  const out = tempDir('sync');
+  const first = await cli(['sync', '--out', out, '--json'], envFor(head, alice));
+  assert.equal(first.code, 0, first.stderr);
+  const report = JSON.parse(first.stdout);
+  assert.equal(report.user, 'alice');
+  assert.deepEqual(report.batches.map((b: any) => `${b.namespace}/${b.batch}`), ['lab/alice_run']);
+  assert.deepEqual(fs.readdirSync(out), ['lab']);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'lab')), ['alice_run']);
+  assert.equal(fs.readFileSync(path.join(out, 'lab/alice_run/j1/sub/x.txt'), 'utf8'), 'one');
+  assert.equal(fs.readFileSync(path.join(out, 'lab/alice_run/j2/y.txt'), 'utf8'), 'two');
+  assert.ok(listFiles(path.join(out, 'lab/alice_run/j1')).includes('_distribute/result.json'));
+
+  const second = JSON.parse((await cli(['sync', '--out', out, '--json'], envFor(head, alice))).stdout);
+  assert.equal(second.pulled, 0, 'nothing transferred the second time');
+  assert.equal(second.skipped, report.pulled);
+
+  fs.rmSync(path.join(out, 'lab/alice_run/j2/y.txt'));
+  const third = JSON.parse((await cli(['sync', '--out', out, '--json'], envFor(head, alice))).stdout);
+  assert.equal(third.pulled, 1);
+  assert.equal(fs.readFileSync(path.join(out, 'lab/alice_run/j2/y.txt'), 'utf8'), 'two');
+
+  // The library function the tray calls, with the tray's settings shape.
+  const { syncResults } = await import('../../head/cli/sync-core.ts');
+  const viaTray = await syncResults({ headUrl: head.url, token: bob, resultsDir: out });
+  assert.equal(viaTray.ok, true, viaTray.message);
+  assert.equal(fs.readFileSync(path.join(out, 'lab/bob_run/k/z.txt'), 'utf8'), 'bob');
+  const badToken = await syncResults({ headUrl: head.url, token: 'nope', resultsDir: out });
+  assert.equal(badToken.ok, false);
+  assert.match(badToken.message, /invalid token/);
+});
+
+test('rm refuses without --yes off a terminal, refuses other users, and deletes the archive with --yes', async () => {
+  const carol = await addUser(head, 'carol');
+  const dave = await addUser(head, 'dave');
+  const cfg = writeShellConfig('rmns', 'to_delete', [{ name: 'j', command: 'printf keep > distribute_save/f.txt' }]);
+  assert.equal((await cli(['add', cfg], envFor(head, carol))).code, 0);
+  await waitBatchEnded(head, 'rmns/to_delete', 30_000);
+  const archived = path.join(head.dataDir, 'archive/rmns/to_delete/j/f.txt');
+  assert.ok(fs.existsSync(archived));
+
+  const noYes = await cli(['rm', 'rmns/to_delete'], envFor(head, carol));
+  assert.equal(noYes.code, 2);
+  assert.match(noYes.stderr, /without --yes/);
+  assert.ok(fs.existsSync(archived));
+
+  const notOwner = await cli(['rm', 'rmns/to_delete', '--yes'], envFor(head, dave));
+  assert.equal(notOwner.code, 1);
+  assert.match(notOwner.stderr, /belongs to carol/);
+  assert.ok(fs.existsSync(archived));
+
+  const removed = await cli(['rm', 'rmns/to_delete', '--yes'], envFor(head, carol));
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.ok(!fs.existsSync(path.join(head.dataDir, 'archive/rmns/to_delete')));
+  assert.equal((await api(head, '/api/batches/rmns%2Fto_delete')).status, 404);
+});
