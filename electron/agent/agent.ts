@@ -202,7 +202,9 @@ export class Agent extends EventEmitter<Events> {
   private async hello(): Promise<Hello> {
     const run = this.state.run;
     const held: Hello['held'] = [];
-    if (run && (run.phase === 'running' || run.phase === 'finished')) {
+    // Every phase is reported (downloading, building and uploading too): a run the head does not
+    // hear about is re-queued and would run twice.
+    if (run) {
       held.push({
         batchId: run.batch.id, job: run.spec.name, attempt: run.attempt,
         state: run.phase === 'finished' ? 'finished' : this.proc?.isPaused() ? 'paused' : 'running',
@@ -584,6 +586,9 @@ export class Agent extends EventEmitter<Events> {
     return this.running;
   }
 }
+
+/** The tray loads `startAgent` from this module (see electron/main/agent-port.ts). */
+export { startAgent } from './start-agent.ts';
 
 function toResult(exit: JobExit): JobResult {
   if (exit.kind === 'exited') return exit.code === 0 ? { outcome: 'succeeded', exitCode: 0 } : { outcome: 'failed', exitCode: exit.code };

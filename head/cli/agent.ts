@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Agent } from '../../electron/agent/agent.ts';
+import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
+import { startAgent } from '../../electron/agent/start-agent.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import { action, CliError, EXIT } from './client.ts';
 
@@ -19,7 +20,9 @@ export function register(program: Command): void {
     .option('--owner <user>', 'user who owns this workstation (may pause it through the head)')
     .option('--python <path>', 'python interpreter for python batches', 'python3')
     .option('--max-pause <duration>', 'longest pause; a pause until resumed also ends here', '4h')
-    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string }) => {
+    .option('--at-max-pause <what>', 'a job still paused at the maximum: resume (continue it) or requeue (hand it back to the head)', 'resume')
+    .option('--control-port <port>', 'port of the local control endpoint and status page on 127.0.0.1 (0 = any free port)', String(DEFAULT_CONTROL_PORT))
+    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; controlPort: string }) => {
       let token: string;
       try {
         token = fs.readFileSync(opts.tokenFile, 'utf8').trim();
@@ -28,13 +31,20 @@ export function register(program: Command): void {
       }
       const maxPause = parseDuration(opts.maxPause);
       if (!maxPause.ok) throw new CliError(`--max-pause: ${maxPause.error}`, EXIT.usage);
-      const agent = new Agent({ headUrl: opts.head, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python, maxPauseMs: maxPause.ms });
-      await agent.start();
+      if (opts.atMaxPause !== 'resume' && opts.atMaxPause !== 'requeue') throw new CliError(`--at-max-pause: '${opts.atMaxPause}' is not resume or requeue`, EXIT.usage);
+      const controlPort = Number(opts.controlPort);
+      if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) throw new CliError(`--control-port: '${opts.controlPort}' is not a port number`, EXIT.usage);
+      const running = await startAgent({
+        headUrl: opts.head, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
+        maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, controlPort,
+      });
+      const agent = running.agent;
       process.stderr.write(`distribute agent '${agent.name}' working in ${opts.workdir}, head ${opts.head}\n`);
+      process.stderr.write(`status page and control endpoint: http://127.0.0.1:${running.control.port}/ (token in ${path.join(opts.workdir, 'control-token')}; distribute pause|resume use it)\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      await agent.stop();
+      await running.stop();
     }));
 }

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Agent } from '../../electron/agent/agent.ts';
+import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
+import { startAgent, type RunningAgent } from '../../electron/agent/start-agent.ts';
 import { startHead } from '../server.ts';
 import { action, CliError, defaultDataDir, EXIT } from './client.ts';
 
@@ -19,28 +20,32 @@ export function register(program: Command): void {
     .option('--port <port>', 'head port', '8952')
     .option('--tag <tag...>', 'extra capability tags of the local agent', [])
     .option('--no-agent', 'start only the head')
-    .action(action('up', async (opts: { data: string; workdir: string; port: string; tag: string[]; agent: boolean }) => {
+    .option('--control-port <port>', 'port of the local agent\'s control endpoint and status page (0 = any free port)', String(DEFAULT_CONTROL_PORT))
+    .action(action('up', async (opts: { data: string; workdir: string; port: string; tag: string[]; agent: boolean; controlPort: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port)) throw new CliError(`--port: '${opts.port}' is not a port number`, EXIT.usage);
+      const controlPort = Number(opts.controlPort);
+      if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) throw new CliError(`--control-port: '${opts.controlPort}' is not a port number`, EXIT.usage);
       const head = await startHead({ dataDir: opts.data, port });
-      let agent: Agent | null = null;
+      let running: RunningAgent | null = null;
       if (opts.agent) {
-        agent = new Agent({ headUrl: head.url, token: head.agentToken, workdir: opts.workdir, tags: opts.tag, name: os.hostname() });
-        await agent.start();
+        running = await startAgent({ headUrl: head.url, token: head.agentToken, workdir: opts.workdir, tags: opts.tag, name: os.hostname(), controlPort });
       }
+      const agent = running?.agent ?? null;
       process.stderr.write([
         `distribute is up: head ${head.url} (data ${opts.data})${agent ? `, local agent '${agent.name}' (workdir ${opts.workdir})` : ''}`,
         'In another terminal try:',
         '  npx distribute add examples/python-sweep/distribute-jobs.yaml',
         '  npx distribute status',
         '  npx distribute pull examples/python-sweep/distribute-jobs.yaml --out results',
+        ...(running ? [`  open ${running.statusPageUrl()}   (status page; or: npx distribute pause --duration 30m)`] : []),
         'Ctrl-C stops both.', '',
       ].join('\n'));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      await agent?.stop();
+      await running?.stop();
       await head.close();
     }));
 }
