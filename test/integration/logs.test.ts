@@ -1,0 +1,58 @@
+/**
+ * `distribute logs`: a slow job's lines arrive with --follow while it still runs and the command
+ * ends when the job ends; a finished job's logs come from the archive, per stream on request.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { api, BIN, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { envFor, writeShellConfig } from './shell-batches.ts';
+
+let head: HeadProc;
+let agent: Proc;
+
+before(async () => {
+  head = await startHeadProc(tempDir('logs-head'), { nodeTimeout: '2s' });
+  agent = startAgentProc(head, 'logs-node', tempDir('logs-node'));
+  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+});
+
+after(async () => {
+  await stop(agent);
+  await stop(head);
+});
+
+test('logs --follow streams a running job and ends with it; archived logs afterwards', async () => {
+  const cfg = writeShellConfig('logs', 'slow', [
+    { name: 'ticker', command: 'i=1; while [ $i -le 6 ]; do echo "line $i"; echo "err $i" >&2; i=$((i+1)); sleep 0.7; done' },
+  ]);
+  assert.equal((await cli(['add', cfg], envFor(head))).code, 0);
+  await waitFor(async () => (await api(head, '/api/batches/logs%2Fslow')).body.jobs?.[0].state === 'running', 20_000, () => 'job never ran');
+
+  const child = spawn(process.execPath, [BIN, 'logs', 'logs/slow', 'ticker', '--follow', '--stream', 'stdout'], { env: { ...process.env, ...envFor(head) } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+
+  await waitFor(() => /line \d/.test(out), 15_000, () => `no live line; stdout=${out} stderr=${err}`);
+  const state = (await api(head, '/api/batches/logs%2Fslow')).body.jobs[0].state;
+  assert.equal(state, 'running', 'a line arrived while the job was still running');
+  assert.equal(await exited, 0, err);
+  assert.match(out, /line 6\n/, 'the follow ends after the last line');
+  assert.doesNotMatch(out, /err \d/, '--stream stdout leaves stderr out');
+
+  await waitBatchEnded(head, 'logs/slow', 20_000);
+  const archived = await cli(['logs', 'logs/slow', 'ticker'], envFor(head));
+  assert.equal(archived.code, 0, archived.stderr);
+  assert.equal(archived.stdout, [1, 2, 3, 4, 5, 6].map((i) => `line ${i}\n`).join('') + [1, 2, 3, 4, 5, 6].map((i) => `err ${i}\n`).join(''));
+  const onlyErr = await cli(['logs', 'logs/slow', 'ticker', '--stream', 'stderr'], envFor(head));
+  assert.equal(onlyErr.stdout, [1, 2, 3, 4, 5, 6].map((i) => `err ${i}\n`).join(''));
+
+  const badStream = await cli(['logs', 'logs/slow', 'ticker', '--stream', 'both'], envFor(head));
+  assert.equal(badStream.code, 2);
+  const noJob = await cli(['logs', 'logs/slow', 'nope'], envFor(head));
+  assert.equal(noJob.code, 1);
+  assert.match(noJob.stderr, /has no job 'nope'/);
+});
