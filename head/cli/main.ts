@@ -28,6 +28,8 @@ const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = 
   () => import('./wait.ts'),
   () => import('./rm.ts'),
   () => import('./kill.ts'),
+  () => import('./pause.ts'),
+  () => import('./resume.ts'),
   () => import('./user.ts'),
   () => import('./template.ts'),
   () => import('./slurm.ts'),

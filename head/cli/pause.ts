@@ -1,0 +1,34 @@
+/**
+ * `distribute pause [--duration 1h]`: pause this machine's agent (the job's whole process tree is
+ * stopped, no new work is taken) through its local control endpoint; `--node NAME` asks the head
+ * to pause that node instead (admin or the node's owner).
+ */
+import type { Command } from 'commander';
+import { routes } from '../../shared/protocol/routes.ts';
+import { action } from './client.ts';
+import { callHead, callLocalAgent, describePause, durationArg, withControlOptions, type ControlOptions } from './local-control.ts';
+
+export function register(program: Command): void {
+  withControlOptions(program
+    .command('pause')
+    .description('pause the job on this machine (or on --node NAME via the head); it continues by itself after --duration')
+    .option('--duration <duration>', 'how long: 45s, 30m, 1h30m, or until-resumed (always capped by the agent\'s --max-pause)', '1h'))
+    .action(action('pause', async (opts: ControlOptions & { duration: string }) => {
+      const ms = durationArg(opts.duration);
+      const duration = ms === null ? 'until-resumed' : opts.duration;
+      if (opts.node) {
+        const r = await callHead<{ node: string; pausedUntil: number | null }>(opts, routes.nodePause(opts.node), { duration });
+        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else process.stdout.write(`asked the head to pause: ${describePause(r.node, { until: r.pausedUntil })}\n`);
+        return;
+      }
+      const s = await callLocalAgent(opts, '/api/pause', { duration });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        return;
+      }
+      const capped = ms !== null && s.pause?.until !== null && s.pause?.until !== undefined && s.pause.until < s.now + ms - 1000;
+      process.stdout.write(`${describePause(s.name, s.pause, s.now)}${capped ? ' (capped at the agent\'s maximum)' : ''}\n`);
+      if (s.current) process.stdout.write(`stopped: ${s.current.namespace}/${s.current.batch} ${s.current.job} (owner ${s.current.owner})\n`);
+    }));
+}

@@ -1,0 +1,28 @@
+/**
+ * `distribute resume`: end the pause of this machine's agent (its job continues, new work is taken
+ * again); `--node NAME` asks the head to resume that node instead (admin or the node's owner).
+ */
+import type { Command } from 'commander';
+import { routes } from '../../shared/protocol/routes.ts';
+import { action } from './client.ts';
+import { callHead, callLocalAgent, withControlOptions, type ControlOptions } from './local-control.ts';
+
+export function register(program: Command): void {
+  withControlOptions(program
+    .command('resume')
+    .description('end a pause on this machine (or on --node NAME via the head): the job continues'))
+    .action(action('resume', async (opts: ControlOptions) => {
+      if (opts.node) {
+        const r = await callHead<{ node: string }>(opts, routes.nodeResume(opts.node), {});
+        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        else process.stdout.write(`asked the head to resume node '${r.node}'\n`);
+        return;
+      }
+      const s = await callLocalAgent(opts, '/api/resume', {});
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(`node '${s.name}' resumed${s.current ? `; ${s.current.namespace}/${s.current.batch} ${s.current.job} continues` : ''}\n`);
+    }));
+}
