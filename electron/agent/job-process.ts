@@ -215,8 +215,11 @@ function makeJobProcess(tree: JobTree, wrapperEnded: Promise<JobExit>, tails: Fi
   let recheck: NodeJS.Timeout | null = null;
   let killing: Promise<JobExit> | null = null;
   const valid = tree.pgid > 1;
+  // Remember the root's start time now: after the root exits, stragglers are still found by
+  // marker, and older processes are skipped without reading their environment.
+  tree.startedAt ??= valid ? readStat(tree.rootPid)?.starttime : undefined;
   const signal = (sig: NodeJS.Signals) => {
-    if (valid) signalTree(tree.rootPid, tree.pgid, sig, tree.marker);
+    if (valid) signalTree(tree.rootPid, tree.pgid, sig, tree.marker, tree.startedAt);
   };
   const stopRecheck = () => {
     if (recheck) clearInterval(recheck);

@@ -22,6 +22,8 @@ export interface ProcStat {
   ppid: number;
   pgrp: number;
   session: number;
+  /** Start time in clock ticks since boot (orders processes by age). */
+  starttime: number;
 }
 
 /** Identifies the processes of one job. */
@@ -32,6 +34,11 @@ export interface JobTree {
   pgid: number;
   /** `NAME=value` present in the environment of every process of the job, if known. */
   marker?: string;
+  /**
+   * Start time (ticks) of the root: processes older than the job cannot belong to it, so their
+   * environment is not read. Defaults to the root's, when the root is still there.
+   */
+  startedAt?: number;
 }
 
 /** Parses one /proc/<pid>/stat line; null when it is not in the expected shape. */
@@ -42,9 +49,10 @@ export function parseStat(line: string): ProcStat | null {
   if (open < 0 || close < open) return null;
   const pid = Number(line.slice(0, open).trim());
   const rest = line.slice(close + 2).split(' ');
-  const [state, ppid, pgrp, session] = [rest[0], Number(rest[1]), Number(rest[2]), Number(rest[3])];
+  // Fields after comm start at field 3 (state); starttime is field 22.
+  const [state, ppid, pgrp, session, starttime] = [rest[0], Number(rest[1]), Number(rest[2]), Number(rest[3]), Number(rest[19])];
   if (!Number.isInteger(pid) || !state || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return null;
-  return { pid, comm: line.slice(open + 1, close), state, ppid, pgrp, session };
+  return { pid, comm: line.slice(open + 1, close), state, ppid, pgrp, session, starttime: Number.isFinite(starttime) ? starttime : 0 };
 }
 
 /** Reads /proc/<pid>/stat; null when the process does not exist (or vanished while reading). */
@@ -115,17 +123,26 @@ function hasMarker(pid: number, marker: string): boolean {
 
 /**
  * Live (non-zombie) processes of a job: the root, members of its process group, processes
- * carrying its marker, and all descendants of those. Never includes this process or pid 1.
+ * carrying its marker, all descendants of those, and members of any process group a job process
+ * created (setsid/setpgid) — that catches children orphaned between two scans. Never includes
+ * this process, its group or pid 1.
  */
 export function findJobProcesses(tree: JobTree, processes: ProcStat[] = listProcesses()): number[] {
+  const self = processes.find((p) => p.pid === process.pid);
+  const startedAt = tree.startedAt ?? processes.find((p) => p.pid === tree.rootPid)?.starttime ?? 0;
   const roots = new Set<number>();
   for (const p of processes) {
-    if (p.pid === tree.rootPid || p.pgrp === tree.pgid || (tree.marker && hasMarker(p.pid, tree.marker))) {
-      roots.add(p.pid);
-    }
+    const marked = tree.marker !== undefined && p.starttime >= startedAt && hasMarker(p.pid, tree.marker);
+    if (p.pid === tree.rootPid || p.pgrp === tree.pgid || marked) roots.add(p.pid);
   }
+  let members = new Set(descendantsOf([...roots], processes));
+  const groups = new Set(processes.filter((p) => members.has(p.pid)).map((p) => p.pgrp));
+  groups.delete(self?.pgrp ?? -1);
+  groups.delete(0);
+  const grouped = processes.filter((p) => groups.has(p.pgrp) && !members.has(p.pid)).map((p) => p.pid);
+  if (grouped.length > 0) members = new Set(descendantsOf([...members, ...grouped], processes));
   const live = new Set(processes.filter((p) => p.state !== 'Z' && p.state !== 'X').map((p) => p.pid));
-  return descendantsOf([...roots], processes).filter((pid) => live.has(pid) && pid > 1 && pid !== process.pid);
+  return [...members].filter((pid) => live.has(pid) && pid > 1 && pid !== process.pid);
 }
 
 function send(pid: number, signal: NodeJS.Signals): boolean {
@@ -146,12 +163,14 @@ function send(pid: number, signal: NodeJS.Signals): boolean {
  * our scan and its signal; its child shows up in the next pass, and a stopped or killed parent
  * cannot fork again). Gone processes are ignored. Returns the pids that were signalled.
  */
-export function signalTree(rootPid: number, pgid: number, signal: NodeJS.Signals, marker?: string): number[] {
-  const tree: JobTree = { rootPid, pgid, marker };
-  if (pgid > 1) send(-pgid, signal);
+export function signalTree(rootPid: number, pgid: number, signal: NodeJS.Signals, marker?: string, startedAt?: number): number[] {
+  const tree: JobTree = { rootPid, pgid, marker, startedAt };
   const signalled = new Set<number>();
   for (let pass = 0; pass < 10; pass++) {
+    // Scan before the first signal: once SIGKILL ends a parent, its children that left the
+    // group are re-parented and no longer show up as descendants.
     const fresh = findJobProcesses(tree).filter((pid) => !signalled.has(pid));
+    if (pass === 0 && pgid > 1) send(-pgid, signal);
     if (fresh.length === 0) break;
     for (const pid of fresh) {
       signalled.add(pid);

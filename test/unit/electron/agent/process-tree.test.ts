@@ -16,8 +16,8 @@ async function waitFor<T>(get: () => T | null | undefined | false, timeoutMs = 3
 }
 
 test('parseStat reads the fields after the last parenthesis, whatever comm holds', () => {
-  const line = '4242 (evil) S 1 2 (x)) T 17 4242 4242 0 -1 4194560 0 0 0 0';
-  assert.deepEqual(parseStat(line), { pid: 4242, comm: 'evil) S 1 2 (x)', state: 'T', ppid: 17, pgrp: 4242, session: 4242 });
+  const line = '4242 (evil) S 1 2 (x)) T 17 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 1000 1';
+  assert.deepEqual(parseStat(line), { pid: 4242, comm: 'evil) S 1 2 (x)', state: 'T', ppid: 17, pgrp: 4242, session: 4242, starttime: 987654 });
   assert.equal(parseStat('garbage'), null);
 });
 
