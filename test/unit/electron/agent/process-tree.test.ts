@@ -28,11 +28,12 @@ test('processState and isAlive on this process and on a pid that does not exist'
   assert.equal(isAlive(2 ** 22 + 12345), false);
 });
 
-test('listDescendants finds children and grandchildren, signalTree stops and ends them', async () => {
+test('listDescendants finds children and grandchildren, signalTree stops and ends them', { timeout: 10_000 }, async (t) => {
   // sh -> (sh -> sleep) + sleep; the inner one leaves the group with setsid.
   const root = spawn('/bin/sh', ['-c', 'setsid /bin/sh -c "sleep 30; :" & sleep 30; wait'], { detached: true, stdio: 'ignore' });
   const exited = new Promise((r) => root.once('exit', r));
   const pid = root.pid!;
+  t.after(() => void signalTree(pid, pid, 'SIGKILL')); // never leave the tree behind on failure
   const all = await waitFor(() => {
     const d = listDescendants(pid);
     return d.length >= 3 ? d : null;
