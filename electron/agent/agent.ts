@@ -83,6 +83,8 @@ export class Agent extends EventEmitter<Events> {
   private proc: JobProcess | null = null;
   private cancelled: string | null = null;
   private ackWaiter: ((m: Extract<HeadMessage, { type: 'result-ack' }>) => void) | null = null;
+  /** Re-sends the job-finished that `report()` waits an answer for. */
+  private resendReport: (() => boolean) | null = null;
   private pauseTimer: NodeJS.Timeout | null = null;
   /** Set while a job paused past the maximum is being killed to hand it back (atMaxPause 'requeue'). */
   private handingBack = false;
@@ -222,7 +224,10 @@ export class Agent extends EventEmitter<Events> {
       case 'welcome': {
         const run = this.state.run;
         if (this.state.pause) this.conn.send({ type: 'node-paused', until: this.state.pause.until });
-        if (run?.phase === 'finished' && run.finished && !this.ackWaiter) void this.report(run);
+        if (run?.phase === 'finished' && run.finished) {
+          if (this.resendReport) this.resendReport();
+          else if (!this.ackWaiter) void this.report(run);
+        }
         return;
       }
       case 'assign':
@@ -426,24 +431,34 @@ export class Agent extends EventEmitter<Events> {
     const fin = run.finished;
     if (!fin) return;
     const ref = { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 5;) {
       const ack = await new Promise<Extract<HeadMessage, { type: 'result-ack' }> | null>((resolve) => {
-        const timer = setTimeout(() => { this.ackWaiter = null; resolve(null); }, 30_000);
+        const send = () => this.conn.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files });
+        const timer = setTimeout(() => { this.ackWaiter = null; this.resendReport = null; resolve(null); }, 30_000);
         this.ackWaiter = (m) => {
           if (m.batchId !== ref.batchId || m.job !== ref.job || m.attempt !== ref.attempt) return;
           clearTimeout(timer);
           this.ackWaiter = null;
+          this.resendReport = null;
           resolve(m);
         };
-        if (!this.conn.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files })) {
+        // A head that restarted after receiving job-finished never answers it: the welcome of
+        // the new connection sends it again through this.
+        this.resendReport = send;
+        if (!send()) {
           // Not connected: the welcome of the next connection triggers report() again.
           clearTimeout(timer);
           this.ackWaiter = null;
+          this.resendReport = null;
           resolve(null);
         }
       });
-      if (!ack) return;
+      if (!ack) {
+        if (this.conn.connected && this.state.run === run) continue; // no answer: ask again
+        return;
+      }
       if (ack.status === 'missing-files') {
+        round++;
         await this.uploadAll(run, new Set(ack.missing ?? []));
         continue;
       }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 // Every test here runs real processes; a hang must fail the test, not stall the run.
 const T = { timeout: 10_000 };
 import assert from 'node:assert/strict';
@@ -6,11 +6,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adoptJobProcess, jobMarker, readExitStatus, startJobProcess, type StartJobOptions } from '../../../../electron/agent/job-process.ts';
+import { adoptJobProcess, jobMarker, readExitStatus, startJobProcess as startJob, type JobProcess, type StartJobOptions } from '../../../../electron/agent/job-process.ts';
 import { isAlive, processState } from '../../../../electron/agent/process-tree.ts';
 
 const FIXTURES = new URL('../../../fixtures/jobs/', import.meta.url).pathname;
 const PYTHON = '/usr/bin/python3';
+// A failing test must not leave stopped or running job processes behind.
+const started: JobProcess[] = [];
+after(() => Promise.all(started.map((j) => j.kill(0))));
+function startJobProcess(opts: StartJobOptions): JobProcess {
+  const job = startJob(opts);
+  started.push(job);
+  return job;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(get: () => T | null | undefined | false, timeoutMs = 3000, what = 'condition'): Promise<T> {
