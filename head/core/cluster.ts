@@ -56,6 +56,16 @@ export class Cluster {
   private readonly now: () => number;
   private readonly newId: () => string;
   private scheduled = false;
+  /** Per job (`batchId\0job`): the report being handled, so reports of one job run one by one. */
+  private readonly finishing = new Map<string, Promise<unknown>>();
+  /**
+   * After a restart: nodes that were connected when the head went down, and until when we wait
+   * for them. Until each has said hello (or the node timeout passed) nothing is scheduled, because
+   * the store may not yet know that such a node runs a job (job states are written coalesced),
+   * and handing that job to a faster-reconnecting node would run it twice.
+   */
+  private awaiting = new Set<string>();
+  private recoverUntil = 0;
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: ClusterOptions) {
@@ -74,6 +84,11 @@ export class Cluster {
     for (const rec of this.meta.nodes) {
       // Give every known node one timeout to come back before its jobs are re-queued.
       this.nodes.set(rec.name, { record: { ...rec, lastSeen: now, connectedAt: null }, link: null, holding: null, alive: true });
+      if (rec.connectedAt !== null) this.awaiting.add(rec.name);
+    }
+    if (this.awaiting.size) {
+      this.recoverUntil = now + this.opts.nodeTimeoutMs;
+      setTimeout(() => this.scheduleSoon(), this.opts.nodeTimeoutMs + 10).unref();
     }
     for (const doc of loaded.batches) {
       if (doc.record.phase === 'uploading') continue; // never acknowledged
@@ -287,6 +302,7 @@ export class Cluster {
     };
     const node: LiveNode = { record, link, holding: null, alive: true };
     this.nodes.set(hello.name, node);
+    this.awaiting.delete(hello.name);
     this.saveNodes();
     link.send({ type: 'welcome', nodeId: hello.name, heartbeatMs: this.opts.heartbeatMs, timeoutMs: this.opts.nodeTimeoutMs, headVersion: VERSION });
 
@@ -315,21 +331,20 @@ export class Cluster {
     }
     const job = doc.jobs[index];
     node.holding = { batchId: held.batchId, job: held.job, attempt: held.attempt };
-    if (held.state === 'finished') return; // the agent re-sends job-finished after welcome
     const s = job.status;
+    if (held.state === 'finished') {
+      // The agent re-sends job-finished after welcome. A job the (restarted) head believes queued
+      // must not be handed to another node meanwhile: it counts as running here until reported.
+      if (s.state === 'queued') this.adopt(doc, index, name, held);
+      return;
+    }
     if (isActive(s) && s.node === name && s.attempt === held.attempt) {
       if (s.state === 'assigned') this.apply(doc, index, { type: 'start', node: name, attempt: held.attempt, now: this.now() });
       this.syncPause(doc, index, name, held);
       return;
     }
     if (s.state === 'queued') {
-      // Re-adopt a run the head had given up on: it continues, nothing is re-run.
-      const adopted: Job = {
-        ...job, attempts: Math.max(job.attempts, held.attempt),
-        status: { state: 'running', node: name, attempt: held.attempt, startedAt: this.now(), pausedMs: 0 },
-      };
-      doc.jobs[index] = adopted;
-      this.opts.store.touchJob(doc, index);
+      this.adopt(doc, index, name, held);
       this.syncPause(doc, index, name, held);
       return;
     }
@@ -339,6 +354,16 @@ export class Cluster {
     }
     // Active on another node: both runs go on; the first to finish wins and the other is cancelled.
     this.log(`node ${name} returned with ${doc.record.name}/${held.job} which also runs on ${s.node}; first to finish wins`);
+  }
+
+  /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
+  private adopt(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
+    const job = doc.jobs[index];
+    doc.jobs[index] = {
+      ...job, attempts: Math.max(job.attempts, held.attempt),
+      status: { state: 'running', node, attempt: held.attempt, startedAt: this.now(), pausedMs: 0 },
+    };
+    this.opts.store.touchJob(doc, index);
   }
 
   private syncPause(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
@@ -371,6 +396,7 @@ export class Cluster {
       node.holding = null;
       node.record.connectedAt = null;
       this.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
+      this.saveNodes();
       for (const doc of this.batches.values()) {
         doc.jobs.forEach((job, i) => {
           if (isActive(job.status) && job.status.node === node.record.name) this.requeue(doc, i, node.record.name, 'node lost');
@@ -486,7 +512,19 @@ export class Cluster {
    * A node finished a run and uploaded its files. The first run of a job to finish wins: its
    * files move into the archive and any other run of the job is cancelled.
    */
-  async jobFinished(node: string, msg: Holding & { result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] }): Promise<'archived' | 'discarded' | { missing: string[] }> {
+  jobFinished(node: string, msg: FinishedRun): Promise<'archived' | 'discarded' | { missing: string[] }> {
+    // One report per job at a time: two runs finishing together must not both pass the
+    // "not done yet" check while the first is still moving its files into the archive.
+    const key = `${msg.batchId}\0${msg.job}`;
+    const run = () => this.finishRun(node, msg);
+    const next = (this.finishing.get(key) ?? Promise.resolve()).then(run, run);
+    this.finishing.set(key, next);
+    const forget = () => { if (this.finishing.get(key) === next) this.finishing.delete(key); };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async finishRun(node: string, msg: FinishedRun): Promise<'archived' | 'discarded' | { missing: string[] }> {
     const live = this.nodes.get(node);
     const doc = this.batches.get(msg.batchId);
     const index = doc ? this.jobIndex(doc, msg.job) : -1;
@@ -496,9 +534,12 @@ export class Cluster {
       this.scheduleSoon();
     };
     if (!doc || index < 0 || doc.jobs[index].status.state === 'done') {
-      if (doc) await this.opts.archive.discardStaging(msg.batchId, msg.job, msg.attempt);
+      const s = doc && index >= 0 ? doc.jobs[index].status : null;
+      // A re-sent report of the run that is already archived (the ack was lost in a restart).
+      const same = s?.state === 'done' && s.node === node && s.attempt === msg.attempt && s.result.outcome === msg.result.outcome;
+      if (doc && !same) await this.opts.archive.discardStaging(msg.batchId, msg.job, msg.attempt);
       release();
-      return 'discarded';
+      return same ? 'archived' : 'discarded';
     }
     const missing = await this.opts.archive.missingStaged(msg.batchId, msg.job, msg.attempt, msg.files);
     if (missing.length) return { missing };
@@ -584,6 +625,7 @@ export class Cluster {
   }
 
   runSchedule(): void {
+    if (this.awaiting.size && this.now() < this.recoverUntil) return; // see `awaiting`
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.free)) return;
     for (const a of schedule(state)) {
@@ -604,6 +646,9 @@ export class Cluster {
     return [...this.nodes.values()];
   }
 }
+
+/** A `job-finished` report: the run, its result and its uploaded files. */
+export type FinishedRun = Holding & { result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] };
 
 function sameRun(a: Holding, b: Holding): boolean {
   return a.batchId === b.batchId && a.job === b.job && a.attempt === b.attempt;
