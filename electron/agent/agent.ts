@@ -223,7 +223,9 @@ export class Agent extends EventEmitter<Events> {
     switch (m.type) {
       case 'welcome': {
         const run = this.state.run;
-        if (this.state.pause) this.conn.send({ type: 'node-paused', until: this.state.pause.until });
+        // The agent owns the pause: tell the head either way, since it remembers a pause of an
+        // earlier agent process that recover() dropped.
+        this.conn.send(this.state.pause ? { type: 'node-paused', until: this.state.pause.until } : { type: 'node-resumed' });
         if (run?.phase === 'finished' && run.finished) {
           if (this.resendReport) this.resendReport();
           else if (!this.ackWaiter) void this.report(run);
