@@ -58,23 +58,34 @@ export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]
   return plan;
 }
 
-/** Download one planned file, resuming a `.partial` left by an interrupted pull. */
+/**
+ * Download one planned file into `<file>.partial`, then verify and rename into place. A partial
+ * left by an interrupted pull is resumed with a Range request; one already complete (killed
+ * between download and rename) is only verified. A resumed download whose checksum is wrong (the
+ * partial came from an older version of the file) is restarted from zero once.
+ */
 export async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progress: Progress): Promise<void> {
   await fsp.mkdir(path.dirname(f.local), { recursive: true });
   const partial = `${f.local}.partial`;
-  let start = 0;
   const st = await fsp.stat(partial).catch(() => null);
-  if (st?.isFile() && st.size > 0 && st.size < f.size) start = st.size;
-  else await fsp.rm(partial, { force: true });
-  const res = await client.fetch(routes.batchFile(ref, f.job, f.path), { headers: start ? { range: `bytes=${start}-` } : {} });
-  if (!res.ok || !res.body) throw new CliError(`downloading ${f.key} failed: HTTP ${res.status} ${await res.text()}`, EXIT.failed);
-  if (res.status !== 206) start = 0;
-  progress.add(start);
-  await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
-  const sha = await sha256Of(partial);
-  if (sha !== f.sha256) {
+  if (st?.isFile() && st.size === f.size && (await sha256Of(partial)) === f.sha256) {
+    progress.add(f.size);
+    await fsp.rename(partial, f.local);
+    return;
+  }
+  let start = st?.isFile() && st.size > 0 && st.size < f.size ? st.size : 0;
+  if (start === 0) await fsp.rm(partial, { force: true });
+  for (;;) {
+    const res = await client.fetch(routes.batchFile(ref, f.job, f.path), { headers: start ? { range: `bytes=${start}-` } : {} });
+    if (!res.ok || !res.body) throw new CliError(`downloading ${f.key} failed: HTTP ${res.status} ${await res.text()}`, EXIT.failed);
+    if (res.status !== 206) start = 0;
+    progress.add(start);
+    await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
+    const sha = await sha256Of(partial);
+    if (sha === f.sha256) break;
     await fsp.rm(partial, { force: true });
-    throw new CliError(`downloaded ${f.key} does not match its sha256 (got ${sha}); run pull again`, EXIT.failed);
+    if (start === 0) throw new CliError(`downloaded ${f.key} does not match its sha256 (got ${sha}); run pull again`, EXIT.failed);
+    start = 0; // the resumed part came from another version of the file: once more from scratch
   }
   await fsp.rename(partial, f.local);
 }

@@ -1,7 +1,7 @@
 /** `distribute pull CONFIG`: download a batch's archived results into `<out>/<batch>/<job>/…`. */
 import path from 'node:path';
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { formatProblems, parseConfig } from '../../shared/config/load.ts';
 import { action, bytes, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { pullBatch, type Rule } from './pull-core.ts';
@@ -12,7 +12,8 @@ export function register(program: Command): void {
     try {
       rules.push({ kind, pattern: new RegExp(value) });
     } catch (err) {
-      throw new CliError(`--${kind} '${value}': ${(err as Error).message}`, EXIT.usage);
+      // A commander error, so main.ts exits 2 (bad usage) with commander's message.
+      throw new InvalidArgumentError((err as Error).message);
     }
     return rules;
   };
