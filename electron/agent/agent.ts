@@ -358,6 +358,8 @@ export class Agent extends EventEmitter<Events> {
       await fs.mkdir(d, { recursive: true });
       mountDirs.push(d);
     }
+    // Cancelled while downloading or building: never start the job.
+    if (this.cancelled) return this.finishCancelled(run);
     const cmd = jobCommand(batch, spec, { inputDir, saveDir, mountDirs }, { cores: this.cores(), python: this.settings.python });
     run.phase = 'running';
     run.startedAt = Date.now();
