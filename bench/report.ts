@@ -36,7 +36,8 @@ export function formatResult(r: BenchResult): string {
 /** One line describing the machine, for the report header. */
 export function machineLine(): string {
   const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}, load average at start ${load}`;
 }
 
 export const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
