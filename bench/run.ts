@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')} (have ${Object.keys(BENCHES).join(', ')})\n`);
     return 2;
   }
-  const header = `# distribute benchmarks${args.quick ? ' (--quick)' : ''}\n\nMachine: ${machineLine()}\nRun: ${new Date().toISOString()}\n`;
+  const header = `# distribute benchmarks${args.quick ? ' (--quick)' : ''}\n\n- Machine: ${machineLine()}\n- Run: ${new Date().toISOString()}\n`;
   process.stdout.write(header + '\n');
   const parts = [header];
   let failed = 0;
