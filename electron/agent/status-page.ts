@@ -40,7 +40,8 @@ th { color: var(--muted); font-weight: 600; font-size: 12px; }
 tr:last-child td { border-bottom: 0; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 .chip { background: var(--chip); border-radius: 6px; padding: 1px 8px; font-size: 12px; }
-#message { min-height: 1.4em; margin-top: 8px; }
+#message { margin-top: 8px; } #message:empty { display: none; }
+.card.is-paused { border-color: var(--warn); box-shadow: inset 4px 0 0 var(--warn); }
 input { font: inherit; padding: 7px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--text); width: 100%; }
 `;
 
@@ -126,7 +127,7 @@ function render() {
     const stopped = c.pausedAt ? now() - c.pausedAt : 0;
     const elapsed = c.phase === 'running' ? dur(now() - c.startedAt - c.pausedMs - stopped) : '—';
     const rows = [['Batch', c.namespace + '/' + c.batch], ['Job', c.job + (c.attempt > 1 ? ' (attempt ' + c.attempt + ')' : '')],
-      ['Owner', c.owner], ['Phase', c.pausedAt ? 'running, stopped' : c.phase], ['Elapsed', elapsed],
+      ['Owner', c.owner], ['Phase', c.pausedAt ? 'stopped (paused)' : c.phase], ['Elapsed', elapsed],
       ['Paused so far', dur(c.pausedMs + stopped)]];
     job.append(el('dl', { id: 'job-details' }, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));
   } else {
@@ -134,6 +135,7 @@ function render() {
   }
 
   const p = s.pause;
+  $('pause-card').classList.toggle('is-paused', !!p);
   const line = $('pause-state');
   if (p) {
     line.className = 'pause-line paused';
@@ -214,7 +216,7 @@ export function statusPageHtml(): string {
     <form id="login-form" class="row"><input id="token" autocomplete="off" placeholder="control token"><button class="primary">Open</button></form>
   </section>
   <div id="app" hidden>
-    <section class="card">
+    <section class="card" id="pause-card">
       <h2>Pause</h2>
       <div id="pause-state" class="pause-line">…</div>
       <div class="row pause-buttons">
