@@ -27,6 +27,7 @@ const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = 
   () => import('./logs.ts'),
   () => import('./wait.ts'),
   () => import('./rm.ts'),
+  () => import('./run.ts'),
   () => import('./kill.ts'),
   () => import('./pause.ts'),
   () => import('./resume.ts'),
