@@ -26,7 +26,7 @@ let pausedAtLeastMs = 0;
 let addedAt = 0;
 
 function startAgent(): Proc {
-  return startAgentProc(head, 'pause-node', workdir, ['--control-port', '0', '--max-pause', '2h']);
+  return startAgentProc(head, 'pause-node', workdir, ['--control-port', '0', '--max-pause', '2h', '--owner', 'olga']);
 }
 
 const pids = () => ROLES.map((r) => Number(fs.readFileSync(path.join(watch, `pid-${r}`), 'utf8')));
@@ -127,6 +127,37 @@ test('pause stops the whole tree, the head shows it paused and keeps the node; r
   await waitFor(allRunning, 5000, () => `not all continued: ${states()}`);
   await assertTicking(true);
   await waitFor(async () => (await runningJob()).running[0]?.state === 'running', 5000, () => 'head still shows it paused');
+});
+
+test('pause --node asks the head: the owner and admins may, other users may not', async () => {
+  const tokens: Record<string, string> = {};
+  for (const name of ['olga', 'mallory']) {
+    const r = await cli(['user', 'add', name, '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    tokens[name] = JSON.parse(r.stdout).token;
+  }
+  const as = (user: string, ...args: string[]) => cli([...args, '--token', tokens[user]], { DISTRIBUTE_HEAD: head.url });
+
+  const refused = await as('mallory', 'pause', '--node', 'pause-node');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /only an admin or the owner/);
+  assert.equal((await as('olga', 'pause', '--node', 'no-such-node')).code, 2);
+  assert.equal((await cli(['pause', '--node', 'pause-node', '--head', 'http://127.0.0.1:1', '--token', 'x'])).code, 3);
+  assert.equal((await as('olga', 'pause', '--node', 'pause-node', '--duration', 'soon')).code, 2);
+  await assertTicking(true);
+
+  const paused = await as('olga', 'pause', '--node', 'pause-node', '--duration', '1h', '--json');
+  const pausedAt = Date.now();
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.equal(JSON.parse(paused.stdout).node, 'pause-node');
+  await waitFor(allStopped, 5000, () => `not stopped by the head's pause: ${states()}`);
+  await waitFor(async () => (await runningJob()).running[0]?.state === 'paused', 5000);
+  const resumed = await as('olga', 'resume', '--node', 'pause-node');
+  pausedAtLeastMs += Date.now() - pausedAt - 1000;
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /asked the head to resume node 'pause-node'/);
+  await waitFor(allRunning, 5000, () => `not continued by the head's resume: ${states()}`);
+  await waitFor(async () => (await runningJob()).running[0]?.state === 'running', 5000);
 });
 
 test('a pause ends by itself after its duration', async () => {
