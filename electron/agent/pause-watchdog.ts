@@ -20,7 +20,7 @@ export const WATCHDOG_TAG = 'distribute-pause-watchdog';
 // $0 tag, $1 seconds to sleep, $2 process group, $3 marker NAME=value (may be empty).
 const SCRIPT = [
   'sleep "$1"',
-  'kill -CONT -- "-$2" 2>/dev/null',
+  'kill -CONT "-$2" 2>/dev/null',
   '[ -n "$3" ] || exit 0',
   'for d in /proc/[0-9]*; do',
   '  if tr "\\000" "\\n" < "$d/environ" 2>/dev/null | grep -qxF -- "$3"; then kill -CONT "${d#/proc/}" 2>/dev/null; fi',
