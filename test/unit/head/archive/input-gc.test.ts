@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { collectInputs, liveInputs } from '../../../../head/archive/input-gc.ts';
+import type { BatchDoc, BatchPhase } from '../../../../head/state/types.ts';
+
+const sha = (c: string) => c.repeat(64);
+const file = (c: string) => ({ alias: `${c}.txt`, sha256: sha(c), size: 1 });
+
+function doc(id: string, phase: BatchPhase, inputs: string[]): BatchDoc {
+  return {
+    record: { id, namespace: 'ns', name: id, owner: 'u', createdAt: 0, submittedAt: 0, phase, endedAt: null, outcome: null, buildFailures: {}, inputsCleaned: false },
+    spec: { namespace: 'ns', name: id, kind: 'shell', capabilities: [], resources: {}, maxRetries: 0, requiredMounts: [], initFiles: [file(inputs[0])], jobs: inputs.slice(1).map((c, i) => ({ name: `j${i}`, command: 'true', files: [file(c)] })) },
+    jobs: [],
+  };
+}
+
+test('inputs named by an uploading or active batch are kept; the rest and only sha256 names are removed', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-'));
+  for (const c of ['a', 'b', 'c', 'd']) fs.writeFileSync(path.join(root, sha(c)), c.repeat(10));
+  fs.writeFileSync(path.join(root, `${sha('e')}.partial`), 'upload in progress');
+  fs.writeFileSync(path.join(root, 'README'), 'not an input');
+  const batches = [doc('ended', 'ended', ['a', 'b']), doc('active', 'active', ['b', 'c']), doc('uploading', 'uploading', ['d', 'd'])];
+  assert.deepEqual([...liveInputs(batches)].sort(), [sha('b'), sha('c'), sha('d')]);
+  const gc = await collectInputs(root, batches);
+  assert.deepEqual(gc.removed, [sha('a')]);
+  assert.equal(gc.bytes, 10);
+  assert.deepEqual(fs.readdirSync(root).sort(), [sha('b'), sha('c'), sha('d'), `${sha('e')}.partial`, 'README'].sort());
+  assert.deepEqual(gc.cleaned.map((d) => d.record.id), ['ended']);
+  assert.equal(batches[0].record.inputsCleaned, true);
+  assert.equal((await collectInputs(root, batches)).cleaned.length, 0, 'a batch is marked cleaned once');
+  assert.deepEqual((await collectInputs(path.join(root, 'missing'), batches)).removed, []);
+});
