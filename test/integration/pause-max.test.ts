@@ -1,0 +1,78 @@
+/**
+ * `--at-max-pause requeue`: a job still paused at the agent's maximum is killed and handed back
+ * to the head, the node stays paused (nothing left stopped), and after a resume the job runs
+ * again and succeeds.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { isAlive, processState } from '../../electron/agent/process-tree.ts';
+import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+
+const ROLES = ['main', 'child', 'grandchild'];
+let head: HeadProc;
+let agent: Proc;
+let workdir: string;
+let watch: string;
+let env: Record<string, string>;
+
+const pids = () => ROLES.map((r) => Number(fs.readFileSync(path.join(watch, `pid-${r}`), 'utf8')));
+
+before(async () => {
+  head = await startHeadProc(tempDir('max-head'));
+  env = { DISTRIBUTE_HEAD: head.url, DISTRIBUTE_TOKEN: head.adminToken };
+  workdir = tempDir('max-agent');
+  agent = startAgentProc(head, 'max-node', workdir, ['--control-port', '0', '--max-pause', '2s', '--at-max-pause', 'requeue']);
+  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => agent.output());
+});
+
+after(async () => {
+  await stop(agent);
+  await stop(head);
+});
+
+test('at the maximum the paused job is handed back, and runs again after the resume', async () => {
+  watch = tempDir('max-watch');
+  const release = path.join(watch, 'release');
+  const dir = tempDir('max-batch');
+  fs.copyFileSync(path.join(ROOT, 'test/fixtures/pause/job.py'), path.join(dir, 'job.py'));
+  fs.writeFileSync(path.join(dir, 'params.json'), JSON.stringify({ watch, release }));
+  fs.writeFileSync(path.join(dir, 'distribute-jobs.yaml'), [
+    'meta: { batch_name: long-pause, namespace: tests, capabilities: [python3] }',
+    'python:',
+    '  initialize: { required_files: [] }',
+    '  jobs:',
+    '    - { name: tree, file: job.py, required_files: [{ path: params.json, alias: params.json }] }',
+    '',
+  ].join('\n'));
+  const added = await cli(['add', path.join(dir, 'distribute-jobs.yaml'), '--json'], env);
+  assert.equal(added.code, 0, added.stderr);
+  const id = JSON.parse(added.stdout).id;
+  await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watch, `pid-${r}`))), 30_000, () => agent.output());
+  const first = pids();
+
+  const paused = await cli(['pause', '--duration', 'until-resumed', '--workdir', workdir], env);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.match(paused.stdout, /paused until resumed \(at most until/);
+  await waitFor(() => first.every((p) => processState(p) === 'T'), 3000);
+  // At 2 s the whole tree is killed (none left stopped) and the head has the job queued again.
+  await waitFor(() => first.every((p) => !isAlive(p)), 10_000, () => `tree still alive: ${first.map(processState)}`);
+  const queued = await waitFor(async () => {
+    const b = (await api(head, `/api/batches/${id}`)).body;
+    return b.jobs[0].state === 'queued' ? b : null;
+  }, 5000, () => 'the head did not re-queue the job');
+  assert.equal(queued.jobs[0].attempts, 1);
+  const nodes = (await api(head, '/api/nodes')).body.nodes;
+  assert.equal(nodes[0].state, 'paused', 'the node itself stays paused');
+
+  for (const r of ROLES) fs.rmSync(path.join(watch, `pid-${r}`));
+  const resumed = await cli(['resume', '--workdir', workdir, '--json'], env);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout).recent[0].outcome, 'handed back');
+  await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watch, `pid-${r}`))), 30_000, () => `job did not run again:\n${agent.output()}`);
+  fs.writeFileSync(release, '');
+  const batch = await waitBatchEnded(head, id, 30_000);
+  assert.equal(batch.jobs[0].outcome, 'succeeded');
+  assert.equal(batch.jobs[0].attempts, 2);
+});
