@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { describeCounts, doneCount, waitExitCode } from '../../../../head/cli/wait.ts';
-import { batchesToSync, expandHome } from '../../../../head/cli/sync-core.ts';
+import { batchesToSync, expandHome, syncResults } from '../../../../head/cli/sync-core.ts';
+import type { SyncResults } from '../../../../electron/main/actions.ts';
 import { logsQuery } from '../../../../head/cli/logs.ts';
 import { wanted, type Rule } from '../../../../head/cli/pull-core.ts';
 
@@ -29,6 +30,13 @@ test('sync: only ended batches of the caller, oldest first', () => {
   assert.equal(expandHome('~/r'), path.join(os.homedir(), 'r'));
   assert.equal(expandHome('~'), os.homedir());
   assert.equal(expandHome('/abs'), '/abs');
+});
+
+test('syncResults fits the tray\'s injected callback and reports an unreachable head as a value', async () => {
+  const asTray: SyncResults = syncResults; // compile-time: main.ts loads it by this type
+  const r = await asTray({ headUrl: 'http://127.0.0.1:1', token: 't', resultsDir: '~/x' } as Parameters<SyncResults>[0]);
+  assert.equal(r.ok, false);
+  assert.match(r.message, /cannot reach the head/);
 });
 
 test('logs: query string per option, bad stream refused', () => {
