@@ -139,7 +139,7 @@ function render() {
   const line = $('pause-state');
   if (p) {
     line.className = 'pause-line paused';
-    line.textContent = p.until ? 'Paused until ' + clock(p.until) + ' (' + dur(p.until - now()) + ' left)' :
+    line.textContent = p.until ? 'Paused until ' + clock(p.until) + ' (' + dur(Math.ceil((p.until - now()) / 1000) * 1000) + ' left)' :
       'Paused until resumed' + (p.capAt ? ' (at most until ' + clock(p.capAt) + ')' : '');
   } else {
     line.className = 'pause-line running';

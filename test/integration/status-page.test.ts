@@ -1,8 +1,9 @@
 /**
  * The agent's status page in real Chromium (playwright-core, the system's /usr/bin/chromium): it
  * shows the node and its job, the Pause button stops the job's whole process tree (state T) and
- * Resume continues it. Writes the screenshot docs/status-page.png. Skipped when Chromium is not
- * installed (`apt-get install chromium`).
+ * Resume continues it. Takes a screenshot while paused: into a temp folder, or over the committed
+ * docs/status-page.png with UPDATE_SCREENSHOTS=1 (so ordinary runs leave the tree clean). Skipped
+ * when Chromium is not installed (`apt-get install chromium`).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -84,12 +85,13 @@ test('status page in Chromium: pause stops the job tree, resume continues it', {
 
   await page.click('#pause-1h');
   await waitFor(() => states().every((s) => s === 'T'), 5000, () => `not stopped after clicking Pause: ${states()}`);
-  await page.locator('#pause-state', { hasText: /Paused until .* \((59m|1h)/ }).waitFor();
+  await page.locator('#pause-state', { hasText: /Paused until .* \((59m|1h 00m) / }).waitFor();
   assert.equal(await page.locator('#state').textContent(), 'paused');
   assert.equal(await page.locator('#resume').isEnabled(), true);
-  await page.waitForTimeout(1200);
-  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-  await page.screenshot({ path: path.join(ROOT, 'docs/status-page.png'), fullPage: true });
+  await page.waitForTimeout(2500);
+  const shot = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/status-page.png') : path.join(tempDir('page-shot'), 'status-page.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  assert.ok(fs.statSync(shot).size > 10_000, 'a real screenshot');
 
   await page.click('#resume');
   await waitFor(() => states().every((s) => s !== null && s !== 'T'), 5000, () => `not continued after clicking Resume: ${states()}`);
