@@ -9,6 +9,7 @@ import type { AppDeps } from './deps.ts';
 import { errorHandler, HttpError } from './http-error.ts';
 import { agentResultsRouter } from './routes/agent-results.ts';
 import { batchesRouter } from './routes/batches.ts';
+import { dashboardRouter } from './routes/dashboard.ts';
 import { eventsRouter } from './routes/events.ts';
 import { inputsRouter } from './routes/inputs.ts';
 import { nodesRouter } from './routes/nodes.ts';
@@ -22,6 +23,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/health', (_req, res) => {
     res.json({ ok: true, version: VERSION });
   });
+  app.use(dashboardRouter());
   app.use('/api', authenticate(deps.tokens));
   app.use(express.json({ limit: '64mb' }));
   for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
