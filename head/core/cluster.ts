@@ -573,14 +573,17 @@ export class Cluster {
       await this.opts.archive.discardStaging(msg.batchId, msg.job, msg.attempt);
     }
     this.opts.store.touchJob(doc, index);
-    // Another run of the same job (a node that was lost and came back) loses.
-    const other = before.status;
-    if (isActive(other) && (other.node !== node || other.attempt !== msg.attempt) && doc.jobs[index].status.state === 'done') {
-      this.nodes.get(other.node)?.link?.send({ type: 'cancel', batchId: msg.batchId, job: msg.job, attempt: other.attempt, reason: 'another run of this job finished first' });
-    }
-    for (const n of this.nodes.values()) {
-      if (n.record.name !== node && n.holding && n.holding.batchId === msg.batchId && n.holding.job === msg.job && doc.jobs[index].status.state === 'done') {
-        n.link?.send({ type: 'cancel', batchId: msg.batchId, job: msg.job, attempt: n.holding.attempt, reason: 'another run of this job finished first' });
+    // Every other run of the same job (a node that was lost and came back) loses: the one the
+    // head had on record and any a node reported holding; each is told once.
+    if (doc.jobs[index].status.state === 'done') {
+      const losers = new Map<string, number>();
+      const other = before.status;
+      if (isActive(other) && (other.node !== node || other.attempt !== msg.attempt)) losers.set(other.node, other.attempt);
+      for (const n of this.nodes.values()) {
+        if (n.record.name !== node && n.holding && n.holding.batchId === msg.batchId && n.holding.job === msg.job) losers.set(n.record.name, n.holding.attempt);
+      }
+      for (const [name, attempt] of losers) {
+        this.nodes.get(name)?.link?.send({ type: 'cancel', batchId: msg.batchId, job: msg.job, attempt, reason: 'another run of this job finished first' });
       }
     }
     this.events.emit('job:finished', { batchId: msg.batchId, job: msg.job, node, attempt: msg.attempt, result: msg.result, archived });
