@@ -606,8 +606,7 @@ export class Agent extends EventEmitter<Events> {
   }
 }
 
-/** The tray loads `startAgent` from this module (see electron/main/agent-port.ts). */
-export { startAgent } from './start-agent.ts';
+
 
 function toResult(exit: JobExit): JobResult {
   if (exit.kind === 'exited') return exit.code === 0 ? { outcome: 'succeeded', exitCode: 0 } : { outcome: 'failed', exitCode: exit.code };

@@ -22,7 +22,8 @@ import { autostartDesktopEntry, autostartFilePath, launchCommand, setLinuxAutost
 import { buildMenuModel, tooltip, trayState, type ActionId, type MenuItemModel } from './menu-model.ts';
 import { notificationKey, shouldNotify, type BatchEndedEvent } from './notification-rules.ts';
 import { showNotification } from './notifier.ts';
-import { loadFunction } from './optional-module.ts';
+import { startAgent } from '../agent/start-agent.ts';
+import { syncResults } from '../../head/cli/sync-core.ts';
 import {
   agentSettings, draftSettings, parseSettingsObject, readSettingsFile, settingsFilePath, writeSettingsFile,
   type SettingsEnv, type SettingsError, type TraySettings,
@@ -35,9 +36,6 @@ const IDLE_POLL_MS = 15_000;
 /** Menu and tooltip show a job's elapsed time; refresh it even when the agent is quiet. */
 const MENU_REFRESH_MS = 30_000;
 
-// Resolved at run time so the shell type-checks and starts before these modules exist.
-const AGENT_MODULE = new URL('../agent/agent.ts', import.meta.url);
-const SYNC_MODULE = new URL('../../head/cli/sync-core.ts', import.meta.url);
 
 let settings: TraySettings | null = null;
 let settingsErrors: SettingsError[] = [];
@@ -85,11 +83,7 @@ function toTemplate(model: MenuItemModel[], run: (id: ActionId) => void): MenuIt
 const handleAction = createActionHandler({
   port: () => port,
   settings: () => settings,
-  syncResults: (async (s) => {
-    const loaded = await loadFunction<SyncResults>(SYNC_MODULE, 'syncResults');
-    if (!loaded.ok) return { ok: false, message: `sync is not available in this build (${loaded.error})` };
-    return loaded.value(s);
-  }) satisfies SyncResults,
+  syncResults: syncResults satisfies SyncResults,
   openStatus,
   openSettings,
   quit: shutdown,
@@ -119,13 +113,8 @@ function onUserEvent(event: BatchEndedEvent): void {
 
 async function startCore(): Promise<void> {
   if (!settings || port) return;
-  const loaded = await loadFunction<StartAgent>(AGENT_MODULE, 'startAgent');
-  if (!loaded.ok) {
-    report('distribute agent unavailable', loaded.error);
-    return;
-  }
   try {
-    port = await loaded.value(agentSettings(settings));
+    port = await (startAgent satisfies StartAgent)(agentSettings(settings));
   } catch (err) {
     report('distribute agent did not start', (err as Error).message);
     return;

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { IpcChannel } from '../../../../electron/main/ipc-contract.ts';
 import { autostartDesktopEntry, autostartFilePath, launchCommand, quoteExecArg, setLinuxAutostart } from '../../../../electron/main/login-item.ts';
-import { loadFunction } from '../../../../electron/main/optional-module.ts';
 import { panelTheme } from '../../../../electron/main/icon-paths.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
@@ -57,22 +56,6 @@ test('login item: autostart entry for Linux', async () => {
     assert.deepEqual(await setLinuxAutostart(false, file, ''), { ok: true });
     await assert.rejects(readFile(file));
     assert.deepEqual(await setLinuxAutostart(false, file, ''), { ok: true }, 'removing twice is fine');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-test('optional modules: missing file and missing export are values', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'optional-'));
-  try {
-    const missing = await loadFunction(new URL(`file://${dir}/nope.mjs`), 'startAgent');
-    assert.equal(missing.ok, false);
-    await writeFile(path.join(dir, 'mod.mjs'), 'export const notAFunction = 1; export function startAgent() { return 42; }');
-    const wrong = await loadFunction(new URL(`file://${dir}/mod.mjs`), 'notAFunction');
-    assert.equal(wrong.ok, false);
-    const good = await loadFunction<() => number>(new URL(`file://${dir}/mod.mjs`), 'startAgent');
-    assert.ok(good.ok);
-    assert.equal(good.value(), 42);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
