@@ -27,6 +27,8 @@ export class HeadConnection {
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   private welcomed = false;
+  /** When the head last said anything: a head silent past its node timeout is treated as gone. */
+  private lastHeard = 0;
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -58,6 +60,7 @@ export class HeadConnection {
       }, (err) => this.opts.log(`cannot build hello: ${(err as Error).message}`));
     });
     ws.on('message', (raw) => {
+      this.lastHeard = Date.now();
       const decoded = decodeHeadMessage(raw);
       if (!decoded.ok) {
         this.opts.log(`bad message from head: ${decoded.error}`);
@@ -67,7 +70,7 @@ export class HeadConnection {
       if (msg.type === 'welcome') {
         this.welcomed = true;
         this.backoff.reset();
-        this.startHeartbeat(msg.heartbeatMs);
+        this.startHeartbeat(msg.heartbeatMs, msg.timeoutMs);
         this.opts.onState('connected');
       }
       this.opts.onMessage(msg);
@@ -88,9 +91,23 @@ export class HeadConnection {
     ws.on('error', (err) => this.opts.log(`connection: ${err.message}`));
   }
 
-  private startHeartbeat(ms: number): void {
+  /**
+   * Heartbeats every `ms`; the head answers each. A connection on which the head stayed silent for
+   * `timeoutMs` (a cut cable, a frozen or vanished head machine) may never report an error, so it
+   * is dropped here and the agent reconnects.
+   */
+  private startHeartbeat(ms: number, timeoutMs: number): void {
     this.stopHeartbeat();
-    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), ms);
+    this.lastHeard = Date.now();
+    this.heartbeat = setInterval(() => {
+      const silent = Date.now() - this.lastHeard;
+      if (silent > Math.max(timeoutMs, 2 * ms)) {
+        this.opts.log(`head silent for ${silent} ms; reconnecting`);
+        this.drop();
+        return;
+      }
+      this.send({ type: 'heartbeat', at: Date.now() });
+    }, ms);
   }
 
   private stopHeartbeat(): void {

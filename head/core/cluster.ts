@@ -65,6 +65,8 @@ export class Cluster {
    * and handing that job to a faster-reconnecting node would run it twice.
    */
   private awaiting = new Set<string>();
+  /** When `checkTimeouts` last ran, to notice that the head itself was frozen. */
+  private lastTimeoutCheck: number | null = null;
   private recoverUntil = 0;
   private readonly log: (line: string) => void;
 
@@ -388,6 +390,15 @@ export class Cluster {
   /** Re-queue the jobs of nodes silent past the timeout. Called by a timer. */
   checkTimeouts(): void {
     const now = this.now();
+    const gap = this.lastTimeoutCheck === null ? 0 : now - this.lastTimeoutCheck;
+    this.lastTimeoutCheck = now;
+    if (gap > this.opts.nodeTimeoutMs / 2) {
+      // The head itself did not run for a while (stopped, suspended, starved): the silence was
+      // ours. Give every node a full timeout to speak up instead of losing all of them at once.
+      this.log(`head was unresponsive for ${gap} ms; not counting that against the nodes`);
+      for (const node of this.nodes.values()) if (node.alive) node.record.lastSeen = Math.max(node.record.lastSeen, now);
+      return;
+    }
     for (const node of this.nodes.values()) {
       if (!node.alive || now - node.record.lastSeen <= this.opts.nodeTimeoutMs) continue;
       node.alive = false;

@@ -3,6 +3,9 @@
  * timeout (its job, in its own process group, keeps running), the head re-runs the job on the
  * other agent, then the agent is continued. Whichever run finishes first is archived, exactly
  * once; the head cancels the other run, whose processes must be gone afterwards.
+ * The other way round: the head frozen past the timeout. Agents notice the silent head and
+ * reconnect; the head, once continued, does not blame the nodes for its own silence, so nothing
+ * runs twice.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -102,4 +105,28 @@ test('the re-run finishes first: the returning agent\'s run is cancelled and nev
   assert.equal(runCounts(counter).get('j1'), 2);
   await waitFor(() => jobProcessesUnder(workdirs.get(cut)!).length === 0, 10_000, () => 'the returning run was not killed');
   assert.deepEqual(listFiles(path.join(head.dataDir, 'staging')), []);
+});
+
+test('a head frozen past the node timeout: agents reconnect, the running job is not re-run', async () => {
+  const counter = path.join(tmp, 'frozen-runs.txt');
+  const file = writeShellBatch(tmp, {
+    name: 'frozen-head',
+    jobs: [{ name: 'j1', command: `echo j1 >> ${counter}; sleep 5; echo done > distribute_save/who.txt` }],
+  });
+  const { id } = await addBatch(head, file);
+  const running = await waitFor(async () => {
+    const j = await jobOf(head, id, 'j1');
+    return j?.state === 'running' ? j : null;
+  }, 15_000, () => 'j1 never started');
+  head.child.kill('SIGSTOP');
+  await new Promise((r) => setTimeout(r, 4000));
+  head.child.kill('SIGCONT');
+  const batch = await waitBatchEnded(head, id, 20_000);
+  assert.equal(batch.jobs[0].outcome, 'succeeded');
+  assert.equal(batch.jobs[0].node, running.node);
+  assert.equal(batch.jobs[0].attempt, 1);
+  assert.equal(runCounts(counter).get('j1'), 1, 'the job ran once');
+  assert.match(agents.get(running.node)!.output(), /head silent for \d+ ms; reconnecting/);
+  assert.match(head.output(), /head was unresponsive for \d+ ms/);
+  await waitIdleNodes(head, 2);
 });
