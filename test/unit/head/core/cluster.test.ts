@@ -42,8 +42,8 @@ function hello(name: string, held: Hello['held'] = []): Hello {
   return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: 'test', name, capabilities: CAPS, held, built: [] };
 }
 
-async function makeCluster(dataDir: string) {
-  const store = new LowdbStore(dataDir, 10);
+async function makeCluster(dataDir: string, flushDelayMs = 10) {
+  const store = new LowdbStore(dataDir, flushDelayMs);
   const archive = new Archive(dataDir);
   await archive.init();
   const cluster = new Cluster({ store, archive, nodeTimeoutMs: 60_000, heartbeatMs: 1000 });
@@ -112,11 +112,12 @@ test('two runs of one job reporting at once: one is archived, once; the other is
 
 test('after a restart: no scheduling until the nodes connected before the crash are back; a finished unacknowledged run is not re-run', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
-  const first = await makeCluster(dir);
+  // Coalesced job-state writes never happen before the "crash" (a long flush delay).
+  const first = await makeCluster(dir, 60_000);
+  const doc = await submit(first.cluster, ['j1', 'j2']);
   const a = new RecordingLink();
   first.cluster.nodeHello(hello('a'), a);
-  const doc = await submit(first.cluster, ['j1', 'j2']);
-  await first.store.flush();
+  await first.store.saveMetaNow(first.cluster.meta);
   // Crash: the head sent `a` its assignment, but the job states never reached the disk.
   await tick();
   assert.equal(a.of('assign').length, 1);
