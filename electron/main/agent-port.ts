@@ -4,7 +4,6 @@
  * agent's internals and tests can drive the shell's logic with a small fake.
  */
 import type { AgentSnapshot } from '../agent/agent-state.ts';
-import type { BatchEndedEvent } from './notification-rules.ts';
 
 export type { AgentSnapshot };
 
@@ -31,11 +30,6 @@ export interface AgentPort {
   /** `http://127.0.0.1:<port>/?token=...`, the status page the agent serves. */
   statusPageUrl(): string;
   stop(): Promise<void>;
-  /**
-   * Events the head sends to this user's tray (a batch of theirs ended). Optional so a core that
-   * does not relay them yet still fits; the shell then shows no notifications.
-   */
-  onUserEvent?(listener: (event: BatchEndedEvent) => void): () => void;
 }
 
 /** Signature of `startAgent` exported by electron/agent/agent.ts. */

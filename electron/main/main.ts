@@ -20,9 +20,9 @@ import { idleTick, initialIdleTracker, type IdleTracker } from './idle-policy.ts
 import { IpcChannel, type LoadSettingsReply, type SaveSettingsReply } from './ipc-contract.ts';
 import { autostartDesktopEntry, autostartFilePath, launchCommand, setLinuxAutostart } from './login-item.ts';
 import { buildMenuModel, tooltip, trayState, type ActionId, type MenuItemModel } from './menu-model.ts';
-import { notificationKey, shouldNotify, type BatchEndedEvent } from './notification-rules.ts';
 import { showNotification } from './notifier.ts';
 import { startAgent } from '../agent/start-agent.ts';
+import { startBatchNotifications } from './head-events.ts';
 import { syncResults } from '../../head/cli/sync-core.ts';
 import {
   agentSettings, draftSettings, parseSettingsObject, readSettingsFile, settingsFilePath, writeSettingsFile,
@@ -83,7 +83,7 @@ function toTemplate(model: MenuItemModel[], run: (id: ActionId) => void): MenuIt
 const handleAction = createActionHandler({
   port: () => port,
   settings: () => settings,
-  syncResults: syncResults satisfies SyncResults,
+  syncResults: ((s) => syncResults({ ...s, token: s.userToken ?? s.token })) satisfies SyncResults,
   openStatus,
   openSettings,
   quit: shutdown,
@@ -104,13 +104,6 @@ function render(): void {
   tray.setContextMenu(Menu.buildFromTemplate(toTemplate(buildMenuModel(snapshot, now, { syncing }), (id) => void handleAction(id))));
 }
 
-function onUserEvent(event: BatchEndedEvent): void {
-  const decision = shouldNotify(event, { me: settings?.user ?? '', enabled: settings?.notifications ?? false, alreadyNotified: notified });
-  if (!decision.notify) return;
-  notified.add(notificationKey(event));
-  report(decision.title, decision.message);
-}
-
 async function startCore(): Promise<void> {
   if (!settings || port) return;
   try {
@@ -121,7 +114,15 @@ async function startCore(): Promise<void> {
   }
   idleTracker = initialIdleTracker;
   unsubscribe = [port.onChange(() => render())];
-  if (port.onUserEvent) unsubscribe.push(port.onUserEvent(onUserEvent));
+  if (settings.userToken) {
+    const follower = startBatchNotifications({
+      headUrl: settings.headUrl, token: settings.userToken,
+      context: () => ({ me: settings?.user ?? '', enabled: settings?.notifications ?? false, alreadyNotified: notified }),
+      remember: (key) => notified.add(key),
+      show: report,
+    });
+    unsubscribe.push(() => follower.close());
+  }
   render();
 }
 

@@ -2,21 +2,10 @@
  * Whether and what to tell the person at this tray when a batch ends. The decision is a pure
  * function; notifier.ts does the showing. Only the user's own batches, each batch once.
  */
-import { z } from 'zod';
+import type { BatchEndedEvent } from '../../shared/protocol/events.ts';
 
-/** The head's event for the submitter's tray when one of their batches ends. */
-export const BatchEndedEventSchema = z.object({
-  type: z.literal('batch-ended'),
-  batchId: z.string(),
-  namespace: z.string(),
-  batch: z.string(),
-  owner: z.string(),
-  outcome: z.enum(['finished', 'build-failed', 'cancelled']),
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative(),
-});
-export type BatchEndedEvent = z.infer<typeof BatchEndedEventSchema>;
+/** The head's event for the submitter's tray when one of their batches ends (one schema, in shared/). */
+export { BatchEndedEventSchema, type BatchEndedEvent } from '../../shared/protocol/events.ts';
 
 export interface NotifyContext {
   /** The user this tray belongs to (their account on the head). */

@@ -40,7 +40,7 @@ function read() {
     startAtLogin: field('startAtLogin').checked,
     trayTheme: field('trayTheme').value,
   };
-  for (const optional of ['name', 'user', 'workdir', 'resultsDir']) {
+  for (const optional of ['name', 'user', 'userToken', 'workdir', 'resultsDir']) {
     if (text(optional)) values[optional] = text(optional);
   }
   return values;

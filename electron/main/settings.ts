@@ -19,8 +19,10 @@ export interface SettingsEnv {
 /** Valid, complete tray settings (every default filled in, every path absolute). */
 export interface TraySettings {
   headUrl: string;
-  /** Join token of the agent (and the user's token on the head for notifications and sync). */
+  /** Join token of the agent (the head's agent-token). */
   token: string;
+  /** The user's own token on the head (`distribute user add NAME`): for notifications and sync. */
+  userToken?: string;
   workdir: string;
   /** Node name; absent = the agent picks (the host name). */
   name?: string;
@@ -65,6 +67,7 @@ const minutes = z.number().int('must be a whole number of minutes').min(1, 'must
 const SettingsSchema = z.object({
   headUrl,
   token: z.string().trim().min(1, 'must not be empty'),
+  userToken: z.string().trim().min(1).optional(),
   workdir: userPath.optional(),
   name: z.string().trim().min(1).max(200).optional(),
   tags: z.array(z.string().trim().min(1, 'tags must not be empty').regex(/^\S+$/, 'a tag must not contain spaces')).default([]),
@@ -116,6 +119,7 @@ export function parseSettingsObject(input: unknown, env: SettingsEnv): SettingsR
   };
   if (data.name !== undefined) settings.name = data.name;
   if (data.user !== undefined) settings.user = data.user;
+  if (data.userToken !== undefined) settings.userToken = data.userToken;
   return { ok: true, settings };
 }
 
@@ -135,6 +139,7 @@ export function serializeSettings(settings: TraySettings): string {
   const ordered: Record<string, unknown> = {
     headUrl: settings.headUrl,
     token: settings.token,
+    userToken: settings.userToken,
     workdir: settings.workdir,
     name: settings.name,
     tags: settings.tags,

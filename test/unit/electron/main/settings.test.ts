@@ -106,3 +106,16 @@ test('settings file: missing, written private, read back', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the user token is separate from the agent join token and round-trips', () => {
+  const r = parseSettings(JSON.stringify({ headUrl: 'http://head:8952', token: 'agt_join', userToken: 'usr_alice', user: 'alice' }), env);
+  assert.ok(r.ok);
+  assert.equal(r.settings.token, 'agt_join');
+  assert.equal(r.settings.userToken, 'usr_alice');
+  assert.equal(agentSettings(r.settings).token, 'agt_join', 'the agent joins with the join token');
+  const again = parseSettings(serializeSettings(r.settings), env);
+  assert.ok(again.ok);
+  assert.equal(again.settings.userToken, 'usr_alice');
+  const empty = parseSettings(JSON.stringify({ headUrl: 'http://head:8952', token: 'agt_join', userToken: '' }), env);
+  assert.equal(empty.ok, false);
+});
