@@ -205,9 +205,12 @@ export class Cluster {
     const missing: string[] = [];
     for (const f of distinctInputs(doc.spec)) if (!(await this.opts.archive.hasInput(f.sha256))) missing.push(`${f.alias} (${f.sha256.slice(0, 12)})`);
     if (missing.length) return fail(409, `inputs not uploaded yet: ${missing.join(', ')}`);
-    doc.record.phase = 'active';
-    doc.record.submittedAt = this.now();
-    await this.opts.store.createBatch(doc);
+    // Written as active before it becomes active in memory: nothing is scheduled from a batch that
+    // is not yet durable, and a failed write leaves it uploading (the client may submit again).
+    const record = { ...doc.record, phase: 'active' as const, submittedAt: this.now() };
+    await this.opts.store.createBatch({ ...doc, record });
+    doc.record.phase = record.phase;
+    doc.record.submittedAt = record.submittedAt;
     this.scheduleSoon();
     return { ok: true, value: doc };
   }
