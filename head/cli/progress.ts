@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 export class Progress {
   private bar: cliProgress.SingleBar | null = null;
   private done = 0;
-  private lastLine = 0;
+  private lastLine = Date.now();
   private readonly started = Date.now();
 
   constructor(private readonly label: string, private readonly total: number, private readonly opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}) {
