@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { api, cli, waitFor, type CliResult, type HeadProc } from './cluster.ts';
+import { api, cli, startAgentProc, stop, tempDir, waitFor, type CliResult, type HeadProc, type Proc } from './cluster.ts';
 
 export interface ShellBatchOptions {
   name: string;
@@ -88,4 +88,19 @@ export function runCounts(file: string): Map<string, number> {
     if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Agents `names` (each in a fresh workdir) joined to `head` and idle. */
+export async function startIdleAgents(head: HeadProc, names: string[]): Promise<{ agents: Proc[]; workdirs: string[] }> {
+  const workdirs = names.map((n) => tempDir(n));
+  const agents = names.map((n, i) => startAgentProc(head, n, workdirs[i]));
+  await waitIdleNodes(head, names.length);
+  return { agents, workdirs };
+}
+
+/** Stop agents and head, then SIGKILL any job process still running under the workdirs. */
+export async function stopAll(head: HeadProc | undefined, agents: Proc[], workdirs: string[]): Promise<void> {
+  for (const a of agents) await stop(a);
+  if (head) await stop(head);
+  for (const wd of workdirs) for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
 }

@@ -9,30 +9,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addBatch, runCounts, waitIdleNodes, writeShellBatch, startIdleAgents, stopAll } from '../helpers/shell-batch.ts';
 
 const JOBS = 200;
 let head: HeadProc;
 const dataDir = tempDir('head');
-const agents: Proc[] = [];
-const workdirs: string[] = [];
+let agents: Proc[] = [];
+let workdirs: string[] = [];
 const tmp = tempDir('head-restart');
 
 before(async () => {
   head = await startHeadProc(dataDir, { nodeTimeout: '5s' });
-  for (const name of ['node-a', 'node-b']) {
-    const wd = tempDir(name);
-    workdirs.push(wd);
-    agents.push(startAgentProc(head, name, wd));
-  }
-  await waitIdleNodes(head, 2);
+  ({ agents, workdirs } = await startIdleAgents(head, ['node-a', 'node-b']));
 });
 
 after(async () => {
-  for (const a of agents) await stop(a);
-  if (head) await stop(head);
-  for (const wd of workdirs) for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
+  await stopAll(head, agents, workdirs);
 });
 
 async function restartHead(): Promise<void> {

@@ -6,28 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, addUser, envFor, jobOf, jobProcessesUnder, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { cli, startHeadProc, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addBatch, addUser, envFor, jobOf, jobProcessesUnder, waitIdleNodes, writeShellBatch, startIdleAgents, stopAll } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
-const agents: Proc[] = [];
-const workdirs: string[] = [];
+let agents: Proc[] = [];
+let workdirs: string[] = [];
 const tmp = tempDir('kill');
 
 before(async () => {
   head = await startHeadProc(tempDir('head'), { nodeTimeout: '3s' });
-  for (const name of ['node-a', 'node-b']) {
-    const wd = tempDir(name);
-    workdirs.push(wd);
-    agents.push(startAgentProc(head, name, wd));
-  }
-  await waitIdleNodes(head, 2);
+  ({ agents, workdirs } = await startIdleAgents(head, ['node-a', 'node-b']));
 });
 
 after(async () => {
-  for (const a of agents) await stop(a);
-  if (head) await stop(head);
-  for (const wd of workdirs) for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
+  await stopAll(head, agents, workdirs);
 });
 
 const SPREADING = 'sleep 300 & (sleep 301 &) ; setsid sh -c "sleep 302" & echo started; sleep 303';

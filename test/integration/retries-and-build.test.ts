@@ -8,28 +8,21 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, envFor, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { cli, startHeadProc, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addBatch, envFor, runCounts, waitIdleNodes, writeShellBatch, startIdleAgents, stopAll } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
-const agents: Proc[] = [];
-const workdirs: string[] = [];
+let agents: Proc[] = [];
+let workdirs: string[] = [];
 const tmp = tempDir('retries');
 
 before(async () => {
   head = await startHeadProc(tempDir('head'), { nodeTimeout: '3s' });
-  for (const name of ['node-a', 'node-b']) {
-    const wd = tempDir(name);
-    workdirs.push(wd);
-    agents.push(startAgentProc(head, name, wd));
-  }
-  await waitIdleNodes(head, 2);
+  ({ agents, workdirs } = await startIdleAgents(head, ['node-a', 'node-b']));
 });
 
 after(async () => {
-  for (const a of agents) await stop(a);
-  if (head) await stop(head);
-  for (const wd of workdirs) for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
+  await stopAll(head, agents, workdirs);
 });
 
 test('max_retries re-runs a failed job: a job failing once succeeds on the retry, one always failing ends failed', async () => {
