@@ -444,6 +444,9 @@ export class Agent extends EventEmitter<Events> {
           clearTimeout(timer);
           this.ackWaiter = null;
           this.resendReport = null;
+          // Free the node now, in the message handler: the head may send the next assign in the
+          // same network read, before this promise's continuation runs.
+          if (m.status !== 'missing-files' && this.state.run === run) this.state.run = null;
           resolve(m);
         };
         // A head that restarted after receiving job-finished never answers it: the welcome of
@@ -467,7 +470,7 @@ export class Agent extends EventEmitter<Events> {
         continue;
       }
       this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs }, ...this.state.recent].slice(0, 20);
-      this.state.run = null;
+      if (this.state.run === run) this.state.run = null;
       await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
       await this.save();
       this.changed();

@@ -15,6 +15,7 @@ import { schedule } from '../scheduler/schedule.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
 import { HeadEventBus, type BatchEnded } from './events.ts';
+import { JobIndex } from './job-index.ts';
 import { VERSION } from '../../shared/version.ts';
 
 /** A connected agent, as the cluster sees it: something to send messages to. */
@@ -69,6 +70,7 @@ export class Cluster {
   private lastTimeoutCheck: number | null = null;
   private recoverUntil = 0;
   private readonly log: (line: string) => void;
+  private readonly indexes = new WeakMap<BatchDoc, JobIndex>();
 
   constructor(private readonly opts: ClusterOptions) {
     this.now = opts.now ?? Date.now;
@@ -100,11 +102,10 @@ export class Cluster {
         if (job.status.state === 'done') continue;
         const stored = await this.opts.archive.readResult(doc.record.namespace, doc.record.name, job.name);
         if (stored && stored.batchId === doc.record.id) {
-          doc.jobs[i] = {
+          this.setJob(doc, i, {
             ...job,
             status: { state: 'done', result: stored.result, node: stored.node, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
-          };
-          this.opts.store.touchJob(doc, i);
+          });
         } else if (isActive(job.status)) {
           const node = this.nodes.get(job.status.node);
           if (node) node.holding = { batchId: doc.record.id, job: job.name, attempt: job.status.attempt };
@@ -259,24 +260,40 @@ export class Cluster {
       this.log(`ignored: ${r.error}`);
       return false;
     }
-    doc.jobs[index] = r.job;
-    this.opts.store.touchJob(doc, index);
+    this.setJob(doc, index, r.job);
     return true;
   }
 
-  private jobIndex(doc: BatchDoc, name: string): number {
-    // Job names are unique; a map is kept lazily for big batches.
-    let index = (doc as BatchDoc & { _index?: Map<string, number> })._index;
+  /** The only place a job of a batch is replaced: keeps the indexes and the store in step. */
+  private setJob(doc: BatchDoc, index: number, job: Job): void {
+    this.indexOf(doc).set(index, job);
+    this.opts.store.touchJob(doc, index);
+  }
+
+  private indexOf(doc: BatchDoc): JobIndex {
+    let index = this.indexes.get(doc);
     if (!index) {
-      index = new Map(doc.jobs.map((j, i) => [j.name, i]));
-      Object.defineProperty(doc, '_index', { value: index, enumerable: false });
+      index = new JobIndex(doc.jobs);
+      this.indexes.set(doc, index);
     }
-    return index.get(name) ?? -1;
+    return index;
+  }
+
+  private jobIndex(doc: BatchDoc, name: string): number {
+    return this.indexOf(doc).position(name);
+  }
+
+  /** Positions of the batch's jobs that node `name` holds (by the head's record). */
+  private heldBy(doc: BatchDoc, name: string): number[] {
+    return this.indexOf(doc).activePositions().filter((i) => {
+      const s = doc.jobs[i].status;
+      return isActive(s) && s.node === name;
+    });
   }
 
   private checkBatchEnd(doc: BatchDoc): void {
     if (doc.record.phase !== 'active') return;
-    if (!doc.jobs.every((j) => j.status.state === 'done')) return;
+    if (!this.indexOf(doc).allDone()) return;
     const counts = countOutcomes(doc.jobs);
     doc.record.phase = 'ended';
     doc.record.endedAt = this.now();
@@ -313,12 +330,12 @@ export class Cluster {
 
     // Jobs the head thinks this node holds but the node does not report: lost with the old process.
     for (const doc of this.batches.values()) {
-      doc.jobs.forEach((job, i) => {
-        const s = job.status;
-        if (!isActive(s) || s.node !== hello.name) return;
-        const reported = hello.held.some((h) => h.batchId === doc.record.id && h.job === job.name && h.attempt === s.attempt);
+      for (const i of this.heldBy(doc, hello.name)) {
+        const job = doc.jobs[i];
+        const attempt = isActive(job.status) ? job.status.attempt : -1;
+        const reported = hello.held.some((h) => h.batchId === doc.record.id && h.job === job.name && h.attempt === attempt);
         if (!reported) this.requeue(doc, i, hello.name, 'node restarted without the job');
-      });
+      }
     }
     for (const held of hello.held) this.reconcileHeld(node, held);
     this.events.emit('node:connected', { node: hello.name });
@@ -364,11 +381,10 @@ export class Cluster {
   /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
   private adopt(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
     const job = doc.jobs[index];
-    doc.jobs[index] = {
+    this.setJob(doc, index, {
       ...job, attempts: Math.max(job.attempts, held.attempt),
       status: { state: 'running', node, attempt: held.attempt, startedAt: this.now(), pausedMs: 0 },
-    };
-    this.opts.store.touchJob(doc, index);
+    });
   }
 
   private syncPause(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
@@ -412,9 +428,7 @@ export class Cluster {
       this.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
       this.saveNodes();
       for (const doc of this.batches.values()) {
-        doc.jobs.forEach((job, i) => {
-          if (isActive(job.status) && job.status.node === node.record.name) this.requeue(doc, i, node.record.name, 'node lost');
-        });
+        for (const i of this.heldBy(doc, node.record.name)) this.requeue(doc, i, node.record.name, 'node lost');
       }
       this.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
       this.scheduleSoon();
@@ -506,9 +520,7 @@ export class Cluster {
     doc.record.buildFailures[node] = log.slice(-8000);
     this.opts.store.touchBatchRecord(doc);
     const live = this.nodes.get(node);
-    doc.jobs.forEach((job, i) => {
-      if (isActive(job.status) && job.status.node === node) this.requeue(doc, i, node, 'build failed');
-    });
+    for (const i of this.heldBy(doc, node)) this.requeue(doc, i, node, 'build failed');
     if (live?.holding?.batchId === batchId) live.holding = null;
     const candidates = this.compatibility(doc.spec).filter((c) => c.ok).map((c) => c.node);
     if (candidates.every((n) => n in doc.record.buildFailures)) {
@@ -581,15 +593,14 @@ export class Cluster {
       }
       // Use the agent's own run time (it excludes pauses and is exact) in the job record.
       const status = r.job.status;
-      doc.jobs[index] = { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } };
+      this.setJob(doc, index, { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } });
     } else {
-      doc.jobs[index] = r.job; // re-queued for a retry
+      this.setJob(doc, index, r.job); // re-queued for a retry
       await this.opts.archive.discardStaging(msg.batchId, msg.job, msg.attempt);
     }
-    this.opts.store.touchJob(doc, index);
     // Every other run of the same job (a node that was lost and came back) loses: the one the
     // head had on record and any a node reported holding; each is told once.
-    if (doc.jobs[index].status.state === 'done') {
+    if (r.job.status.state === 'done') {
       const losers = new Map<string, number>();
       const other = before.status;
       if (isActive(other) && (other.node !== node || other.attempt !== msg.attempt)) losers.set(other.node, other.attempt);
@@ -620,24 +631,32 @@ export class Cluster {
   /** Snapshot of what the pure scheduler needs. */
   schedulerState(): SchedulerState {
     const runningByOwner: Record<string, number> = {};
-    const batches = [];
+    const buildFailed = new Map<string, string[]>();
     for (const doc of this.batches.values()) {
       if (doc.record.phase !== 'active') continue;
-      const queued: string[] = [];
-      for (const job of doc.jobs) {
-        if (job.status.state === 'queued') queued.push(job.name);
-        else if (isActive(job.status)) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + 1;
-      }
-      if (queued.length) batches.push({ id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt, capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued });
+      for (const node of Object.keys(doc.record.buildFailures)) buildFailed.set(node, [...(buildFailed.get(node) ?? []), doc.record.id]);
     }
     const nodes = [...this.nodes.values()].map((n) => ({
       id: n.record.name,
       capabilities: n.record.capabilities,
       free: n.link !== null && n.alive && n.holding === null && n.record.paused === null,
       built: n.record.built,
-      buildFailed: [...this.batches.values()].filter((d) => n.record.name in d.record.buildFailures).map((d) => d.record.id),
+      buildFailed: buildFailed.get(n.record.name) ?? [],
       lastBatch: n.record.lastBatch,
     }));
+    // One call assigns at most one job per free node, so each batch needs to show only that many.
+    const free = nodes.filter((n) => n.free).length;
+    const batches = [];
+    for (const doc of this.batches.values()) {
+      if (doc.record.phase !== 'active') continue;
+      const index = this.indexOf(doc);
+      if (index.activeCount()) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + index.activeCount();
+      if (!index.queuedCount() || !free) continue;
+      batches.push({
+        id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt,
+        capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued: index.firstQueued(free),
+      });
+    }
     return { nodes, batches, runningByOwner };
   }
 

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Job, JobState } from '../../../../shared/job/state.ts';
+import { JobIndex } from '../../../../head/core/job-index.ts';
+
+const job = (name: string, status: JobState): Job => ({ batchId: 'b', name, attempts: 0, retries: 0, status });
+const queued: JobState = { state: 'queued', since: 0 };
+const running = (node: string): JobState => ({ state: 'running', node, attempt: 1, startedAt: 0, pausedMs: 0 });
+const done: JobState = { state: 'done', result: { outcome: 'succeeded', exitCode: 0 }, node: 'n', attempt: 1, startedAt: 0, endedAt: 1, runMs: 1 };
+
+test('the index follows every replacement: queued order, held jobs, all done', () => {
+  const jobs = ['a', 'b', 'c', 'd'].map((n) => job(n, queued));
+  const index = new JobIndex(jobs);
+  assert.deepEqual(index.firstQueued(10), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(index.firstQueued(2), ['a', 'b']);
+  assert.equal(index.position('c'), 2);
+  assert.equal(index.position('zz'), -1);
+
+  index.set(0, job('a', running('n1')));
+  index.set(1, job('b', running('n2')));
+  assert.deepEqual(index.firstQueued(10), ['c', 'd']);
+  assert.equal(index.activeCount(), 2);
+  assert.deepEqual(index.activePositions().sort(), [0, 1]);
+  assert.equal(jobs[0].status.state, 'running', 'writes go to the batch\'s own array');
+
+  // A lost job goes back to the queue and is offered first again (submission order).
+  index.set(0, job('a', queued));
+  assert.deepEqual(index.firstQueued(1), ['a']);
+  assert.equal(index.queuedCount(), 3);
+
+  for (let i = 0; i < 4; i++) index.set(i, job(jobs[i].name, done));
+  assert.ok(index.allDone());
+  assert.equal(index.queuedCount(), 0);
+  assert.equal(index.activeCount(), 0);
+  assert.deepEqual(index.firstQueued(5), []);
+});
+
+test('an index built over a batch loaded with mixed states counts them', () => {
+  const index = new JobIndex([job('a', done), job('b', running('n')), job('c', queued)]);
+  assert.equal(index.allDone(), false);
+  assert.equal(index.queuedCount(), 1);
+  assert.deepEqual(index.firstQueued(3), ['c']);
+  assert.deepEqual(index.activePositions(), [1]);
+});
