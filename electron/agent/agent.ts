@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { InputFile, JobSpec } from '../../shared/batch/spec.ts';
-import { buildCommand, jobCommand, jobEnv } from '../../shared/job/command.ts';
+import { jobCommand, jobEnv } from '../../shared/job/command.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { PROTOCOL_VERSION, routes, type BatchHeader, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
@@ -17,9 +17,13 @@ import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection, CurrentJob, RecentJob } from './agent-state.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
-import { adoptJobProcess, startJobProcess, type JobExit, type JobProcess } from './job-process.ts';
+import { adoptJobProcess, startJobProcess, type JobProcess } from './job-process.ts';
 import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
 import { downloadFile, uploadFile } from './transfer.ts';
+import { runBuildStep } from './build-step.ts';
+import { toResult } from './job-outcome.ts';
+import { LogForwarder, type LogTarget } from './log-forwarder.ts';
+import { retryUpload } from './upload-retry.ts';
 import { collectResults, describeFiles, Workspace } from './workspace.ts';
 
 export interface AgentSettings {
@@ -88,8 +92,7 @@ export class Agent extends EventEmitter<Events> {
   private pauseTimer: NodeJS.Timeout | null = null;
   /** Set while a job paused past the maximum is being killed to hand it back (atMaxPause 'requeue'). */
   private handingBack = false;
-  private logBuffer: { stdout: string; stderr: string } = { stdout: '', stderr: '' };
-  private logTimer: NodeJS.Timeout | null = null;
+  private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
   private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly settings: AgentSettings) {
@@ -320,32 +323,18 @@ export class Agent extends EventEmitter<Events> {
       await this.ws.prepareJob(batch.id, batch.initFiles, []);
       if (batch.buildFile) await this.ws.place(batch.buildFile, path.join(batchDir, batch.buildFile.alias));
       if (batch.sif) await this.ws.place(batch.sif, path.join(batchDir, batch.sif.alias));
-      const cmd = buildCommand(batch, { cores: this.cores(), python: this.settings.python });
-      if (cmd) {
-        const buildDir = path.join(this.ws.runDir(batch.id, '_build', run.attempt));
-        await fs.mkdir(buildDir, { recursive: true });
-        const proc = startJobProcess({
-          file: cmd.file, args: cmd.args, cwd: batchDir,
-          env: jobEnv({ batch: batch.name, namespace: batch.namespace, cores: this.cores() }),
-          stdoutPath: path.join(buildDir, 'stdout.log'), stderrPath: path.join(buildDir, 'stderr.log'), exitCodePath: path.join(buildDir, 'exit-code'),
-        });
-        this.proc = proc;
-        // A build started while the node is paused waits for the resume like a job does.
-        if (this.state.pause) proc.pause();
-        const exit = await proc.done;
-        this.proc = null;
-        if (this.cancelled) return this.finishCancelled(run);
-        if (!(exit.kind === 'exited' && exit.code === 0)) {
-          const out = await readTail(path.join(buildDir, 'stdout.log'));
-          const err = await readTail(path.join(buildDir, 'stderr.log'));
-          const log = `build step ${describeExit(exit)}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
-          this.log(`build of ${batch.name} failed: ${describeExit(exit)}`);
-          this.conn.send({ type: 'build-failed', batchId: batch.id, log });
-          this.state.run = null;
-          await this.save();
-          this.changed();
-          return;
-        }
+      const built = await runBuildStep({
+        batch, batchDir, logDir: this.ws.runDir(batch.id, '_build', run.attempt), cores: this.cores(),
+        python: this.settings.python, paused: this.state.pause !== null, onProcess: (p) => { this.proc = p; },
+      });
+      if (this.cancelled) return this.finishCancelled(run);
+      if (!built.ok) {
+        this.log(`build of ${batch.name} failed: ${built.summary}`);
+        this.conn.send({ type: 'build-failed', batchId: batch.id, log: built.log });
+        this.state.run = null;
+        await this.save();
+        this.changed();
+        return;
       }
       this.state.built.push(batch.id);
       this.conn.send({ type: 'build-succeeded', batchId: batch.id });
@@ -425,7 +414,7 @@ export class Agent extends EventEmitter<Events> {
     const described = await describeFiles(all);
     for (const f of described) {
       if (only && !only.has(f.path)) continue;
-      await retry(() => uploadFile(this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.path)), this.settings.token, f.abs, f.sha256, f.size), 5, this.log);
+      await retryUpload(() => uploadFile(this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.path)), this.settings.token, f.abs, f.sha256, f.size), 5, this.log);
     }
     return described.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 }));
   }
@@ -488,20 +477,11 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {
-    this.logBuffer[stream] += chunk;
-    if (!this.logTimer) this.logTimer = setTimeout(() => { this.logTimer = null; if (this.state.run) this.flushLogs(this.state.run); }, 200);
+    this.logs.push(stream, chunk);
   }
 
   private flushLogs(run: PersistedRun): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      let data = this.logBuffer[stream];
-      this.logBuffer[stream] = '';
-      while (data.length) {
-        const part = data.slice(0, 256 * 1024);
-        data = data.slice(part.length);
-        this.conn.send({ type: 'job-log', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, stream, data: part });
-      }
-    }
+    this.logs.flush(runRef(run));
   }
 
   // ---- pause ---------------------------------------------------------------------------------
@@ -609,44 +589,6 @@ export class Agent extends EventEmitter<Events> {
   }
 }
 
-
-
-function toResult(exit: JobExit): JobResult {
-  if (exit.kind === 'exited') return exit.code === 0 ? { outcome: 'succeeded', exitCode: 0 } : { outcome: 'failed', exitCode: exit.code };
-  if (exit.kind === 'signaled') return { outcome: 'killed', signal: exit.signal };
-  return { outcome: 'spawn-failed', message: exit.message };
-}
-
-function describeExit(exit: JobExit): string {
-  if (exit.kind === 'exited') return `exited with code ${exit.code}`;
-  if (exit.kind === 'signaled') return `was killed by ${exit.signal}`;
-  return `could not start: ${exit.message}`;
-}
-
-async function readTail(file: string, bytes = 4000): Promise<string> {
-  try {
-    const text = await fs.readFile(file, 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '';
-  }
-}
-
-/**
- * Retries an upload: up to `times` when the head answers with an error, but without limit (delay
- * capped at 10 s) while the head cannot be reached at all, so a head that restarts, however long it
- * takes, costs no finished result.
- */
-async function retry<T>(fn: () => Promise<T>, times: number, log: (l: string) => void): Promise<T> {
-  let refusals = 0;
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const answered = /HTTP \d+/.test((err as Error).message);
-      if (answered && ++refusals >= times) throw err;
-      if (i < 8 || i % 30 === 0) log(`${(err as Error).message}; retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(i, 5))));
-    }
-  }
+function runRef(run: PersistedRun): LogTarget {
+  return { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
 }

@@ -1,0 +1,48 @@
+/**
+ * A batch's build step on this node: run once, from the batch folder, before the batch's first
+ * job here. Its failure is a value carrying the tail of its logs, which the head shows.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { buildCommand, jobEnv } from '../../shared/job/command.ts';
+import type { BatchHeader } from '../../shared/protocol/messages.ts';
+import { describeExit, readTail } from './job-outcome.ts';
+import { startJobProcess, type JobProcess } from './job-process.ts';
+
+export type BuildOutcome = { ok: true } | { ok: false; summary: string; log: string };
+
+export interface BuildOptions {
+  batch: BatchHeader;
+  batchDir: string;
+  /** Where the build's stdout, stderr and exit code go. */
+  logDir: string;
+  cores: number;
+  python?: string;
+  /** Start the build stopped (the node is paused). */
+  paused: boolean;
+  /** Told about the process while it runs (so pause and cancel reach it), then null. */
+  onProcess: (proc: JobProcess | null) => void;
+}
+
+export async function runBuildStep(opts: BuildOptions): Promise<BuildOutcome> {
+  const { batch } = opts;
+  const cmd = buildCommand(batch, { cores: opts.cores, python: opts.python });
+  if (!cmd) return { ok: true };
+  await fs.mkdir(opts.logDir, { recursive: true });
+  const stdoutPath = path.join(opts.logDir, 'stdout.log');
+  const stderrPath = path.join(opts.logDir, 'stderr.log');
+  const proc = startJobProcess({
+    file: cmd.file, args: cmd.args, cwd: opts.batchDir,
+    env: jobEnv({ batch: batch.name, namespace: batch.namespace, cores: opts.cores }),
+    stdoutPath, stderrPath, exitCodePath: path.join(opts.logDir, 'exit-code'),
+  });
+  opts.onProcess(proc);
+  // A build started while the node is paused waits for the resume like a job does.
+  if (opts.paused) proc.pause();
+  const exit = await proc.done;
+  opts.onProcess(null);
+  if (exit.kind === 'exited' && exit.code === 0) return { ok: true };
+  const summary = describeExit(exit);
+  const log = `build step ${summary}\n--- stdout ---\n${await readTail(stdoutPath)}\n--- stderr ---\n${await readTail(stderrPath)}`;
+  return { ok: false, summary, log };
+}
