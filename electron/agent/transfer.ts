@@ -19,7 +19,7 @@ const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), ht
 export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
   let size = 0;
-  await pipeline(fs.createReadStream(file), new Transform({
+  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Transform({
     transform(chunk: Buffer, _e, cb) { hash.update(chunk); size += chunk.length; cb(); },
   }));
   return { sha256: hash.digest('hex'), size };
@@ -68,7 +68,7 @@ export async function uploadFile(url: string, token: string, file: string, sha25
       }, reject);
     });
     req.on('error', reject);
-    fs.createReadStream(file).on('error', (e) => req.destroy(e)).pipe(req);
+    fs.createReadStream(file, { highWaterMark: 1 << 20 }).on('error', (e) => req.destroy(e)).pipe(req);
   });
 }
 

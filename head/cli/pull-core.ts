@@ -33,7 +33,7 @@ export function wanted(key: string, rules: Rule[]): boolean {
 export async function sha256Of(file: string): Promise<string | null> {
   try {
     const hash = crypto.createHash('sha256');
-    await pipeline(fs.createReadStream(file), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
     return hash.digest('hex');
   } catch {
     return null;
@@ -80,8 +80,12 @@ export async function fetchFile(client: HeadClient, ref: string, f: PlannedFile,
     if (!res.ok || !res.body) throw new CliError(`downloading ${f.key} failed: HTTP ${res.status} ${await res.text()}`, EXIT.failed);
     if (res.status !== 206) start = 0;
     progress.add(start);
-    await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
-    const sha = await sha256Of(partial);
+    // One pass: hash what is already there (a resumed download), then the bytes as they arrive.
+    const hash = crypto.createHash('sha256');
+    if (start) await pipeline(fs.createReadStream(partial, { end: start - 1, highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    const hashing = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+    await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), hashing, fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
+    const sha = hash.digest('hex');
     if (sha === f.sha256) break;
     await fsp.rm(partial, { force: true });
     if (start === 0) throw new CliError(`downloaded ${f.key} does not match its sha256 (got ${sha}); run pull again`, EXIT.failed);

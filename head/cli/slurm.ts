@@ -69,7 +69,7 @@ export async function runSlurm(configPath: string, opts: SlurmCliOptions, out: N
 export function register(program: Command): void {
   program
     .command('slurm')
-    .description('Transpile a batch into a self-contained folder of sbatch scripts to run on a SLURM cluster.')
+    .description('transpile a batch into a self-contained folder of sbatch scripts for a SLURM cluster')
     .argument('<config>', 'batch config (distribute-jobs.yaml)')
     .requiredOption('-o, --out <dir>', 'folder to write (must be empty or missing unless --force)')
     .option('-f, --force', 'write into a non-empty folder (files there are overwritten, others kept)')

@@ -41,7 +41,7 @@ export function writeTemplate(kind: SectionKind, opts: TemplateOptions, out: Nod
 export function register(program: Command): void {
   program
     .command('template')
-    .description('Write a commented starter batch config (to stdout unless --output is given).')
+    .description('write a commented starter batch config (to stdout unless --output is given)')
     .addArgument(new Argument('<kind>', 'job section of the config').choices([...SECTION_KINDS]))
     .option('-o, --output <file>', 'write the config to this file instead of stdout')
     .option('-f, --force', 'overwrite the output file if it exists')

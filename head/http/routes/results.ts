@@ -57,11 +57,11 @@ export function resultsRouter(deps: AppDeps): Router {
       res.status(206);
       res.setHeader('content-range', `bytes ${start}-${st.size - 1}/${st.size}`);
       res.setHeader('content-length', String(st.size - start));
-      fs.createReadStream(target.abs, { start }).pipe(res);
+      fs.createReadStream(target.abs, { start, highWaterMark: 1 << 20 }).pipe(res);
       return;
     }
     res.setHeader('content-length', String(st.size));
-    fs.createReadStream(target.abs).pipe(res);
+    fs.createReadStream(target.abs, { highWaterMark: 1 << 20 }).pipe(res);
   });
 
   /**
