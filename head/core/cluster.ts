@@ -7,15 +7,16 @@ import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { HeadMessage, Hello, ResultFile } from '../../shared/protocol/messages.ts';
 import type { Job, JobResult } from '../../shared/job/state.ts';
 import { isActive } from '../../shared/job/state.ts';
-import { transition, type JobEvent } from '../../shared/job/transition.ts';
+import { transition } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, MetaDoc, NodeRecord, Principal } from '../state/types.ts';
 import { schedule } from '../scheduler/schedule.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
-import { HeadEventBus, type BatchEnded } from './events.ts';
-import { JobIndex } from './job-index.ts';
+import { HeadEventBus } from './events.ts';
+import { BatchBook } from './batch-book.ts';
+import { fail, type Result } from './result.ts';
 import { VERSION } from '../../shared/version.ts';
 
 /** A connected agent, as the cluster sees it: something to send messages to. */
@@ -46,12 +47,9 @@ interface LiveNode {
   alive: boolean;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false; status: number; error: string };
-const fail = (status: number, error: string): { ok: false; status: number; error: string } => ({ ok: false, status, error });
 
 export class Cluster {
   readonly events = new HeadEventBus();
-  readonly batches = new Map<string, BatchDoc>();
   readonly nodes = new Map<string, LiveNode>();
   meta: MetaDoc = { users: [], nodes: [] };
   private readonly now: () => number;
@@ -70,12 +68,17 @@ export class Cluster {
   private lastTimeoutCheck: number | null = null;
   private recoverUntil = 0;
   private readonly log: (line: string) => void;
-  private readonly indexes = new WeakMap<BatchDoc, JobIndex>();
+  private readonly book: BatchBook;
 
   constructor(private readonly opts: ClusterOptions) {
     this.now = opts.now ?? Date.now;
     this.newId = opts.newId ?? (() => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
     this.log = opts.log ?? (() => {});
+    this.book = new BatchBook({ store: opts.store, events: this.events, now: this.now, log: this.log });
+    // Agents may drop the inputs of a batch that ended.
+    this.events.on('batch:ended', (e) => {
+      for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: e.batchId });
+    });
   }
 
   // ---- startup -------------------------------------------------------------------------------
@@ -96,24 +99,16 @@ export class Cluster {
     }
     for (const doc of loaded.batches) {
       if (doc.record.phase === 'uploading') continue; // never acknowledged
-      this.batches.set(doc.record.id, doc);
-      for (let i = 0; i < doc.jobs.length; i++) {
-        const job = doc.jobs[i];
-        if (job.status.state === 'done') continue;
-        const stored = await this.opts.archive.readResult(doc.record.namespace, doc.record.name, job.name);
-        if (stored && stored.batchId === doc.record.id) {
-          this.setJob(doc, i, {
-            ...job,
-            status: { state: 'done', result: stored.result, node: stored.node, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
-          });
-        } else if (isActive(job.status)) {
-          const node = this.nodes.get(job.status.node);
-          if (node) node.holding = { batchId: doc.record.id, job: job.name, attempt: job.status.attempt };
-        }
+      this.book.batches.set(doc.record.id, doc);
+      await this.book.recoverFromArchive(doc, this.opts.archive);
+      for (const i of this.book.index(doc).activePositions()) {
+        const s = doc.jobs[i].status;
+        const node = isActive(s) ? this.nodes.get(s.node) : undefined;
+        if (node && isActive(s)) node.holding = { batchId: doc.record.id, job: doc.jobs[i].name, attempt: s.attempt };
       }
-      this.checkBatchEnd(doc);
+      this.book.checkEnd(doc);
     }
-    for (const dir of await this.stagingBatchIds()) if (!this.batches.has(dir)) await this.opts.archive.discardStaging(dir);
+    for (const dir of await this.stagingBatchIds()) if (!this.book.batches.has(dir)) await this.opts.archive.discardStaging(dir);
   }
 
   private async stagingBatchIds(): Promise<string[]> {
@@ -129,18 +124,16 @@ export class Cluster {
 
   /** Find a batch by id, `namespace/name`, or a name unique across namespaces. */
   findBatch(ref: string): Result<BatchDoc> {
-    const byId = this.batches.get(ref);
-    if (byId) return { ok: true, value: byId };
-    const slash = ref.indexOf('/');
-    const matches = [...this.batches.values()].filter((d) =>
-      slash >= 0 ? `${d.record.namespace}/${d.record.name}` === ref : d.record.name === ref);
-    if (matches.length === 0) return fail(404, `no batch '${ref}'`);
-    if (matches.length > 1) return fail(409, `'${ref}' names several batches (${matches.map((d) => `${d.record.namespace}/${d.record.name}`).join(', ')}): use namespace/name or the id`);
-    return { ok: true, value: matches[0] };
+    return this.book.find(ref);
   }
 
   canManage(principal: Principal, doc: BatchDoc): boolean {
-    return principal.kind === 'admin' || (principal.kind === 'user' && principal.name === doc.record.owner);
+    return this.book.canManage(principal, doc);
+  }
+
+  /** Every batch by id (submitted or still uploading). */
+  get batches(): Map<string, BatchDoc> {
+    return this.book.batches;
   }
 
   /** Per known node: can it run a batch with these needs, and why not. */
@@ -156,10 +149,10 @@ export class Cluster {
    * same namespace/name is refused unless `replace`, which removes the old one and its archive.
    */
   async createBatch(owner: Principal, spec: BatchSpec, replace: boolean): Promise<Result<{ doc: BatchDoc; missing: string[]; replaced: string | null }>> {
-    const same = [...this.batches.values()].find((d) => d.record.namespace === spec.namespace && d.record.name === spec.name);
+    const same = [...this.book.batches.values()].find((d) => d.record.namespace === spec.namespace && d.record.name === spec.name);
     let replaced: string | null = null;
     if (same && same.record.phase === 'uploading' && (owner.kind === 'admin' || same.record.owner === owner.name)) {
-      this.batches.delete(same.record.id); // an earlier add that never finished uploading
+      this.book.batches.delete(same.record.id); // an earlier add that never finished uploading
     } else if (same) {
       if (!replace) {
         const done = same.jobs.filter((j) => j.status.state === 'done').length;
@@ -184,7 +177,7 @@ export class Cluster {
       jobs: spec.jobs.map((j) => ({ batchId: '', name: j.name, attempts: 0, retries: 0, status: { state: 'queued', since: now } })),
     };
     for (const j of doc.jobs) j.batchId = doc.record.id;
-    this.batches.set(doc.record.id, doc);
+    this.book.batches.set(doc.record.id, doc);
     const missing: string[] = [];
     const seen = new Set<string>();
     const { distinctInputs } = await import('../../shared/batch/spec.ts');
@@ -198,7 +191,7 @@ export class Cluster {
 
   /** Make an uploaded batch schedulable; durable before it resolves. */
   async submitBatch(principal: Principal, id: string): Promise<Result<BatchDoc>> {
-    const doc = this.batches.get(id);
+    const doc = this.book.batches.get(id);
     if (!doc) return fail(404, `no batch '${id}'`);
     if (!this.canManage(principal, doc)) return fail(403, `batch ${id} belongs to ${doc.record.owner}`);
     if (doc.record.phase !== 'uploading') return { ok: true, value: doc };
@@ -231,11 +224,11 @@ export class Cluster {
         node?.link?.send({ type: 'cancel', batchId: doc.record.id, job: job.name, attempt: job.status.attempt, reason: `batch killed by ${principal.name}` });
         killing++;
       }
-      this.apply(doc, i, { type: 'cancel', by: principal.name, now: this.now() });
+      this.book.apply(doc, i, { type: 'cancel', by: principal.name, now: this.now() });
       cancelled++;
     });
     if (doc.record.phase === 'active') doc.record.outcome = 'cancelled';
-    this.checkBatchEnd(doc);
+    this.book.checkEnd(doc);
     await this.opts.store.flush();
     return { ok: true, value: { doc, cancelled, killing } };
   }
@@ -247,67 +240,10 @@ export class Cluster {
         this.nodes.get(job.status.node)?.link?.send({ type: 'cancel', batchId: doc.record.id, job: job.name, attempt: job.status.attempt, reason: `batch removed by ${by}` });
       }
     }
-    this.batches.delete(doc.record.id);
+    this.book.batches.delete(doc.record.id);
     await this.opts.store.deleteBatch(doc.record.id);
     await this.opts.archive.removeBatch(doc.record.namespace, doc.record.name);
     await this.opts.archive.discardStaging(doc.record.id);
-  }
-
-  /** Apply a job event, persist it (coalesced), and report whether it was possible. */
-  private apply(doc: BatchDoc, index: number, event: JobEvent): boolean {
-    const r = transition(doc.jobs[index], event);
-    if (!r.ok) {
-      this.log(`ignored: ${r.error}`);
-      return false;
-    }
-    this.setJob(doc, index, r.job);
-    return true;
-  }
-
-  /** The only place a job of a batch is replaced: keeps the indexes and the store in step. */
-  private setJob(doc: BatchDoc, index: number, job: Job): void {
-    this.indexOf(doc).set(index, job);
-    this.opts.store.touchJob(doc, index);
-  }
-
-  private indexOf(doc: BatchDoc): JobIndex {
-    let index = this.indexes.get(doc);
-    if (!index) {
-      index = new JobIndex(doc.jobs);
-      this.indexes.set(doc, index);
-    }
-    return index;
-  }
-
-  private jobIndex(doc: BatchDoc, name: string): number {
-    return this.indexOf(doc).position(name);
-  }
-
-  /** Positions of the batch's jobs that node `name` holds (by the head's record). */
-  private heldBy(doc: BatchDoc, name: string): number[] {
-    return this.indexOf(doc).activePositions().filter((i) => {
-      const s = doc.jobs[i].status;
-      return isActive(s) && s.node === name;
-    });
-  }
-
-  private checkBatchEnd(doc: BatchDoc): void {
-    if (doc.record.phase !== 'active') return;
-    if (!this.indexOf(doc).allDone()) return;
-    const counts = countOutcomes(doc.jobs);
-    doc.record.phase = 'ended';
-    doc.record.endedAt = this.now();
-    if (!doc.record.outcome) doc.record.outcome = counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished';
-    this.opts.store.touchBatchRecord(doc);
-    const buildLogs = Object.values(doc.record.buildFailures);
-    const ended: BatchEnded = {
-      batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner,
-      matrixUser: doc.spec.matrix, outcome: doc.record.outcome, succeeded: counts.succeeded, failed: counts.failed,
-      cancelled: counts.cancelled, total: doc.jobs.length, runMs: doc.record.endedAt - (doc.record.submittedAt ?? doc.record.createdAt),
-      buildLog: doc.record.outcome === 'build-failed' ? buildLogs[buildLogs.length - 1] : undefined,
-    };
-    for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: doc.record.id });
-    this.events.emit('batch:ended', ended);
   }
 
   // ---- nodes ---------------------------------------------------------------------------------
@@ -329,8 +265,8 @@ export class Cluster {
     link.send({ type: 'welcome', nodeId: hello.name, heartbeatMs: this.opts.heartbeatMs, timeoutMs: this.opts.nodeTimeoutMs, headVersion: VERSION });
 
     // Jobs the head thinks this node holds but the node does not report: lost with the old process.
-    for (const doc of this.batches.values()) {
-      for (const i of this.heldBy(doc, hello.name)) {
+    for (const doc of this.book.batches.values()) {
+      for (const i of this.book.heldBy(doc, hello.name)) {
         const job = doc.jobs[i];
         const attempt = isActive(job.status) ? job.status.attempt : -1;
         const reported = hello.held.some((h) => h.batchId === doc.record.id && h.job === job.name && h.attempt === attempt);
@@ -344,8 +280,8 @@ export class Cluster {
 
   private reconcileHeld(node: LiveNode, held: Hello['held'][number]): void {
     const name = node.record.name;
-    const doc = this.batches.get(held.batchId);
-    const index = doc ? this.jobIndex(doc, held.job) : -1;
+    const doc = this.book.batches.get(held.batchId);
+    const index = doc ? this.book.position(doc, held.job) : -1;
     const cancel = (reason: string) => node.link?.send({ type: 'cancel', batchId: held.batchId, job: held.job, attempt: held.attempt, reason });
     if (!doc || index < 0) {
       if (held.state !== 'finished') cancel('unknown job');
@@ -361,7 +297,7 @@ export class Cluster {
       return;
     }
     if (isActive(s) && s.node === name && s.attempt === held.attempt) {
-      if (s.state === 'assigned') this.apply(doc, index, { type: 'start', node: name, attempt: held.attempt, now: this.now() });
+      if (s.state === 'assigned') this.book.apply(doc, index, { type: 'start', node: name, attempt: held.attempt, now: this.now() });
       this.syncPause(doc, index, name, held);
       return;
     }
@@ -381,7 +317,7 @@ export class Cluster {
   /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
   private adopt(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
     const job = doc.jobs[index];
-    this.setJob(doc, index, {
+    this.book.setJob(doc, index, {
       ...job, attempts: Math.max(job.attempts, held.attempt),
       status: { state: 'running', node, attempt: held.attempt, startedAt: this.now(), pausedMs: 0 },
     });
@@ -389,8 +325,8 @@ export class Cluster {
 
   private syncPause(doc: BatchDoc, index: number, node: string, held: Hello['held'][number]): void {
     const s = doc.jobs[index].status;
-    if (held.state === 'paused' && s.state === 'running') this.apply(doc, index, { type: 'pause', node, attempt: held.attempt, until: held.pausedUntil ?? null, now: this.now() });
-    if (held.state === 'running' && s.state === 'paused') this.apply(doc, index, { type: 'resume', node, attempt: held.attempt, now: this.now() });
+    if (held.state === 'paused' && s.state === 'running') this.book.apply(doc, index, { type: 'pause', node, attempt: held.attempt, until: held.pausedUntil ?? null, now: this.now() });
+    if (held.state === 'running' && s.state === 'paused') this.book.apply(doc, index, { type: 'resume', node, attempt: held.attempt, now: this.now() });
   }
 
   nodeSeen(name: string): void {
@@ -427,8 +363,8 @@ export class Cluster {
       node.record.connectedAt = null;
       this.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
       this.saveNodes();
-      for (const doc of this.batches.values()) {
-        for (const i of this.heldBy(doc, node.record.name)) this.requeue(doc, i, node.record.name, 'node lost');
+      for (const doc of this.book.batches.values()) {
+        for (const i of this.book.heldBy(doc, node.record.name)) this.requeue(doc, i, node.record.name, 'node lost');
       }
       this.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
       this.scheduleSoon();
@@ -436,7 +372,7 @@ export class Cluster {
   }
 
   private requeue(doc: BatchDoc, index: number, node: string, reason: string): void {
-    if (this.apply(doc, index, { type: 'lose', node, now: this.now(), reason }))
+    if (this.book.apply(doc, index, { type: 'lose', node, now: this.now(), reason }))
       this.events.emit('job:requeued', { batchId: doc.record.id, job: doc.jobs[index].name, node, reason });
   }
 
@@ -458,23 +394,23 @@ export class Cluster {
   // ---- messages from agents ------------------------------------------------------------------
 
   jobStarted(node: string, ref: Holding): void {
-    const doc = this.batches.get(ref.batchId);
-    const index = doc ? this.jobIndex(doc, ref.job) : -1;
+    const doc = this.book.batches.get(ref.batchId);
+    const index = doc ? this.book.position(doc, ref.job) : -1;
     if (!doc || index < 0) return;
-    if (this.apply(doc, index, { type: 'start', node, attempt: ref.attempt, now: this.now() }))
+    if (this.book.apply(doc, index, { type: 'start', node, attempt: ref.attempt, now: this.now() }))
       this.events.emit('job:started', { ...ref, node });
   }
 
   jobPaused(node: string, ref: Holding, until: number | null): void {
-    const doc = this.batches.get(ref.batchId);
-    const index = doc ? this.jobIndex(doc, ref.job) : -1;
-    if (doc && index >= 0) this.apply(doc, index, { type: 'pause', node, attempt: ref.attempt, until, now: this.now() });
+    const doc = this.book.batches.get(ref.batchId);
+    const index = doc ? this.book.position(doc, ref.job) : -1;
+    if (doc && index >= 0) this.book.apply(doc, index, { type: 'pause', node, attempt: ref.attempt, until, now: this.now() });
   }
 
   jobResumed(node: string, ref: Holding): void {
-    const doc = this.batches.get(ref.batchId);
-    const index = doc ? this.jobIndex(doc, ref.job) : -1;
-    if (doc && index >= 0) this.apply(doc, index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
+    const doc = this.book.batches.get(ref.batchId);
+    const index = doc ? this.book.position(doc, ref.job) : -1;
+    if (doc && index >= 0) this.book.apply(doc, index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
   }
 
   nodePaused(name: string, until: number | null): void {
@@ -499,8 +435,8 @@ export class Cluster {
   jobRejected(node: string, ref: Holding, reason: string): void {
     const live = this.nodes.get(node);
     if (live?.holding && sameRun(live.holding, ref)) live.holding = null;
-    const doc = this.batches.get(ref.batchId);
-    const index = doc ? this.jobIndex(doc, ref.job) : -1;
+    const doc = this.book.batches.get(ref.batchId);
+    const index = doc ? this.book.position(doc, ref.job) : -1;
     if (doc && index >= 0) {
       const s = doc.jobs[index].status;
       if (isActive(s) && s.node === node && s.attempt === ref.attempt) this.requeue(doc, index, node, `rejected: ${reason}`);
@@ -515,21 +451,21 @@ export class Cluster {
 
   /** The build step failed on `node`: never offer the batch there again; fail it when no node is left. */
   buildFailed(node: string, batchId: string, log: string): void {
-    const doc = this.batches.get(batchId);
+    const doc = this.book.batches.get(batchId);
     if (!doc) return;
     doc.record.buildFailures[node] = log.slice(-8000);
     this.opts.store.touchBatchRecord(doc);
     const live = this.nodes.get(node);
-    for (const i of this.heldBy(doc, node)) this.requeue(doc, i, node, 'build failed');
+    for (const i of this.book.heldBy(doc, node)) this.requeue(doc, i, node, 'build failed');
     if (live?.holding?.batchId === batchId) live.holding = null;
     const candidates = this.compatibility(doc.spec).filter((c) => c.ok).map((c) => c.node);
     if (candidates.every((n) => n in doc.record.buildFailures)) {
       this.log(`batch ${doc.record.namespace}/${doc.record.name} failed to build on every compatible node`);
       doc.jobs.forEach((job, i) => {
-        if (job.status.state === 'queued') this.apply(doc, i, { type: 'build-failed', message: `build failed on ${Object.keys(doc.record.buildFailures).join(', ')}`, now: this.now() });
+        if (job.status.state === 'queued') this.book.apply(doc, i, { type: 'build-failed', message: `build failed on ${Object.keys(doc.record.buildFailures).join(', ')}`, now: this.now() });
       });
       if (doc.jobs.every((j) => j.status.state === 'done' && j.status.result.outcome === 'build-failed')) doc.record.outcome = 'build-failed';
-      this.checkBatchEnd(doc);
+      this.book.checkEnd(doc);
     }
     this.scheduleSoon();
   }
@@ -552,8 +488,8 @@ export class Cluster {
 
   private async finishRun(node: string, msg: FinishedRun): Promise<'archived' | 'discarded' | { missing: string[] }> {
     const live = this.nodes.get(node);
-    const doc = this.batches.get(msg.batchId);
-    const index = doc ? this.jobIndex(doc, msg.job) : -1;
+    const doc = this.book.batches.get(msg.batchId);
+    const index = doc ? this.book.position(doc, msg.job) : -1;
     const release = () => {
       if (live?.holding && sameRun(live.holding, msg)) live.holding = null;
       if (live) live.record.lastBatch = msg.batchId;
@@ -593,9 +529,9 @@ export class Cluster {
       }
       // Use the agent's own run time (it excludes pauses and is exact) in the job record.
       const status = r.job.status;
-      this.setJob(doc, index, { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } });
+      this.book.setJob(doc, index, { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } });
     } else {
-      this.setJob(doc, index, r.job); // re-queued for a retry
+      this.book.setJob(doc, index, r.job); // re-queued for a retry
       await this.opts.archive.discardStaging(msg.batchId, msg.job, msg.attempt);
     }
     // Every other run of the same job (a node that was lost and came back) loses: the one the
@@ -613,7 +549,7 @@ export class Cluster {
     }
     this.events.emit('job:finished', { batchId: msg.batchId, job: msg.job, node, attempt: msg.attempt, result: msg.result, archived });
     release();
-    this.checkBatchEnd(doc);
+    this.book.checkEnd(doc);
     return archived ? 'archived' : 'discarded';
   }
 
@@ -632,7 +568,7 @@ export class Cluster {
   schedulerState(): SchedulerState {
     const runningByOwner: Record<string, number> = {};
     const buildFailed = new Map<string, string[]>();
-    for (const doc of this.batches.values()) {
+    for (const doc of this.book.batches.values()) {
       if (doc.record.phase !== 'active') continue;
       for (const node of Object.keys(doc.record.buildFailures)) buildFailed.set(node, [...(buildFailed.get(node) ?? []), doc.record.id]);
     }
@@ -647,9 +583,9 @@ export class Cluster {
     // One call assigns at most one job per free node, so each batch needs to show only that many.
     const free = nodes.filter((n) => n.free).length;
     const batches = [];
-    for (const doc of this.batches.values()) {
+    for (const doc of this.book.batches.values()) {
       if (doc.record.phase !== 'active') continue;
-      const index = this.indexOf(doc);
+      const index = this.book.index(doc);
       if (index.activeCount()) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + index.activeCount();
       if (!index.queuedCount() || !free) continue;
       batches.push({
@@ -665,11 +601,11 @@ export class Cluster {
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.free)) return;
     for (const a of schedule(state)) {
-      const doc = this.batches.get(a.batchId);
+      const doc = this.book.batches.get(a.batchId);
       const node = this.nodes.get(a.nodeId);
       if (!doc || !node?.link) continue;
-      const index = this.jobIndex(doc, a.job);
-      if (!this.apply(doc, index, { type: 'assign', node: a.nodeId, now: this.now() })) continue;
+      const index = this.book.position(doc, a.job);
+      if (!this.book.apply(doc, index, { type: 'assign', node: a.nodeId, now: this.now() })) continue;
       const status = doc.jobs[index].status as Extract<Job['status'], { state: 'assigned' }>;
       node.holding = { batchId: doc.record.id, job: a.job, attempt: status.attempt };
       const { jobs: _jobs, ...header } = doc.spec;
@@ -688,20 +624,4 @@ export type FinishedRun = Holding & { result: JobResult; startedAt: number; ende
 
 function sameRun(a: Holding, b: Holding): boolean {
   return a.batchId === b.batchId && a.job === b.job && a.attempt === b.attempt;
-}
-
-export function countOutcomes(jobs: Job[]) {
-  const c = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0, lost: 0 };
-  for (const j of jobs) {
-    const s = j.status;
-    if (s.state !== 'done') { c[s.state]++; continue; }
-    switch (s.result.outcome) {
-      case 'succeeded': c.succeeded++; break;
-      case 'cancelled': c.cancelled++; break;
-      case 'build-failed': c.buildFailed++; break;
-      case 'lost': c.lost++; break;
-      default: c.failed++;
-    }
-  }
-  return c;
 }

@@ -4,7 +4,8 @@
  */
 import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
-import { countOutcomes, type Cluster } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
+import { countOutcomes } from './batch-book.ts';
 
 export function batchSummary(doc: BatchDoc) {
   const r = doc.record;

@@ -1,0 +1,137 @@
+/**
+ * The head's batches and their jobs: lookup by reference, the one place a job is replaced (through
+ * `transition()`, keeping the per-batch indexes and the store in step), and the end of a batch.
+ * Node concerns (who holds what, messages to agents) stay in the cluster.
+ */
+import { isActive, type Job } from '../../shared/job/state.ts';
+import { transition, type JobEvent } from '../../shared/job/transition.ts';
+import type { Archive } from '../archive/archive.ts';
+import type { Store } from '../store/store.ts';
+import type { BatchDoc, Principal } from '../state/types.ts';
+import type { BatchEnded, HeadEventBus } from './events.ts';
+import { JobIndex } from './job-index.ts';
+import { fail, type Result } from './result.ts';
+
+export interface BatchBookDeps {
+  store: Store;
+  events: HeadEventBus;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+export class BatchBook {
+  readonly batches = new Map<string, BatchDoc>();
+  private readonly indexes = new WeakMap<BatchDoc, JobIndex>();
+
+  constructor(private readonly deps: BatchBookDeps) {}
+
+  /** Find a batch by id, `namespace/name`, or a name unique across namespaces. */
+  find(ref: string): Result<BatchDoc> {
+    const byId = this.batches.get(ref);
+    if (byId) return { ok: true, value: byId };
+    const slash = ref.indexOf('/');
+    const matches = [...this.batches.values()].filter((d) =>
+      slash >= 0 ? `${d.record.namespace}/${d.record.name}` === ref : d.record.name === ref);
+    if (matches.length === 0) return fail(404, `no batch '${ref}'`);
+    if (matches.length > 1) return fail(409, `'${ref}' names several batches (${matches.map((d) => `${d.record.namespace}/${d.record.name}`).join(', ')}): use namespace/name or the id`);
+    return { ok: true, value: matches[0] };
+  }
+
+  /** The owner of a batch and admins may change it. */
+  canManage(principal: Principal, doc: BatchDoc): boolean {
+    return principal.kind === 'admin' || (principal.kind === 'user' && principal.name === doc.record.owner);
+  }
+
+  index(doc: BatchDoc): JobIndex {
+    let index = this.indexes.get(doc);
+    if (!index) {
+      index = new JobIndex(doc.jobs);
+      this.indexes.set(doc, index);
+    }
+    return index;
+  }
+
+  /** Position of job `name` in the batch, or -1. */
+  position(doc: BatchDoc, name: string): number {
+    return this.index(doc).position(name);
+  }
+
+  /** Positions of the batch's jobs that node `node` holds (by the head's record). */
+  heldBy(doc: BatchDoc, node: string): number[] {
+    return this.index(doc).activePositions().filter((i) => {
+      const s = doc.jobs[i].status;
+      return isActive(s) && s.node === node;
+    });
+  }
+
+  /** Apply a job event, persist it (coalesced), and report whether it was possible. */
+  apply(doc: BatchDoc, index: number, event: JobEvent): boolean {
+    const r = transition(doc.jobs[index], event);
+    if (!r.ok) {
+      this.deps.log(`ignored: ${r.error}`);
+      return false;
+    }
+    this.setJob(doc, index, r.job);
+    return true;
+  }
+
+  /** The only place a job of a batch is replaced: keeps the indexes and the store in step. */
+  setJob(doc: BatchDoc, index: number, job: Job): void {
+    this.index(doc).set(index, job);
+    this.deps.store.touchJob(doc, index);
+  }
+
+  /**
+   * After a crash: a job whose result reached the archive (its `result.json` is written before the
+   * agent is told) is done, whatever the coalesced store had time to write.
+   */
+  async recoverFromArchive(doc: BatchDoc, archive: Archive): Promise<void> {
+    for (let i = 0; i < doc.jobs.length; i++) {
+      const job = doc.jobs[i];
+      if (job.status.state === 'done') continue;
+      const stored = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
+      if (stored && stored.batchId === doc.record.id) {
+        this.setJob(doc, i, {
+          ...job,
+          status: { state: 'done', result: stored.result, node: stored.node, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
+        });
+      }
+    }
+  }
+
+  /** End an active batch whose jobs are all done, and announce it (`batch:ended`). */
+  checkEnd(doc: BatchDoc): void {
+    if (doc.record.phase !== 'active') return;
+    if (!this.index(doc).allDone()) return;
+    const counts = countOutcomes(doc.jobs);
+    doc.record.phase = 'ended';
+    doc.record.endedAt = this.deps.now();
+    if (!doc.record.outcome) doc.record.outcome = counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished';
+    this.deps.store.touchBatchRecord(doc);
+    const buildLogs = Object.values(doc.record.buildFailures);
+    const ended: BatchEnded = {
+      batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner,
+      matrixUser: doc.spec.matrix, outcome: doc.record.outcome, succeeded: counts.succeeded, failed: counts.failed,
+      cancelled: counts.cancelled, total: doc.jobs.length, runMs: doc.record.endedAt - (doc.record.submittedAt ?? doc.record.createdAt),
+      buildLog: doc.record.outcome === 'build-failed' ? buildLogs[buildLogs.length - 1] : undefined,
+    };
+    this.deps.events.emit('batch:ended', ended);
+  }
+}
+
+/** Jobs per state, and done jobs per outcome. */
+export function countOutcomes(jobs: Job[]) {
+  const c = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0, lost: 0 };
+  for (const j of jobs) {
+    const s = j.status;
+    if (s.state !== 'done') { c[s.state]++; continue; }
+    switch (s.result.outcome) {
+      case 'succeeded': c.succeeded++; break;
+      case 'cancelled': c.cancelled++; break;
+      case 'build-failed': c.buildFailed++; break;
+      case 'lost': c.lost++; break;
+      default: c.failed++;
+    }
+  }
+  return c;
+}
