@@ -4,7 +4,7 @@
  * `transition()`. The scheduler is a pure function called from `runSchedule()`.
  */
 import type { BatchSpec } from '../../shared/batch/spec.ts';
-import type { HeadMessage, Hello, ResultFile } from '../../shared/protocol/messages.ts';
+import type { Hello, ResultFile } from '../../shared/protocol/messages.ts';
 import type { Job, JobResult } from '../../shared/job/state.ts';
 import { isActive } from '../../shared/job/state.ts';
 import { transition } from '../../shared/job/transition.ts';
@@ -18,12 +18,10 @@ import { HeadEventBus } from './events.ts';
 import { BatchBook } from './batch-book.ts';
 import { fail, type Result } from './result.ts';
 import { VERSION } from '../../shared/version.ts';
+import { sameRun, type AgentLink, type Holding, type LiveNode } from './live-node.ts';
+import { schedulerSnapshot } from '../scheduler/snapshot.ts';
 
-/** A connected agent, as the cluster sees it: something to send messages to. */
-export interface AgentLink {
-  send(message: HeadMessage): void;
-  close(code: number, reason: string): void;
-}
+export type { AgentLink } from './live-node.ts';
 
 export interface ClusterOptions {
   store: Store;
@@ -35,18 +33,6 @@ export interface ClusterOptions {
   heartbeatMs: number;
   log?: (line: string) => void;
 }
-
-/** The run a node is busy with (the official one, or a stray from before it was lost). */
-interface Holding { batchId: string; job: string; attempt: number }
-
-interface LiveNode {
-  record: NodeRecord;
-  link: AgentLink | null;
-  holding: Holding | null;
-  /** Still counted as alive (not lost). */
-  alive: boolean;
-}
-
 
 export class Cluster {
   readonly events = new HeadEventBus();
@@ -566,34 +552,7 @@ export class Cluster {
 
   /** Snapshot of what the pure scheduler needs. */
   schedulerState(): SchedulerState {
-    const runningByOwner: Record<string, number> = {};
-    const buildFailed = new Map<string, string[]>();
-    for (const doc of this.book.batches.values()) {
-      if (doc.record.phase !== 'active') continue;
-      for (const node of Object.keys(doc.record.buildFailures)) buildFailed.set(node, [...(buildFailed.get(node) ?? []), doc.record.id]);
-    }
-    const nodes = [...this.nodes.values()].map((n) => ({
-      id: n.record.name,
-      capabilities: n.record.capabilities,
-      free: n.link !== null && n.alive && n.holding === null && n.record.paused === null,
-      built: n.record.built,
-      buildFailed: buildFailed.get(n.record.name) ?? [],
-      lastBatch: n.record.lastBatch,
-    }));
-    // One call assigns at most one job per free node, so each batch needs to show only that many.
-    const free = nodes.filter((n) => n.free).length;
-    const batches = [];
-    for (const doc of this.book.batches.values()) {
-      if (doc.record.phase !== 'active') continue;
-      const index = this.book.index(doc);
-      if (index.activeCount()) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + index.activeCount();
-      if (!index.queuedCount() || !free) continue;
-      batches.push({
-        id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt,
-        capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued: index.firstQueued(free),
-      });
-    }
-    return { nodes, batches, runningByOwner };
+    return schedulerSnapshot(this.book.batches.values(), (doc) => this.book.index(doc), this.nodes.values());
   }
 
   runSchedule(): void {
@@ -621,7 +580,3 @@ export class Cluster {
 
 /** A `job-finished` report: the run, its result and its uploaded files. */
 export type FinishedRun = Holding & { result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] };
-
-function sameRun(a: Holding, b: Holding): boolean {
-  return a.batchId === b.batchId && a.job === b.job && a.attempt === b.attempt;
-}
