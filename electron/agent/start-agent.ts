@@ -44,8 +44,8 @@ export async function startAgent(settings: StartAgentSettings): Promise<RunningA
       agent.on('change', listener);
       return () => agent.off('change', listener);
     },
-    pause: async (durationMs) => {
-      await agent.pause(durationMs, 'user');
+    pause: async (durationMs, reason = 'user') => {
+      await agent.pause(durationMs, reason);
     },
     resume: async () => {
       await agent.resume();

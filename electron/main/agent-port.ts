@@ -24,8 +24,11 @@ export interface AgentPort {
   snapshot(): AgentSnapshot;
   /** Called with every new snapshot; returns the unsubscribe function. */
   onChange(listener: (s: AgentSnapshot) => void): () => void;
-  /** Pause this node for `durationMs`; null = until resumed (capped by the agent's maximum). */
-  pause(durationMs: number | null): Promise<void>;
+  /**
+   * Pause this node for `durationMs`; null = until resumed (capped by the agent's maximum).
+   * `reason` is 'user' for the menu and 'idle' for the automatic pause while the owner works.
+   */
+  pause(durationMs: number | null, reason?: 'user' | 'idle'): Promise<void>;
   resume(): Promise<void>;
   /** `http://127.0.0.1:<port>/?token=...`, the status page the agent serves. */
   statusPageUrl(): string;

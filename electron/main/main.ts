@@ -169,7 +169,7 @@ function idlePoll(): void {
   const before = idleTracker;
   idleTracker = tracker;
   if (action === 'none') return;
-  const call = action === 'pause' ? port.pause(null) : port.resume();
+  const call = action === 'pause' ? port.pause(null, 'idle') : port.resume();
   call.catch((err: Error) => {
     // The agent did not take it: forget what we thought we did so the next tick decides afresh.
     idleTracker = before;
