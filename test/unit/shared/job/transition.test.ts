@@ -1,0 +1,252 @@
+/**
+ * `transition()` as a table: every job state × every event, with the exact resulting job (or the
+ * exact rejection). Each row also checks that the input job was left untouched, since callers keep
+ * the old job around to diff against.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { transition, type JobEvent } from '../../../../shared/job/transition.ts';
+import type { Job, JobResult, JobState, JobStateName } from '../../../../shared/job/state.ts';
+
+const NOW = 10_000;
+const FAILED: JobResult = { outcome: 'failed', exitCode: 3 };
+const OK: JobResult = { outcome: 'succeeded', exitCode: 0 };
+
+/** One job per state, held by node `n1` in attempt 2 where a node holds it. */
+const STATES: Record<JobStateName, JobState> = {
+  queued: { state: 'queued', since: 100 },
+  assigned: { state: 'assigned', node: 'n1', attempt: 2, at: 200 },
+  running: { state: 'running', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500 },
+  paused: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 9000 },
+  done: { state: 'done', result: OK, node: 'n1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 },
+};
+
+function jobIn(state: JobStateName, patch: Partial<Job> = {}): Job {
+  return { batchId: 'b1', name: 'job-a', attempts: 2, retries: 0, status: structuredClone(STATES[state]), ...patch };
+}
+
+/** Events that name the holder use node n1 / attempt 2 (the holder of every active state above). */
+const EVENTS = {
+  assign: { type: 'assign', node: 'n2', now: NOW },
+  start: { type: 'start', node: 'n1', attempt: 2, now: NOW },
+  pause: { type: 'pause', node: 'n1', attempt: 2, until: 20_000, now: NOW },
+  resume: { type: 'resume', node: 'n1', attempt: 2, now: NOW },
+  'finish-ok': { type: 'finish', node: 'n1', attempt: 2, result: OK, now: NOW, maxRetries: 0 },
+  'finish-failed-retry': { type: 'finish', node: 'n1', attempt: 2, result: FAILED, now: NOW, maxRetries: 1 },
+  lose: { type: 'lose', node: 'n1', now: NOW, reason: 'node gone' },
+  cancel: { type: 'cancel', by: 'alice', now: NOW },
+  'build-failed': { type: 'build-failed', message: 'gfortran missing', now: NOW },
+} satisfies Record<string, JobEvent>;
+type EventName = keyof typeof EVENTS;
+
+/** Expected outcome per cell: the new job's status (+ counters), or the rejection. */
+type Cell = { status: JobState; attempts?: number; retries?: number } | 'reject';
+
+const doneBy = (result: JobResult, rest: Omit<Extract<JobState, { state: 'done' }>, 'state' | 'result'>): JobState =>
+  ({ state: 'done', result, ...rest });
+const cancelled: JobResult = { outcome: 'cancelled', by: 'alice' };
+
+const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
+  queued: {
+    assign: { status: { state: 'assigned', node: 'n2', attempt: 3, at: NOW }, attempts: 3 },
+    start: 'reject',
+    pause: 'reject',
+    resume: 'reject',
+    // A result arriving while queued is stale (the job was lost meanwhile): first to finish wins.
+    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    // ... and a stale failure never re-queues, even with retries left.
+    'finish-failed-retry': { status: doneBy(FAILED, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    lose: 'reject',
+    cancel: { status: doneBy(cancelled, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    'build-failed': {
+      status: doneBy({ outcome: 'build-failed', message: 'gfortran missing' }, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }),
+    },
+  },
+  assigned: {
+    assign: 'reject',
+    start: { status: { state: 'running', node: 'n1', attempt: 2, startedAt: NOW, pausedMs: 0 } },
+    pause: 'reject',
+    resume: 'reject',
+    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
+    lose: { status: { state: 'queued', since: NOW } },
+    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    'build-failed': 'reject',
+  },
+  running: {
+    assign: 'reject',
+    start: 'reject',
+    pause: { status: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: NOW, until: 20_000 } },
+    resume: 'reject',
+    // 10000 - 1000 - 500 already paused
+    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
+    'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
+    lose: { status: { state: 'queued', since: NOW } },
+    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
+    'build-failed': 'reject',
+  },
+  paused: {
+    assign: 'reject',
+    start: 'reject',
+    // Pausing a paused job extends the pause; pausedAt stays where the pause began.
+    pause: { status: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 20_000 } },
+    // 500 before + (10000 - 4000) this pause
+    resume: { status: { state: 'running', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 6500 } },
+    // Run time stops at the pause: 4000 - 1000 - 500.
+    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
+    'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
+    lose: { status: { state: 'queued', since: NOW } },
+    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
+    'build-failed': 'reject',
+  },
+  done: {
+    assign: 'reject',
+    start: 'reject',
+    pause: 'reject',
+    resume: 'reject',
+    'finish-ok': 'reject',
+    'finish-failed-retry': 'reject',
+    lose: 'reject',
+    cancel: 'reject',
+    'build-failed': 'reject',
+  },
+};
+
+/** Apply and check the input job was not mutated. */
+function apply(job: Job, event: JobEvent) {
+  const before = structuredClone(job);
+  const result = transition(job, event);
+  assert.deepEqual(job, before, 'input job must not be mutated');
+  if (result.ok) assert.notEqual(result.job, job, 'a new job object');
+  return result;
+}
+
+for (const [stateName, row] of Object.entries(TABLE) as [JobStateName, Record<EventName, Cell>][]) {
+  for (const [eventName, cell] of Object.entries(row) as [EventName, Cell][]) {
+    test(`${stateName} × ${eventName}: ${cell === 'reject' ? 'rejected' : cell.status.state}`, () => {
+      const job = jobIn(stateName);
+      const event = EVENTS[eventName];
+      const result = apply(job, event);
+      if (cell === 'reject') {
+        assert.deepEqual(result, { ok: false, error: `job job-a: cannot ${event.type} while ${stateName}` });
+        return;
+      }
+      assert.deepEqual(result, {
+        ok: true,
+        job: { batchId: 'b1', name: 'job-a', attempts: cell.attempts ?? 2, retries: cell.retries ?? 0, status: cell.status },
+      });
+    });
+  }
+}
+
+// ---- holder checks: events from the wrong node or attempt are rejected ---------------------------
+
+const WRONG_HOLDER: { name: string; state: JobStateName; event: JobEvent }[] = [
+  { name: 'start from another node', state: 'assigned', event: { ...EVENTS.start, node: 'n2' } },
+  { name: 'start of another attempt', state: 'assigned', event: { ...EVENTS.start, attempt: 1 } },
+  { name: 'pause from another node', state: 'running', event: { ...EVENTS.pause, node: 'n2' } },
+  { name: 'pause of another attempt', state: 'running', event: { ...EVENTS.pause, attempt: 3 } },
+  { name: 'pause extension from another node', state: 'paused', event: { ...EVENTS.pause, node: 'n2' } },
+  { name: 'resume from another node', state: 'paused', event: { ...EVENTS.resume, node: 'n2' } },
+  { name: 'resume of another attempt', state: 'paused', event: { ...EVENTS.resume, attempt: 1 } },
+  { name: 'lose by a node that does not hold it (assigned)', state: 'assigned', event: { ...EVENTS.lose, node: 'n2' } },
+  { name: 'lose by a node that does not hold it (running)', state: 'running', event: { ...EVENTS.lose, node: 'n2' } },
+  { name: 'lose by a node that does not hold it (paused)', state: 'paused', event: { ...EVENTS.lose, node: 'n2' } },
+];
+
+for (const c of WRONG_HOLDER) {
+  test(`rejected: ${c.name}`, () => {
+    const result = apply(jobIn(c.state), c.event);
+    assert.deepEqual(result, { ok: false, error: `job job-a: cannot ${c.event.type} while ${c.state}` });
+  });
+}
+
+// ---- finish: retries and stale results --------------------------------------------------------
+
+const STALE_FINISH: { name: string; state: JobStateName; node: string; attempt: number }[] = [
+  { name: 'other node while running', state: 'running', node: 'n2', attempt: 2 },
+  { name: 'earlier attempt while running', state: 'running', node: 'n1', attempt: 1 },
+  { name: 'other node while paused', state: 'paused', node: 'n2', attempt: 2 },
+  { name: 'other node while assigned', state: 'assigned', node: 'n2', attempt: 2 },
+];
+
+for (const c of STALE_FINISH) {
+  test(`stale failed finish (${c.name}) ends the job without retrying or counting run time`, () => {
+    const job = jobIn(c.state);
+    const result = apply(job, { type: 'finish', node: c.node, attempt: c.attempt, result: FAILED, now: NOW, maxRetries: 5 });
+    assert.ok(result.ok);
+    assert.equal(result.job.retries, 0);
+    assert.deepEqual(result.job.status, doneBy(FAILED, { node: c.node, attempt: c.attempt, startedAt: null, endedAt: NOW, runMs: 0 }));
+  });
+}
+
+const FAILURES: JobResult[] = [
+  { outcome: 'failed', exitCode: 1 },
+  { outcome: 'killed', signal: 'SIGKILL' },
+  { outcome: 'spawn-failed', message: 'ENOENT' },
+];
+
+for (const failure of FAILURES) {
+  test(`finish ${failure.outcome}: re-queued while retries < maxRetries, done once they run out`, () => {
+    const finish = (job: Job) => apply(job, { type: 'finish', node: 'n1', attempt: 2, result: failure, now: NOW, maxRetries: 2 });
+    const first = finish(jobIn('running', { retries: 1 }));
+    assert.deepEqual(first, { ok: true, job: { ...jobIn('running'), retries: 2, status: { state: 'queued', since: NOW } } });
+    const last = finish(jobIn('running', { retries: 2 }));
+    assert.ok(last.ok);
+    assert.equal(last.job.retries, 2);
+    assert.deepEqual(last.job.status, doneBy(failure, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }));
+  });
+}
+
+test('finish with a non-failure outcome never retries', () => {
+  for (const result of [OK, { outcome: 'lost', message: 'x' }, { outcome: 'cancelled', by: 'bob' }] as JobResult[]) {
+    const r = apply(jobIn('running'), { type: 'finish', node: 'n1', attempt: 2, result, now: NOW, maxRetries: 9 });
+    assert.ok(r.ok);
+    assert.equal(r.job.status.state, 'done', result.outcome);
+    assert.equal(r.job.retries, 0);
+  }
+});
+
+test('run time never goes negative when the clock steps back', () => {
+  const r = apply(jobIn('running'), { ...EVENTS['finish-ok'], now: 500 });
+  assert.ok(r.ok && r.job.status.state === 'done');
+  assert.equal(r.job.status.runMs, 0);
+  const resumed = apply(jobIn('paused'), { ...EVENTS.resume, now: 3000 });
+  assert.ok(resumed.ok && resumed.job.status.state === 'running');
+  assert.equal(resumed.job.status.pausedMs, 500, 'a resume before the pause began adds nothing');
+});
+
+// ---- a whole life with injected clocks --------------------------------------------------------
+
+test('assign → start → pause → resume → pause → resume → finish: runMs excludes both pauses', () => {
+  let job: Job = { batchId: 'b', name: 'life', attempts: 0, retries: 0, status: { state: 'queued', since: 0 } };
+  const step = (event: JobEvent) => {
+    const r = apply(job, event);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    job = r.job;
+    return job.status;
+  };
+  assert.deepEqual(step({ type: 'assign', node: 'w', now: 10 }), { state: 'assigned', node: 'w', attempt: 1, at: 10 });
+  assert.equal(job.attempts, 1);
+  step({ type: 'start', node: 'w', attempt: 1, now: 100 });
+  step({ type: 'pause', node: 'w', attempt: 1, until: null, now: 300 });
+  step({ type: 'resume', node: 'w', attempt: 1, now: 700 }); // 400 paused
+  step({ type: 'pause', node: 'w', attempt: 1, until: 5000, now: 1000 });
+  assert.deepEqual(step({ type: 'resume', node: 'w', attempt: 1, now: 1600 }), {
+    state: 'running', node: 'w', attempt: 1, startedAt: 100, pausedMs: 1000,
+  });
+  assert.deepEqual(step({ type: 'finish', node: 'w', attempt: 1, result: OK, now: 2100, maxRetries: 0 }), {
+    state: 'done', result: OK, node: 'w', attempt: 1, startedAt: 100, endedAt: 2100, runMs: 1000,
+  });
+});
+
+test('lose then re-assign: the next attempt number is used and the old holder can no longer start it', () => {
+  const lost = apply(jobIn('running'), EVENTS.lose);
+  assert.ok(lost.ok);
+  const again = apply(lost.job, { type: 'assign', node: 'n3', now: NOW + 1 });
+  assert.ok(again.ok);
+  assert.deepEqual(again.job.status, { state: 'assigned', node: 'n3', attempt: 3, at: NOW + 1 });
+  assert.equal(again.job.attempts, 3);
+  const oldStart = apply(again.job, { type: 'start', node: 'n1', attempt: 2, now: NOW + 2 });
+  assert.deepEqual(oldStart, { ok: false, error: 'job job-a: cannot start while assigned' });
+});
