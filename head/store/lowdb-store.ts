@@ -77,20 +77,21 @@ export class LowdbStore implements Store {
       const base = `batches/${id}`;
       const recDb = this.db<BatchRecord | null>(`${base}/batch.json`, null);
       const specDb = this.db<BatchSpec | null>(`${base}/spec.json`, null);
+      const jobs: Job[] = [];
       try {
         await recDb.read();
         await specDb.read();
+        if (!recDb.data || !specDb.data) continue; // creation never completed: never acknowledged
+        const chunks = Math.ceil(specDb.data.jobs.length / JOBS_PER_CHUNK);
+        for (let k = 0; k < chunks; k++) {
+          const chunkDb = this.db<JobsChunk>(`${base}/jobs-${k}.json`, { jobs: [] });
+          await chunkDb.read();
+          jobs.push(...(chunkDb.data?.jobs ?? []));
+        }
       } catch (err) {
+        // One damaged batch (e.g. a corrupted jobs chunk) must not keep the head from starting.
         process.stderr.write(`store: skipping unreadable batch ${id}: ${(err as Error).message}\n`);
         continue;
-      }
-      if (!recDb.data || !specDb.data) continue; // creation never completed: never acknowledged
-      const jobs: Job[] = [];
-      const chunks = Math.ceil(specDb.data.jobs.length / JOBS_PER_CHUNK);
-      for (let k = 0; k < chunks; k++) {
-        const chunkDb = this.db<JobsChunk>(`${base}/jobs-${k}.json`, { jobs: [] });
-        await chunkDb.read();
-        jobs.push(...(chunkDb.data?.jobs ?? []));
       }
       if (jobs.length !== specDb.data.jobs.length) continue;
       batches.push({ record: recDb.data, spec: specDb.data, jobs });
@@ -150,15 +151,24 @@ export class LowdbStore implements Store {
 
   flush(): Promise<void> {
     // Serialize flushes so two writers never race on one document.
-    this.flushing = this.flushing.then(async () => {
+    const run = this.flushing.then(async () => {
       const batch = [...this.dirty.entries()];
       this.dirty.clear();
-      for (const [key, produce] of batch) {
+      for (let i = 0; i < batch.length; i++) {
+        const [key, produce] = batch[i];
         if (key.startsWith('batches/') && !this.dbs.has(key) && !(await exists(path.join(this.root, key, '..')))) continue; // deleted meanwhile
-        await this.writeDoc(key, produce());
+        try {
+          await this.writeDoc(key, produce());
+        } catch (err) {
+          // Keep the unwritten documents dirty so a later flush retries them (unless re-marked since).
+          for (const [k, p] of batch.slice(i)) if (!this.dirty.has(k)) this.dirty.set(k, p);
+          throw err;
+        }
       }
     });
-    return this.flushing;
+    // A failed flush rejects for its caller only; the chain stays usable for later flushes.
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   bytesWritten(): number {
