@@ -26,6 +26,8 @@ export function resolveInside(root: string, rel: string): SafePath & { abs?: str
   if (!checked.ok) return checked;
   const abs = path.resolve(root, checked.rel);
   const r = path.resolve(root);
-  if (abs !== r && !abs.startsWith(r + path.sep)) return { ok: false, error: `path '${rel}' escapes its folder` };
+  // A root that already ends in the separator (the filesystem root) must not get a second one.
+  const prefix = r.endsWith(path.sep) ? r : r + path.sep;
+  if (abs !== r && !abs.startsWith(prefix)) return { ok: false, error: `path '${rel}' escapes its folder` };
   return { ok: true, rel: checked.rel, abs };
 }
