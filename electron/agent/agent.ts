@@ -12,7 +12,7 @@ import type { InputFile, JobSpec } from '../../shared/batch/spec.ts';
 import { jobCommand, jobEnv } from '../../shared/job/command.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { PROTOCOL_VERSION, routes, type BatchHeader, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
-import { STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
+import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection, CurrentJob, RecentJob } from './agent-state.ts';
 import { detectCapabilities } from './capabilities.ts';
@@ -24,7 +24,7 @@ import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder, type LogTarget } from './log-forwarder.ts';
 import { retryUpload } from './upload-retry.ts';
-import { collectResults, describeFiles, Workspace } from './workspace.ts';
+import { collectResults, Workspace } from './workspace.ts';
 
 export interface AgentSettings {
   headUrl: string;
@@ -403,20 +403,28 @@ export class Agent extends EventEmitter<Events> {
     await this.report(run);
   }
 
+  /**
+   * Upload every file of `distribute_save/` plus the logs (each hashed as it is sent) and return
+   * the list for job-finished; with `only`, upload just those paths again.
+   */
   private async uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
     const saveDir = path.join(this.ws.batchDir(run.batch.id), 'distribute_save');
     const runDir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
     const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
+    const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
+    for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
     if (skipped.length) await fs.appendFile(path.join(runDir, 'stderr.log'), `distribute: not archived: ${skipped.join(', ')}\n`);
-    const all = [...files.filter((f) => !f.rel.startsWith('_distribute/')),
+    const all = [...files.filter((f) => !reserved.includes(f)),
       { rel: STDOUT_FILE, abs: path.join(runDir, 'stdout.log') }, { rel: STDERR_FILE, abs: path.join(runDir, 'stderr.log') }];
     for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
-    const described = await describeFiles(all);
-    for (const f of described) {
-      if (only && !only.has(f.path)) continue;
-      await retryUpload(() => uploadFile(this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.path)), this.settings.token, f.abs, f.sha256, f.size), 5, this.log);
+    const uploaded: ResultFile[] = [];
+    for (const f of all) {
+      if (only && !only.has(f.rel)) continue;
+      const url = this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.rel));
+      const sent = await retryUpload(() => uploadFile(url, this.settings.token, f.abs), 5, this.log);
+      uploaded.push({ path: f.rel, ...sent });
     }
-    return described.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 }));
+    return uploaded;
   }
 
   /** Send job-finished until the head acknowledges; re-upload files it reports missing. */

@@ -53,14 +53,20 @@ export async function downloadFile(url: string, token: string, dest: string, sha
   await fsp.rename(partial, dest);
 }
 
-/** PUT a file to `url` with its sha256. */
-export async function uploadFile(url: string, token: string, file: string, sha256: string, size: number): Promise<void> {
+/**
+ * PUT a file to `url`, hashing it on the way: the sha256 goes in an HTTP trailer, which the head
+ * checks against what it received, so the file is read once. Resolves with its size and sha256.
+ */
+export async function uploadFile(url: string, token: string, file: string): Promise<{ sha256: string; size: number }> {
   const u = new URL(url);
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  let sha256 = '';
   await new Promise<void>((resolve, reject) => {
     const req = agentFor(u).request(u, {
       method: 'PUT',
       agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(size), [SHA256_HEADER]: sha256 },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
     }, (res) => {
       readAll(res).then((body) => {
         if (res.statusCode && res.statusCode < 300) resolve();
@@ -68,8 +74,24 @@ export async function uploadFile(url: string, token: string, file: string, sha25
       }, reject);
     });
     req.on('error', reject);
-    fs.createReadStream(file, { highWaterMark: 1 << 20 }).on('error', (e) => req.destroy(e)).pipe(req);
+    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    source.on('error', (e) => req.destroy(e));
+    source.on('data', (chunk) => {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      size += buf.length;
+      if (!req.write(buf)) {
+        source.pause();
+        req.once('drain', () => source.resume());
+      }
+    });
+    source.on('end', () => {
+      sha256 = hash.digest('hex');
+      req.addTrailers({ [SHA256_HEADER]: sha256 });
+      req.end();
+    });
   });
+  return { sha256, size };
 }
 
 async function readAll(res: http.IncomingMessage): Promise<string> {

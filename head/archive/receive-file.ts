@@ -14,7 +14,11 @@ export type ReceiveResult =
   | { ok: true; size: number; sha256: string }
   | { ok: false; status: number; error: string };
 
-export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string; maxBytes?: number }): Promise<ReceiveResult> {
+/**
+ * `expectedSha256` may be a function: it is asked once the body has ended, so a sha256 sent as an
+ * HTTP trailer (known to the sender only at the end) can be checked; returning undefined refuses.
+ */
+export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string | (() => string | undefined); maxBytes?: number }): Promise<ReceiveResult> {
   await fsp.mkdir(path.dirname(dest), { recursive: true });
   const partial = `${dest}.partial`;
   const hash = crypto.createHash('sha256');
@@ -40,9 +44,14 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
     return { ok: false, status: 400, error: `upload interrupted: ${(err as Error).message}` };
   }
   const sha256 = hash.digest('hex');
-  if (opts.expectedSha256 && opts.expectedSha256 !== sha256) {
+  const expected = typeof opts.expectedSha256 === 'function' ? opts.expectedSha256() : opts.expectedSha256;
+  if (typeof opts.expectedSha256 === 'function' && !expected) {
     await fsp.rm(partial, { force: true });
-    return { ok: false, status: 422, error: `sha256 mismatch: expected ${opts.expectedSha256}, received ${sha256}` };
+    return { ok: false, status: 400, error: 'no sha256 sent (header or trailer)' };
+  }
+  if (expected && expected !== sha256) {
+    await fsp.rm(partial, { force: true });
+    return { ok: false, status: 422, error: `sha256 mismatch: expected ${expected}, received ${sha256}` };
   }
   await fsp.rename(partial, dest);
   return { ok: true, size, sha256 };

@@ -77,7 +77,7 @@ test('garbage, a message before hello and a wrong protocol version close the soc
 
 test('oversized and corrupted input uploads are refused and leave nothing stored', async () => {
   const put = (sha: string, body: Buffer) => fetch(`${head.url}/api/inputs/${sha}`, {
-    method: 'PUT', body, headers: { authorization: `Bearer ${head.adminToken}`, 'content-type': 'application/octet-stream' },
+    method: 'PUT', body: new Uint8Array(body), headers: { authorization: `Bearer ${head.adminToken}`, 'content-type': 'application/octet-stream' },
   });
   const big = Buffer.alloc(5000, 7);
   const bigSha = crypto.createHash('sha256').update(big).digest('hex');

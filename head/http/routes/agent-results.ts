@@ -20,9 +20,13 @@ export function agentResultsRouter(deps: AppDeps): Router {
     if (!Number.isInteger(attempt) || attempt < 1) throw new HttpError(400, `bad attempt '${req.params.attempt}'`);
     const target = deps.archive.stagingFile(batchId, job, attempt, rel);
     if (!target.ok || !target.abs) throw new HttpError(400, `refused result path: ${target.ok ? rel : target.error}`);
-    const sha = req.headers[SHA256_HEADER];
-    if (typeof sha !== 'string') throw new HttpError(400, `missing ${SHA256_HEADER} header`);
-    const got = await receiveFile(req, target.abs, { expectedSha256: sha });
+    // The sha256 comes as a header, or as a trailer when the agent hashed the file while sending it.
+    const header = req.headers[SHA256_HEADER];
+    const expected = () => {
+      const value = typeof header === 'string' ? header : req.trailers[SHA256_HEADER];
+      return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : undefined;
+    };
+    const got = await receiveFile(req, target.abs, { expectedSha256: expected });
     if (!got.ok) throw new HttpError(got.status, got.error);
     res.status(201).json({ path: target.rel, size: got.size });
   });
