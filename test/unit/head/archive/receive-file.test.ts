@@ -83,6 +83,27 @@ describe('receiveFile', () => {
     assertNothingLeft(dest);
   });
 
+  test('a sha256 given as a function (HTTP trailer) is asked once, after the whole body', async () => {
+    const dest = path.join(tempDir(), 'f.bin');
+    const chunks = payload(5);
+    const whole = Buffer.concat(chunks);
+    let consumed = false;
+    const body = Readable.from(chunks).on('end', () => { consumed = true; });
+    let calls = 0;
+    const r = await receiveFile(body, dest, { expectedSha256: () => { calls++; assert.ok(consumed, 'asked before the body ended'); return sha(whole); } });
+    assert.deepEqual(r, { ok: true, size: whole.length, sha256: sha(whole) });
+    assert.equal(calls, 1);
+  });
+
+  test('a sha256 function returning a wrong digest gives 422, returning nothing gives 400; both leave nothing', async () => {
+    const dir = tempDir();
+    const wrong = await receiveFile(Readable.from(payload(2)), path.join(dir, 'w.bin'), { expectedSha256: () => '1'.repeat(64) });
+    assert.equal(!wrong.ok && wrong.status, 422);
+    const none = await receiveFile(Readable.from(payload(2)), path.join(dir, 'n.bin'), { expectedSha256: () => undefined });
+    assert.equal(!none.ok && none.status, 400);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
   test('a failed upload does not touch an existing file of the same name', async () => {
     const dest = path.join(tempDir(), 'f.bin');
     fs.writeFileSync(dest, 'previous');
