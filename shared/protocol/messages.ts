@@ -144,13 +144,14 @@ export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: str
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 function decodeWith<T>(schema: z.ZodType<T>, raw: unknown): DecodeResult<T> {
-  let text: string;
-  if (typeof raw === 'string') text = raw;
-  else if (Buffer.isBuffer(raw)) text = raw.toString('utf8');
-  else if (Array.isArray(raw)) text = Buffer.concat(raw as Buffer[]).toString('utf8');
-  else if (raw instanceof ArrayBuffer) text = Buffer.from(raw).toString('utf8');
+  // The limit is in bytes: measure before decoding, since one character can take up to 4 bytes.
+  let bytes: Buffer | string;
+  if (typeof raw === 'string' || Buffer.isBuffer(raw)) bytes = raw;
+  else if (Array.isArray(raw) && raw.every((part) => Buffer.isBuffer(part))) bytes = Buffer.concat(raw);
+  else if (raw instanceof ArrayBuffer) bytes = Buffer.from(raw);
   else return { ok: false, error: 'message is not text' };
-  if (text.length > MAX_MESSAGE_BYTES) return { ok: false, error: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+  if (Buffer.byteLength(bytes) > MAX_MESSAGE_BYTES) return { ok: false, error: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
