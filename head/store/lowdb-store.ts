@@ -46,6 +46,8 @@ export class LowdbStore implements Store {
   private readonly dirty = new Map<string, () => unknown>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Batches deleted while this store runs: never written again. */
+  private readonly deleted = new Set<string>();
 
   constructor(dataDir: string, private readonly flushDelayMs = 150) {
     this.root = path.join(dataDir, 'state');
@@ -133,8 +135,12 @@ export class LowdbStore implements Store {
   }
 
   async deleteBatch(id: string): Promise<void> {
+    // No write of this batch may start from now on, and one already writing finishes before the
+    // folder goes, so a flush in flight cannot recreate it.
+    this.deleted.add(id);
     for (const key of [...this.dirty.keys()]) if (key.startsWith(`batches/${id}/`)) this.dirty.delete(key);
     for (const key of [...this.dbs.keys()]) if (key.startsWith(`batches/${id}/`)) this.dbs.delete(key);
+    await this.flushing;
     await fs.rm(path.join(this.root, 'batches', id), { recursive: true, force: true });
   }
 
@@ -156,7 +162,7 @@ export class LowdbStore implements Store {
       this.dirty.clear();
       for (let i = 0; i < batch.length; i++) {
         const [key, produce] = batch[i];
-        if (key.startsWith('batches/') && !this.dbs.has(key) && !(await exists(path.join(this.root, key, '..')))) continue; // deleted meanwhile
+        if (key.startsWith('batches/') && this.deleted.has(key.split('/')[1])) continue; // deleted meanwhile
         try {
           await this.writeDoc(key, produce());
         } catch (err) {
@@ -179,14 +185,5 @@ export class LowdbStore implements Store {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
   }
 }
