@@ -62,15 +62,18 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       return reject(job, event);
 
     case 'finish': {
-      // A result from the node that holds the job, or from an earlier attempt of a node that was
-      // lost meanwhile (first to finish wins) while the job has no result yet.
+      // A result from the node that holds the job, or from an earlier run of a node that was lost
+      // meanwhile while the job has no result yet. Such a stale run wins only with a success
+      // (first to finish wins); a stale failure is refused, so it never ends a live run that may
+      // still succeed, and a job waiting in the queue simply runs again.
       if (s.state === 'done') return reject(job, event);
       const holds = (s.state === 'running' || s.state === 'paused' || s.state === 'assigned') && s.node === event.node && s.attempt === event.attempt;
       const stale = !holds;
       const startedAt = (s.state === 'running' || s.state === 'paused') && holds ? s.startedAt : null;
       const runMs = holds ? runMsOf(s, event.now) : 0;
       const failed = event.result.outcome === 'failed' || event.result.outcome === 'killed' || event.result.outcome === 'spawn-failed';
-      if (failed && !stale && job.retries < event.maxRetries)
+      if (failed && stale) return { ok: false, error: `job ${job.name}: a failed earlier run (attempt ${event.attempt} on ${event.node}) does not end the job while ${s.state}` };
+      if (failed && job.retries < event.maxRetries)
         return ok(job, { state: 'queued', since: event.now }, { retries: job.retries + 1 });
       return ok(job, { state: 'done', result: event.result, node: event.node, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
     }

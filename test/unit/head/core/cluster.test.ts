@@ -110,6 +110,33 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   await store.close();
 });
 
+test('a failed result of the run the head gave up on does not end the live re-run; that run decides', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const { cluster, archive, store } = await makeCluster(dir);
+  const a = new RecordingLink();
+  const b = new RecordingLink();
+  cluster.nodeHello(hello('a'), a);
+  cluster.nodeHello(hello('b'), b);
+  const doc = await submit(cluster, ['j']);
+  await tick();
+  const holder = a.of('assign').length ? 'a' : 'b';
+  const other = holder === 'a' ? 'b' : 'a';
+  (cluster.nodes.get(holder)!.record.lastSeen as number) = 0;
+  cluster.checkTimeouts();
+  await tick();
+  assert.equal((other === 'a' ? a : b).of('assign')[0].attempt, 2);
+
+  const failedOld = { ...staged(archive, doc.record.id, 'j', 1, 'attempt 1 failed'), result: { outcome: 'failed' as const, exitCode: 9 } };
+  assert.equal(await cluster.jobFinished(holder, failedOld), 'discarded');
+  const job = cluster.batches.get(doc.record.id)!.jobs[0];
+  assert.equal(job.status.state, 'assigned', 'the re-run still holds the job');
+  assert.equal(fs.existsSync(archive.jobDir('ns', 'b', 'j')), false, 'nothing archived from the failed stale run');
+  assert.equal((other === 'a' ? a : b).of('cancel').length, 0, 'the live run was not cancelled');
+  assert.equal(await cluster.jobFinished(other, staged(archive, doc.record.id, 'j', 2, 'attempt 2 ok')), 'archived');
+  assert.equal((await archive.readResult('ns', 'b', 'j'))!.attempt, 2);
+  await store.close();
+});
+
 test('after a restart: no scheduling until the nodes connected before the crash are back; a finished unacknowledged run is not re-run', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
   // Coalesced job-state writes never happen before the "crash" (a long flush delay).

@@ -40,7 +40,7 @@ const EVENTS = {
 type EventName = keyof typeof EVENTS;
 
 /** Expected outcome per cell: the new job's status (+ counters), or the rejection. */
-type Cell = { status: JobState; attempts?: number; retries?: number } | 'reject';
+type Cell = { status: JobState; attempts?: number; retries?: number } | 'reject' | 'reject-stale-failure';
 
 const doneBy = (result: JobResult, rest: Omit<Extract<JobState, { state: 'done' }>, 'state' | 'result'>): JobState =>
   ({ state: 'done', result, ...rest });
@@ -54,8 +54,8 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     resume: 'reject',
     // A result arriving while queued is stale (the job was lost meanwhile): first to finish wins.
     'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
-    // ... and a stale failure never re-queues, even with retries left.
-    'finish-failed-retry': { status: doneBy(FAILED, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    // ... but a stale failure is refused: the job stays queued and runs again.
+    'finish-failed-retry': 'reject-stale-failure',
     lose: 'reject',
     cancel: { status: doneBy(cancelled, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'build-failed': {
@@ -123,12 +123,17 @@ function apply(job: Job, event: JobEvent) {
 
 for (const [stateName, row] of Object.entries(TABLE) as [JobStateName, Record<EventName, Cell>][]) {
   for (const [eventName, cell] of Object.entries(row) as [EventName, Cell][]) {
-    test(`${stateName} × ${eventName}: ${cell === 'reject' ? 'rejected' : cell.status.state}`, () => {
+    test(`${stateName} × ${eventName}: ${typeof cell === 'string' ? 'rejected' : cell.status.state}`, () => {
       const job = jobIn(stateName);
       const event = EVENTS[eventName];
       const result = apply(job, event);
       if (cell === 'reject') {
         assert.deepEqual(result, { ok: false, error: `job job-a: cannot ${event.type} while ${stateName}` });
+        return;
+      }
+      if (cell === 'reject-stale-failure') {
+        assert.equal(event.type, 'finish');
+        assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (attempt ${(event as { attempt: number }).attempt} on ${(event as { node: string }).node}) does not end the job while ${stateName}` });
         return;
       }
       assert.deepEqual(result, {
@@ -171,12 +176,15 @@ const STALE_FINISH: { name: string; state: JobStateName; node: string; attempt: 
 ];
 
 for (const c of STALE_FINISH) {
-  test(`stale failed finish (${c.name}) ends the job without retrying or counting run time`, () => {
+  test(`stale failed finish (${c.name}) is refused: the live run decides`, () => {
     const job = jobIn(c.state);
     const result = apply(job, { type: 'finish', node: c.node, attempt: c.attempt, result: FAILED, now: NOW, maxRetries: 5 });
+    assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (attempt ${c.attempt} on ${c.node}) does not end the job while ${c.state}` });
+  });
+  test(`stale successful finish (${c.name}) ends the job: first to finish wins`, () => {
+    const result = apply(jobIn(c.state), { type: 'finish', node: c.node, attempt: c.attempt, result: OK, now: NOW, maxRetries: 5 });
     assert.ok(result.ok);
-    assert.equal(result.job.retries, 0);
-    assert.deepEqual(result.job.status, doneBy(FAILED, { node: c.node, attempt: c.attempt, startedAt: null, endedAt: NOW, runMs: 0 }));
+    assert.deepEqual(result.job.status, doneBy(OK, { node: c.node, attempt: c.attempt, startedAt: null, endedAt: NOW, runMs: 0 }));
   });
 }
 
