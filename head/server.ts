@@ -88,7 +88,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
   const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);
   // Inputs of ended batches are not needed any more: delete those no live batch still names.
-  cluster.events.on('batch:ended', () => void collectInputs(archive.inputsRoot, cluster.batches.values())
+  cluster.events.on('batch:ended', () => void collectInputs(archive.inputsRoot, () => cluster.batches.values())
     .then((gc) => { for (const d of gc.cleaned) store.touchBatchRecord(d); if (gc.removed.length) log(`removed ${gc.removed.length} unused inputs (${gc.bytes} bytes)`); }));
   cluster.scheduleSoon();
 

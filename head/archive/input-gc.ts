@@ -28,12 +28,14 @@ export function liveInputs(batches: Iterable<BatchDoc>): Set<string> {
 }
 
 /**
- * Delete every input under `inputsRoot` not referenced by a live batch of `batches`. Batches
+ * Delete every input under `inputsRoot` not referenced by a live batch of `batches` (given as a
+ * function, it is asked again before each deletion, so a batch added meanwhile keeps its inputs). Batches
  * that ended get `inputsCleaned = true` (the caller persists the records it is told about).
  */
-export async function collectInputs(inputsRoot: string, batches: Iterable<BatchDoc>): Promise<InputGcResult & { cleaned: BatchDoc[] }> {
-  const all = [...batches];
-  const keep = liveInputs(all);
+export async function collectInputs(inputsRoot: string, batches: Iterable<BatchDoc> | (() => Iterable<BatchDoc>)): Promise<InputGcResult & { cleaned: BatchDoc[] }> {
+  const current = () => [...(typeof batches === 'function' ? batches() : batches)];
+  const all = current();
+  let keep = liveInputs(all);
   const result: InputGcResult & { cleaned: BatchDoc[] } = { removed: [], bytes: 0, cleaned: [] };
   let names: string[];
   try {
@@ -46,6 +48,12 @@ export async function collectInputs(inputsRoot: string, batches: Iterable<BatchD
     const file = path.join(inputsRoot, name);
     try {
       const st = await fs.lstat(file);
+      // Ask again right before deleting (no await in between): an `add` may have registered a
+      // batch naming this file since the clean-up started (it found the file and will not upload it).
+      if (typeof batches === 'function') {
+        keep = liveInputs(current());
+        if (keep.has(name)) continue;
+      }
       await fs.rm(file, { force: true });
       result.removed.push(name);
       result.bytes += st.size;

@@ -33,3 +33,15 @@ test('inputs named by an uploading or active batch are kept; the rest and only s
   assert.equal((await collectInputs(root, batches)).cleaned.length, 0, 'a batch is marked cleaned once');
   assert.deepEqual((await collectInputs(path.join(root, 'missing'), batches)).removed, []);
 });
+
+test('a batch registered while the clean-up runs keeps the inputs it names', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-race-'));
+  fs.writeFileSync(path.join(root, sha('f')), 'x');
+  const batches: BatchDoc[] = [doc('old', 'ended', ['f'])];
+  let asked = 0;
+  // The second look (right before deleting) sees a new uploading batch that names the file.
+  const gc = await collectInputs(root, () => (++asked === 1 ? batches : [...batches, doc('new', 'uploading', ['f'])]));
+  assert.deepEqual(gc.removed, []);
+  assert.ok(fs.existsSync(path.join(root, sha('f'))));
+  assert.ok(asked >= 2);
+});
