@@ -91,7 +91,8 @@ export class Agent extends EventEmitter<Events> {
   private resendReport: (() => boolean) | null = null;
   private pauseTimer: NodeJS.Timeout | null = null;
   /** Set while a job paused past the maximum is being killed to hand it back (atMaxPause 'requeue'). */
-  private handingBack = false;
+  /** Why the running job is being killed to hand it back to the head (null: it is not). */
+  private handingBack: string | null = null;
   private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
   private running: Promise<void> = Promise.resolve();
 
@@ -123,7 +124,20 @@ export class Agent extends EventEmitter<Events> {
     this.conn.start();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stop the agent. With `handBack` a running job is killed (its whole tree) and given back to the
+   * head, which re-queues it at once; without it the job keeps running and a restarted agent adopts
+   * it (an agent upgrade loses no work). Either way nothing is left stopped.
+   */
+  async stop(opts: { handBack?: boolean } = {}): Promise<void> {
+    const run = this.state.run;
+    this.conn.send({ type: 'leaving' });
+    if (opts.handBack && this.proc && run?.phase === 'running') {
+      this.log(`stopping: handing ${run.batch.name}/${run.spec.name} back to the head`);
+      this.handingBack = 'the agent on this node was stopped; handed back to run elsewhere';
+      await this.proc.kill(this.settings.killGraceMs ?? 5000);
+      await this.running;
+    }
     // Never leave a job stopped behind us (and tell the head while we still can).
     if (this.state.pause) await this.resume();
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
@@ -570,7 +584,7 @@ export class Agent extends EventEmitter<Events> {
     const run = this.state.run;
     if (pause.atMax && this.settings.atMaxPause === 'requeue' && this.proc && run?.phase === 'running') {
       this.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
-      this.handingBack = true;
+      this.handingBack = 'paused for the maximum time; handed back to run elsewhere';
       // The node stays paused until resumed; nothing is left stopped once the job is gone.
       pause.until = null;
       void this.proc.kill(this.settings.killGraceMs ?? 5000);
@@ -579,11 +593,12 @@ export class Agent extends EventEmitter<Events> {
     await this.resume();
   }
 
-  /** The job paused past the maximum is dead: give it back to the head to run elsewhere. */
+  /** The job was killed on purpose (paused past the maximum, agent stopping): give it back to the head. */
   private async handBack(run: PersistedRun): Promise<void> {
-    this.handingBack = false;
+    const reason = this.handingBack ?? 'handed back';
+    this.handingBack = null;
     const endedAt = Date.now();
-    this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason: 'paused for the maximum time; handed back to run elsewhere' });
+    this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason });
     this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) }, ...this.state.recent].slice(0, 20);
     this.state.run = null;
     await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });

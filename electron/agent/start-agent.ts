@@ -11,6 +11,8 @@ import { startControlServer, type ControlServer } from './control-server.ts';
 export interface StartAgentSettings extends AgentSettings {
   /** Port of the control endpoint on 127.0.0.1 (default 8953; 0 = any free port). */
   controlPort?: number;
+  /** What stopping the agent does to a running job: hand it back to the head (default) or keep it running for the next agent process to adopt. */
+  onExit?: 'requeue' | 'keep';
 }
 
 /** A running agent: the tray's AgentPort plus what the CLI hosts need. */
@@ -53,7 +55,7 @@ export async function startAgent(settings: StartAgentSettings): Promise<RunningA
     statusPageUrl: () => control.statusPageUrl(),
     async stop() {
       await control.close();
-      await agent.stop();
+      await agent.stop({ handBack: (settings.onExit ?? 'requeue') === 'requeue' });
     },
   };
 }

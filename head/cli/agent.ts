@@ -21,8 +21,9 @@ export function register(program: Command): void {
     .option('--python <path>', 'python interpreter for python batches', 'python3')
     .option('--max-pause <duration>', 'longest pause; a pause until resumed also ends here', '4h')
     .option('--at-max-pause <what>', 'a job still paused at the maximum: resume (continue it) or requeue (hand it back to the head)', 'resume')
+    .option('--on-exit <what>', 'stopping the agent (Ctrl-C, SIGTERM) with a job running: requeue (kill it, the head runs it elsewhere) or keep (it runs on; the next agent started here adopts it)', 'requeue')
     .option('--control-port <port>', 'port of the local control endpoint and status page on 127.0.0.1 (0 = any free port)', String(DEFAULT_CONTROL_PORT))
-    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; controlPort: string }) => {
+    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; onExit: string; controlPort: string }) => {
       let token: string;
       try {
         token = fs.readFileSync(opts.tokenFile, 'utf8').trim();
@@ -32,11 +33,12 @@ export function register(program: Command): void {
       const maxPause = parseDuration(opts.maxPause);
       if (!maxPause.ok) throw new CliError(`--max-pause: ${maxPause.error}`, EXIT.usage);
       if (opts.atMaxPause !== 'resume' && opts.atMaxPause !== 'requeue') throw new CliError(`--at-max-pause: '${opts.atMaxPause}' is not resume or requeue`, EXIT.usage);
+      if (opts.onExit !== 'requeue' && opts.onExit !== 'keep') throw new CliError(`--on-exit: '${opts.onExit}' is not requeue or keep`, EXIT.usage);
       const controlPort = Number(opts.controlPort);
       if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) throw new CliError(`--control-port: '${opts.controlPort}' is not a port number`, EXIT.usage);
       const running = await startAgent({
         headUrl: opts.head, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
-        maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, controlPort,
+        maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, onExit: opts.onExit, controlPort,
       });
       const agent = running.agent;
       process.stderr.write(`distribute agent '${agent.name}' working in ${opts.workdir}, head ${opts.head}\n`);
@@ -46,5 +48,8 @@ export function register(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       await running.stop();
+      // A job kept running (--on-exit keep) still has handles here (its process, log tails): it
+      // lives on in its own session, so leave without waiting for it.
+      process.exit(0);
     }));
 }

@@ -47,5 +47,6 @@ export function register(program: Command): void {
       });
       await running?.stop();
       await head.close();
+      process.exit(0);
     }));
 }

@@ -320,6 +320,12 @@ export class Cluster {
     if (node) node.record.lastSeen = this.now();
   }
 
+  /** The agent is stopping on purpose: it takes no new job until it connects again. */
+  nodeLeaving(name: string): void {
+    const node = this.nodes.get(name);
+    if (node) node.leaving = true;
+  }
+
   nodeDisconnected(name: string, link: AgentLink): void {
     const node = this.nodes.get(name);
     if (!node || node.link !== link) return;

@@ -18,6 +18,8 @@ export interface LiveNode {
   holding: Holding | null;
   /** Still counted as alive (not lost). */
   alive: boolean;
+  /** The agent said it is stopping: it gets no new job on this connection. */
+  leaving?: boolean;
 }
 
 export function sameRun(a: Holding, b: Holding): boolean {
@@ -26,5 +28,5 @@ export function sameRun(a: Holding, b: Holding): boolean {
 
 /** A node may be given a job: connected, alive, not paused, holding nothing. */
 export function isFree(n: LiveNode): boolean {
-  return n.link !== null && n.alive && n.holding === null && n.record.paused === null;
+  return n.link !== null && n.alive && !n.leaving && n.holding === null && n.record.paused === null;
 }

@@ -126,6 +126,9 @@ export class AgentHub {
       case 'build-failed':
         cluster.buildFailed(node, msg.batchId, msg.log);
         return;
+      case 'leaving':
+        cluster.nodeLeaving(node);
+        return;
       case 'build-succeeded':
         cluster.buildSucceeded(node, msg.batchId);
         return;

@@ -103,6 +103,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
   z.object({ type: z.literal('job-rejected'), ...JobRef, reason: z.string() }),
   z.object({ type: z.literal('build-failed'), batchId: z.string(), log: z.string() }),
+  /** The agent is stopping on purpose: offer it nothing more (it hands back or keeps its job). */
+  z.object({ type: z.literal('leaving') }),
   z.object({ type: z.literal('build-succeeded'), batchId: z.string() }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;

@@ -43,6 +43,7 @@ const AGENT_MESSAGES: AgentMessage[] = [
   { type: 'job-rejected', ...REF, reason: 'busy' },
   { type: 'build-failed', batchId: 'b-1', log: 'make: *** error' },
   { type: 'build-succeeded', batchId: 'b-1' },
+  { type: 'leaving' },
 ];
 
 const HEAD_MESSAGES: HeadMessage[] = [
@@ -108,7 +109,7 @@ test('each direction refuses the other direction\'s messages', () => {
   assert.deepEqual(decodeAgentMessage(encode({ type: 'welcome', nodeId: 'n', heartbeatMs: 1, timeoutMs: 2, headVersion: 'v' })).ok, false);
 });
 
-const AGENT_TYPES = "'hello' | 'heartbeat' | 'job-started' | 'job-log' | 'job-paused' | 'job-resumed' | 'node-paused' | 'node-resumed' | 'job-finished' | 'job-rejected' | 'build-failed' | 'build-succeeded'";
+const AGENT_TYPES = "'hello' | 'heartbeat' | 'job-started' | 'job-log' | 'job-paused' | 'job-resumed' | 'node-paused' | 'node-resumed' | 'job-finished' | 'job-rejected' | 'build-failed' | 'leaving' | 'build-succeeded'";
 const HEAD_TYPES = "'welcome' | 'heartbeat' | 'assign' | 'cancel' | 'result-ack' | 'pause' | 'resume' | 'forget-batch'";
 
 const GARBAGE: { name: string; raw: unknown; agent: string; head?: string }[] = [
