@@ -8,13 +8,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import type { InputFile, JobSpec } from '../../shared/batch/spec.ts';
+import type { InputFile } from '../../shared/batch/spec.ts';
 import { jobCommand, jobEnv } from '../../shared/job/command.ts';
-import type { JobResult } from '../../shared/job/state.ts';
-import { PROTOCOL_VERSION, routes, type BatchHeader, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
+import { PROTOCOL_VERSION, routes, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
 import { VERSION } from '../../shared/version.ts';
-import type { AgentSnapshot, Connection, CurrentJob, RecentJob } from './agent-state.ts';
+import type { AgentSnapshot, Connection } from './agent-state.ts';
+import { AgentStore, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
 import { adoptJobProcess, startJobProcess, type JobProcess } from './job-process.ts';
@@ -22,7 +22,7 @@ import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
 import { downloadFile, uploadFile } from './transfer.ts';
 import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
-import { LogForwarder, type LogTarget } from './log-forwarder.ts';
+import { LogForwarder } from './log-forwarder.ts';
 import { retryUpload } from './upload-retry.ts';
 import { collectResults, Workspace } from './workspace.ts';
 
@@ -47,29 +47,6 @@ export interface AgentSettings {
   log?: (line: string) => void;
 }
 
-/** What survives an agent restart (agent-state.json). */
-interface PersistedRun {
-  batch: BatchHeader;
-  spec: JobSpec;
-  attempt: number;
-  phase: CurrentJob['phase'] | 'finished';
-  startedAt: number;
-  pausedMs: number;
-  /** Epoch ms the job's processes were stopped; null/absent while they run. */
-  pausedAt?: number | null;
-  pid?: number;
-  pgid?: number;
-  /** Set once the job ended: what to report. */
-  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[] };
-}
-interface PersistedState {
-  built: string[];
-  run: PersistedRun | null;
-  recent: RecentJob[];
-  /** `until` null = until resumed; `capAt` = the hard end (the maximum); `watchdog` = its pid. */
-  pause: { since: number; until: number | null; capAt: number; atMax?: boolean; watchdog?: number } | null;
-}
-
 type Events = { change: [AgentSnapshot] };
 
 const DEFAULT_MAX_PAUSE_MS = 4 * 3600_000;
@@ -81,7 +58,7 @@ export class Agent extends EventEmitter<Events> {
   private readonly ws: Workspace;
   private readonly conn: HeadConnection;
   private readonly log: (line: string) => void;
-  private state: PersistedState = { built: [], run: null, recent: [], pause: null };
+  private readonly store: AgentStore;
   private connection: Connection = 'connecting';
   private capabilities: AgentSnapshot['capabilities'] = { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 0, gpus: [] };
   private proc: JobProcess | null = null;
@@ -90,7 +67,6 @@ export class Agent extends EventEmitter<Events> {
   /** Re-sends the job-finished that `report()` waits an answer for. */
   private resendReport: (() => boolean) | null = null;
   private pauseTimer: NodeJS.Timeout | null = null;
-  /** Set while a job paused past the maximum is being killed to hand it back (atMaxPause 'requeue'). */
   /** Why the running job is being killed to hand it back to the head (null: it is not). */
   private handingBack: string | null = null;
   private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
@@ -101,6 +77,7 @@ export class Agent extends EventEmitter<Events> {
     this.name = settings.name ?? os.hostname();
     this.ws = new Workspace(path.resolve(settings.workdir));
     this.log = settings.log ?? ((line) => process.stderr.write(`[agent ${this.name}] ${line}\n`));
+    this.store = new AgentStore(this.ws.statePath(), this.log);
     this.conn = new HeadConnection({
       headUrl: settings.headUrl,
       token: settings.token,
@@ -119,7 +96,7 @@ export class Agent extends EventEmitter<Events> {
   async start(): Promise<void> {
     await this.ws.init();
     this.capabilities = await detectCapabilities(this.settings.tags);
-    await this.loadState();
+    await this.store.load();
     await this.recover();
     this.conn.start();
   }
@@ -142,7 +119,7 @@ export class Agent extends EventEmitter<Events> {
     if (this.state.pause) await this.resume();
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.conn.stop();
-    await this.saving;
+    await this.store.flushed();
   }
 
   // ---- snapshot ------------------------------------------------------------------------------
@@ -169,21 +146,13 @@ export class Agent extends EventEmitter<Events> {
 
   // ---- persistence ---------------------------------------------------------------------------
 
-  private async loadState(): Promise<void> {
-    try {
-      this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.ws.statePath(), 'utf8')) as PersistedState };
-    } catch { /* first start */ }
+  /** The persisted state (agent-state.json), edited in place. */
+  private get state(): PersistedState {
+    return this.store.state;
   }
 
-  private saving: Promise<void> = Promise.resolve();
   private save(): Promise<void> {
-    const text = JSON.stringify(this.state);
-    this.saving = this.saving.then(async () => {
-      const tmp = `${this.ws.statePath()}.tmp`;
-      await fs.writeFile(tmp, text);
-      await fs.rename(tmp, this.ws.statePath());
-    }).catch((err) => this.log(`saving state failed: ${(err as Error).message}`));
-    return this.saving;
+    return this.store.save();
   }
 
   /** After a restart: continue a job that survived us (never left stopped), or finish reporting. */
@@ -480,7 +449,7 @@ export class Agent extends EventEmitter<Events> {
         await this.uploadAll(run, new Set(ack.missing ?? []));
         continue;
       }
-      this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs }, ...this.state.recent].slice(0, 20);
+      this.store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs });
       if (this.state.run === run) this.state.run = null;
       await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
       await this.save();
@@ -599,7 +568,7 @@ export class Agent extends EventEmitter<Events> {
     this.handingBack = null;
     const endedAt = Date.now();
     this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason });
-    this.state.recent = [{ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) }, ...this.state.recent].slice(0, 20);
+    this.store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) });
     this.state.run = null;
     await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
     await this.save();
@@ -610,8 +579,4 @@ export class Agent extends EventEmitter<Events> {
   idle(): Promise<void> {
     return this.running;
   }
-}
-
-function runRef(run: PersistedRun): LogTarget {
-  return { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
 }

@@ -1,0 +1,97 @@
+/**
+ * What the agent holds, persisted in `<workdir>/agent-state.json` so a restarted agent adopts a
+ * job that survived it and re-reports a finished one. The state is one mutable object the agent
+ * edits in place; {@link AgentStore.save} writes a snapshot of it (serialised at call time, written
+ * in order, atomically through a temporary file).
+ */
+import fs from 'node:fs/promises';
+import type { JobSpec } from '../../shared/batch/spec.ts';
+import type { JobResult } from '../../shared/job/state.ts';
+import type { BatchHeader, ResultFile } from '../../shared/protocol/index.ts';
+import type { CurrentJob, RecentJob } from './agent-state.ts';
+
+/** The run the agent holds (at most one): a job from assignment until the head acknowledged its result. */
+export interface PersistedRun {
+  batch: BatchHeader;
+  spec: JobSpec;
+  attempt: number;
+  phase: CurrentJob['phase'] | 'finished';
+  startedAt: number;
+  pausedMs: number;
+  /** Epoch ms the job's processes were stopped; null/absent while they run. */
+  pausedAt?: number | null;
+  pid?: number;
+  pgid?: number;
+  /** Set once the job ended: what to report. */
+  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[] };
+}
+
+/** The node's pause. `until` null = until resumed; `capAt` = the hard end (the maximum); `watchdog` = its pid. */
+export interface PersistedPause {
+  since: number;
+  until: number | null;
+  capAt: number;
+  /** The pause ends at the agent's maximum (decides what `atMaxPause` does). */
+  atMax?: boolean;
+  watchdog?: number;
+}
+
+/** Everything in agent-state.json. */
+export interface PersistedState {
+  /** Batches whose build step succeeded on this node. */
+  built: string[];
+  run: PersistedRun | null;
+  recent: RecentJob[];
+  pause: PersistedPause | null;
+}
+
+/** How a run is named in messages to the head. */
+export interface RunRef { batchId: string; job: string; attempt: number }
+
+/** The message reference of `run`. */
+export function runRef(run: PersistedRun): RunRef {
+  return { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
+}
+
+/** How many ended jobs the snapshot lists. */
+const RECENT_LIMIT = 20;
+
+/** Loads and saves the agent's state file. */
+export class AgentStore {
+  /** The live state; edit it in place and call {@link save}. */
+  state: PersistedState = { built: [], run: null, recent: [], pause: null };
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string, private readonly log: (line: string) => void) {}
+
+  /** Reads the state file; a missing or unreadable one leaves the empty state (first start). */
+  async load(): Promise<void> {
+    try {
+      this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.file, 'utf8')) as PersistedState };
+    } catch { /* first start */ }
+  }
+
+  /**
+   * Writes the state as it is now. Writes are chained so an older one never lands after a newer
+   * one; a failed write is logged, not thrown (the next save writes everything again).
+   */
+  save(): Promise<void> {
+    const text = JSON.stringify(this.state);
+    this.saving = this.saving.then(async () => {
+      const tmp = `${this.file}.tmp`;
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, this.file);
+    }).catch((err) => this.log(`saving state failed: ${(err as Error).message}`));
+    return this.saving;
+  }
+
+  /** Resolves once every save requested so far is on disk (or failed). */
+  flushed(): Promise<void> {
+    return this.saving;
+  }
+
+  /** Puts an ended job first in the recent list (kept short). Does not save. */
+  addRecent(job: RecentJob): void {
+    this.state.recent = [job, ...this.state.recent].slice(0, RECENT_LIMIT);
+  }
+}
