@@ -1,7 +1,7 @@
 /**
  * The head's batches and their jobs: lookup by reference, the one place a job is replaced (through
  * `transition()`, keeping the per-batch indexes and the store in step), and the end of a batch.
- * Node concerns (who holds what, messages to agents) stay in the cluster.
+ * Node concerns (who holds what, messages to agents) live in node-registry.ts and the cluster.
  */
 import { isActive, type Job } from '../../shared/job/state.ts';
 import { transition, type JobEvent } from '../../shared/job/transition.ts';
@@ -73,6 +73,15 @@ export class BatchBook {
     }
     this.setJob(doc, index, r.job);
     return true;
+  }
+
+  /**
+   * Put a job that node `node` held back in the queue (node lost, run rejected, build or archive
+   * failed) and announce it (`job:requeued`). A lost run never counts against `maxRetries`.
+   */
+  requeue(doc: BatchDoc, index: number, node: string, reason: string): void {
+    if (this.apply(doc, index, { type: 'lose', node, now: this.deps.now(), reason }))
+      this.deps.events.emit('job:requeued', { batchId: doc.record.id, job: doc.jobs[index].name, node, reason });
   }
 
   /** The only place a job of a batch is replaced: keeps the indexes and the store in step. */

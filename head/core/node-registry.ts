@@ -1,0 +1,233 @@
+/**
+ * The head's compute nodes: who is connected, alive, paused or leaving, the hello that reconciles
+ * the runs a node still holds with the head's record, the node timeout, and the wait for nodes
+ * after a head restart. Job state changes still go through the batch book.
+ */
+import type { Hello } from '../../shared/protocol/messages.ts';
+import { isActive } from '../../shared/job/state.ts';
+import { VERSION } from '../../shared/version.ts';
+import type { BatchDoc, NodeRecord, Principal } from '../state/types.ts';
+import type { BatchBook } from './batch-book.ts';
+import type { HeadEventBus } from './events.ts';
+import type { AgentLink, LiveNode } from './live-node.ts';
+import { fail, type Result } from './result.ts';
+
+/** A run as an agent reports it in its hello. */
+type HeldRun = Hello['held'][number];
+
+export interface NodeRegistryDeps {
+  book: BatchBook;
+  events: HeadEventBus;
+  now: () => number;
+  log: (line: string) => void;
+  /** A node silent this long is lost and its jobs re-queued. */
+  nodeTimeoutMs: number;
+  heartbeatMs: number;
+  /** Persist the node records (coalesced). */
+  saveRecords: (records: NodeRecord[]) => void;
+  /** Something changed that may let a job be assigned: run the scheduler soon. */
+  scheduleSoon: () => void;
+}
+
+export class NodeRegistry {
+  readonly nodes = new Map<string, LiveNode>();
+  /**
+   * After a restart: nodes that were connected when the head went down, and until when we wait
+   * for them. Until each has said hello (or the node timeout passed) nothing is scheduled, because
+   * the store may not yet know that such a node runs a job (job states are written coalesced),
+   * and handing that job to a faster-reconnecting node would run it twice.
+   */
+  private readonly awaiting = new Set<string>();
+  private recoverUntil = 0;
+  /** When `checkTimeouts` last ran, to notice that the head itself was frozen. */
+  private lastTimeoutCheck: number | null = null;
+
+  constructor(private readonly deps: NodeRegistryDeps) {}
+
+  /** Load the stored node records at startup; wait for those that were connected (see `awaiting`). */
+  restore(records: NodeRecord[]): void {
+    const now = this.deps.now();
+    for (const rec of records) {
+      // Give every known node one timeout to come back before its jobs are re-queued.
+      this.nodes.set(rec.name, { record: { ...rec, lastSeen: now, connectedAt: null }, link: null, holding: null, alive: true });
+      if (rec.connectedAt !== null) this.awaiting.add(rec.name);
+    }
+    if (this.awaiting.size) {
+      this.recoverUntil = now + this.deps.nodeTimeoutMs;
+      setTimeout(() => this.deps.scheduleSoon(), this.deps.nodeTimeoutMs + 10).unref();
+    }
+  }
+
+  /** Still waiting for nodes after a restart: nothing may be scheduled yet (see `awaiting`). */
+  recovering(): boolean {
+    return this.awaiting.size > 0 && this.deps.now() < this.recoverUntil;
+  }
+
+  /** Persist the node records. */
+  save(): void {
+    this.deps.saveRecords([...this.nodes.values()].map((n) => n.record));
+  }
+
+  /** An agent said hello: register it, reconcile the jobs it still holds, schedule. */
+  hello(hello: Hello, link: AgentLink): void {
+    const { book } = this.deps;
+    const now = this.deps.now();
+    const prev = this.nodes.get(hello.name);
+    if (prev?.link && prev.link !== link) prev.link.close(4004, 'replaced by a new connection of the same node');
+    const record: NodeRecord = {
+      name: hello.name, owner: hello.owner ?? prev?.record.owner ?? null, capabilities: hello.capabilities,
+      lastSeen: now, connectedAt: now, built: hello.built, lastBatch: prev?.record.lastBatch ?? null,
+      paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion,
+    };
+    const node: LiveNode = { record, link, holding: null, alive: true };
+    this.nodes.set(hello.name, node);
+    this.awaiting.delete(hello.name);
+    this.save();
+    link.send({ type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION });
+
+    // Jobs the head thinks this node holds but the node does not report: lost with the old process.
+    for (const doc of book.batches.values()) {
+      for (const i of book.heldBy(doc, hello.name)) {
+        const job = doc.jobs[i];
+        const attempt = isActive(job.status) ? job.status.attempt : -1;
+        const reported = hello.held.some((h) => h.batchId === doc.record.id && h.job === job.name && h.attempt === attempt);
+        if (!reported) book.requeue(doc, i, hello.name, 'node restarted without the job');
+      }
+    }
+    for (const held of hello.held) this.reconcileHeld(node, held);
+    this.deps.events.emit('node:connected', { node: hello.name });
+    this.deps.scheduleSoon();
+  }
+
+  private reconcileHeld(node: LiveNode, held: HeldRun): void {
+    const { book } = this.deps;
+    const name = node.record.name;
+    const doc = book.batches.get(held.batchId);
+    const index = doc ? book.position(doc, held.job) : -1;
+    const cancel = (reason: string) => node.link?.send({ type: 'cancel', batchId: held.batchId, job: held.job, attempt: held.attempt, reason });
+    if (!doc || index < 0) {
+      if (held.state !== 'finished') cancel('unknown job');
+      return;
+    }
+    const job = doc.jobs[index];
+    node.holding = { batchId: held.batchId, job: held.job, attempt: held.attempt };
+    const s = job.status;
+    if (held.state === 'finished') {
+      // The agent re-sends job-finished after welcome. A job the (restarted) head believes queued
+      // must not be handed to another node meanwhile: it counts as running here until reported.
+      if (s.state === 'queued') this.adopt(doc, index, name, held);
+      return;
+    }
+    if (isActive(s) && s.node === name && s.attempt === held.attempt) {
+      if (s.state === 'assigned') book.apply(doc, index, { type: 'start', node: name, attempt: held.attempt, now: this.deps.now() });
+      this.syncPause(doc, index, name, held);
+      return;
+    }
+    if (s.state === 'queued') {
+      this.adopt(doc, index, name, held);
+      this.syncPause(doc, index, name, held);
+      return;
+    }
+    if (s.state === 'done') {
+      cancel('job already finished elsewhere');
+      return;
+    }
+    // Active on another node: both runs go on; the first to finish wins and the other is cancelled.
+    this.deps.log(`node ${name} returned with ${doc.record.name}/${held.job} which also runs on ${s.node}; first to finish wins`);
+  }
+
+  /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
+  private adopt(doc: BatchDoc, index: number, node: string, held: HeldRun): void {
+    const job = doc.jobs[index];
+    this.deps.book.setJob(doc, index, {
+      ...job, attempts: Math.max(job.attempts, held.attempt),
+      status: { state: 'running', node, attempt: held.attempt, startedAt: this.deps.now(), pausedMs: 0 },
+    });
+  }
+
+  /** Bring the record's paused/running in line with what the agent reported. */
+  private syncPause(doc: BatchDoc, index: number, node: string, held: HeldRun): void {
+    const { book } = this.deps;
+    const s = doc.jobs[index].status;
+    if (held.state === 'paused' && s.state === 'running') book.apply(doc, index, { type: 'pause', node, attempt: held.attempt, until: held.pausedUntil ?? null, now: this.deps.now() });
+    if (held.state === 'running' && s.state === 'paused') book.apply(doc, index, { type: 'resume', node, attempt: held.attempt, now: this.deps.now() });
+  }
+
+  /** Any message or pong from the node: it is alive. */
+  seen(name: string): void {
+    const node = this.nodes.get(name);
+    if (node) node.record.lastSeen = this.deps.now();
+  }
+
+  /** The agent is stopping on purpose: it takes no new job until it connects again. */
+  leaving(name: string): void {
+    const node = this.nodes.get(name);
+    if (node) node.leaving = true;
+  }
+
+  /** The node's socket closed (a newer connection of the same node is left alone). */
+  disconnected(name: string, link: AgentLink): void {
+    const node = this.nodes.get(name);
+    if (!node || node.link !== link) return;
+    node.link = null;
+    node.record.connectedAt = null;
+    this.save();
+  }
+
+  /** The agent reports that its owner paused the node. */
+  paused(name: string, until: number | null): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    node.record.paused = { since: this.deps.now(), until };
+    this.save();
+  }
+
+  /** The agent reports that the node runs jobs again. */
+  resumed(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    node.record.paused = null;
+    this.save();
+    this.deps.scheduleSoon();
+  }
+
+  /** Re-queue the jobs of nodes silent past the timeout. Called by a timer. */
+  checkTimeouts(): void {
+    const { book, nodeTimeoutMs } = this.deps;
+    const now = this.deps.now();
+    const gap = this.lastTimeoutCheck === null ? 0 : now - this.lastTimeoutCheck;
+    this.lastTimeoutCheck = now;
+    if (gap > nodeTimeoutMs / 2) {
+      // The head itself did not run for a while (stopped, suspended, starved): the silence was
+      // ours. Give every node a full timeout to speak up instead of losing all of them at once.
+      this.deps.log(`head was unresponsive for ${gap} ms; not counting that against the nodes`);
+      for (const node of this.nodes.values()) if (node.alive) node.record.lastSeen = Math.max(node.record.lastSeen, now);
+      return;
+    }
+    for (const node of this.nodes.values()) {
+      if (!node.alive || now - node.record.lastSeen <= nodeTimeoutMs) continue;
+      node.alive = false;
+      node.link?.close(4006, 'no heartbeat within the timeout');
+      node.link = null;
+      node.holding = null;
+      node.record.connectedAt = null;
+      this.deps.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
+      this.save();
+      for (const doc of book.batches.values()) {
+        for (const i of book.heldBy(doc, node.record.name)) book.requeue(doc, i, node.record.name, 'node lost');
+      }
+      this.deps.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
+      this.deps.scheduleSoon();
+    }
+  }
+
+  /** Pause or resume a node on behalf of a user (admin or the node's owner). */
+  control(principal: Principal, name: string, action: { type: 'pause'; until: number | null } | { type: 'resume' }): Result<NodeRecord> {
+    const node = this.nodes.get(name);
+    if (!node) return fail(404, `no node '${name}'`);
+    if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail(403, `only an admin or the owner of node '${name}' may pause it`);
+    if (!node.link) return fail(409, `node '${name}' is not connected`);
+    node.link.send(action);
+    return { ok: true, value: node.record };
+  }
+}
