@@ -18,7 +18,7 @@ import { AgentStore, runRef, type PersistedRun, type PersistedState } from './ag
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
 import { adoptJobProcess, startJobProcess, type JobProcess } from './job-process.ts';
-import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
+import { NodePause, type PauseReason } from './node-pause.ts';
 import { downloadFile, uploadFile } from './transfer.ts';
 import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
@@ -49,10 +49,7 @@ export interface AgentSettings {
 
 type Events = { change: [AgentSnapshot] };
 
-const DEFAULT_MAX_PAUSE_MS = 4 * 3600_000;
-/** setTimeout's limit (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
+/** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
 export class Agent extends EventEmitter<Events> {
   readonly name: string;
   private readonly ws: Workspace;
@@ -66,7 +63,7 @@ export class Agent extends EventEmitter<Events> {
   private ackWaiter: ((m: Extract<HeadMessage, { type: 'result-ack' }>) => void) | null = null;
   /** Re-sends the job-finished that `report()` waits an answer for. */
   private resendReport: (() => boolean) | null = null;
-  private pauseTimer: NodeJS.Timeout | null = null;
+  private readonly pauses: NodePause;
   /** Why the running job is being killed to hand it back to the head (null: it is not). */
   private handingBack: string | null = null;
   private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
@@ -78,6 +75,20 @@ export class Agent extends EventEmitter<Events> {
     this.ws = new Workspace(path.resolve(settings.workdir));
     this.log = settings.log ?? ((line) => process.stderr.write(`[agent ${this.name}] ${line}\n`));
     this.store = new AgentStore(this.ws.statePath(), this.log);
+    this.pauses = new NodePause({
+      state: () => this.state,
+      proc: () => this.proc,
+      send: (m) => this.conn.send(m),
+      save: () => this.save(),
+      changed: () => this.changed(),
+      log: this.log,
+      handBack: (reason) => {
+        this.handingBack = reason;
+        void this.proc?.kill(this.settings.killGraceMs ?? 5000);
+      },
+      maxPauseMs: settings.maxPauseMs,
+      atMaxPause: settings.atMaxPause,
+    });
     this.conn = new HeadConnection({
       headUrl: settings.headUrl,
       token: settings.token,
@@ -117,7 +128,7 @@ export class Agent extends EventEmitter<Events> {
     }
     // Never leave a job stopped behind us (and tell the head while we still can).
     if (this.state.pause) await this.resume();
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauses.dispose();
     this.conn.stop();
     await this.store.flushed();
   }
@@ -158,15 +169,9 @@ export class Agent extends EventEmitter<Events> {
   /** After a restart: continue a job that survived us (never left stopped), or finish reporting. */
   private async recover(): Promise<void> {
     const run = this.state.run;
-    if (this.state.pause) {
-      // A pause does not outlive the agent that made it: the job is continued (adoption below
-      // sends SIGCONT), and its stopped time, which lasted until now or until the watchdog
-      // continued it at the hard end, is not run time.
-      stopPauseWatchdog(this.state.pause.watchdog);
-      if (run?.pausedAt) run.pausedMs += Math.max(0, Math.min(Date.now(), this.state.pause.capAt) - run.pausedAt);
-      this.state.pause = null;
-    }
-    if (run) run.pausedAt = null;
+    // A pause does not outlive the agent that made it: the job is continued (adoption below
+    // sends SIGCONT) and the head is told at the welcome.
+    this.pauses.dropAfterRestart();
     if (!run) return;
     if (run.phase === 'running' && run.pid && run.pgid) {
       const dir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
@@ -350,7 +355,7 @@ export class Agent extends EventEmitter<Events> {
     this.conn.send({ type: 'job-started', ...ref });
     // Paused while downloading or building: the job starts stopped and the head sees it paused.
     if (this.state.pause) {
-      this.pauseJob(run, proc);
+      this.pauses.pauseJob(run, proc);
       await this.save();
     }
     this.changed();
@@ -366,13 +371,8 @@ export class Agent extends EventEmitter<Events> {
     const exit = await proc.done;
     this.proc = null;
     this.flushLogs(run);
-    if (run.pausedAt) {
-      // Ended while stopped (killed, cancelled): the stopped time is still not run time.
-      run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
-      run.pausedAt = null;
-      stopPauseWatchdog(this.state.pause?.watchdog);
-      if (this.state.pause) this.state.pause.watchdog = undefined;
-    }
+    // Ended while stopped (killed, cancelled): the stopped time is still not run time.
+    this.pauses.jobEnded(run);
     if (this.handingBack) return this.handBack(run);
     if (this.cancelled) return this.finishCancelled(run);
     const endedAt = Date.now();
@@ -475,91 +475,26 @@ export class Agent extends EventEmitter<Events> {
     this.logs.flush(runRef(run));
   }
 
-  // ---- pause ---------------------------------------------------------------------------------
-  // A pause belongs to the node: while it lasts no job is taken, and the running job's (or build
-  // step's) whole process tree is stopped. It ends by itself at `capAt` (its own end, or the
-  // maximum), a detached watchdog continues the job if this agent is gone by then, and a
-  // restarted agent continues the job at once (recover()). Stopped time is kept in
-  // run.pausedAt/pausedMs so it is never counted as run time.
+  // ---- pause (node-pause.ts) -----------------------------------------------------------------
 
   /** The longest pause this agent allows (ms). */
   get maxPauseMs(): number {
-    return Math.min(this.settings.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS, MAX_TIMER_MS);
+    return this.pauses.maxPauseMs;
   }
 
   /**
    * Pause this node for `durationMs` (null = until resumed), never longer than {@link maxPauseMs}.
    * Pausing a paused node replaces the end of the pause. A duration of zero or less resumes.
    */
-  async pause(durationMs: number | null, reason: 'user' | 'head' | 'idle' = 'user'): Promise<AgentSnapshot> {
-    if (durationMs !== null && !(durationMs > 0)) return this.resume();
-    const now = Date.now();
-    const max = this.maxPauseMs;
-    const atMax = durationMs === null || durationMs >= max;
-    const capAt = now + (atMax ? max : durationMs);
-    const until = durationMs === null ? null : capAt;
-    const pause = { since: this.state.pause?.since ?? now, until, capAt, atMax, watchdog: this.state.pause?.watchdog };
-    this.state.pause = pause;
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => void this.pauseEnded(), capAt - now);
-    const run = this.state.run;
-    if (this.proc && run?.phase === 'running') this.pauseJob(run, this.proc);
-    else this.proc?.pause();
-    this.log(`paused by ${reason} ${until === null ? 'until resumed' : `until ${new Date(until).toISOString()}`}`);
-    this.conn.send({ type: 'node-paused', until });
-    await this.save();
-    this.changed();
+  async pause(durationMs: number | null, reason: PauseReason = 'user'): Promise<AgentSnapshot> {
+    await this.pauses.pause(durationMs, reason);
     return this.snapshot();
-  }
-
-  /** Stops the running job's tree, (re)arms its watchdog and tells the head. Needs a pause. */
-  private pauseJob(run: PersistedRun, proc: JobProcess): void {
-    const pause = this.state.pause;
-    if (!pause) return;
-    proc.pause();
-    run.pausedAt ??= Date.now();
-    stopPauseWatchdog(pause.watchdog);
-    pause.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
-    this.conn.send({ type: 'job-paused', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, until: pause.until });
   }
 
   /** End the pause: continue the job (or build) and take work again. */
   async resume(): Promise<AgentSnapshot> {
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = null;
-    const pause = this.state.pause;
-    if (!pause) return this.snapshot();
-    this.state.pause = null;
-    stopPauseWatchdog(pause.watchdog);
-    this.proc?.resume();
-    const run = this.state.run;
-    if (run?.pausedAt) {
-      run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
-      run.pausedAt = null;
-      this.conn.send({ type: 'job-resumed', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt });
-    }
-    this.log('resumed');
-    this.conn.send({ type: 'node-resumed' });
-    await this.save();
-    this.changed();
+    await this.pauses.resume();
     return this.snapshot();
-  }
-
-  /** The pause reached its end: resume, or at the maximum with atMaxPause 'requeue' hand the job back. */
-  private async pauseEnded(): Promise<void> {
-    const pause = this.state.pause;
-    this.pauseTimer = null;
-    if (!pause) return;
-    const run = this.state.run;
-    if (pause.atMax && this.settings.atMaxPause === 'requeue' && this.proc && run?.phase === 'running') {
-      this.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
-      this.handingBack = 'paused for the maximum time; handed back to run elsewhere';
-      // The node stays paused until resumed; nothing is left stopped once the job is gone.
-      pause.until = null;
-      void this.proc.kill(this.settings.killGraceMs ?? 5000);
-      return;
-    }
-    await this.resume();
   }
 
   /** The job was killed on purpose (paused past the maximum, agent stopping): give it back to the head. */
