@@ -11,7 +11,6 @@ import { EventEmitter } from 'node:events';
 import type { InputFile } from '../../shared/batch/spec.ts';
 import { jobCommand, jobEnv } from '../../shared/job/command.ts';
 import { PROTOCOL_VERSION, routes, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
-import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
 import { AgentStore, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
@@ -19,12 +18,13 @@ import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
 import { adoptJobProcess, startJobProcess, type JobProcess } from './job-process.ts';
 import { NodePause, type PauseReason } from './node-pause.ts';
-import { downloadFile, uploadFile } from './transfer.ts';
+import { downloadFile } from './transfer.ts';
 import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
-import { retryUpload } from './upload-retry.ts';
-import { collectResults, Workspace } from './workspace.ts';
+import { ResultReporter } from './result-reporter.ts';
+import { uploadResults } from './result-upload.ts';
+import { Workspace } from './workspace.ts';
 
 export interface AgentSettings {
   headUrl: string;
@@ -60,9 +60,7 @@ export class Agent extends EventEmitter<Events> {
   private capabilities: AgentSnapshot['capabilities'] = { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 0, gpus: [] };
   private proc: JobProcess | null = null;
   private cancelled: string | null = null;
-  private ackWaiter: ((m: Extract<HeadMessage, { type: 'result-ack' }>) => void) | null = null;
-  /** Re-sends the job-finished that `report()` waits an answer for. */
-  private resendReport: (() => boolean) | null = null;
+  private readonly reporter: ResultReporter;
   private readonly pauses: NodePause;
   /** Why the running job is being killed to hand it back to the head (null: it is not). */
   private handingBack: string | null = null;
@@ -88,6 +86,14 @@ export class Agent extends EventEmitter<Events> {
       },
       maxPauseMs: settings.maxPauseMs,
       atMaxPause: settings.atMaxPause,
+    });
+    this.reporter = new ResultReporter({
+      store: this.store,
+      send: (m) => this.conn.send(m),
+      connected: () => this.conn.connected,
+      upload: (run, only) => this.uploadAll(run, only),
+      removeRunDir: (run) => this.removeRunDir(run),
+      changed: () => this.changed(),
     });
     this.conn = new HeadConnection({
       headUrl: settings.headUrl,
@@ -217,10 +223,7 @@ export class Agent extends EventEmitter<Events> {
         // The agent owns the pause: tell the head either way, since it remembers a pause of an
         // earlier agent process that recover() dropped.
         this.conn.send(this.state.pause ? { type: 'node-paused', until: this.state.pause.until } : { type: 'node-resumed' });
-        if (run?.phase === 'finished' && run.finished) {
-          if (this.resendReport) this.resendReport();
-          else if (!this.ackWaiter) void this.report(run);
-        }
+        if (run?.phase === 'finished' && run.finished) this.reporter.onWelcome(run);
         return;
       }
       case 'assign':
@@ -236,7 +239,7 @@ export class Agent extends EventEmitter<Events> {
         return;
       }
       case 'result-ack':
-        this.ackWaiter?.(m);
+        this.reporter.onAck(m);
         return;
       case 'pause':
         void this.pause(m.until === null ? null : Math.max(0, m.until - Date.now()), 'head');
@@ -383,79 +386,7 @@ export class Agent extends EventEmitter<Events> {
     run.phase = 'finished';
     run.finished = { result, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files };
     await this.save();
-    await this.report(run);
-  }
-
-  /**
-   * Upload every file of `distribute_save/` plus the logs (each hashed as it is sent) and return
-   * the list for job-finished; with `only`, upload just those paths again.
-   */
-  private async uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
-    const saveDir = path.join(this.ws.batchDir(run.batch.id), 'distribute_save');
-    const runDir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
-    const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
-    const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
-    for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
-    if (skipped.length) await fs.appendFile(path.join(runDir, 'stderr.log'), `distribute: not archived: ${skipped.join(', ')}\n`);
-    const all = [...files.filter((f) => !reserved.includes(f)),
-      { rel: STDOUT_FILE, abs: path.join(runDir, 'stdout.log') }, { rel: STDERR_FILE, abs: path.join(runDir, 'stderr.log') }];
-    for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
-    const uploaded: ResultFile[] = [];
-    for (const f of all) {
-      if (only && !only.has(f.rel)) continue;
-      const url = this.url(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.rel));
-      const sent = await retryUpload(() => uploadFile(url, this.settings.token, f.abs), 5, this.log);
-      uploaded.push({ path: f.rel, ...sent });
-    }
-    return uploaded;
-  }
-
-  /** Send job-finished until the head acknowledges; re-upload files it reports missing. */
-  private async report(run: PersistedRun): Promise<void> {
-    const fin = run.finished;
-    if (!fin) return;
-    const ref = { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
-    for (let round = 0; round < 5;) {
-      const ack = await new Promise<Extract<HeadMessage, { type: 'result-ack' }> | null>((resolve) => {
-        const send = () => this.conn.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files });
-        const timer = setTimeout(() => { this.ackWaiter = null; this.resendReport = null; resolve(null); }, 30_000);
-        this.ackWaiter = (m) => {
-          if (m.batchId !== ref.batchId || m.job !== ref.job || m.attempt !== ref.attempt) return;
-          clearTimeout(timer);
-          this.ackWaiter = null;
-          this.resendReport = null;
-          // Free the node now, in the message handler: the head may send the next assign in the
-          // same network read, before this promise's continuation runs.
-          if (m.status !== 'missing-files' && this.state.run === run) this.state.run = null;
-          resolve(m);
-        };
-        // A head that restarted after receiving job-finished never answers it: the welcome of
-        // the new connection sends it again through this.
-        this.resendReport = send;
-        if (!send()) {
-          // Not connected: the welcome of the next connection triggers report() again.
-          clearTimeout(timer);
-          this.ackWaiter = null;
-          this.resendReport = null;
-          resolve(null);
-        }
-      });
-      if (!ack) {
-        if (this.conn.connected && this.state.run === run) continue; // no answer: ask again
-        return;
-      }
-      if (ack.status === 'missing-files') {
-        round++;
-        await this.uploadAll(run, new Set(ack.missing ?? []));
-        continue;
-      }
-      this.store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs });
-      if (this.state.run === run) this.state.run = null;
-      await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
-      await this.save();
-      this.changed();
-      return;
-    }
+    await this.reporter.report(run);
   }
 
   private async finishCancelled(run: PersistedRun): Promise<void> {
@@ -464,7 +395,16 @@ export class Agent extends EventEmitter<Events> {
     run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files: [] };
     this.cancelled = null;
     await this.save();
-    await this.report(run);
+    await this.reporter.report(run);
+  }
+
+  /** Upload the results of `run` (with `only`, just those paths again); see result-upload.ts. */
+  private uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+    return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token, log: this.log }, run, only);
+  }
+
+  private async removeRunDir(run: PersistedRun): Promise<void> {
+    await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
   }
 
   private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {
@@ -505,7 +445,7 @@ export class Agent extends EventEmitter<Events> {
     this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason });
     this.store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) });
     this.state.run = null;
-    await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
+    await this.removeRunDir(run);
     await this.save();
     this.changed();
   }

@@ -1,0 +1,47 @@
+/**
+ * Uploads a finished job's results to the head: every file of the batch's `distribute_save/`
+ * plus the job's stdout and stderr logs, each hashed as it is sent.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
+import { routes, type ResultFile } from '../../shared/protocol/index.ts';
+import type { PersistedRun } from './agent-store.ts';
+import { uploadFile } from './transfer.ts';
+import { retryUpload } from './upload-retry.ts';
+import { collectResults, type Workspace } from './workspace.ts';
+
+/** Where results go and where they are read from. */
+export interface ResultUploadContext {
+  ws: Workspace;
+  headUrl: string;
+  token: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Uploads the results of `run` and returns the list for job-finished; with `only`, uploads just
+ * those archive paths again (the ones the head reported missing). Files the archive cannot take
+ * (skipped by collection, or under the reserved {@link META_DIR}) are named in the job's stderr
+ * log instead, so the user sees why they are absent.
+ */
+export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+  const saveDir = path.join(ctx.ws.batchDir(run.batch.id), 'distribute_save');
+  const runDir = ctx.ws.runDir(run.batch.id, run.spec.name, run.attempt);
+  const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
+  const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
+  for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
+  if (skipped.length) await fs.appendFile(path.join(runDir, 'stderr.log'), `distribute: not archived: ${skipped.join(', ')}\n`);
+  const all = [...files.filter((f) => !reserved.includes(f)),
+    { rel: STDOUT_FILE, abs: path.join(runDir, 'stdout.log') }, { rel: STDERR_FILE, abs: path.join(runDir, 'stderr.log') }];
+  // The logs always exist in the archive, even for a job that never wrote (or never started).
+  for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
+  const uploaded: ResultFile[] = [];
+  for (const f of all) {
+    if (only && !only.has(f.rel)) continue;
+    const url = new URL(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.rel), ctx.headUrl).toString();
+    const sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs), 5, ctx.log);
+    uploaded.push({ path: f.rel, ...sent });
+  }
+  return uploaded;
+}
