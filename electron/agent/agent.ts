@@ -8,22 +8,21 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import type { InputFile } from '../../shared/batch/spec.ts';
-import { jobCommand, jobEnv } from '../../shared/job/command.ts';
-import { PROTOCOL_VERSION, routes, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
+import { PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
 import { AgentStore, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
-import { adoptJobProcess, startJobProcess, type JobProcess } from './job-process.ts';
+import { adoptJob, launchJob } from './job-launch.ts';
+import type { JobProcess } from './job-process.ts';
 import { NodePause, type PauseReason } from './node-pause.ts';
-import { downloadFile } from './transfer.ts';
 import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
 import { uploadResults } from './result-upload.ts';
+import { fetchRunInputs, prepareBuild, prepareJobDirs } from './run-files.ts';
 import { Workspace } from './workspace.ts';
 
 export interface AgentSettings {
@@ -181,11 +180,7 @@ export class Agent extends EventEmitter<Events> {
     if (!run) return;
     if (run.phase === 'running' && run.pid && run.pgid) {
       const dir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
-      const proc = adoptJobProcess({
-        pid: run.pid, pgid: run.pgid, exitCodePath: path.join(dir, 'exit-code'),
-        stdoutPath: path.join(dir, 'stdout.log'), stderrPath: path.join(dir, 'stderr.log'),
-        onOutput: (s, c) => this.onOutput(s, c),
-      });
+      const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => this.onOutput(s, c));
       proc.resume();
       this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
       this.running = this.superviseAdopted(run, proc);
@@ -281,17 +276,6 @@ export class Agent extends EventEmitter<Events> {
 
   // ---- running a job -------------------------------------------------------------------------
 
-  private url(p: string): string {
-    return new URL(p, this.settings.headUrl).toString();
-  }
-
-  private async fetchInputs(files: InputFile[]): Promise<void> {
-    for (const f of files) {
-      if (await this.ws.hasCached(f.sha256)) continue;
-      await downloadFile(this.url(routes.agentInput(f.sha256)), this.settings.token, this.ws.cachePath(f.sha256), f.sha256);
-    }
-  }
-
   private cores(): number {
     return Math.max(1, this.capabilities.physicalCores);
   }
@@ -299,23 +283,14 @@ export class Agent extends EventEmitter<Events> {
   private async execute(run: PersistedRun): Promise<void> {
     const { batch, spec } = run;
     const ref = { batchId: batch.id, job: spec.name, attempt: run.attempt };
-    const inputs = [...batch.initFiles, ...spec.files];
-    if (batch.buildFile) inputs.push(batch.buildFile);
-    if (batch.sif) inputs.push(batch.sif);
-    if (spec.script) inputs.push(spec.script);
-    await this.fetchInputs(inputs);
-    const batchDir = this.ws.batchDir(batch.id);
-    const runDir = this.ws.runDir(batch.id, spec.name, run.attempt);
-    await fs.mkdir(runDir, { recursive: true });
+    await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token }, run);
 
     if (!this.state.built.includes(batch.id)) {
       run.phase = 'building';
       this.changed();
-      await this.ws.prepareJob(batch.id, batch.initFiles, []);
-      if (batch.buildFile) await this.ws.place(batch.buildFile, path.join(batchDir, batch.buildFile.alias));
-      if (batch.sif) await this.ws.place(batch.sif, path.join(batchDir, batch.sif.alias));
+      await prepareBuild(this.ws, batch);
       const built = await runBuildStep({
-        batch, batchDir, logDir: this.ws.runDir(batch.id, '_build', run.attempt), cores: this.cores(),
+        batch, batchDir: this.ws.batchDir(batch.id), logDir: this.ws.runDir(batch.id, '_build', run.attempt), cores: this.cores(),
         python: this.settings.python, paused: this.state.pause !== null, onProcess: (p) => { this.proc = p; },
       });
       if (this.cancelled) return this.finishCancelled(run);
@@ -331,26 +306,14 @@ export class Agent extends EventEmitter<Events> {
       this.conn.send({ type: 'build-succeeded', batchId: batch.id });
     }
 
-    const { inputDir, saveDir } = await this.ws.prepareJob(batch.id, batch.initFiles, spec.files, spec.script);
-    const mountDirs: string[] = [];
-    for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {
-      const d = path.join(runDir, `mount-${i}`);
-      await fs.mkdir(d, { recursive: true });
-      mountDirs.push(d);
-    }
+    const dirs = await prepareJobDirs(this.ws, run);
     // Cancelled while downloading or building: never start the job.
     if (this.cancelled) return this.finishCancelled(run);
-    const cmd = jobCommand(batch, spec, { inputDir, saveDir, mountDirs }, { cores: this.cores(), python: this.settings.python });
     run.phase = 'running';
     run.startedAt = Date.now();
     run.pausedMs = 0;
     run.pausedAt = null;
-    const proc = startJobProcess({
-      file: cmd.file, args: cmd.args, cwd: batchDir,
-      env: jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: this.cores() }),
-      stdoutPath: path.join(runDir, 'stdout.log'), stderrPath: path.join(runDir, 'stderr.log'), exitCodePath: path.join(runDir, 'exit-code'),
-      onOutput: (s, c) => this.onOutput(s, c),
-    });
+    const proc = launchJob(run, dirs, { cores: this.cores(), python: this.settings.python, onOutput: (s, c) => this.onOutput(s, c) });
     this.proc = proc;
     run.pid = proc.pid;
     run.pgid = proc.pgid;

@@ -1,0 +1,72 @@
+/**
+ * Files and directories a run needs before its job (or its batch's build step) can start:
+ * inputs downloaded into the workspace's content-addressed cache, then placed where the build
+ * step and the job expect them.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BatchHeader } from '../../shared/protocol/index.ts';
+import { routes } from '../../shared/protocol/index.ts';
+import type { PersistedRun } from './agent-store.ts';
+import { downloadFile } from './transfer.ts';
+import type { Workspace } from './workspace.ts';
+
+/** Where inputs come from and go to. */
+export interface RunFilesContext {
+  ws: Workspace;
+  headUrl: string;
+  token: string;
+}
+
+/** Where a prepared job runs. */
+export interface JobDirs {
+  /** The batch's working directory (the job's cwd). */
+  batchDir: string;
+  /** This attempt's directory (logs, exit code, mounts). */
+  runDir: string;
+  inputDir: string;
+  saveDir: string;
+  /** One empty directory per required mount, in order. */
+  mountDirs: string[];
+}
+
+/**
+ * Downloads every input of `run` not cached yet (job files, init files, build file, image,
+ * script) and creates the run's directory.
+ */
+export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): Promise<void> {
+  const { batch, spec } = run;
+  const inputs = [...batch.initFiles, ...spec.files];
+  if (batch.buildFile) inputs.push(batch.buildFile);
+  if (batch.sif) inputs.push(batch.sif);
+  if (spec.script) inputs.push(spec.script);
+  for (const f of inputs) {
+    if (await ctx.ws.hasCached(f.sha256)) continue;
+    const url = new URL(routes.agentInput(f.sha256), ctx.headUrl).toString();
+    await downloadFile(url, ctx.token, ctx.ws.cachePath(f.sha256), f.sha256);
+  }
+  await fs.mkdir(ctx.ws.runDir(batch.id, spec.name, run.attempt), { recursive: true });
+}
+
+/** Places what the batch's build step needs (init files, build file, image) in the batch directory. */
+export async function prepareBuild(ws: Workspace, batch: BatchHeader): Promise<void> {
+  const batchDir = ws.batchDir(batch.id);
+  await ws.prepareJob(batch.id, batch.initFiles, []);
+  if (batch.buildFile) await ws.place(batch.buildFile, path.join(batchDir, batch.buildFile.alias));
+  if (batch.sif) await ws.place(batch.sif, path.join(batchDir, batch.sif.alias));
+}
+
+/** Places the job's inputs and script and creates its mount directories. */
+export async function prepareJobDirs(ws: Workspace, run: PersistedRun): Promise<JobDirs> {
+  const { batch, spec } = run;
+  const batchDir = ws.batchDir(batch.id);
+  const runDir = ws.runDir(batch.id, spec.name, run.attempt);
+  const { inputDir, saveDir } = await ws.prepareJob(batch.id, batch.initFiles, spec.files, spec.script);
+  const mountDirs: string[] = [];
+  for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {
+    const d = path.join(runDir, `mount-${i}`);
+    await fs.mkdir(d, { recursive: true });
+    mountDirs.push(d);
+  }
+  return { batchDir, runDir, inputDir, saveDir, mountDirs };
+}
