@@ -53,6 +53,19 @@ export function runRef(run: PersistedRun): RunRef {
   return { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
 }
 
+/** Run time of `run` if it ended at `endedAt`: wall time minus the time it was stopped by pauses. */
+export function runMs(run: PersistedRun, endedAt: number): number {
+  return Math.max(0, endedAt - run.startedAt - run.pausedMs);
+}
+
+/** The snapshot's view of `run` (null once it finished: it is then only waiting to be reported). */
+export function currentJob(run: PersistedRun | null): CurrentJob | null {
+  return run && run.phase !== 'finished' ? {
+    batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
+    attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: run.pausedAt ?? null, phase: run.phase,
+  } : null;
+}
+
 /** How many ended jobs the snapshot lists. */
 const RECENT_LIMIT = 20;
 

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
-import { AgentStore, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
+import { AgentStore, currentJob, runMs, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection } from './connection.ts';
 import { adoptJob, launchJob } from './job-launch.ts';
@@ -24,27 +24,9 @@ import { ResultReporter } from './result-reporter.ts';
 import { uploadResults } from './result-upload.ts';
 import { fetchRunInputs, prepareBuild, prepareJobDirs } from './run-files.ts';
 import { Workspace } from './workspace.ts';
+import type { AgentSettings } from './agent-settings.ts';
 
-export interface AgentSettings {
-  headUrl: string;
-  token: string;
-  workdir: string;
-  name?: string;
-  tags: string[];
-  owner?: string;
-  /** Python interpreter for python batches (default `python3`). */
-  python?: string;
-  /** Longest pause (ms); a pause "until resumed" also ends here. Default 4 h. */
-  maxPauseMs?: number;
-  /**
-   * What happens to a job still paused at the maximum: 'resume' (default) continues it;
-   * 'requeue' kills it and hands it back to the head to run elsewhere, the node staying paused.
-   */
-  atMaxPause?: 'resume' | 'requeue';
-  /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
-  killGraceMs?: number;
-  log?: (line: string) => void;
-}
+export type { AgentSettings } from './agent-settings.ts';
 
 type Events = { change: [AgentSnapshot] };
 
@@ -140,6 +122,7 @@ export class Agent extends EventEmitter<Events> {
 
   // ---- snapshot ------------------------------------------------------------------------------
 
+  /** What the agent holds and shows now. */
   snapshot(): AgentSnapshot {
     const run = this.state.run;
     return {
@@ -147,10 +130,7 @@ export class Agent extends EventEmitter<Events> {
       headUrl: this.settings.headUrl,
       connection: this.connection,
       capabilities: this.capabilities,
-      current: run && run.phase !== 'finished' ? {
-        batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
-        attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: run.pausedAt ?? null, phase: run.phase,
-      } : null,
+      current: currentJob(run),
       pause: this.state.pause ? { since: this.state.pause.since, until: this.state.pause.until, capAt: this.state.pause.capAt } : null,
       recent: this.state.recent,
     };
@@ -183,7 +163,8 @@ export class Agent extends EventEmitter<Events> {
       const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => this.onOutput(s, c));
       proc.resume();
       this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
-      this.running = this.superviseAdopted(run, proc);
+      this.proc = proc;
+      this.running = this.supervise(run, proc);
     } else if (run.phase !== 'finished') {
       // Died while downloading, building or uploading: give the job back; the head re-queues it.
       this.state.run = null;
@@ -328,18 +309,18 @@ export class Agent extends EventEmitter<Events> {
     await this.supervise(run, proc);
   }
 
-  private async superviseAdopted(run: PersistedRun, proc: JobProcess): Promise<void> {
-    this.proc = proc;
-    await this.supervise(run, proc);
-  }
-
   private async supervise(run: PersistedRun, proc: JobProcess): Promise<void> {
     const exit = await proc.done;
     this.proc = null;
-    this.flushLogs(run);
+    this.logs.flush(runRef(run));
     // Ended while stopped (killed, cancelled): the stopped time is still not run time.
     this.pauses.jobEnded(run);
-    if (this.handingBack) return this.handBack(run);
+    if (this.handingBack) {
+      // Killed on purpose (paused past the maximum, agent stopping): the head re-queues it.
+      const reason = this.handingBack;
+      this.handingBack = null;
+      return this.reporter.handBack(run, reason);
+    }
     if (this.cancelled) return this.finishCancelled(run);
     const endedAt = Date.now();
     const result = toResult(exit);
@@ -347,7 +328,7 @@ export class Agent extends EventEmitter<Events> {
     this.changed();
     const files = await this.uploadAll(run);
     run.phase = 'finished';
-    run.finished = { result, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files };
+    run.finished = { result, endedAt, runMs: runMs(run, endedAt), files };
     await this.save();
     await this.reporter.report(run);
   }
@@ -355,7 +336,7 @@ export class Agent extends EventEmitter<Events> {
   private async finishCancelled(run: PersistedRun): Promise<void> {
     const endedAt = Date.now();
     run.phase = 'finished';
-    run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs), files: [] };
+    run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] };
     this.cancelled = null;
     await this.save();
     await this.reporter.report(run);
@@ -372,10 +353,6 @@ export class Agent extends EventEmitter<Events> {
 
   private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {
     this.logs.push(stream, chunk);
-  }
-
-  private flushLogs(run: PersistedRun): void {
-    this.logs.flush(runRef(run));
   }
 
   // ---- pause (node-pause.ts) -----------------------------------------------------------------
@@ -398,19 +375,6 @@ export class Agent extends EventEmitter<Events> {
   async resume(): Promise<AgentSnapshot> {
     await this.pauses.resume();
     return this.snapshot();
-  }
-
-  /** The job was killed on purpose (paused past the maximum, agent stopping): give it back to the head. */
-  private async handBack(run: PersistedRun): Promise<void> {
-    const reason = this.handingBack ?? 'handed back';
-    this.handingBack = null;
-    const endedAt = Date.now();
-    this.conn.send({ type: 'job-rejected', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, reason });
-    this.store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: Math.max(0, endedAt - run.startedAt - run.pausedMs) });
-    this.state.run = null;
-    await this.removeRunDir(run);
-    await this.save();
-    this.changed();
   }
 
   /** Resolves when the current run (if any) is over; for tests. */

@@ -1,11 +1,11 @@
 /**
  * Reports a finished run to the head: sends job-finished until the head answers with result-ack,
  * uploads again the files it reports missing, and then releases the run (recent list, run
- * directory removed, state saved). The report survives both sides restarting: the run stays in
+ * directory removed, state saved). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
  * agent-state.json as 'finished' until acknowledged, and every welcome sends it again.
  */
 import type { AgentMessage, HeadMessage, ResultFile } from '../../shared/protocol/index.ts';
-import { runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
+import { runMs, runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
 
 type ResultAck = Extract<HeadMessage, { type: 'result-ack' }>;
 
@@ -45,6 +45,21 @@ export class ResultReporter {
   onWelcome(run: PersistedRun): void {
     if (this.resendReport) this.resendReport();
     else if (!this.ackWaiter) void this.report(run);
+  }
+
+  /**
+   * The job was killed on purpose (paused past the maximum, agent stopping): give it back to the
+   * head, which re-queues it, instead of reporting a result.
+   */
+  async handBack(run: PersistedRun, reason: string): Promise<void> {
+    const { store } = this.host;
+    const endedAt = Date.now();
+    this.host.send({ type: 'job-rejected', ...runRef(run), reason });
+    store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: runMs(run, endedAt) });
+    store.state.run = null;
+    await this.host.removeRunDir(run);
+    await store.save();
+    this.host.changed();
   }
 
   /** Send job-finished until the head acknowledges; re-upload files it reports missing. */
