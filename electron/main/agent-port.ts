@@ -4,19 +4,12 @@
  * agent's internals and tests can drive the shell's logic with a small fake.
  */
 import type { AgentSnapshot } from '../agent/agent-state.ts';
+import type { AgentSettings as CoreAgentSettings } from '../agent/agent-settings.ts';
 
 export type { AgentSnapshot };
 
-/** What the shell hands the core to start it (a subset of the tray settings). */
-export interface AgentSettings {
-  headUrl: string;
-  token: string;
-  workdir: string;
-  name?: string;
-  tags: string[];
-  /** The workstation owner's account on the head (may pause this node through the head). */
-  owner?: string;
-}
+/** What the shell hands the core to start it: the part of the core's settings the tray sets. */
+export type AgentSettings = Pick<CoreAgentSettings, 'headUrl' | 'token' | 'workdir' | 'name' | 'tags' | 'owner'>;
 
 /** A running agent core, as the tray sees it. */
 export interface AgentPort {
