@@ -9,7 +9,7 @@
  *   ...; events.close();
  */
 import { Backoff } from '../agent/backoff.ts';
-import { decodeUserEvent, EVENTS_WS_PATH, type UserEvent } from '../../shared/protocol/index.ts';
+import { decodeUserEvent, EVENTS_PATH, type UserEvent } from '../../shared/protocol/index.ts';
 import { notificationKey, shouldNotify, type NotifyContext } from './notification-rules.ts';
 import { showNotification } from './notifier.ts';
 
@@ -54,7 +54,7 @@ export function followHeadEvents(opts: FollowOptions): Follower {
   let abort: AbortController | null = null;
   let timer: NodeJS.Timeout | null = null;
 
-  const url = new URL(EVENTS_WS_PATH, opts.headUrl).toString();
+  const url = new URL(EVENTS_PATH, opts.headUrl).toString();
 
   async function once(): Promise<string> {
     abort = new AbortController();

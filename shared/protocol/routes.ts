@@ -3,7 +3,8 @@
  * Every route but `/api/health` needs `Authorization: Bearer <token>`.
  */
 export const AGENT_WS_PATH = '/api/agent/ws';
-export const EVENTS_WS_PATH = '/api/events';
+/** The user event stream (server-sent events; see head/http/routes/events.ts). */
+export const EVENTS_PATH = '/api/events';
 
 const enc = encodeURIComponent;
 /** Encode a relative file path segment by segment (keeps `/`). */

@@ -5,7 +5,7 @@
  * line is sent every 15 s so idle proxies and clients notice a dead connection.
  */
 import { Router, type Response } from 'express';
-import { EVENTS_WS_PATH } from '../../../shared/protocol/routes.ts';
+import { EVENTS_PATH } from '../../../shared/protocol/routes.ts';
 import { USER_EVENT_NAME, type UserEvent } from '../../../shared/protocol/events.ts';
 import type { BatchEnded } from '../../core/events.ts';
 import type { Principal } from '../../state/types.ts';
@@ -33,7 +33,7 @@ function send(res: Response, event: UserEvent): void {
 
 export function eventsRouter(deps: AppDeps): Router {
   const r = Router();
-  r.get(EVENTS_WS_PATH, (req, res) => {
+  r.get(EVENTS_PATH, (req, res) => {
     const principal = userOf(req);
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
