@@ -43,6 +43,8 @@ export interface PersistedState {
   run: PersistedRun | null;
   recent: RecentJob[];
   pause: PersistedPause | null;
+  /** Cached inputs (sha256) each batch used on this node, so they can go when the batch ends. */
+  inputs?: Record<string, string[]>;
 }
 
 /** How a run is named in messages to the head. */

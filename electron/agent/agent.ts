@@ -224,11 +224,27 @@ export class Agent extends EventEmitter<Events> {
         void this.resume();
         return;
       case 'forget-batch':
-        if (this.state.run?.batch.id !== m.batchId) void this.ws.removeBatch(m.batchId);
+        void this.forgetBatch(m.batchId).catch((err) => this.log(`cleaning up batch ${m.batchId}: ${(err as Error).message}`));
         return;
       case 'heartbeat':
         return;
     }
+  }
+
+  /**
+   * A batch ended on the head: drop its folders and the cached inputs no other batch here still
+   * uses, so a workstation's disk does not fill up with old meshes and images.
+   */
+  private async forgetBatch(batchId: string): Promise<void> {
+    if (this.state.run?.batch.id === batchId) return;
+    const inputs = this.state.inputs ?? {};
+    const mine = inputs[batchId] ?? [];
+    delete inputs[batchId];
+    this.state.built = this.state.built.filter((b) => b !== batchId);
+    const stillUsed = new Set(Object.values(inputs).flat());
+    await this.ws.removeBatch(batchId);
+    await this.ws.removeCached(mine.filter((sha) => !stillUsed.has(sha)));
+    await this.save();
   }
 
   private async onAssign(m: Extract<HeadMessage, { type: 'assign' }>): Promise<void> {
@@ -264,7 +280,9 @@ export class Agent extends EventEmitter<Events> {
   private async execute(run: PersistedRun): Promise<void> {
     const { batch, spec } = run;
     const ref = { batchId: batch.id, job: spec.name, attempt: run.attempt };
-    await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token }, run);
+    const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token }, run);
+    const inputs = (this.state.inputs ??= {});
+    inputs[batch.id] = [...new Set([...(inputs[batch.id] ?? []), ...used])];
 
     if (!this.state.built.includes(batch.id)) {
       run.phase = 'building';

@@ -32,9 +32,9 @@ export interface JobDirs {
 
 /**
  * Downloads every input of `run` not cached yet (job files, init files, build file, image,
- * script) and creates the run's directory.
+ * script) and creates the run's directory. Returns the sha256 of every input the run uses.
  */
-export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): Promise<void> {
+export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): Promise<string[]> {
   const { batch, spec } = run;
   const inputs = [...batch.initFiles, ...spec.files];
   if (batch.buildFile) inputs.push(batch.buildFile);
@@ -46,6 +46,7 @@ export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): P
     await downloadFile(url, ctx.token, ctx.ws.cachePath(f.sha256), f.sha256);
   }
   await fs.mkdir(ctx.ws.runDir(batch.id, spec.name, run.attempt), { recursive: true });
+  return inputs.map((f) => f.sha256);
 }
 
 /** Places what the batch's build step needs (init files, build file, image) in the batch directory. */

@@ -73,7 +73,11 @@ export class Cluster {
     this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon });
     // Agents may drop the inputs of a batch that ended.
     this.events.on('batch:ended', (e) => {
-      for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: e.batchId });
+      // After the current message is answered: the agent that ran the last job must get its
+      // result-ack first, or it would still hold the batch and keep its files.
+      setImmediate(() => {
+        for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: e.batchId });
+      });
     });
   }
 

@@ -95,6 +95,12 @@ export class NodeRegistry {
       }
     }
     for (const held of hello.held) this.reconcileHeld(node, held);
+    // Batches that ended (or were removed) while the node was away: it may drop their files now.
+    for (const batchId of hello.built) {
+      const doc = book.batches.get(batchId);
+      const holds = hello.held.some((h) => h.batchId === batchId);
+      if (!holds && (!doc || doc.record.phase === 'ended')) link.send({ type: 'forget-batch', batchId });
+    }
     this.deps.events.emit('node:connected', { node: hello.name });
     this.deps.scheduleSoon();
   }

@@ -45,6 +45,11 @@ test('a python batch runs on two agents and every result comes back byte for byt
   assert.equal(batch.outcome, 'finished');
   const nodesUsed = new Set(batch.jobs.map((j: any) => j.node));
   assert.equal(nodesUsed.size, 2, 'both agents took work');
+  // The batch ended: each agent drops its batch folder and the cached inputs only it used.
+  for (const wd of workdirs) {
+    await waitFor(() => fs.readdirSync(path.join(wd, 'cache')).length === 0 && fs.readdirSync(path.join(wd, 'batches')).length === 0,
+      10_000, () => `agent workdir ${wd} still holds ${fs.readdirSync(path.join(wd, 'cache')).length} cached inputs`);
+  }
 
   const out = tempDir('pull');
   const pulled = await cli(['pull', CONFIG, '--out', out, '--json'], env);

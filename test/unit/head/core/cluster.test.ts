@@ -168,3 +168,22 @@ test('after a restart: no scheduling until the nodes connected before the crash 
   await first.store.close();
   await second.store.close();
 });
+
+test('a node coming back is told to forget batches that ended or vanished while it was away, not active ones', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const { cluster, archive, store } = await makeCluster(dir);
+  const a = new RecordingLink();
+  cluster.nodeHello(hello('a'), a);
+  const ended = await submit(cluster, ['j']);
+  await tick();
+  assert.equal(await cluster.jobFinished('a', staged(archive, ended.record.id, 'j', 1, 'done')), 'archived');
+  assert.equal(ended.record.phase, 'ended');
+  const created = await cluster.createBatch(ADMIN, { ...spec(['k']), name: 'other' }, false);
+  assert.ok(created.ok);
+  const active = (await cluster.submitBatch(ADMIN, created.value.doc.record.id));
+  assert.ok(active.ok);
+  const back = new RecordingLink();
+  cluster.nodeHello({ ...hello('a'), built: [ended.record.id, 'vanished-batch', active.value.record.id] }, back);
+  assert.deepEqual(back.of('forget-batch').map((m) => m.batchId).sort(), [ended.record.id, 'vanished-batch'].sort());
+  await store.close();
+});
