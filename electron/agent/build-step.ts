@@ -3,11 +3,10 @@
  * job here. Its failure is a value carrying the tail of its logs, which the head shows.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { buildCommand, jobEnv } from '../../shared/job/command.ts';
 import type { BatchHeader } from '../../shared/protocol/messages.ts';
 import { describeExit, readTail } from './job-outcome.ts';
-import { startJobProcess, type JobProcess } from './job-process.ts';
+import { jobFiles, startJobProcess, type JobProcess } from './job-process.ts';
 
 export type BuildOutcome = { ok: true } | { ok: false; summary: string; log: string };
 
@@ -29,12 +28,11 @@ export async function runBuildStep(opts: BuildOptions): Promise<BuildOutcome> {
   const cmd = buildCommand(batch, { cores: opts.cores, python: opts.python });
   if (!cmd) return { ok: true };
   await fs.mkdir(opts.logDir, { recursive: true });
-  const stdoutPath = path.join(opts.logDir, 'stdout.log');
-  const stderrPath = path.join(opts.logDir, 'stderr.log');
+  const files = jobFiles(opts.logDir);
   const proc = startJobProcess({
     file: cmd.file, args: cmd.args, cwd: opts.batchDir,
     env: jobEnv({ batch: batch.name, namespace: batch.namespace, cores: opts.cores }),
-    stdoutPath, stderrPath, exitCodePath: path.join(opts.logDir, 'exit-code'),
+    ...files,
   });
   opts.onProcess(proc);
   // A build started while the node is paused waits for the resume like a job does.
@@ -43,6 +41,6 @@ export async function runBuildStep(opts: BuildOptions): Promise<BuildOutcome> {
   opts.onProcess(null);
   if (exit.kind === 'exited' && exit.code === 0) return { ok: true };
   const summary = describeExit(exit);
-  const log = `build step ${summary}\n--- stdout ---\n${await readTail(stdoutPath)}\n--- stderr ---\n${await readTail(stderrPath)}`;
+  const log = `build step ${summary}\n--- stdout ---\n${await readTail(files.stdoutPath)}\n--- stderr ---\n${await readTail(files.stderrPath)}`;
   return { ok: false, summary, log };
 }

@@ -1,12 +1,11 @@
 /**
  * Starts a run's job process, or adopts the one a previous agent process left running. Both use
- * the same files in the run's directory (stdout.log, stderr.log, exit-code), which is what lets a
+ * the same files in the run's directory ({@link jobFiles}), which is what lets a
  * restarted agent take over a job it did not start.
  */
-import path from 'node:path';
 import { jobCommand, jobEnv } from '../../shared/job/command.ts';
 import type { PersistedRun } from './agent-store.ts';
-import { adoptJobProcess, startJobProcess, type JobProcess, type OutputListener } from './job-process.ts';
+import { adoptJobProcess, jobFiles, startJobProcess, type JobProcess, type OutputListener } from './job-process.ts';
 import type { JobDirs } from './run-files.ts';
 
 /** How the job runs on this node. */
@@ -25,16 +24,11 @@ export function launchJob(run: PersistedRun, dirs: JobDirs, opts: LaunchOptions)
   return startJobProcess({
     file: cmd.file, args: cmd.args, cwd: batchDir,
     env: jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: opts.cores }),
-    stdoutPath: path.join(runDir, 'stdout.log'), stderrPath: path.join(runDir, 'stderr.log'), exitCodePath: path.join(runDir, 'exit-code'),
-    onOutput: opts.onOutput,
+    ...jobFiles(runDir), onOutput: opts.onOutput,
   });
 }
 
 /** Takes over a job process an earlier agent process started, from its pid, group and run directory. */
 export function adoptJob(runDir: string, pid: number, pgid: number, onOutput: OutputListener): JobProcess {
-  return adoptJobProcess({
-    pid, pgid, exitCodePath: path.join(runDir, 'exit-code'),
-    stdoutPath: path.join(runDir, 'stdout.log'), stderrPath: path.join(runDir, 'stderr.log'),
-    onOutput,
-  });
+  return adoptJobProcess({ pid, pgid, ...jobFiles(runDir), onOutput });
 }

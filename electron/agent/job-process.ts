@@ -25,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FileTail } from './file-tail.ts';
 import { findJobProcesses, readStat, signalTree, type JobTree } from './process-tree.ts';
 
@@ -88,6 +88,21 @@ export interface AdoptJobOptions {
   /** How often to check whether the adopted wrapper still lives (default 200 ms). */
   pollMs?: number;
   recheckMs?: number;
+}
+
+/** The files a job process keeps in its log folder: its two logs and the exit status the wrapper writes. */
+export interface JobFiles {
+  stdoutPath: string;
+  stderrPath: string;
+  exitCodePath: string;
+}
+
+/**
+ * The {@link JobFiles} in `dir`. Starting and adopting a job must agree on these names: a
+ * restarted agent finds the job's output and exit status only through them.
+ */
+export function jobFiles(dir: string): JobFiles {
+  return { stdoutPath: join(dir, 'stdout.log'), stderrPath: join(dir, 'stderr.log'), exitCodePath: join(dir, 'exit-code') };
 }
 
 /** Name of the environment variable that marks every process of a job. */

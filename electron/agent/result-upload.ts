@@ -5,8 +5,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
+import { SAVE_DIR } from '../../shared/job/command.ts';
 import { routes, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
+import { jobFiles } from './job-process.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
 import { collectResults, type Workspace } from './workspace.ts';
@@ -26,14 +28,14 @@ export interface ResultUploadContext {
  * log instead, so the user sees why they are absent.
  */
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
-  const saveDir = path.join(ctx.ws.batchDir(run.batch.id), 'distribute_save');
-  const runDir = ctx.ws.runDir(run.batch.id, run.spec.name, run.attempt);
+  const saveDir = path.join(ctx.ws.batchDir(run.batch.id), SAVE_DIR);
+  const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDir(run.batch.id, run.spec.name, run.attempt));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
   for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
-  if (skipped.length) await fs.appendFile(path.join(runDir, 'stderr.log'), `distribute: not archived: ${skipped.join(', ')}\n`);
+  if (skipped.length) await fs.appendFile(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
   const all = [...files.filter((f) => !reserved.includes(f)),
-    { rel: STDOUT_FILE, abs: path.join(runDir, 'stdout.log') }, { rel: STDERR_FILE, abs: path.join(runDir, 'stderr.log') }];
+    { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
   // The logs always exist in the archive, even for a job that never wrote (or never started).
   for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
   const uploaded: ResultFile[] = [];
