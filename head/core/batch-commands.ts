@@ -63,12 +63,7 @@ export class BatchCommands {
     for (const j of doc.jobs) j.batchId = doc.record.id;
     book.batches.set(doc.record.id, doc);
     const missing: string[] = [];
-    const seen = new Set<string>();
-    for (const f of distinctInputs(spec)) {
-      if (seen.has(f.sha256)) continue;
-      seen.add(f.sha256);
-      if (!(await this.deps.archive.hasInput(f.sha256))) missing.push(f.sha256);
-    }
+    for (const f of distinctInputs(spec)) if (!(await this.deps.archive.hasInput(f.sha256))) missing.push(f.sha256);
     return { ok: true, value: { doc, missing, replaced } };
   }
 
