@@ -103,6 +103,15 @@ export class Archive {
     await fs.rename(staging, target);
   }
 
+  /** Batch ids with uploads in staging (none when staging is missing). */
+  async stagedBatchIds(): Promise<string[]> {
+    try {
+      return await fs.readdir(this.stagingRoot);
+    } catch {
+      return [];
+    }
+  }
+
   async discardStaging(batchId: string, job?: string, attempt?: number): Promise<void> {
     const dir = job === undefined ? path.join(this.stagingRoot, batchId)
       : attempt === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, attempt);
@@ -110,8 +119,14 @@ export class Archive {
   }
 
   async readResult(namespace: string, batch: string, job: string): Promise<JobResultMeta | null> {
+    return (await this.readResultFile(namespace, batch, job))?.meta ?? null;
+  }
+
+  /** A job's `result.json` parsed and as bytes (for the manifest, which lists the file itself). */
+  async readResultFile(namespace: string, batch: string, job: string): Promise<{ meta: JobResultMeta; raw: Buffer } | null> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.jobDir(namespace, batch, job), RESULT_FILE), 'utf8')) as JobResultMeta;
+      const raw = await fs.readFile(path.join(this.jobDir(namespace, batch, job), RESULT_FILE));
+      return { meta: JSON.parse(raw.toString('utf8')) as JobResultMeta, raw };
     } catch {
       return null;
     }

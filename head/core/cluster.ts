@@ -99,16 +99,7 @@ export class Cluster {
       }
       this.book.checkEnd(doc);
     }
-    for (const dir of await this.stagingBatchIds()) if (!this.book.batches.has(dir)) await this.opts.archive.discardStaging(dir);
-  }
-
-  private async stagingBatchIds(): Promise<string[]> {
-    const fs = await import('node:fs/promises');
-    try {
-      return await fs.readdir(this.opts.archive.stagingRoot);
-    } catch {
-      return [];
-    }
+    for (const id of await this.opts.archive.stagedBatchIds()) if (!this.book.batches.has(id)) await this.opts.archive.discardStaging(id);
   }
 
   // ---- batches -------------------------------------------------------------------------------
