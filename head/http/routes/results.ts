@@ -23,11 +23,10 @@ export function resultsRouter(deps: AppDeps): Router {
     const pending: string[] = [];
     for (const job of doc.jobs) {
       if (job.status.state !== 'done') { pending.push(job.name); continue; }
-      const meta = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
-      if (!meta) continue;
-      for (const f of meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
-      const raw = await fs.promises.readFile(path.join(archive.jobDir(doc.record.namespace, doc.record.name, job.name), RESULT_FILE)).catch(() => null);
-      if (raw) files.push({ job: job.name, path: RESULT_FILE, size: raw.length, sha256: crypto.createHash('sha256').update(raw).digest('hex') });
+      const stored = await archive.readResultFile(doc.record.namespace, doc.record.name, job.name);
+      if (!stored) continue;
+      for (const f of stored.meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
+      files.push({ job: job.name, path: RESULT_FILE, size: stored.raw.length, sha256: crypto.createHash('sha256').update(stored.raw).digest('hex') });
     }
     res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending });
   });
