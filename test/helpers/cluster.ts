@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { routes } from '../../shared/protocol/routes.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/distribute.js');
@@ -85,7 +86,7 @@ export async function api<T = any>(head: { url: string; adminToken: string }, p:
 /** Wait until the batch `ref` has no unfinished job; returns its details. */
 export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<any> {
   return waitFor(async () => {
-    const r = await api(head, `/api/batches/${encodeURIComponent(ref)}`);
+    const r = await api(head, routes.batch(ref));
     return r.status === 200 && r.body.phase === 'ended' ? r.body : null;
   }, timeoutMs, () => `batch ${ref} did not end in ${timeoutMs} ms`);
 }

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { routes } from '../../shared/protocol/routes.ts';
 import { api, cli, startAgentProc, stop, tempDir, waitFor, type CliResult, type HeadProc, type Proc } from './cluster.ts';
 
 export interface ShellBatchOptions {
@@ -53,13 +54,13 @@ export async function addUser(head: HeadProc, name: string): Promise<string> {
 
 /** Waits until `count` nodes are idle on the head. */
 export async function waitIdleNodes(head: HeadProc, count: number, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.filter((n: { state: string }) => n.state === 'idle').length === count,
+  await waitFor(async () => (await api(head, routes.nodes())).body.nodes?.filter((n: { state: string }) => n.state === 'idle').length === count,
     timeoutMs, () => `${count} idle nodes expected`);
 }
 
 /** One batch job as the head shows it. */
 export async function jobOf(head: HeadProc, batch: string, job: string): Promise<any> {
-  const r = await api(head, `/api/batches/${encodeURIComponent(batch)}`);
+  const r = await api(head, routes.batch(batch));
   return r.body.jobs?.find((j: { name: string }) => j.name === job);
 }
 
