@@ -78,7 +78,7 @@ export class HeadClient {
     }
     if (!res.ok) {
       const message = (data as { error?: string }).error ?? `HTTP ${res.status}`;
-      const err = new CliError(message, res.status === 401 || res.status === 403 ? EXIT.failed : res.status >= 500 ? EXIT.failed : EXIT.failed);
+      const err = new CliError(message, EXIT.failed);
       (err as CliError & { status?: number; body?: unknown }).status = res.status;
       (err as CliError & { body?: unknown }).body = data;
       throw err;
