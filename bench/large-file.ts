@@ -5,19 +5,13 @@
  * are set against `cp` of the same file on the same disk, in the same run. Temp files are removed.
  */
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { api, BIN, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, cli, type Proc } from '../test/helpers/cluster.ts';
+import { hashFile } from '../head/cli/hash-file.ts';
+import { BIN, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type Proc } from '../test/helpers/cluster.ts';
+import { addBatch, envFor, waitIdleNodes } from '../test/helpers/shell-batch.ts';
 import { PeakSampler } from './proc-stats.ts';
 import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
-
-async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  await pipeline(fs.createReadStream(file), hash);
-  return hash.digest('hex');
-}
 
 /** Run the CLI as a child we can sample; resolves with its exit code, output and peak RSS. */
 function sampledCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; peakBytes: number; ms: number }> {
@@ -44,11 +38,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const size = (opts.quick ? 200 : 1024) * 1024 ** 2;
   const dir = tempDir('bench-large');
   const head = await startHeadProc(path.join(dir, 'head'), { nodeTimeout: '30s' });
-  const env = { DISTRIBUTE_HEAD: head.url, DISTRIBUTE_TOKEN: head.adminToken };
+  const env = envFor(head);
   let agent: Proc | null = null;
   try {
     agent = startAgentProc(head, 'big', path.join(dir, 'agent'));
-    await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((x: { state: string }) => x.state === 'idle'), 30_000, () => 'agent did not connect');
+    await waitIdleNodes(head, 1, 30_000);
     const headMem = new PeakSampler(head.child.pid!);
     const agentMem = new PeakSampler(agent.child.pid!);
     headMem.mark();
@@ -60,9 +54,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       `    - { name: big, command: "head -c ${size} /dev/urandom > distribute_save/big.bin" }`, '',
     ].join('\n'));
     opts.log(`large-file: a job writes ${mib(size)}; the agent uploads it`);
-    const added = await cli(['add', config, '--json'], env);
-    if (added.code !== 0) throw new Error(`add failed: ${added.stderr}`);
-    const batch = await waitBatchEnded(head, JSON.parse(added.stdout).id, 900_000);
+    const { id } = await addBatch(head, config);
+    const batch = await waitBatchEnded(head, id, 900_000);
     const job = batch.jobs[0];
     if (job.outcome !== 'succeeded') throw new Error(`job ended ${JSON.stringify(job.result)}`);
     // From the job's exit to the archived result: the agent hashes and uploads, the head hashes,
@@ -84,8 +77,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     agentMem.stop();
     const local = path.join(out, 'bigfile', 'big', 'big.bin');
     opts.log('large-file: checking the pulled file and timing cp');
-    const [a, b] = await Promise.all([sha256File(archived), sha256File(local)]);
-    if (a !== b) throw new Error('pulled file differs from the archived one');
+    const [a, b] = await Promise.all([hashFile(archived), hashFile(local)]);
+    if (a.sha256 !== b.sha256) throw new Error('pulled file differs from the archived one');
     fs.rmSync(local);
     const cpStart = performance.now();
     await new Promise<void>((resolve, reject) => {
@@ -94,7 +87,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const cpMs = since(cpStart);
     fs.rmSync(path.join(dir, 'cp-copy.bin'));
     const hashStart = performance.now();
-    await sha256File(archived);
+    await hashFile(archived);
     const hashMs = since(hashStart);
 
     const rows = [

@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { api, cli, PYTHON, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../test/helpers/cluster.ts';
+import { PYTHON, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../test/helpers/cluster.ts';
+import { addBatch, waitIdleNodes } from '../test/helpers/shell-batch.ts';
 import { fixed, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 
 interface Kind {
@@ -61,9 +62,7 @@ async function direct(kind: Kind, n: number, parallel: number, cwd: string): Pro
 async function throughCluster(head: HeadProc, kind: Kind, n: number, dir: string, name: string): Promise<number> {
   const config = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(config, `meta:\n  batch_name: ${name}\n  namespace: bench\n  capabilities: [${kind.capabilities.join(', ')}]\n${kind.section(n)}`);
-  const added = await cli(['add', config, '--json'], { DISTRIBUTE_HEAD: head.url, DISTRIBUTE_TOKEN: head.adminToken });
-  if (added.code !== 0) throw new Error(`add failed: ${added.stderr}`);
-  const id = JSON.parse(added.stdout).id as string;
+  const { id } = await addBatch(head, config);
   const batch = await waitBatchEnded(head, id, 600_000);
   if (batch.counts.succeeded !== n) throw new Error(`only ${batch.counts.succeeded} of ${n} jobs succeeded: ${JSON.stringify(batch.counts)}`);
   return batch.endedAt - batch.submittedAt;
@@ -79,7 +78,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const rows: string[][] = [['jobs', 'runner', 'N', 'wall (s)', 'jobs/s', 'ms per job per worker', 'overhead per job (ms)', 'vs direct ×K']];
   try {
     for (let i = 0; i < k; i++) agents.push(startAgentProc(head, `bench-${i}`, path.join(dir, `agent-${i}`)));
-    await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.filter((x: { state: string }) => x.state === 'idle').length === k, 30_000, () => 'agents did not connect');
+    await waitIdleNodes(head, k, 30_000);
     for (const [i, kind] of KINDS.entries()) {
       opts.log(`throughput: ${kind.label}: direct runs`);
       await direct(kind, Math.min(10, n), 1, dir); // warm the page cache

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the fault-tolerance integration tests: shell batch configs written on the fly,
+ * Test helpers for the fault-tolerance integration tests (bench/ uses them too): shell batch configs written on the fly,
  * CLI environments per user, job processes found in /proc, and a run counter shared by jobs.
  */
 import fs from 'node:fs';
