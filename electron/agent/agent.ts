@@ -35,7 +35,8 @@ export class Agent extends EventEmitter<Events> {
   readonly name: string;
   private readonly ws: Workspace;
   private readonly conn: HeadConnection;
-  private readonly log: (line: string) => void;
+  /** Where this agent's log lines go (settings.log, else stderr prefixed with the node name). */
+  readonly log: (line: string) => void;
   private readonly store: AgentStore;
   private connection: Connection = 'connecting';
   private capabilities: AgentSnapshot['capabilities'] = { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 0, gpus: [] };
@@ -63,7 +64,7 @@ export class Agent extends EventEmitter<Events> {
       log: this.log,
       handBack: (reason) => {
         this.handingBack = reason;
-        void this.proc?.kill(this.settings.killGraceMs ?? 5000);
+        void this.killProc();
       },
       maxPauseMs: settings.maxPauseMs,
       atMaxPause: settings.atMaxPause,
@@ -110,7 +111,7 @@ export class Agent extends EventEmitter<Events> {
     if (opts.handBack && this.proc && run?.phase === 'running') {
       this.log(`stopping: handing ${run.batch.name}/${run.spec.name} back to the head`);
       this.handingBack = 'the agent on this node was stopped; handed back to run elsewhere';
-      await this.proc.kill(this.settings.killGraceMs ?? 5000);
+      await this.killProc();
       await this.running;
     }
     // Never leave a job stopped behind us (and tell the head while we still can).
@@ -210,7 +211,7 @@ export class Agent extends EventEmitter<Events> {
         if (run && run.batch.id === m.batchId && run.spec.name === m.job && run.attempt === m.attempt) {
           this.log(`cancelling ${run.batch.name}/${m.job}: ${m.reason}`);
           this.cancelled = m.reason;
-          void this.proc?.kill(this.settings.killGraceMs ?? 5000);
+          void this.killProc();
         }
         return;
       }
@@ -349,6 +350,11 @@ export class Agent extends EventEmitter<Events> {
     run.finished = { result, endedAt, runMs: runMs(run, endedAt), files };
     await this.save();
     await this.reporter.report(run);
+  }
+
+  /** Kills the running job's (or build's) whole tree, SIGKILL after the configured grace. */
+  private async killProc(): Promise<void> {
+    await this.proc?.kill(this.settings.killGraceMs ?? 5000);
   }
 
   private async finishCancelled(run: PersistedRun): Promise<void> {
