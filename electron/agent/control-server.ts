@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseDuration } from '../../shared/duration.ts';
 import type { AgentSnapshot } from './agent-state.ts';
+import type { PauseReason } from './node-pause.ts';
 import { statusPageHtml } from './status-page.ts';
 
 /** Default port of the control endpoint (the head's default is 8952). */
@@ -31,7 +32,7 @@ export const DEFAULT_CONTROL_PORT = 8953;
 /** What the control server drives: the Agent implements it. */
 export interface ControlTarget {
   snapshot(): AgentSnapshot;
-  pause(durationMs: number | null, reason?: 'user' | 'head' | 'idle'): Promise<AgentSnapshot>;
+  pause(durationMs: number | null, reason?: PauseReason): Promise<AgentSnapshot>;
   resume(): Promise<AgentSnapshot>;
   readonly maxPauseMs: number;
 }

@@ -32,7 +32,7 @@ export async function startAgent(settings: StartAgentSettings): Promise<RunningA
   try {
     control = await startControlServer({
       target: agent, workdir: settings.workdir, port: settings.controlPort,
-      log: (line) => (settings.log ?? ((l: string) => process.stderr.write(`[agent ${agent.name}] ${l}\n`)))(line),
+      log: agent.log,
     });
   } catch (err) {
     await agent.stop();
