@@ -14,7 +14,7 @@ import { tempDir } from '../test/helpers/cluster.ts';
 import { routes } from '../shared/protocol/routes.ts';
 import type { BatchSpec } from '../shared/batch/spec.ts';
 import type { HeadChildStats } from './head-child.ts';
-import { readProcStats } from './proc-stats.ts';
+import { PeakSampler, readProcStats } from './proc-stats.ts';
 import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 import { SimAgent } from './sim-agent.ts';
 
@@ -57,10 +57,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const before = await stats();
     const ioBefore = readProcStats(pid);
     const benchCpuBefore = process.cpuUsage();
-    try { fs.writeFileSync(`/proc/${pid}/clear_refs`, '5'); } catch { /* peak then covers start-up too */ }
+    const mem = new PeakSampler(pid, 100);
+    mem.mark();
     child.send({ type: 'reset-delay' });
-    let peakRss = 0;
-    const poll = setInterval(() => { peakRss = Math.max(peakRss, readProcStats(pid)?.rssBytes ?? 0); }, 100);
 
     opts.log(`scheduler-scale: submitting ${jobs} jobs to ${agentCount} simulated agents`);
     const start = performance.now();
@@ -75,8 +74,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     await done;
     const wallMs = since(start);
     clearInterval(progress);
-    clearInterval(poll);
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    const headPeak = mem.peak().peakBytes;
+    mem.stop();
     const proc = readProcStats(pid)!;
     const after = await stats();
     const errors = agents.flatMap((a) => a.errors);
@@ -92,7 +92,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const storeBytes = final.storeBytes - before.storeBytes;
     const ioBytes = proc.writeBytes !== null && ioBefore?.writeBytes != null ? proc.writeBytes - ioBefore.writeBytes : null;
     const cpu = after.cpuSeconds - before.cpuSeconds;
-    const headPeak = Math.max(peakRss, proc.hwmBytes);
     const rows = [
       ['measure', 'value'],
       ['jobs × simulated agents', `${jobs} × ${agentCount}`],
