@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent } from '../../electron/agent/start-agent.ts';
 import { parseDuration } from '../../shared/duration.ts';
-import { action, CliError, EXIT } from './client.ts';
+import { action, CliError, EXIT, parsePort } from './client.ts';
 
 export function register(program: Command): void {
   program
@@ -34,8 +34,7 @@ export function register(program: Command): void {
       if (!maxPause.ok) throw new CliError(`--max-pause: ${maxPause.error}`, EXIT.usage);
       if (opts.atMaxPause !== 'resume' && opts.atMaxPause !== 'requeue') throw new CliError(`--at-max-pause: '${opts.atMaxPause}' is not resume or requeue`, EXIT.usage);
       if (opts.onExit !== 'requeue' && opts.onExit !== 'keep') throw new CliError(`--on-exit: '${opts.onExit}' is not requeue or keep`, EXIT.usage);
-      const controlPort = Number(opts.controlPort);
-      if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) throw new CliError(`--control-port: '${opts.controlPort}' is not a port number`, EXIT.usage);
+      const controlPort = parsePort('--control-port', opts.controlPort);
       const running = await startAgent({
         headUrl: opts.head, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
         maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, onExit: opts.onExit, controlPort,

@@ -29,6 +29,13 @@ export function withHeadOptions(cmd: Command): Command {
     .option('--token <token>', 'your token (env DISTRIBUTE_TOKEN; default: the local head\'s admin token)');
 }
 
+/** A port option's value (0 = any free port), or a usage error naming the option. */
+export function parsePort(option: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${option}: '${value}' is not a port number`, EXIT.usage);
+  return port;
+}
+
 export function defaultDataDir(): string {
   return process.env.DISTRIBUTE_DATA ?? path.join(os.homedir(), '.distribute', 'head');
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../shared/duration.ts';
 import { startHead } from '../server.ts';
 import { attachNotifiers } from '../notify/attach.ts';
-import { action, CliError, defaultDataDir, EXIT } from './client.ts';
+import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
 
 export function register(program: Command): void {
   program
@@ -16,8 +16,7 @@ export function register(program: Command): void {
     .option('--matrix-config <file>', 'Matrix credentials for batch notifications (see docs/matrix.md)')
     .option('--max-input-size <bytes>', 'largest input file accepted by add', String(20 * 1024 ** 3))
     .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: '${opts.port}' is not a port number`, EXIT.usage);
+      const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
       const head = await startHead({

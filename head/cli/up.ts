@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent, type RunningAgent } from '../../electron/agent/start-agent.ts';
 import { startHead } from '../server.ts';
-import { action, CliError, defaultDataDir, EXIT } from './client.ts';
+import { action, defaultDataDir, parsePort } from './client.ts';
 
 export function register(program: Command): void {
   program
@@ -22,10 +22,8 @@ export function register(program: Command): void {
     .option('--no-agent', 'start only the head')
     .option('--control-port <port>', 'port of the local agent\'s control endpoint and status page (0 = any free port)', String(DEFAULT_CONTROL_PORT))
     .action(action('up', async (opts: { data: string; workdir: string; port: string; tag: string[]; agent: boolean; controlPort: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port)) throw new CliError(`--port: '${opts.port}' is not a port number`, EXIT.usage);
-      const controlPort = Number(opts.controlPort);
-      if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) throw new CliError(`--control-port: '${opts.controlPort}' is not a port number`, EXIT.usage);
+      const port = parsePort('--port', opts.port);
+      const controlPort = parsePort('--control-port', opts.controlPort);
       const head = await startHead({ dataDir: opts.data, port });
       let running: RunningAgent | null = null;
       if (opts.agent) {
