@@ -5,7 +5,7 @@
 import os from 'node:os';
 
 export interface BenchOptions {
-  /** Smaller N so the whole suite finishes in a minute or two. */
+  /** Smaller N so the whole suite finishes in under a minute. */
   quick: boolean;
   log: (line: string) => void;
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only NAME ...] [-- --out FILE]`: run the benchmarks one after
- * another and print each table. `--quick` uses small sizes (about a minute or two in all);
+ * another and print each table. `--quick` uses small sizes (under a minute in all);
  * `--out` also writes the markdown report to a file.
  */
 import fs from 'node:fs';
