@@ -28,5 +28,5 @@ export interface AgentPort {
   stop(): Promise<void>;
 }
 
-/** Signature of `startAgent` exported by electron/agent/agent.ts. */
+/** Signature of `startAgent` exported by electron/agent/start-agent.ts. */
 export type StartAgent = (settings: AgentSettings) => Promise<AgentPort>;

@@ -3,7 +3,7 @@
  * idle-policy, notification-rules, settings, actions) that are unit-tested without Electron.
  *
  * Start-up: whenReady → read settings (first run: open the settings window) → start the agent
- * core → tray icon + menu follow every snapshot. Loaded by entry.cjs, which registers tsx first.
+ * core → tray icon + menu follow every snapshot. Loaded by entry.mjs, which registers tsx first.
  */
 import {
   app, BrowserWindow, ipcMain, Menu, nativeImage, nativeTheme, powerMonitor, shell, Tray,
