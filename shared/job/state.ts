@@ -69,8 +69,3 @@ export interface Job {
 export function isActive(status: JobState): status is Extract<JobState, { state: 'assigned' | 'running' | 'paused' }> {
   return status.state === 'assigned' || status.state === 'running' || status.state === 'paused';
 }
-
-/** True when the job ended as a success. */
-export function isSuccess(status: JobState): boolean {
-  return status.state === 'done' && status.result.outcome === 'succeeded';
-}
