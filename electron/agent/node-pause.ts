@@ -11,7 +11,7 @@
  * run it applies to.
  */
 import type { AgentMessage } from '../../shared/protocol/index.ts';
-import type { PersistedRun, PersistedState } from './agent-store.ts';
+import { runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import type { JobProcess } from './job-process.ts';
 import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
 
@@ -90,7 +90,7 @@ export class NodePause {
     run.pausedAt ??= Date.now();
     stopPauseWatchdog(pause.watchdog);
     pause.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
-    this.host.send({ type: 'job-paused', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt, until: pause.until });
+    this.host.send({ type: 'job-paused', ...runRef(run), until: pause.until });
   }
 
   /** End the pause: continue the job (or build) and take work again. */
@@ -107,7 +107,7 @@ export class NodePause {
     if (run?.pausedAt) {
       run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
       run.pausedAt = null;
-      this.host.send({ type: 'job-resumed', batchId: run.batch.id, job: run.spec.name, attempt: run.attempt });
+      this.host.send({ type: 'job-resumed', ...runRef(run) });
     }
     this.host.log('resumed');
     this.host.send({ type: 'node-resumed' });
