@@ -190,24 +190,27 @@ export class Cluster {
 
   // ---- messages from agents ------------------------------------------------------------------
 
-  jobStarted(node: string, ref: Holding): void {
+  /** The batch and job position a run refers to, or null when the head does not know the job. */
+  private locate(ref: Holding): { doc: BatchDoc; index: number } | null {
     const doc = this.book.batches.get(ref.batchId);
     const index = doc ? this.book.position(doc, ref.job) : -1;
-    if (!doc || index < 0) return;
-    if (this.book.apply(doc, index, { type: 'start', node, attempt: ref.attempt, now: this.now() }))
+    return doc && index >= 0 ? { doc, index } : null;
+  }
+
+  jobStarted(node: string, ref: Holding): void {
+    const at = this.locate(ref);
+    if (at && this.book.apply(at.doc, at.index, { type: 'start', node, attempt: ref.attempt, now: this.now() }))
       this.events.emit('job:started', { ...ref, node });
   }
 
   jobPaused(node: string, ref: Holding, until: number | null): void {
-    const doc = this.book.batches.get(ref.batchId);
-    const index = doc ? this.book.position(doc, ref.job) : -1;
-    if (doc && index >= 0) this.book.apply(doc, index, { type: 'pause', node, attempt: ref.attempt, until, now: this.now() });
+    const at = this.locate(ref);
+    if (at) this.book.apply(at.doc, at.index, { type: 'pause', node, attempt: ref.attempt, until, now: this.now() });
   }
 
   jobResumed(node: string, ref: Holding): void {
-    const doc = this.book.batches.get(ref.batchId);
-    const index = doc ? this.book.position(doc, ref.job) : -1;
-    if (doc && index >= 0) this.book.apply(doc, index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
+    const at = this.locate(ref);
+    if (at) this.book.apply(at.doc, at.index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
   }
 
   jobLog(ref: Holding, stream: 'stdout' | 'stderr', data: string): void {
@@ -217,12 +220,9 @@ export class Cluster {
   jobRejected(node: string, ref: Holding, reason: string): void {
     const live = this.nodes.get(node);
     if (live?.holding && sameRun(live.holding, ref)) live.holding = null;
-    const doc = this.book.batches.get(ref.batchId);
-    const index = doc ? this.book.position(doc, ref.job) : -1;
-    if (doc && index >= 0) {
-      const s = doc.jobs[index].status;
-      if (isActive(s) && s.node === node && s.attempt === ref.attempt) this.book.requeue(doc, index, node, `rejected: ${reason}`);
-    }
+    const at = this.locate(ref);
+    const s = at?.doc.jobs[at.index].status;
+    if (at && s && isActive(s) && s.node === node && s.attempt === ref.attempt) this.book.requeue(at.doc, at.index, node, `rejected: ${reason}`);
     this.scheduleSoon();
   }
 
