@@ -44,7 +44,7 @@ export function register(program: Command): void {
       process.stdout.write(s.batches.length ? table([['BATCH', 'OWNER', 'STATE', 'JOBS', 'QUEUED', 'RUNNING', 'PAUSED', 'OK', 'FAILED', 'CANCELLED'], ...s.batches.map((b) => [
         `${b.namespace}/${b.name}`, b.owner, b.outcome ?? b.phase, String(b.total), String(b.counts.queued),
         String(b.counts.running + b.counts.assigned), String(b.counts.paused), String(b.counts.succeeded),
-        String(b.counts.failed + b.counts.buildFailed + b.counts.lost), String(b.counts.cancelled),
+        String(b.counts.failed + b.counts.buildFailed), String(b.counts.cancelled),
       ])]) : '  (none)\n');
       process.stdout.write('\nRUNNING\n');
       process.stdout.write(s.running.length ? table([['BATCH', 'JOB', 'OWNER', 'NODE', 'STATE', 'ELAPSED'], ...s.running.map((j) => [

@@ -14,13 +14,13 @@ type Counts = BatchSummaryView['counts'];
 
 /** Jobs that are done, whatever their outcome. */
 export function doneCount(c: Counts): number {
-  return c.succeeded + c.failed + c.cancelled + c.buildFailed + c.lost;
+  return c.succeeded + c.failed + c.cancelled + c.buildFailed;
 }
 
 /** One line describing a batch's progress, for logs and the final message. */
 export function describeCounts(c: Counts, total: number): string {
   const parts = [`${doneCount(c)}/${total} done`, `${c.succeeded} ok`];
-  const failed = c.failed + c.buildFailed + c.lost;
+  const failed = c.failed + c.buildFailed;
   if (failed) parts.push(`${failed} failed`);
   if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
   const running = c.running + c.assigned + c.paused;

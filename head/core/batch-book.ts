@@ -130,7 +130,7 @@ export class BatchBook {
 
 /** Jobs per state, and done jobs per outcome. */
 export function countOutcomes(jobs: Job[]) {
-  const c = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0, lost: 0 };
+  const c = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0 };
   for (const j of jobs) {
     const s = j.status;
     if (s.state !== 'done') { c[s.state]++; continue; }
@@ -138,7 +138,6 @@ export function countOutcomes(jobs: Job[]) {
       case 'succeeded': c.succeeded++; break;
       case 'cancelled': c.cancelled++; break;
       case 'build-failed': c.buildFailed++; break;
-      case 'lost': c.lost++; break;
       default: c.failed++;
     }
   }

@@ -5,13 +5,14 @@
  * ```
  *            assign            start              pause
  *  queued ─────────▶ assigned ───────▶ running ◀──────────▶ paused
- *    ▲  ▲               │  lose/reject    │ resume            │
- *    │  └───────────────┘                 │                   │
- *    │   lose (node lost, retries left) / retry (failed, retries left)
- *    └────────────────────────────────────┤                   │
- *                                         ▼ finish            ▼ finish / lose
- *                                       done{result}  ◀───────┘
+ *    ▲                  │                 │ resume            │
+ *    │   lose (node lost or job handed back: always re-queued, no retry used)
+ *    │   retry (the run failed and max_retries allows another)
+ *    └──────────────────────────────────────┤                   │
+ *                                           ▼ finish            ▼ finish
+ *                                         done{result}  ◀───────┘
  *  cancel: from any non-done state ─▶ done{cancelled}
+ *  build-failed: queued ─▶ done{build-failed} (the build failed on every compatible node)
  * ```
  */
 
@@ -22,7 +23,6 @@ export type JobResult =
   | { outcome: 'killed'; signal: string }
   | { outcome: 'spawn-failed'; message: string }
   | { outcome: 'cancelled'; by: string }
-  | { outcome: 'lost'; message: string }
   | { outcome: 'build-failed'; message: string };
 
 export type JobOutcome = JobResult['outcome'];

@@ -45,7 +45,6 @@ export const JobResultSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('killed'), signal: z.string() }),
   z.object({ outcome: z.literal('spawn-failed'), message: z.string() }),
   z.object({ outcome: z.literal('cancelled'), by: z.string() }),
-  z.object({ outcome: z.literal('lost'), message: z.string() }),
   z.object({ outcome: z.literal('build-failed'), message: z.string() }),
 ]);
 

@@ -207,7 +207,7 @@ for (const failure of FAILURES) {
 }
 
 test('finish with a non-failure outcome never retries', () => {
-  for (const result of [OK, { outcome: 'lost', message: 'x' }, { outcome: 'cancelled', by: 'bob' }] as JobResult[]) {
+  for (const result of [OK, { outcome: 'cancelled', by: 'bob' }, { outcome: 'build-failed', message: 'x' }] as JobResult[]) {
     const r = apply(jobIn('running'), { type: 'finish', node: 'n1', attempt: 2, result, now: NOW, maxRetries: 9 });
     assert.ok(r.ok);
     assert.equal(r.job.status.state, 'done', result.outcome);
