@@ -14,7 +14,8 @@ import type { BatchConfig, FileRef } from '../../shared/config/types.ts';
 import { buildCommand, INPUT_DIR, jobCommand, jobEnv, SAVE_DIR, type CommandLine } from '../../shared/job/command.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE, META_DIR } from '../../shared/archive-layout.ts';
-import { startJobProcess, type JobExit, type JobProcess } from '../../electron/agent/job-process.ts';
+import { jobFiles, startJobProcess, type JobProcess } from '../../electron/agent/job-process.ts';
+import { toResult } from '../../electron/agent/job-outcome.ts';
 import { collectResults, describeFiles } from '../../electron/agent/workspace.ts';
 
 export interface LocalRunOptions {
@@ -56,13 +57,6 @@ export interface LocalRunReport {
   /** True when the build succeeded and every job succeeded. */
   ok: boolean;
   aborted: boolean;
-}
-
-/** The same mapping the agent applies to a finished process. */
-export function exitToResult(exit: JobExit): JobResult {
-  if (exit.kind === 'exited') return exit.code === 0 ? { outcome: 'succeeded', exitCode: 0 } : { outcome: 'failed', exitCode: exit.code };
-  if (exit.kind === 'signaled') return { outcome: 'killed', signal: exit.signal };
-  return { outcome: 'spawn-failed', message: exit.message };
 }
 
 async function copyInto(ref: FileRef, dir: string): Promise<void> {
@@ -114,7 +108,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunReport> {
     await fs.mkdir(logDir, { recursive: true });
     current = startJobProcess({
       file: cmd.file, args: cmd.args, cwd: batchDir, env,
-      stdoutPath: path.join(logDir, 'stdout.log'), stderrPath: path.join(logDir, 'stderr.log'), exitCodePath: path.join(logDir, 'exit-code'),
+      ...jobFiles(logDir),
       onOutput: opts.onOutput ? (stream, text) => opts.onOutput!(name, stream, text) : undefined,
     });
     if (opts.signal?.aborted) void current.kill(3000);
@@ -144,8 +138,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunReport> {
       const exit = await run('_build', build, jobEnv({ batch: batchName, namespace, cores }), logDir);
       if (!(exit.kind === 'exited' && exit.code === 0)) {
         const tail = async (f: string) => (await fs.readFile(path.join(logDir, f), 'utf8').catch(() => '')).slice(-4000);
-        report.build = { ran: true, ok: false, log: `build step ${describe(exitToResult(exit))}\n--- stdout ---\n${await tail('stdout.log')}\n--- stderr ---\n${await tail('stderr.log')}` };
-        log(`build: failed (${describe(exitToResult(exit))}); no job was run`);
+        report.build = { ran: true, ok: false, log: `build step ${describe(toResult(exit))}\n--- stdout ---\n${await tail('stdout.log')}\n--- stderr ---\n${await tail('stderr.log')}` };
+        log(`build: failed (${describe(toResult(exit))}); no job was run`);
         return report;
       }
       log('build: ok');
@@ -170,7 +164,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunReport> {
       const exit = await run(job.name, cmd, jobEnv({ batch: batchName, namespace, job: job.name, cores }), logDir);
       const endedAt = Date.now();
       if (opts.signal?.aborted) report.aborted = true;
-      const result = exitToResult(exit);
+      const result = toResult(exit);
       const archived = await archiveJob({ dir, job: job.name, namespace, batch: batchName, saveDir, logDir, result, startedAt, endedAt });
       report.jobs.push({ job: job.name, result, runMs: endedAt - startedAt, files: archived.files, bytes: archived.bytes, dir: path.join(dir, job.name) });
       log(`${job.name}: ${describe(result)} in ${((endedAt - startedAt) / 1000).toFixed(1)}s`);
