@@ -8,9 +8,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { distinctInputs } from '../../shared/batch/spec.ts';
+import { SHA256_PATTERN } from '../../shared/protocol/routes.ts';
 import type { BatchDoc } from '../state/types.ts';
 
-const SHA = /^[0-9a-f]{64}$/;
 
 export interface InputGcResult {
   removed: string[];
@@ -44,7 +44,7 @@ export async function collectInputs(inputsRoot: string, batches: Iterable<BatchD
     return result;
   }
   for (const name of names) {
-    if (!SHA.test(name) || keep.has(name)) continue;
+    if (!SHA256_PATTERN.test(name) || keep.has(name)) continue;
     const file = path.join(inputsRoot, name);
     try {
       const st = await fs.lstat(file);

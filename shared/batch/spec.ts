@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { safeName } from '../names.ts';
+import { SHA256_PATTERN } from '../protocol/routes.ts';
 
 export const InputFileSchema = z.object({
   alias: safeName,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase sha256 hex digest'),
+  sha256: z.string().regex(SHA256_PATTERN, 'expected a lowercase sha256 hex digest'),
   size: z.number().int().nonnegative(),
 });
 export type InputFile = z.infer<typeof InputFileSchema>;

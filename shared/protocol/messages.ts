@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { CapabilitiesSchema } from './capabilities.ts';
+import { SHA256_PATTERN } from './routes.ts';
 import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
 
 /** Bumped on any incompatible change; head and agent must agree exactly. */
@@ -52,7 +53,7 @@ export const JobResultSchema = z.discriminatedUnion('outcome', [
 export const ResultFileSchema = z.object({
   path: z.string(),
   size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().regex(SHA256_PATTERN),
 });
 export type ResultFile = z.infer<typeof ResultFileSchema>;
 

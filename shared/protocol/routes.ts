@@ -33,5 +33,8 @@ export const routes = {
     `/api/agent/results/${enc(batchId)}/${enc(job)}/${attempt}/${encPath(path)}`,
 } as const;
 
+/** A sha256 digest as routes, headers and specs carry it: 64 lowercase hex digits. */
+export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
 /** Header carrying the sha256 of an uploaded body; the head verifies it. */
 export const SHA256_HEADER = 'x-distribute-sha256';

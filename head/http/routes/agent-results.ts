@@ -1,8 +1,9 @@
 /** Agents upload result files here before reporting `job-finished`. */
 import { Router } from 'express';
-import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
+import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/protocol/routes.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf } from '../auth.ts';
+import { wildcardPath } from '../wildcard-path.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http-error.ts';
 
@@ -12,8 +13,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     agentOf(req);
     const { batchId, job } = req.params as unknown as Record<string, string>;
     const attempt = Number(req.params.attempt);
-    const segments = (req.params as unknown as { path: string[] }).path;
-    const rel = Array.isArray(segments) ? segments.join('/') : String(segments);
+    const rel = wildcardPath(req);
     const doc = deps.cluster.batches.get(batchId);
     if (!doc) throw new HttpError(404, `no batch ${batchId}`);
     if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch ${batchId} has no job '${job}'`);
@@ -24,7 +24,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     const header = req.headers[SHA256_HEADER];
     const expected = () => {
       const value = typeof header === 'string' ? header : req.trailers[SHA256_HEADER];
-      return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : undefined;
+      return typeof value === 'string' && SHA256_PATTERN.test(value) ? value : undefined;
     };
     const got = await receiveFile(req, target.abs, { expectedSha256: expected });
     if (!got.ok) throw new HttpError(got.status, got.error);

@@ -1,13 +1,12 @@
 /** Content-addressed input files: the CLI uploads them (PUT), agents download them (GET). */
 import fs from 'node:fs';
 import { Router } from 'express';
-import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
+import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/protocol/routes.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf, userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http-error.ts';
 
-const SHA = /^[0-9a-f]{64}$/;
 
 export function inputsRouter(deps: AppDeps): Router {
   const r = Router();
@@ -15,7 +14,7 @@ export function inputsRouter(deps: AppDeps): Router {
   r.put('/api/inputs/:sha', async (req, res) => {
     userOf(req);
     const sha = req.params.sha;
-    if (!SHA.test(sha)) throw new HttpError(400, `'${sha}' is not a sha256 digest`);
+    if (!SHA256_PATTERN.test(sha)) throw new HttpError(400, `'${sha}' is not a sha256 digest`);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > deps.maxInputBytes) {
       req.resume();
@@ -34,7 +33,7 @@ export function inputsRouter(deps: AppDeps): Router {
   r.get('/api/agent/inputs/:sha', async (req, res) => {
     agentOf(req);
     const sha = req.params.sha;
-    if (!SHA.test(sha)) throw new HttpError(400, `'${sha}' is not a sha256 digest`);
+    if (!SHA256_PATTERN.test(sha)) throw new HttpError(400, `'${sha}' is not a sha256 digest`);
     const p = deps.archive.inputPath(sha);
     let size: number;
     try {

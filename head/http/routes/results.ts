@@ -8,6 +8,7 @@ import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { userOf } from '../auth.ts';
+import { wildcardPath } from '../wildcard-path.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, unwrap } from '../http-error.ts';
 
@@ -36,8 +37,7 @@ export function resultsRouter(deps: AppDeps): Router {
     const doc = unwrap(cluster.findBatch(req.params.ref));
     const job = req.params.job;
     if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch has no job '${job}'`);
-    const segments = (req.params as unknown as { path: string[] }).path;
-    const rel = Array.isArray(segments) ? segments.join('/') : String(segments);
+    const rel = wildcardPath(req);
     const target = resolveInside(archive.jobDir(doc.record.namespace, doc.record.name, job), rel);
     if (!target.ok || !target.abs) throw new HttpError(400, `refused path: ${target.ok ? rel : target.error}`);
     let st: fs.Stats;
