@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../test/helpers/cluster.ts';
-import { routes } from '../shared/protocol/routes.ts';
+import { routes } from '../shared/api/routes.ts';
 import type { BatchSpec } from '../shared/batch/spec.ts';
 import type { HeadChildStats } from './head-child.ts';
 import { PeakSampler, readProcStats } from './proc-stats.ts';

@@ -11,7 +11,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { SHA256_HEADER } from '../../shared/protocol/routes.ts';
+import { SHA256_HEADER } from '../../shared/api/routes.ts';
 
 const agentFor = (url: URL) => (url.protocol === 'https:' ? https : http);
 const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { distinctInputs } from '../../shared/batch/spec.ts';
-import { SHA256_PATTERN } from '../../shared/protocol/routes.ts';
+import { SHA256_PATTERN } from '../../shared/api/routes.ts';
 import type { BatchDoc } from '../state/types.ts';
 
 

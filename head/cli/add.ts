@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
-import { routes, SHA256_HEADER } from '../../shared/protocol/routes.ts';
+import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
 import { hashFile } from './hash-file.ts';
 import { action, bytes, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { Progress } from './progress.ts';

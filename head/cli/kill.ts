@@ -1,6 +1,6 @@
 /** `distribute kill BATCH`: cancel queued jobs and kill running ones (owner or admin). */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 
 interface LogsOptions extends HeadOptions { follow?: boolean; stream?: string }

@@ -1,6 +1,6 @@
 /** `distribute nodes`: every node with capabilities, state and current job. */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import type { NodeView } from '../core/views.ts';
 import { action, bytes, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
 

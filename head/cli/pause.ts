@@ -4,7 +4,7 @@
  * to pause that node instead (admin or the node's owner).
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { action } from './client.ts';
 import { callHead, callLocalAgent, describePause, durationArg, withControlOptions, type ControlOptions } from './local-control.ts';
 

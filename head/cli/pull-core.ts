@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { checkRelativePath } from '../archive/safe-path.ts';
 import { CliError, EXIT, type HeadClient } from './client.ts';
 import { Progress } from './progress.ts';

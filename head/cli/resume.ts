@@ -3,7 +3,7 @@
  * again); `--node NAME` asks the head to resume that node instead (admin or the node's owner).
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { action } from './client.ts';
 import { callHead, callLocalAgent, withControlOptions, type ControlOptions } from './local-control.ts';
 

@@ -1,6 +1,6 @@
 /** `distribute status [BATCH]`: batches with counts per state, running jobs, nodes; or one batch's jobs. */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import type { BatchSummaryView, JobView, NodeView } from '../core/views.ts';
 import { action, bytes, HeadClient, human, table, withHeadOptions, type HeadOptions } from './client.ts';
 

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import type { BatchSummaryView } from '../core/views.ts';
 import { CliError, EXIT, HeadClient } from './client.ts';
 import { pullBatch } from './pull-core.ts';

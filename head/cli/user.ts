@@ -1,6 +1,6 @@
 /** `distribute user add NAME` (admin): create a user and print its token. */
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {

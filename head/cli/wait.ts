@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import type { BatchSummaryView } from '../core/views.ts';
 import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { parseDuration } from '../../shared/duration.ts';

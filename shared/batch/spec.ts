@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { safeName } from '../names.ts';
-import { SHA256_PATTERN } from '../protocol/routes.ts';
+import { SHA256_PATTERN } from '../api/routes.ts';
 
 export const InputFileSchema = z.object({
   alias: safeName,

@@ -1,5 +1,5 @@
-/** The protocol between agents, CLI and head: messages, capabilities, routes. */
+/** The protocol between agents, CLI and head: messages, capabilities, events; routes re-exported from shared/api. */
 export * from './messages.ts';
 export * from './capabilities.ts';
-export * from './routes.ts';
+export * from '../api/routes.ts';
 export * from './events.ts';

@@ -1,6 +1,6 @@
 /**
  * Every WebSocket message between agent and head. Both sides import this module; nothing else
- * defines wire shapes. Files (inputs, results) travel over HTTP, see `routes.ts`.
+ * defines wire shapes. Files (inputs, results) travel over HTTP, see shared/api/routes.ts.
  *
  * Flow: agent connects to {@link AGENT_WS_PATH} with its join token → sends `hello` (name,
  * capabilities, jobs it still holds) → head answers `welcome` → head sends `assign` → agent
@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { CapabilitiesSchema } from './capabilities.ts';
-import { SHA256_PATTERN } from './routes.ts';
+import { SHA256_PATTERN } from '../api/routes.ts';
 import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
 
 /** Bumped on any incompatible change; head and agent must agree exactly. */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { routes } from '../../shared/protocol/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { api, cli, startAgentProc, stop, tempDir, waitFor, type CliResult, type HeadProc, type Proc } from './cluster.ts';
 
 export interface ShellBatchOptions {

@@ -1,6 +1,6 @@
 /** Agents upload result files here before reporting `job-finished`. */
 import { Router } from 'express';
-import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/protocol/routes.ts';
+import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf } from '../auth.ts';
 import { wildcardPath } from '../wildcard-path.ts';

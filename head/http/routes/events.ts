@@ -5,7 +5,7 @@
  * line is sent every 15 s so idle proxies and clients notice a dead connection.
  */
 import { Router, type Response } from 'express';
-import { EVENTS_PATH } from '../../../shared/protocol/routes.ts';
+import { EVENTS_PATH } from '../../../shared/api/routes.ts';
 import { USER_EVENT_NAME, type UserEvent } from '../../../shared/protocol/events.ts';
 import type { BatchEnded } from '../../core/events.ts';
 import type { Principal } from '../../state/types.ts';

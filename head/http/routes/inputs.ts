@@ -1,7 +1,7 @@
 /** Content-addressed input files: the CLI uploads them (PUT), agents download them (GET). */
 import fs from 'node:fs';
 import { Router } from 'express';
-import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/protocol/routes.ts';
+import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf, userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';

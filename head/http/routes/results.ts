@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
-import { SHA256_HEADER } from '../../../shared/protocol/routes.ts';
+import { SHA256_HEADER } from '../../../shared/api/routes.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { userOf } from '../auth.ts';
