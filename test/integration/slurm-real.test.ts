@@ -3,8 +3,9 @@
  * (Debian's slurm-wlm; needs root). If `sinfo` does not answer, the test runs the up script itself
  * (about 10 s with packages to install, under 1 s without) and stops the cluster again with
  * slurm-local-down.sh at the end; a cluster that was already up (CI starts it before the tests) is
- * left running. Skipped, with the reason, when not root. SLURM_LOCAL_SCRIPTS overrides the folder
- * of the up/down scripts.
+ * left running. Skipped, with the reason, when not root, or when no SLURM answers and the up script
+ * is absent (a clone without ../shared/slurm). SLURM_LOCAL_SCRIPTS overrides the folder of the
+ * up/down scripts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ const TIMEOUT_MS = 120_000;
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE']);
 
 const isRoot = process.getuid?.() === 0;
-const skip = isRoot ? false : 'needs root: slurm-local-up.sh installs and starts SLURM daemons (run the tests as root, as CI does)';
+const UP = join(SCRIPTS, 'slurm-local-up.sh');
 
 function sinfoAnswers(): boolean {
   // scontrol ping answers at once; sinfo alone retries for ~9 s when no controller runs.
@@ -48,13 +49,19 @@ function states(ids: string[]): Map<string, string> {
   return map;
 }
 
+/** Why the test cannot run here, or false: needs root, and a running SLURM or the script that starts one. */
+function skipReason(): string | false {
+  if (!isRoot) return 'needs root: slurm-local-up.sh installs and starts SLURM daemons (run the tests as root, as CI does)';
+  if (!existsSync(UP) && !sinfoAnswers()) return `no SLURM answers and no ${UP} to start one (set SLURM_LOCAL_SCRIPTS to the folder of slurm-local-up.sh)`;
+  return false;
+}
+const skip = skipReason();
+
 test('the generated folder runs on a real SLURM: build once, then every job with its own files', { skip, timeout: 300_000 }, async (t) => {
   let startedHere = false;
   if (!sinfoAnswers()) {
-    const up = join(SCRIPTS, 'slurm-local-up.sh');
-    assert.ok(existsSync(up), `no ${up} (set SLURM_LOCAL_SCRIPTS)`);
     const t0 = Date.now();
-    const r = run(up);
+    const r = run(UP);
     assert.equal(r.status, 0, `slurm-local-up.sh failed:\n${r.out}`);
     t.diagnostic(`slurm-local-up.sh took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     startedHere = true;
