@@ -81,6 +81,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     server.once('error', reject);
     server.listen(opts.port ?? 8952, opts.host ?? '127.0.0.1', () => resolve());
   });
+  cluster.listening();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

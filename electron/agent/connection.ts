@@ -1,11 +1,12 @@
 /**
  * The agent's WebSocket to the head: connects out (no inbound port on the workstation), says
- * hello, sends heartbeats, and reconnects with backoff whenever the socket drops. Messages sent
+ * hello, sends heartbeats, and reconnects with backoff whenever the socket drops; the backoff is
+ * capped below the node timeout the head announced (`shared/protocol/reconnect.ts`). Messages sent
  * while disconnected are dropped: everything that matters is re-stated in the next hello.
  */
 import { WebSocket } from 'ws';
 import {
-  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode,
+  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs,
   type AgentMessage, type HeadMessage, type Hello,
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
@@ -70,6 +71,9 @@ export class HeadConnection {
       if (msg.type === 'welcome') {
         this.welcomed = true;
         this.backoff.reset();
+        // Reconnect well within the head's node timeout, so a head restart never finds this
+        // (healthy) node silent past it (shared/protocol/reconnect.ts).
+        this.backoff.capAt(reconnectCapMs(msg.timeoutMs));
         this.startHeartbeat(msg.heartbeatMs, msg.timeoutMs);
         this.opts.onState('connected');
       }

@@ -102,6 +102,14 @@ export class Cluster {
     for (const id of await this.opts.archive.stagedBatchIds()) if (!this.book.batches.has(id)) await this.opts.archive.discardStaging(id);
   }
 
+  /**
+   * The head accepts connections from now on: the wait for the nodes of before a restart counts
+   * from here, not from init (see NodeRegistry.listening).
+   */
+  listening(): void {
+    this.registry.listening(this.now());
+  }
+
   // ---- batches -------------------------------------------------------------------------------
 
   /** Find a batch by id, `namespace/name`, or a name unique across namespaces. */

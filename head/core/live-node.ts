@@ -20,6 +20,11 @@ export interface LiveNode {
   alive: boolean;
   /** The agent said it is stopping: it gets no new job on this connection. */
   leaving?: boolean;
+  /**
+   * After a head restart: silence before this moment does not count (the agent may still be
+   * waiting out its reconnect backoff); see NodeRegistry.listening().
+   */
+  graceUntil?: number;
 }
 
 export function sameRun(a: Holding, b: Holding): boolean {

@@ -6,6 +6,7 @@
 import type { Hello } from '../../shared/protocol/messages.ts';
 import { isActive } from '../../shared/job/state.ts';
 import { VERSION } from '../../shared/version.ts';
+import { longestReconnectDelayMs } from '../../shared/protocol/reconnect.ts';
 import type { BatchDoc, NodeRecord, Principal } from '../state/types.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
@@ -39,6 +40,7 @@ export class NodeRegistry {
    */
   private readonly awaiting = new Set<string>();
   private recoverUntil = 0;
+  private recoveryTimer: NodeJS.Timeout | null = null;
   /** When `checkTimeouts` last ran, to notice that the head itself was frozen. */
   private lastTimeoutCheck: number | null = null;
 
@@ -46,15 +48,31 @@ export class NodeRegistry {
 
   /** Load the stored node records at startup; wait for those that were connected (see `awaiting`). */
   restore(records: NodeRecord[]): void {
-    const now = this.deps.now();
     for (const rec of records) {
-      // Give every known node one timeout to come back before its jobs are re-queued.
-      this.nodes.set(rec.name, { record: { ...rec, lastSeen: now, connectedAt: null }, link: null, holding: null, alive: true });
+      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null }, link: null, holding: null, alive: true });
       if (rec.connectedAt !== null) this.awaiting.add(rec.name);
     }
+    // Until the head listens (listening() moves the window there), count from now.
+    this.listening(this.deps.now());
+  }
+
+  /**
+   * The head listens from `at` on: a restored node that has not said hello yet gets its longest
+   * reconnect delay (it may have been backing off while the head was down) plus one node timeout,
+   * counted from now, before it is lost; scheduling waits for the awaited nodes as long.
+   */
+  listening(at: number): void {
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = null;
+    this.recoverUntil = 0;
+    for (const [name, node] of this.nodes) {
+      if (node.link || !node.alive) continue;
+      node.graceUntil = at + (node.record.reconnectWithinMs ?? longestReconnectDelayMs(undefined));
+      if (this.awaiting.has(name)) this.recoverUntil = Math.max(this.recoverUntil, node.graceUntil + this.deps.nodeTimeoutMs);
+    }
     if (this.awaiting.size) {
-      this.recoverUntil = now + this.deps.nodeTimeoutMs;
-      setTimeout(() => this.deps.scheduleSoon(), this.deps.nodeTimeoutMs + 10).unref();
+      this.recoveryTimer = setTimeout(() => this.deps.scheduleSoon(), this.recoverUntil - at + 10);
+      this.recoveryTimer.unref();
     }
   }
 
@@ -78,6 +96,7 @@ export class NodeRegistry {
       name: hello.name, owner: hello.owner ?? prev?.record.owner ?? null, capabilities: hello.capabilities,
       lastSeen: now, connectedAt: now, built: hello.built, lastBatch: prev?.record.lastBatch ?? null,
       paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion,
+      reconnectWithinMs: longestReconnectDelayMs(this.deps.nodeTimeoutMs),
     };
     const node: LiveNode = { record, link, holding: null, alive: true };
     this.nodes.set(hello.name, node);
@@ -207,11 +226,11 @@ export class NodeRegistry {
       // The head itself did not run for a while (stopped, suspended, starved): the silence was
       // ours. Give every node a full timeout to speak up instead of losing all of them at once.
       this.deps.log(`head was unresponsive for ${gap} ms; not counting that against the nodes`);
-      for (const node of this.nodes.values()) if (node.alive) node.record.lastSeen = Math.max(node.record.lastSeen, now);
+      for (const node of this.nodes.values()) if (node.alive) node.graceUntil = Math.max(node.graceUntil ?? 0, now);
       return;
     }
     for (const node of this.nodes.values()) {
-      if (!node.alive || now - node.record.lastSeen <= nodeTimeoutMs) continue;
+      if (!node.alive || now - Math.max(node.record.lastSeen, node.graceUntil ?? 0) <= nodeTimeoutMs) continue;
       node.alive = false;
       node.link?.close(4006, 'no heartbeat within the timeout');
       node.link = null;

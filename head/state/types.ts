@@ -54,6 +54,12 @@ export interface NodeRecord {
   /** Pause reported by the agent (or asked by the head): until when, null = until resumed. */
   paused: { since: number; until: number | null } | null;
   agentVersion: string;
+  /**
+   * The longest reconnect delay the agent may use, from the node timeout it was told in its
+   * welcome (`shared/protocol/reconnect.ts`); a restarted head waits this long plus one timeout.
+   * Absent in data folders written before it existed: the agents' absolute maximum is assumed.
+   */
+  reconnectWithinMs?: number;
 }
 
 export interface MetaDoc {

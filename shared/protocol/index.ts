@@ -3,3 +3,4 @@ export * from './messages.ts';
 export * from './capabilities.ts';
 export * from '../api/routes.ts';
 export * from './events.ts';
+export * from './reconnect.ts';
