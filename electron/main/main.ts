@@ -3,7 +3,7 @@
  * idle-policy, notification-rules, settings, actions) that are unit-tested without Electron.
  *
  * Start-up: whenReady → read settings (first run: open the settings window) → start the agent
- * core → tray icon + menu follow every snapshot. Loaded by entry.mjs, which registers tsx first.
+ * core → tray icon + menu follow every snapshot. Loaded by entry.ts; runs compiled (dist/electron/main/main.js).
  */
 import {
   app, BrowserWindow, ipcMain, Menu, nativeImage, nativeTheme, powerMonitor, shell, Tray,
@@ -279,7 +279,7 @@ async function ready(): Promise<void> {
   timers.push(setInterval(idlePoll, IDLE_POLL_MS), setInterval(render, MENU_REFRESH_MS));
 }
 
-// One settings folder however the app was started (packaged, `electron .`, or `electron entry.mjs`,
+// One settings folder however the app was started (packaged, `electron .`, or `electron dist/electron/main/entry.js`,
 // where Electron would otherwise name it "Electron").
 app.setPath('userData', path.join(app.getPath('appData'), 'distribute'));
 

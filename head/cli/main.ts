@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../shared/version.ts';
+import { COMMANDS, commandsToLoad } from './commands.ts';
 
 const program = new Command();
 program
@@ -14,28 +15,8 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-const registrations: Array<() => Promise<{ register: (p: Command) => void }>> = [
-  // Each command lives in its own file; keep this list in the order `--help` shows them.
-  () => import('./server.ts'),
-  () => import('./agent.ts'),
-  () => import('./up.ts'),
-  () => import('./add.ts'),
-  () => import('./status.ts'),
-  () => import('./nodes.ts'),
-  () => import('./pull.ts'),
-  () => import('./sync.ts'),
-  () => import('./logs.ts'),
-  () => import('./wait.ts'),
-  () => import('./rm.ts'),
-  () => import('./run.ts'),
-  () => import('./kill.ts'),
-  () => import('./pause.ts'),
-  () => import('./resume.ts'),
-  () => import('./user.ts'),
-  () => import('./template.ts'),
-  () => import('./slurm.ts'),
-];
-for (const load of registrations) (await load()).register(program);
+const names = commandsToLoad(process.argv.slice(2));
+for (const mod of await Promise.all(names.map((name) => COMMANDS[name]()))) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,15 +1,16 @@
 /**
- * Test harness: real head and agent processes (`node bin/distribute.js server|agent`) on loopback,
- * temp folders, and small helpers to run the CLI and wait for conditions.
+ * Test harness: real head and agent processes (`node bin/distribute.js server|agent`, which runs
+ * the compiled dist/ code; built.ts rebuilds it when stale) on loopback, temp folders, and small
+ * helpers to run the CLI and wait for conditions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { routes } from '../../shared/api/routes.ts';
+import { BIN, ROOT } from './built.ts';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const BIN = path.join(ROOT, 'bin/distribute.js');
+export { BIN, ROOT };
 export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export function tempDir(prefix: string): string {

@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../shared/config/load.ts';
+import { BIN } from '../helpers/built.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const PACKAGE = join(ROOT, 'python');
@@ -199,7 +200,7 @@ test('the committed 100-job example loads, and make_config.py regenerates an equ
 });
 
 test('distribute add --dry-run accepts a generated config', (t) => {
-  const main = readFileSync(join(ROOT, 'head', 'cli', 'main.ts'), 'utf8');
+  const main = readFileSync(join(ROOT, 'head', 'cli', 'commands.ts'), 'utf8');
   if (!main.includes("import('./add.ts')")) {
     t.skip('the add command is not registered yet; the loadConfig round trips above cover the parser');
     return;
@@ -207,7 +208,7 @@ test('distribute add --dry-run accepts a generated config', (t) => {
   const dir = tempDir(t);
   const gen = py(['-c', GENERATE_PYTHON, dir]);
   assert.equal(gen.code, 0, gen.stderr);
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'distribute.js'), 'add', '--dry-run', join(dir, 'distribute-jobs.yaml')], {
+  const r = spawnSync(process.execPath, [BIN, 'add', '--dry-run', join(dir, 'distribute-jobs.yaml')], {
     cwd: dir, encoding: 'utf8', timeout: 60_000,
   });
   assert.equal(r.status, 0, `add --dry-run exited ${r.status}:\n${r.stdout}\n${r.stderr}`);

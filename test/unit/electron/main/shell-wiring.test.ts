@@ -7,8 +7,8 @@ import path from 'node:path';
 import { IpcChannel } from '../../../../electron/main/ipc-contract.ts';
 import { autostartDesktopEntry, autostartFilePath, launchCommand, quoteExecArg, setLinuxAutostart } from '../../../../electron/main/login-item.ts';
 import { panelTheme } from '../../../../electron/main/icon-paths.ts';
+import { ROOT } from '../../../helpers/built.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const MAIN = path.join(ROOT, 'electron/main');
 
 test('the settings preload uses exactly the channels of ipc-contract.ts', async () => {
@@ -30,12 +30,12 @@ test('settings.html has a field and an error slot for what the renderer reads', 
   }
 });
 
-test('the Electron entry loads the TypeScript shell through tsx (stops only at the electron import)', () => {
-  // Under plain Node `electron` is the npm package (a path string), so linking main.ts fails on
-  // its named imports; any other failure (a missing .ts file, a syntax error) shows up instead.
-  const run = spawnSync(process.execPath, [path.join(MAIN, 'entry.mjs')], { encoding: 'utf8', timeout: 60_000 });
+test('the compiled Electron entry loads the whole shell (stops only at the electron import)', () => {
+  // Under plain Node `electron` is the npm package (a path string), so linking main.js fails on
+  // its named imports; any other failure (a file missing from dist/, a syntax error) shows up instead.
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'dist/electron/main/entry.js')], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 1);
-  assert.match(run.stderr, /The requested module 'electron' does not provide an export named/);
+  assert.match(run.stderr, /The requested module 'electron' does not provide an export named|Named export '\w+' not found. The requested module 'electron'/);
 });
 
 test('login item: autostart entry for Linux', async () => {

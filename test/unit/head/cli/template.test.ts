@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TEMPLATES } from '../../../../shared/config/templates.ts';
+import { BIN } from '../../../helpers/built.ts';
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../bin/distribute.js');
+const bin = BIN;
 const dir = mkdtempSync(join(tmpdir(), 'distribute-template-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
