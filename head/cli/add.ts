@@ -9,7 +9,7 @@ import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
 import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
 import { hashFile } from './hash-file.ts';
-import { action, bytes, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { Progress } from './progress.ts';
 
 interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
@@ -36,7 +36,7 @@ export function register(program: Command): void {
       if (opts.dryRun) {
         const summary = { ok: true, namespace: spec.namespace, batch: spec.name, kind: spec.kind, jobs: spec.jobs.length, files: paths.length, bytes: total };
         if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-        else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${spec.jobs.length} jobs, ${paths.length} files (${bytes(total)})\n`);
+        else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${count(spec.jobs.length, 'job')}, ${count(paths.length, 'file')} (${bytes(total)})\n`);
         return EXIT.ok;
       }
       const client = new HeadClient(opts);
@@ -71,7 +71,7 @@ export function register(program: Command): void {
       if (opts.json) {
         process.stdout.write(JSON.stringify({ id: batch.id, namespace: spec.namespace, batch: spec.name, jobs: spec.jobs.length, uploadedBytes: sendBytes, replaced: created.replaced, nodes: created.nodes }, null, 2) + '\n');
       } else {
-        process.stdout.write(`added batch '${spec.namespace}/${spec.name}' (id ${batch.id}): ${spec.jobs.length} jobs, uploaded ${toSend.length} files (${bytes(sendBytes)})\n`);
+        process.stdout.write(`added batch '${spec.namespace}/${spec.name}' (id ${batch.id}): ${count(spec.jobs.length, 'job')}, uploaded ${count(toSend.length, 'file')} (${bytes(sendBytes)})\n`);
         if (created.replaced) process.stdout.write(`replaced the earlier batch ${created.replaced} and its archived results\n`);
         process.stdout.write(`${able.length} of ${created.nodes.length} known nodes can run it (${able.filter((n) => n.connected).length} connected)\n`);
         const unable = created.nodes.filter((n) => !n.ok);

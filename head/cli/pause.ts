@@ -29,6 +29,7 @@ export function register(program: Command): void {
       }
       const capped = ms !== null && s.pause?.until !== null && s.pause?.until !== undefined && s.pause.until < s.now + ms - 1000;
       process.stdout.write(`${describePause(s.name, s.pause, s.now)}${capped ? ' (capped at the agent\'s maximum)' : ''}\n`);
-      if (s.current) process.stdout.write(`stopped: ${s.current.namespace}/${s.current.batch} ${s.current.job} (owner ${s.current.owner})\n`);
+      const c = s.current;
+      if (c) process.stdout.write(`${c.phase === 'running' ? 'stopped' : `held before it started (${c.phase})`}: ${c.namespace}/${c.batch} ${c.job} (owner ${c.owner})\n`);
     }));
 }

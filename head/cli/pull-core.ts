@@ -40,14 +40,20 @@ export async function sha256Of(file: string): Promise<string | null> {
   }
 }
 
+/**
+ * What a pull of `manifest` into `outDir` would do, file by file. Results land in
+ * `<outDir>/<namespace>/<batch>/<job>/…`, the one layout of pull, sync, run and the tray.
+ */
 export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]): Promise<PlannedFile[]> {
   const plan: PlannedFile[] = [];
+  const where = checkRelativePath(`${manifest.namespace}/${manifest.batch}`);
+  if (!where.ok || manifest.namespace.includes('/') || manifest.batch.includes('/')) throw new CliError(`head sent an unsafe batch name: ${manifest.namespace}/${manifest.batch}`, EXIT.failed);
   for (const f of manifest.files) {
     const rel = `${f.job}/${f.path}`;
     const safe = checkRelativePath(rel);
     if (!safe.ok) throw new CliError(`head sent an unsafe path: ${safe.error}`, EXIT.failed);
     const key = `${manifest.batch}/${rel}`;
-    const local = path.join(outDir, manifest.batch, ...rel.split('/'));
+    const local = path.join(outDir, manifest.namespace, manifest.batch, ...rel.split('/'));
     let decision: Decision = wanted(key, rules) ? 'pull' : 'excluded';
     if (decision === 'pull') {
       const st = await fsp.stat(local).catch(() => null);

@@ -7,6 +7,12 @@ import { routes } from '../../shared/api/routes.ts';
 import { action } from './client.ts';
 import { callHead, callLocalAgent, withControlOptions, type ControlOptions } from './local-control.ts';
 
+/** What happens to the node's job now: it continues only if it had started running. */
+export function afterResume(job: { namespace: string; batch: string; job: string; phase: string }): string {
+  const name = `${job.namespace}/${job.batch} ${job.job}`;
+  return job.phase === 'running' ? `${name} continues` : `${name} had not started (it was ${job.phase}); it goes on now`;
+}
+
 export function register(program: Command): void {
   withControlOptions(program
     .command('resume')
@@ -23,6 +29,6 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;
       }
-      process.stdout.write(`node '${s.name}' resumed${s.current ? `; ${s.current.namespace}/${s.current.batch} ${s.current.job} continues` : ''}\n`);
+      process.stdout.write(`node '${s.name}' resumed${s.current ? `; ${afterResume(s.current)}` : ''}\n`);
     }));
 }

@@ -87,7 +87,7 @@ export async function syncResults(target: SyncTarget): Promise<SyncReport> {
   for (const b of mine) {
     const entry: SyncedBatch = { id: b.id, namespace: b.namespace, batch: b.name, pulled: 0, skipped: 0, bytes: 0 };
     try {
-      const s = await pullBatch(client, b.id, path.join(out, b.namespace), [], { quiet: !target.progress });
+      const s = await pullBatch(client, b.id, out, [], { quiet: !target.progress });
       Object.assign(entry, { pulled: s.pulled, skipped: s.skipped, bytes: s.bytes });
     } catch (err) {
       entry.error = (err as Error).message;

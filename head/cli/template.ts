@@ -32,7 +32,7 @@ export function writeTemplate(kind: SectionKind, opts: TemplateOptions, out: Nod
     }
     return 2;
   }
-  err.write(`Wrote a ${kind} starter config to ${opts.output}. It names these files, which you provide: `
+  err.write(`Wrote ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} starter config to ${opts.output}. It names these files, which you provide: `
     + `${template.files.join(', ')}\n`);
   return 0;
 }

@@ -1,7 +1,13 @@
-/** `distribute user add NAME` (admin): create a user and print its token. */
+/** `distribute user add NAME` (admin): create a user and print its token; `user list` lists them with their admin flag. */
 import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
-import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
+
+/** `user list` as a table: every user with an explicit admin column (yes/no) and creation date. */
+export function userTable(users: { name: string; admin: boolean; createdAt: number }[]): string {
+  if (!users.length) return 'no users yet (distribute user add NAME creates one); the head\'s admin token is always an admin\n';
+  return table([['user', 'admin', 'created'], ...users.map((u) => [u.name, u.admin ? 'yes' : 'no', new Date(u.createdAt).toISOString().slice(0, 16).replace('T', ' ')])]);
+}
 
 export function register(program: Command): void {
   const user = program.command('user').description('manage users (admin)');
@@ -18,8 +24,8 @@ export function register(program: Command): void {
     }));
   withHeadOptions(user.command('list').description('list users').option('--json', 'print JSON'))
     .action(action('user list', async (opts: HeadOptions & { json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ users: { name: string; admin: boolean }[] }>(routes.users());
+      const r = await new HeadClient(opts).json<{ users: { name: string; admin: boolean; createdAt: number }[] }>(routes.users());
       if (opts.json) process.stdout.write(JSON.stringify(r.users, null, 2) + '\n');
-      else for (const u of r.users) process.stdout.write(`${u.name}${u.admin ? ' (admin)' : ''}\n`);
+      else process.stdout.write(userTable(r.users));
     }));
 }

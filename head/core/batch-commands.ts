@@ -38,11 +38,14 @@ export class BatchCommands {
     if (same && same.record.phase === 'uploading' && (owner.kind === 'admin' || same.record.owner === owner.name)) {
       book.batches.delete(same.record.id); // an earlier add that never finished uploading
     } else if (same) {
+      if (!book.canManage(owner, same)) {
+        // --replace would be refused too: suggest what this user can do instead.
+        return fail(409, `batch '${spec.namespace}/${spec.name}' already exists and belongs to ${same.record.owner}; choose another batch_name or namespace`);
+      }
       if (!replace) {
         const done = same.jobs.filter((j) => j.status.state === 'done').length;
         return fail(409, `batch '${spec.namespace}/${spec.name}' already exists (${same.jobs.length} jobs, ${done} done, owner ${same.record.owner}); add --replace to delete it and its archived results`);
       }
-      if (!book.canManage(owner, same)) return fail(403, `batch '${spec.namespace}/${spec.name}' belongs to ${same.record.owner}`);
       await this.remove(same, owner.name);
       replaced = same.record.id;
     }

@@ -187,7 +187,10 @@ export class NodeRegistry {
   /** The agent is stopping on purpose: it takes no new job until it connects again. */
   leaving(name: string): void {
     const node = this.nodes.get(name);
-    if (node) node.leaving = true;
+    if (!node) return;
+    node.leaving = true;
+    node.record.leftAt = this.deps.now();
+    this.save();
   }
 
   /** The node's socket closed (a newer connection of the same node is left alone). */
@@ -250,7 +253,7 @@ export class NodeRegistry {
   control(principal: Principal, name: string, action: { type: 'pause'; until: number | null } | { type: 'resume' }): Result<NodeRecord> {
     const node = this.nodes.get(name);
     if (!node) return fail(404, `no node '${name}'`);
-    if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail(403, `only an admin or the owner of node '${name}' may pause it`);
+    if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail(403, `only an admin or the owner of node '${name}' may ${action.type} it`);
     if (!node.link) return fail(409, `node '${name}' is not connected`);
     node.link.send(action);
     return { ok: true, value: node.record };

@@ -6,6 +6,7 @@ import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
 import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
+import type { LiveNode } from './live-node.ts';
 
 export function batchSummary(doc: BatchDoc) {
   const r = doc.record;
@@ -40,7 +41,7 @@ export function nodeViews(cluster: Cluster) {
   }
   return cluster.liveNodes().map((n) => ({
     name: n.record.name,
-    state: !n.alive ? 'lost' : n.link === null ? 'offline' : n.record.paused ? 'paused' : current.has(n.record.name) || n.holding ? 'busy' : 'idle',
+    state: nodeState(n, current.has(n.record.name)),
     owner: n.record.owner,
     capabilities: n.record.capabilities,
     lastSeen: n.record.lastSeen,
@@ -50,6 +51,19 @@ export function nodeViews(cluster: Cluster) {
   }));
 }
 export type NodeView = ReturnType<typeof nodeViews>[number];
+
+/**
+ * One word for a node: `stopped` (its agent said it was leaving and disconnected: a clean stop,
+ * not a fault), `lost` (silent past the timeout), `offline` (disconnected, not yet timed out),
+ * `paused`, `busy` or `idle`.
+ */
+export function nodeState(n: LiveNode, hasJob: boolean): 'stopped' | 'lost' | 'offline' | 'paused' | 'busy' | 'idle' {
+  if (n.link === null && n.record.leftAt) return 'stopped';
+  if (!n.alive) return 'lost';
+  if (n.link === null) return 'offline';
+  if (n.record.paused) return 'paused';
+  return hasJob || n.holding ? 'busy' : 'idle';
+}
 
 export function runningJobs(cluster: Cluster, now: number) {
   const out = [];

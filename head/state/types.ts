@@ -60,6 +60,8 @@ export interface NodeRecord {
    * Absent in data folders written before it existed: the agents' absolute maximum is assumed.
    */
   reconnectWithinMs?: number;
+  /** When the agent said it was stopping on purpose (`leaving`); cleared by its next hello. */
+  leftAt?: number | null;
 }
 
 export interface MetaDoc {

@@ -52,17 +52,17 @@ test('nested result folders round-trip byte for byte; a second pull transfers no
   const first = await cli(['pull', roundTripCfg, '--out', out, '--json'], env);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(JSON.parse(first.stdout).pulled, J1.length + J2.length);
-  assert.deepEqual(listFiles(path.join(out, 'rt/j1')), J1);
-  assert.deepEqual(listFiles(path.join(out, 'rt/j2')), J2);
-  assert.ok(fs.readFileSync(path.join(out, 'rt/j1/a/b/c/blob.bin')).equals(blob));
-  assert.ok(fs.readFileSync(path.join(out, 'rt/j2/x/blob.bin')).equals(blob));
-  assert.equal(fs.readFileSync(path.join(out, 'rt/j1/a/t.txt'), 'utf8'), text);
-  assert.equal(fs.readFileSync(path.join(out, 'rt/j1/with space/t 2.txt'), 'utf8'), text);
-  assert.equal(fs.statSync(path.join(out, 'rt/j1/empty')).size, 0);
+  assert.deepEqual(listFiles(path.join(out, 'pulls/rt/j1')), J1);
+  assert.deepEqual(listFiles(path.join(out, 'pulls/rt/j2')), J2);
+  assert.ok(fs.readFileSync(path.join(out, 'pulls/rt/j1/a/b/c/blob.bin')).equals(blob));
+  assert.ok(fs.readFileSync(path.join(out, 'pulls/rt/j2/x/blob.bin')).equals(blob));
+  assert.equal(fs.readFileSync(path.join(out, 'pulls/rt/j1/a/t.txt'), 'utf8'), text);
+  assert.equal(fs.readFileSync(path.join(out, 'pulls/rt/j1/with space/t 2.txt'), 'utf8'), text);
+  assert.equal(fs.statSync(path.join(out, 'pulls/rt/j1/empty')).size, 0);
   // Every pulled file equals the head's archived copy.
   for (const job of ['j1', 'j2']) {
-    for (const f of listFiles(path.join(out, 'rt', job))) {
-      assert.ok(fs.readFileSync(path.join(out, 'rt', job, f)).equals(fs.readFileSync(path.join(head.dataDir, 'archive/pulls/rt', job, f))), `${job}/${f}`);
+    for (const f of listFiles(path.join(out, 'pulls', 'rt', job))) {
+      assert.ok(fs.readFileSync(path.join(out, 'pulls', 'rt', job, f)).equals(fs.readFileSync(path.join(head.dataDir, 'archive/pulls/rt', job, f))), `${job}/${f}`);
     }
   }
   assert.ok(fs.readFileSync(path.join(roundTripSources, 'blob.bin')).equals(blob));
@@ -72,19 +72,19 @@ test('nested result folders round-trip byte for byte; a second pull transfers no
   assert.equal(second.bytes, 0);
   assert.equal(second.skipped, J1.length + J2.length);
 
-  fs.rmSync(path.join(out, 'rt/j1/a/b/c/blob.bin'));
-  fs.writeFileSync(path.join(out, 'rt/j2/note.log'), 'edited locally\n');
+  fs.rmSync(path.join(out, 'pulls/rt/j1/a/b/c/blob.bin'));
+  fs.writeFileSync(path.join(out, 'pulls/rt/j2/note.log'), 'edited locally\n');
   const third = JSON.parse((await cli(['pull', roundTripCfg, '--out', out, '--json'], env)).stdout);
   assert.equal(third.pulled, 2, 'the deleted and the changed file come back');
-  assert.ok(fs.readFileSync(path.join(out, 'rt/j1/a/b/c/blob.bin')).equals(blob));
-  assert.equal(fs.readFileSync(path.join(out, 'rt/j2/note.log'), 'utf8'), 'j2\n');
+  assert.ok(fs.readFileSync(path.join(out, 'pulls/rt/j1/a/b/c/blob.bin')).equals(blob));
+  assert.equal(fs.readFileSync(path.join(out, 'pulls/rt/j2/note.log'), 'utf8'), 'j2\n');
 
   // A stale .partial from another version of a file is resumed, found wrong, and fetched again.
-  fs.rmSync(path.join(out, 'rt/j1/a/t.txt'));
-  fs.writeFileSync(path.join(out, 'rt/j1/a/t.txt.partial'), 'x'.repeat(100));
+  fs.rmSync(path.join(out, 'pulls/rt/j1/a/t.txt'));
+  fs.writeFileSync(path.join(out, 'pulls/rt/j1/a/t.txt.partial'), 'x'.repeat(100));
   const fourth = await cli(['pull', roundTripCfg, '--out', out, '--json'], env);
   assert.equal(fourth.code, 0, fourth.stderr);
-  assert.equal(fs.readFileSync(path.join(out, 'rt/j1/a/t.txt'), 'utf8'), text);
+  assert.equal(fs.readFileSync(path.join(out, 'pulls/rt/j1/a/t.txt'), 'utf8'), text);
   assert.deepEqual(listFiles(out).filter((f) => f.endsWith('.partial')), []);
 });
 
@@ -119,7 +119,7 @@ for (const c of cases) {
     }
     const real = await cli(['pull', roundTripCfg, '--out', out, '--json', ...c.args], env);
     assert.equal(real.code, 0, real.stderr);
-    assert.deepEqual(listFiles(out).map((f) => f), c.pulled.slice().sort());
+    assert.deepEqual(listFiles(path.join(out, 'pulls')), c.pulled.slice().sort(), 'pull lays results out as <out>/<namespace>/<batch>/<job>');
   });
 }
 
@@ -133,7 +133,7 @@ test('a pull SIGKILLed during a large download recovers on rerun with correct fi
   assert.equal((await cli(['add', cfg], env)).code, 0);
   await waitBatchEnded(head, 'pulls/big', 120_000);
   const out = tempDir('big-out');
-  const partial = path.join(out, 'big/huge/big.bin.partial');
+  const partial = path.join(out, 'pulls/big/huge/big.bin.partial');
   const child = spawn(process.execPath, [BIN, 'pull', '--batch', 'pulls/big', '--out', out], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const exited = new Promise((r) => child.on('exit', r));
   let seen = 0;
@@ -149,14 +149,14 @@ test('a pull SIGKILLed during a large download recovers on rerun with correct fi
   await exited;
   const left = fs.statSync(partial).size;
   assert.ok(left > 0 && left < 200_000_000, `killed halfway (partial had ${left} bytes)`);
-  assert.ok(!fs.existsSync(path.join(out, 'big/huge/big.bin')), 'no complete-looking file after the kill');
+  assert.ok(!fs.existsSync(path.join(out, 'pulls/big/huge/big.bin')), 'no complete-looking file after the kill');
 
   const rerun = await cli(['pull', '--batch', 'pulls/big', '--out', out, '--json'], env);
   assert.equal(rerun.code, 0, rerun.stderr);
   const sha = (p: string) => crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
-  assert.equal(sha(path.join(out, 'big/huge/big.bin')), sha(path.join(head.dataDir, 'archive/pulls/big/huge/big.bin')));
+  assert.equal(sha(path.join(out, 'pulls/big/huge/big.bin')), sha(path.join(head.dataDir, 'archive/pulls/big/huge/big.bin')));
   assert.deepEqual(listFiles(out).filter((f) => f.endsWith('.partial')), []);
-  assert.equal(fs.statSync(path.join(out, 'big/huge/big.bin')).size, 200_000_000);
+  assert.equal(fs.statSync(path.join(out, 'pulls/big/huge/big.bin')).size, 200_000_000);
   // The big batch is deleted again so other tests' disks stay small.
   assert.equal((await cli(['rm', 'pulls/big', '--yes'], env)).code, 0);
 });
@@ -218,8 +218,8 @@ test('a symlink to /etc/passwd left in distribute_save is not archived; a link i
   assert.equal(fs.readFileSync(path.join(head.dataDir, 'archive/pulls/links/l/inner'), 'utf8'), 'real\n');
   const out = tempDir('links-out');
   assert.equal((await cli(['pull', '--batch', 'pulls/links', '--out', out], env)).code, 0);
-  assert.ok(!fs.existsSync(path.join(out, 'links/l/pw')));
-  assert.match(fs.readFileSync(path.join(out, 'links/l/_distribute/stderr.log'), 'utf8'), /not archived: .*pw \(link points outside distribute_save\)/);
+  assert.ok(!fs.existsSync(path.join(out, 'pulls/links/l/pw')));
+  assert.match(fs.readFileSync(path.join(out, 'pulls/links/l/_distribute/stderr.log'), 'utf8'), /not archived: .*pw \(link points outside distribute_save\)/);
 });
 
 test('re-submitting an existing batch name is refused unless --replace, saying what would be overwritten', async () => {
@@ -227,6 +227,12 @@ test('re-submitting an existing batch name is refused unless --replace, saying w
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /batch 'pulls\/rt' already exists \(2 jobs, 2 done, owner admin\); add --replace to delete it and its archived results/);
   assert.ok(fs.existsSync(path.join(head.dataDir, 'archive/pulls/rt/j1/a/t.txt')), 'the archive is untouched');
+  // Another user is not told about --replace, which would be refused: the name is taken.
+  const erin = (await api(head, '/api/users', { body: { name: 'erin' } })).body.token;
+  const foreign = await cli(['add', roundTripCfg], { ...env, DISTRIBUTE_TOKEN: erin });
+  assert.equal(foreign.code, 1);
+  assert.match(foreign.stderr, /batch 'pulls\/rt' already exists and belongs to admin; choose another batch_name or namespace/);
+  assert.doesNotMatch(foreign.stderr, /--replace/);
 
   const cfg = writeShellConfig('pulls', 'rt', [{ name: 'only', command: 'echo new > distribute_save/new.txt' }]);
   const replaced = await cli(['add', cfg, '--replace'], env);
