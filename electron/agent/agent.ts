@@ -30,6 +30,9 @@ export type { AgentSettings } from './agent-settings.ts';
 
 type Events = { change: [AgentSnapshot] };
 
+/** How long a stopping agent that is not connected waits for the head to hear its hand-back. */
+const HAND_BACK_CONNECT_MS = 5000;
+
 /** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
 export class Agent extends EventEmitter<Events> {
   readonly name: string;
@@ -48,6 +51,8 @@ export class Agent extends EventEmitter<Events> {
   private handingBack: string | null = null;
   private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
   private running: Promise<void> = Promise.resolve();
+  /** stop() was called: take no new job. */
+  private stopping = false;
 
   constructor(private readonly settings: AgentSettings) {
     super();
@@ -106,7 +111,13 @@ export class Agent extends EventEmitter<Events> {
    * it (an agent upgrade loses no work). Either way nothing is left stopped.
    */
   async stop(opts: { handBack?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     const run = this.state.run;
+    if (opts.handBack && this.proc && run?.phase === 'running' && !this.conn.connected) {
+      // Stopped right after starting (an adopted job, not connected yet): give the connection a
+      // moment, so the head hears the hand-back now instead of after its node timeout.
+      await this.conn.whenConnected(HAND_BACK_CONNECT_MS);
+    }
     this.conn.send({ type: 'leaving' });
     if (opts.handBack && this.proc && run?.phase === 'running') {
       this.log(`stopping: handing ${run.batch.name}/${run.spec.name} back to the head`);
@@ -252,6 +263,10 @@ export class Agent extends EventEmitter<Events> {
     const ref = { batchId: m.batchId, job: m.job, attempt: m.attempt };
     if (this.state.run) {
       this.conn.send({ type: 'job-rejected', ...ref, reason: 'busy with another job' });
+      return;
+    }
+    if (this.stopping) {
+      this.conn.send({ type: 'job-rejected', ...ref, reason: 'the agent is stopping' });
       return;
     }
     if (this.state.pause) {

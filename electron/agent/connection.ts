@@ -38,6 +38,20 @@ export class HeadConnection {
     this.open();
   }
 
+  /** Resolves true once a connection is welcomed (at once if it is), false after `timeoutMs`. */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (this.connected || this.stopped || Date.now() - started >= timeoutMs) {
+          clearInterval(poll);
+          resolve(this.connected);
+        }
+      }, 50);
+    });
+  }
+
   get connected(): boolean {
     return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
   }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent } from '../../electron/agent/start-agent.ts';
 import { parseDuration } from '../../shared/duration.ts';
+import { stopSignal } from './stop-signals.ts';
 import { action, CliError, EXIT, parsePort } from './client.ts';
 
 export function register(program: Command): void {
@@ -42,10 +43,7 @@ export function register(program: Command): void {
       const agent = running.agent;
       process.stderr.write(`distribute agent '${agent.name}' working in ${opts.workdir}, head ${opts.head}\n`);
       process.stderr.write(`status page and control endpoint: http://127.0.0.1:${running.control.port}/ (token in ${path.join(opts.workdir, 'control-token')}; distribute pause|resume use it)\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await stopSignal();
       await running.stop();
       // A job kept running (--on-exit keep) still has handles here (its process, log tails): it
       // lives on in its own session, so leave without waiting for it.

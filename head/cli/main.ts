@@ -3,9 +3,13 @@
  * `register(program)`. Exit codes: 0 ok, 1 the operation failed (a job failed, a request was
  * refused), 2 bad usage or bad input (invalid config, unknown option), 3 cannot reach the head.
  */
+// First: a stop signal that arrives while the commands load must not kill an agent mid-start.
+import { holdStopSignals } from './stop-signals.ts';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../shared/version.ts';
 import { COMMANDS, commandsToLoad } from './commands.ts';
+
+holdStopSignals();
 
 const program = new Command();
 program

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../shared/duration.ts';
 import { startHead } from '../server.ts';
 import { attachNotifiers } from '../notify/attach.ts';
+import { stopSignal } from './stop-signals.ts';
 import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
 
 export function register(program: Command): void {
@@ -29,11 +30,7 @@ export function register(program: Command): void {
         throw new CliError(detach.error, EXIT.usage);
       }
       process.stderr.write(`distribute head listening on ${head.url}\n  data:        ${opts.data}\n  admin token: ${head.adminTokenFile}\n  agent token: ${head.agentTokenFile}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopSignal();
       detach.close();
       await head.close();
     }));

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent, type RunningAgent } from '../../electron/agent/start-agent.ts';
 import { startHead } from '../server.ts';
+import { stopSignal } from './stop-signals.ts';
 import { action, defaultDataDir, parsePort } from './client.ts';
 
 export function register(program: Command): void {
@@ -39,10 +40,7 @@ export function register(program: Command): void {
         ...(running ? [`  open ${running.statusPageUrl()}   (status page; or: npx distribute pause --duration 30m)`] : []),
         'Ctrl-C stops both.', '',
       ].join('\n'));
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await stopSignal();
       await running?.stop();
       await head.close();
       process.exit(0);
