@@ -1,7 +1,8 @@
 /**
- * `distribute logs BATCH JOB`: a finished job's stdout/stderr from the archive, or with `--follow`
- * a running (or still queued) job's output live, streamed from its agent through the head, until
- * the job ends.
+ * `distribute logs BATCH JOB`: a finished job's stdout/stderr from the archive, or a running or
+ * paused job's output so far, from its first line (the head keeps it). With `--follow` the output
+ * so far and then the new output as it comes, streamed from its agent through the head, until the
+ * job ends; `--tail N` starts N lines back.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,11 +10,15 @@ import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
 import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 
-interface LogsOptions extends HeadOptions { follow?: boolean; stream?: string }
+interface LogsOptions extends HeadOptions { follow?: boolean; stream?: string; tail?: string }
 
 /** The query string of the logs route for these options, or an error for a bad --stream. */
-export function logsQuery(opts: { follow?: boolean; stream?: string }): { ok: true; query: string } | { ok: false; error: string } {
+export function logsQuery(opts: { follow?: boolean; stream?: string; tail?: string }): { ok: true; query: string } | { ok: false; error: string } {
   const params = new URLSearchParams();
+  if (opts.tail !== undefined) {
+    if (!/^\d+$/.test(opts.tail)) return { ok: false, error: `--tail must be a whole number of lines, not '${opts.tail}'` };
+    params.set('tail', opts.tail);
+  }
   if (opts.stream !== undefined) {
     if (opts.stream !== 'stdout' && opts.stream !== 'stderr') return { ok: false, error: `--stream must be stdout or stderr, not '${opts.stream}'` };
     params.set('stream', opts.stream);
@@ -28,8 +33,9 @@ export function register(program: Command): void {
     .command('logs')
     .argument('<batch>', 'batch id, namespace/name or name')
     .argument('<job>', 'job name')
-    .description('show a job\'s output: archived when it ended, live with --follow while it runs')
-    .option('-f, --follow', 'stream a running job\'s output until it ends')
+    .description('show a job\'s output from its first line: archived when it ended, so far while it runs; --follow streams on until it ends')
+    .option('-f, --follow', 'print the output so far, then stream new output until the job ends')
+    .option('-n, --tail <lines>', 'start this many lines back instead of at the first line')
     .option('--stream <which>', 'only stdout or only stderr'))
     .action(action('logs', async (batch: string, job: string, opts: LogsOptions) => {
       const q = logsQuery(opts);
@@ -44,6 +50,8 @@ export function register(program: Command): void {
         } catch { /* not JSON */ }
         throw new CliError(message, EXIT.failed);
       }
+      const state = res.headers.get('x-job-state');
+      if (!opts.follow && state && state !== 'done') process.stderr.write(`(job ${job} is ${state}: this is its output so far; --follow streams the rest)\n`);
       // Stop quietly when the reader of our output goes away (`logs ... | head`).
       process.stdout.on('error', () => process.exit(EXIT.ok));
       try {

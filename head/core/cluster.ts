@@ -19,6 +19,7 @@ import { schedule } from '../scheduler/schedule.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
 import { HeadEventBus } from './events.ts';
+import { LiveLogs } from './live-logs.ts';
 import { BatchBook } from './batch-book.ts';
 import { BatchCommands } from './batch-commands.ts';
 import { RunFinisher, type FinishedRun, type FinishOutcome } from './finish-run.ts';
@@ -43,6 +44,8 @@ export interface ClusterOptions {
 
 export class Cluster {
   readonly events = new HeadEventBus();
+  /** Output of running jobs from their first line (`logs`, `logs --follow`, the dashboard). */
+  readonly logs = new LiveLogs(this.events);
   /** Every known node by name (the registry's map). */
   readonly nodes: Map<string, LiveNode>;
   meta: MetaDoc = { users: [], nodes: [] };
@@ -221,8 +224,12 @@ export class Cluster {
     if (at) this.book.apply(at.doc, at.index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
   }
 
+  /** Output of a run: kept (see `live-logs.ts`) and announced, unless it is not the job's current run. */
   jobLog(ref: Holding, stream: 'stdout' | 'stderr', data: string): void {
-    this.events.emit('job:log', { ...ref, stream, data });
+    const at = this.locate(ref);
+    const s = at?.doc.jobs[at.index].status;
+    if (!s || !isActive(s) || s.attempt !== ref.attempt) return;
+    if (this.logs.append(ref.batchId, ref.job, ref.attempt, stream, data)) this.events.emit('job:log', { ...ref, stream, data });
   }
 
   jobRejected(node: string, ref: Holding, reason: string): void {

@@ -56,3 +56,33 @@ test('logs --follow streams a running job and ends with it; archived logs afterw
   assert.equal(noJob.code, 1);
   assert.match(noJob.stderr, /has no job 'nope'/);
 });
+
+test('logs of a running job start at its first line; --follow too, then streams on; --tail N starts N lines back', async () => {
+  const cfg = writeShellConfig('logs', 'ticking', [
+    { name: 'ticker', command: 'i=1; while [ $i -le 60 ]; do echo "line $i"; i=$((i+1)); sleep 0.2; done' },
+  ]);
+  assert.equal((await cli(['add', cfg], envFor(head))).code, 0);
+  await waitFor(async () => (await api(head, '/api/batches/logs%2Fticking')).body.jobs?.[0].state === 'running', 20_000, () => 'job never ran');
+  // Asked 4 s after the start: the lines printed before still come, from the first one.
+  await new Promise((r) => setTimeout(r, 4000));
+  const soFar = await cli(['logs', 'logs/ticking', 'ticker'], envFor(head));
+  assert.equal(soFar.code, 0, soFar.stderr);
+  assert.match(soFar.stdout, /^line 1\nline 2\n/, soFar.stdout);
+  assert.match(soFar.stderr, /is running: this is its output so far/);
+
+  const child = spawn(process.execPath, [BIN, 'logs', 'logs/ticking', 'ticker', '--follow'], { env: { ...process.env, ...envFor(head) } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const tail = await cli(['logs', 'logs/ticking', 'ticker', '--tail', '2'], envFor(head));
+  assert.equal(tail.stdout.split('\n').length, 3, `two lines: ${JSON.stringify(tail.stdout)}`);
+  assert.doesNotMatch(tail.stdout, /^line 1\n/);
+  assert.equal(await exited, 0);
+  assert.ok(out.startsWith('line 1\nline 2\n'), `--follow began at line 1: ${out.slice(0, 80)}`);
+  assert.equal(out, Array.from({ length: 60 }, (_, i) => `line ${i + 1}\n`).join(''), 'every line once, in order, to the end');
+  await waitBatchEnded(head, 'logs/ticking', 20_000);
+  const archivedTail = await cli(['logs', 'logs/ticking', 'ticker', '--tail', '1'], envFor(head));
+  assert.equal(archivedTail.stdout, 'line 60\n');
+  const badTail = await cli(['logs', 'logs/ticking', 'ticker', '--tail', 'x'], envFor(head));
+  assert.equal(badTail.code, 2);
+});

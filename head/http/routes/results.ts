@@ -7,6 +7,7 @@ import { isActive } from '../../../shared/job/state.ts';
 import { SHA256_HEADER } from '../../../shared/api/routes.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
+import { tailLines } from '../../core/live-logs.ts';
 import { userOf } from '../auth.ts';
 import { wildcardPath } from '../wildcard-path.ts';
 import type { AppDeps } from '../deps.ts';
@@ -64,9 +65,9 @@ export function resultsRouter(deps: AppDeps): Router {
   });
 
   /**
-   * A job's logs: from the archive when finished; live when running (`?follow` keeps the
-   * response open and streams new output until the job ends). Lines are prefixed per stream
-   * when both are shown.
+   * A job's logs: from the archive when finished; while it runs (or is paused), its output so far
+   * from the first line (`live-logs.ts`). `?follow` then keeps the response open and streams new
+   * output until the job ends; `?tail=N` starts N lines back. `x-job-state` says which it was.
    */
   r.get('/api/batches/:ref/jobs/:job/logs', async (req, res) => {
     userOf(req);
@@ -75,26 +76,35 @@ export function resultsRouter(deps: AppDeps): Router {
     const job = doc.jobs.find((j) => j.name === name);
     if (!job) throw new HttpError(404, `batch '${doc.record.name}' has no job '${name}'`);
     const stream = req.query.stream === 'stderr' ? 'stderr' : req.query.stream === 'stdout' ? 'stdout' : 'both';
+    const tail = tailOf(req.query.tail);
     res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('x-job-state', job.status.state);
     if (job.status.state === 'done') {
       const dir = archive.jobDir(doc.record.namespace, doc.record.name, name);
+      let text = '';
       for (const [which, file] of [['stdout', STDOUT_FILE], ['stderr', STDERR_FILE]] as const) {
         if (stream !== 'both' && stream !== which) continue;
         try {
-          res.write(await fs.promises.readFile(path.join(dir, file)));
+          text += await fs.promises.readFile(path.join(dir, file), 'utf8');
         } catch { /* no log archived */ }
       }
-      res.end();
+      res.end(tailLines(text, tail));
       return;
     }
+    // From here on nothing awaits until the listener is attached: the snapshot and the live
+    // chunks after it meet without a gap or an overlap.
+    const wanted = (which: 'stdout' | 'stderr') => stream === 'both' || stream === which;
+    const snap = cluster.logs.snapshot(doc.record.id, name);
+    const dropped = snap.droppedBytes ? `[${snap.droppedBytes} bytes of earlier output are not kept while the job runs; the archived log will have them]\n` : '';
+    const soFar = tailLines(snap.chunks.filter((c) => wanted(c.stream)).map((c) => c.data).join(''), tail);
     if (req.query.follow === undefined) {
-      res.end(`job ${name} is ${job.status.state}; add --follow to stream its output\n`);
+      res.end((tail === undefined ? dropped : '') + soFar);
       return;
     }
-    res.setHeader('x-job-state', job.status.state);
     res.flushHeaders();
+    res.write((tail === undefined ? dropped : '') + soFar);
     const onLog = (e: { batchId: string; job: string; stream: 'stdout' | 'stderr'; data: string }) => {
-      if (e.batchId === doc.record.id && e.job === name && (stream === 'both' || stream === e.stream)) res.write(e.data);
+      if (e.batchId === doc.record.id && e.job === name && wanted(e.stream)) res.write(e.data);
     };
     const onEnd = (e: { batchId: string; job: string }) => {
       if (e.batchId === doc.record.id && e.job === name) finish();
@@ -114,6 +124,14 @@ export function resultsRouter(deps: AppDeps): Router {
   });
 
   return r;
+}
+
+/** `?tail=N`: a whole number of lines, or undefined for everything. */
+function tailOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new HttpError(400, `tail must be a whole number of lines, not '${String(value)}'`);
+  return n;
 }
 
 function parseRange(header: string | undefined, size: number): number | null {
