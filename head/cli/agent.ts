@@ -7,13 +7,13 @@ import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent } from '../../electron/agent/start-agent.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import { stopSignal } from './stop-signals.ts';
-import { action, CliError, EXIT, parsePort } from './client.ts';
+import { action, CliError, EXIT, parseHeadUrl, parsePort } from './client.ts';
 
 export function register(program: Command): void {
   program
     .command('agent')
     .description('run this machine as a compute node: connect to the head, run jobs, upload results')
-    .option('--head <url>', 'head URL', process.env.DISTRIBUTE_HEAD ?? 'http://127.0.0.1:8952')
+    .option('--head <url>', 'head URL; http:// is assumed without a scheme', process.env.DISTRIBUTE_HEAD ?? 'http://127.0.0.1:8952')
     .requiredOption('--token-file <file>', 'file holding the agent join token (the head\'s agent-token)')
     .option('--workdir <dir>', 'folder for inputs, batch folders and runs', path.join(os.homedir(), '.distribute', 'agent'))
     .option('--name <name>', 'node name shown on the head', os.hostname())
@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--on-exit <what>', 'stopping the agent (Ctrl-C, SIGTERM) with a job running: requeue (kill it, the head runs it elsewhere) or keep (it runs on; the next agent started here adopts it)', 'requeue')
     .option('--control-port <port>', 'port of the local control endpoint and status page on 127.0.0.1 (0 = any free port)', String(DEFAULT_CONTROL_PORT))
     .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; onExit: string; controlPort: string }) => {
+      const headUrl = parseHeadUrl(opts.head);
       let token: string;
       try {
         token = fs.readFileSync(opts.tokenFile, 'utf8').trim();
@@ -37,11 +38,11 @@ export function register(program: Command): void {
       if (opts.onExit !== 'requeue' && opts.onExit !== 'keep') throw new CliError(`--on-exit: '${opts.onExit}' is not requeue or keep`, EXIT.usage);
       const controlPort = parsePort('--control-port', opts.controlPort);
       const running = await startAgent({
-        headUrl: opts.head, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
+        headUrl, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
         maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, onExit: opts.onExit, controlPort,
       });
       const agent = running.agent;
-      process.stderr.write(`distribute agent '${agent.name}' working in ${opts.workdir}, head ${opts.head}\n`);
+      process.stderr.write(`distribute agent '${agent.name}' working in ${opts.workdir}, head ${headUrl}\n`);
       process.stderr.write(`status page and control endpoint: http://127.0.0.1:${running.control.port}/ (token in ${path.join(opts.workdir, 'control-token')}; distribute pause|resume use it)\n`);
       await stopSignal();
       await running.stop();

@@ -1,13 +1,14 @@
 /**
  * How CLI commands reach the head: `--head URL` / `$DISTRIBUTE_HEAD` (default
- * http://127.0.0.1:8952) and `--token T` / `$DISTRIBUTE_TOKEN` (default: the admin token of the
- * local `distribute up` data folder, when readable). Failures become {@link CliError}s with the
+ * http://127.0.0.1:8952) and a token ({@link findToken}: --token, --token-file, environment, or
+ * the admin token of a head data folder on this machine). Failures become {@link CliError}s with the
  * exit code the command should end with.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { requestText, type TextResponse } from './http-request.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -20,13 +21,17 @@ export class CliError extends Error {
 export interface HeadOptions {
   head?: string;
   token?: string;
+  tokenFile?: string;
+  data?: string;
 }
 
-/** Add --head and --token to a user command. */
+/** Add --head, --token, --token-file and --data to a command that talks to the head. */
 export function withHeadOptions(cmd: Command): Command {
   return cmd
-    .option('--head <url>', 'head URL (env DISTRIBUTE_HEAD, default http://127.0.0.1:8952)')
-    .option('--token <token>', 'your token (env DISTRIBUTE_TOKEN; default: the local head\'s admin token)');
+    .option('--head <url>', 'head URL; http:// is assumed without a scheme (env DISTRIBUTE_HEAD, default http://127.0.0.1:8952)')
+    .option('--token <token>', 'your token (env DISTRIBUTE_TOKEN)')
+    .option('--token-file <file>', 'read your token from this file (env DISTRIBUTE_TOKEN_FILE)')
+    .option('--data <dir>', 'on the head machine: use the admin token of the head started with --data DIR (default: $DISTRIBUTE_DATA, else ~/.distribute/head)');
 }
 
 /** A port option's value (0 = any free port), or a usage error naming the option. */
@@ -36,55 +41,125 @@ export function parsePort(option: string, value: string): number {
   return port;
 }
 
+/**
+ * A head URL from the command line or the environment: `127.0.0.1:8952` means
+ * `http://127.0.0.1:8952`; anything that is not an http(s) URL then is a usage error naming `from`.
+ */
+export function parseHeadUrl(value: string, from = '--head'): string {
+  const text = value.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(`${from}: '${value}' is not a URL (expected e.g. http://lab-server:8952)`, EXIT.usage);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`${from}: '${value}' is not an http:// or https:// URL (expected e.g. http://lab-server:8952)`, EXIT.usage);
+  }
+  return withScheme.replace(/\/+$/, '');
+}
+
 export function defaultDataDir(): string {
   return process.env.DISTRIBUTE_DATA ?? path.join(os.homedir(), '.distribute', 'head');
+}
+
+/** A token and where it came from, so a refusal can say which one was refused. */
+export interface FoundToken {
+  token: string;
+  source: string;
+}
+
+function readTokenFile(file: string, from: string): FoundToken {
+  let token: string;
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CliError(`${from}: cannot read '${file}': ${code}${code === 'EACCES' ? ' (only its owner may read it)' : ''}`, EXIT.usage);
+  }
+  if (!token) throw new CliError(`${from}: '${file}' is empty`, EXIT.usage);
+  return { token, source: `${from} ${file}` };
+}
+
+/**
+ * The token to send, first found of: --token, --token-file, $DISTRIBUTE_TOKEN,
+ * $DISTRIBUTE_TOKEN_FILE, --data DIR's admin token, the default data folder's admin token.
+ */
+export function findToken(opts: HeadOptions, env: NodeJS.ProcessEnv = process.env): FoundToken {
+  if (opts.token) return { token: opts.token, source: '--token' };
+  if (opts.tokenFile) return readTokenFile(opts.tokenFile, '--token-file');
+  if (env.DISTRIBUTE_TOKEN) return { token: env.DISTRIBUTE_TOKEN, source: '$DISTRIBUTE_TOKEN' };
+  if (env.DISTRIBUTE_TOKEN_FILE) return readTokenFile(env.DISTRIBUTE_TOKEN_FILE, '$DISTRIBUTE_TOKEN_FILE');
+  if (opts.data) {
+    const file = path.join(opts.data, 'admin-token');
+    if (!fs.existsSync(file)) throw new CliError(`--data: no admin token at ${file} (is ${opts.data} the folder the head was started with --data?)`, EXIT.usage);
+    const found = readTokenFile(file, '--data');
+    return { token: found.token, source: `the admin token in ${file}` };
+  }
+  const file = path.join(env.DISTRIBUTE_DATA ?? path.join(os.homedir(), '.distribute', 'head'), 'admin-token');
+  try {
+    const token = fs.readFileSync(file, 'utf8').trim();
+    if (token) return { token, source: `the admin token in ${file}` };
+  } catch { /* none */ }
+  throw new CliError('no token: pass --token or --token-file, set DISTRIBUTE_TOKEN, or on the head machine --data DIR (ask your admin for one: distribute user add NAME)', EXIT.usage);
 }
 
 export class HeadClient {
   readonly base: string;
   readonly token: string;
+  /** Where the token came from ("--token-file /home/a/token", "$DISTRIBUTE_TOKEN", ...). */
+  readonly tokenSource: string;
 
   constructor(opts: HeadOptions) {
-    this.base = (opts.head ?? process.env.DISTRIBUTE_HEAD ?? 'http://127.0.0.1:8952').replace(/\/+$/, '');
-    let token = opts.token ?? process.env.DISTRIBUTE_TOKEN;
-    if (!token) {
-      try {
-        token = fs.readFileSync(path.join(defaultDataDir(), 'admin-token'), 'utf8').trim();
-      } catch { /* none */ }
-    }
-    if (!token) throw new CliError('no token: pass --token or set DISTRIBUTE_TOKEN (ask your admin for one: distribute user add NAME)', EXIT.usage);
-    this.token = token;
+    this.base = opts.head !== undefined ? parseHeadUrl(opts.head)
+      : process.env.DISTRIBUTE_HEAD ? parseHeadUrl(process.env.DISTRIBUTE_HEAD, '$DISTRIBUTE_HEAD') : 'http://127.0.0.1:8952';
+    const found = findToken(opts);
+    this.token = found.token;
+    this.tokenSource = found.source;
   }
 
   url(p: string): string {
     return this.base + p;
   }
 
+  private unreachable(err: unknown): CliError {
+    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    return new CliError(`cannot reach the head at ${this.base}: ${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message}`, EXIT.unreachable);
+  }
+
+  /** A streaming request (uploads, downloads, log follow); see json() for everything else. */
   async fetch(p: string, init: RequestInit = {}): Promise<Response> {
     try {
       return await fetch(this.url(p), { ...init, headers: { authorization: `Bearer ${this.token}`, ...(init.headers ?? {}) } });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the head at ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, EXIT.unreachable);
+      throw this.unreachable(err);
     }
   }
 
   /** JSON request; non-2xx becomes a CliError carrying the head's message. */
   async json<T>(p: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const res = await this.fetch(p, {
-      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await res.text();
+    let res: TextResponse;
+    try {
+      res = await requestText(this.url(p), {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { authorization: `Bearer ${this.token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    const text = res.text;
     let data: unknown;
     try {
       data = text ? JSON.parse(text) : {};
     } catch {
       data = { error: text.slice(0, 300) };
     }
-    if (!res.ok) {
-      const message = (data as { error?: string }).error ?? `HTTP ${res.status}`;
+    if (res.status < 200 || res.status > 299) {
+      const said = (data as { error?: string }).error ?? `HTTP ${res.status}`;
+      // A refused token: say which one, the usual cause being a stale file or variable.
+      const message = res.status === 401 ? `${said} (the token from ${this.tokenSource})` : said;
       const err = new CliError(message, EXIT.failed);
       (err as CliError & { status?: number; body?: unknown }).status = res.status;
       (err as CliError & { body?: unknown }).body = data;

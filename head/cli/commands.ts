@@ -43,3 +43,6 @@ export function commandsToLoad(args: readonly string[]): string[] {
   if (word === undefined && words[0] !== 'help' && args.length > 0 && args.every((a) => a === '-V' || a === '--version')) return [];
   return Object.keys(COMMANDS);
 }
+
+/** Long-running commands: they keep working when their output pipe closes (closed-pipe.ts). */
+export const SERVICES: ReadonlySet<string> = new Set(['server', 'agent', 'up']);

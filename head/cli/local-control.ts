@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { controlPortPath, controlTokenPath, DEFAULT_CONTROL_PORT, type ControlState } from '../../electron/agent/control-server.ts';
 import { formatDuration, parseDuration } from '../../shared/duration.ts';
 import { CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { requestText, type TextResponse } from './http-request.ts';
 
 export interface ControlOptions extends HeadOptions {
   node?: string;
@@ -48,17 +49,21 @@ export async function callLocalAgent(opts: ControlOptions, route: '/api/pause' |
   }
   const port = controlPort(opts);
   const url = `http://127.0.0.1:${port}${route}`;
-  let res: Response;
+  let res: TextResponse;
   try {
-    res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    res = await requestText(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    throw new CliError(`cannot reach the agent at 127.0.0.1:${port}: ${cause?.code ?? (err as Error).message} (is it running?)`, EXIT.unreachable);
+    throw new CliError(`cannot reach the agent at 127.0.0.1:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (is it running?)`, EXIT.unreachable);
   }
-  const data = await res.json().catch(() => ({})) as ControlState & { error?: string };
+  let data: ControlState & { error?: string };
+  try {
+    data = JSON.parse(res.text) as ControlState & { error?: string };
+  } catch {
+    data = {} as ControlState;
+  }
   if (res.status === 401) throw new CliError(`the agent refused the token in ${tokenFile} (is --workdir the running agent's?)`, EXIT.failed);
   if (res.status === 400) throw new CliError(data.error ?? 'bad request', EXIT.usage);
-  if (!res.ok) throw new CliError(data.error ?? `HTTP ${res.status}`, EXIT.failed);
+  if (res.status < 200 || res.status > 299) throw new CliError(data.error ?? `HTTP ${res.status}`, EXIT.failed);
   return data;
 }
 

@@ -7,7 +7,8 @@
 import { holdStopSignals } from './stop-signals.ts';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../shared/version.ts';
-import { COMMANDS, commandsToLoad } from './commands.ts';
+import { guardClosedOutput } from './closed-pipe.ts';
+import { COMMANDS, commandsToLoad, SERVICES } from './commands.ts';
 
 holdStopSignals();
 
@@ -20,6 +21,7 @@ program
   .exitOverride();
 
 const names = commandsToLoad(process.argv.slice(2));
+guardClosedOutput(names.length === 1 && SERVICES.has(names[0]) ? 'ignore' : 'exit');
 for (const mod of await Promise.all(names.map((name) => COMMANDS[name]()))) mod.register(program);
 
 try {

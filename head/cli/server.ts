@@ -5,6 +5,7 @@ import { startHead } from '../server.ts';
 import { attachNotifiers } from '../notify/attach.ts';
 import { stopSignal } from './stop-signals.ts';
 import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
+import { assertPortFree } from './port-free.ts';
 
 export function register(program: Command): void {
   program
@@ -20,6 +21,7 @@ export function register(program: Command): void {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
+      await assertPortFree(opts.host, port, '--port');
       const head = await startHead({
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
         heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: Number(opts.maxInputSize),

@@ -11,6 +11,7 @@ import { startAgent, type RunningAgent } from '../../electron/agent/start-agent.
 import { startHead } from '../server.ts';
 import { stopSignal } from './stop-signals.ts';
 import { action, defaultDataDir, parsePort } from './client.ts';
+import { assertPortFree } from './port-free.ts';
 
 export function register(program: Command): void {
   program
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .action(action('up', async (opts: { data: string; workdir: string; port: string; tag: string[]; agent: boolean; controlPort: string }) => {
       const port = parsePort('--port', opts.port);
       const controlPort = parsePort('--control-port', opts.controlPort);
+      await assertPortFree('127.0.0.1', port, '--port');
       const head = await startHead({ dataDir: opts.data, port });
       let running: RunningAgent | null = null;
       if (opts.agent) {
@@ -33,6 +35,7 @@ export function register(program: Command): void {
       const agent = running?.agent ?? null;
       process.stderr.write([
         `distribute is up: head ${head.url} (data ${opts.data})${agent ? `, local agent '${agent.name}' (workdir ${opts.workdir})` : ''}`,
+        `Dashboard: ${head.url}/ (sign in with the admin token in ${head.adminTokenFile})`,
         'In another terminal try:',
         '  npx distribute add examples/python-sweep/distribute-jobs.yaml',
         '  npx distribute status',
