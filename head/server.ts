@@ -10,10 +10,13 @@ import { Archive } from './archive/archive.ts';
 import { ensureTokenFile, hashToken, newToken, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
 import { createApp } from './http/app.ts';
-import { collectInputs } from './archive/input-gc.ts';
+import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS } from './archive/input-gc.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { AgentHub } from './ws/agent-hub.ts';
 import { unsafeNameReason } from '../shared/names.ts';
+
+/** How often orphaned uploads and abandoned uploading batches are swept. */
+const INPUT_SWEEP_MS = 10 * 60 * 1000;
 
 export interface HeadOptions {
   dataDir: string;
@@ -43,6 +46,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`[head] ${line}\n`));
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await fs.chmod(dataDir, 0o700); // a folder made by an earlier version (or by hand) may be 0755
   const adminTokenFile = path.join(dataDir, 'admin-token');
   const agentTokenFile = path.join(dataDir, 'agent-token');
   const admin = await ensureTokenFile(adminTokenFile, 'adm');
@@ -88,9 +92,18 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
 
   const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
   const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);
-  // Inputs of ended batches are not needed any more: delete those no live batch still names.
-  cluster.events.on('batch:ended', () => void collectInputs(archive.inputsRoot, () => cluster.batches.values())
-    .then((gc) => { for (const d of gc.cleaned) store.touchBatchRecord(d); if (gc.removed.length) log(`removed ${gc.removed.length} unused inputs (${gc.bytes} bytes)`); }));
+  // Inputs of ended batches are not needed any more: delete those no live batch still names. Every
+  // few minutes also forget batches left uploading for a day and delete orphaned uploads (no batch
+  // names them) an hour after they were written.
+  const gcInputs = () => {
+    for (const doc of [...cluster.batches.values()]) {
+      if (doc.record.phase === 'uploading' && Date.now() - doc.record.createdAt > ABANDONED_UPLOAD_MS) cluster.batches.delete(doc.record.id);
+    }
+    return collectInputs(archive.inputsRoot, () => cluster.batches.values(), { orphanGraceMs: ORPHAN_INPUT_GRACE_MS })
+      .then((gc) => { for (const d of gc.cleaned) store.touchBatchRecord(d); if (gc.removed.length) log(`removed ${gc.removed.length} unused inputs (${gc.bytes} bytes)`); });
+  };
+  cluster.events.on('batch:ended', () => void gcInputs());
+  const inputSweep = setInterval(() => void gcInputs(), INPUT_SWEEP_MS);
   cluster.scheduleSoon();
 
   return {
@@ -98,6 +111,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     async close() {
       clearInterval(timeoutTimer);
       clearInterval(reschedule);
+      clearInterval(inputSweep);
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -36,6 +36,10 @@ export class Workspace {
   }
 
   async init(): Promise<void> {
+    // The workdir holds credentials and other users' inputs: only this user may look in, also
+    // when an earlier version created it 0755.
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.root, 0o700);
     for (const d of ['cache', 'batches', 'runs']) await fs.mkdir(path.join(this.root, d), { recursive: true });
   }
 

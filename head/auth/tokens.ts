@@ -10,11 +10,14 @@ import type { Principal, UserRecord } from '../state/types.ts';
 export const newToken = (prefix: string) => `${prefix}_${crypto.randomBytes(24).toString('base64url')}`;
 export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
-/** Read a token file, creating it with a fresh token (mode 0600) when absent. */
+/** Read a token file (tightening it to mode 0600), creating it with a fresh token when absent. */
 export async function ensureTokenFile(file: string, prefix: string): Promise<{ token: string; created: boolean }> {
   try {
     const token = (await fs.readFile(file, 'utf8')).trim();
-    if (token.length >= 16) return { token, created: false };
+    if (token.length >= 16) {
+      await fs.chmod(file, 0o600); // files written by earlier versions (or by hand) may be 0644
+      return { token, created: false };
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

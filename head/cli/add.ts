@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
 import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
 import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { Progress } from './progress.ts';
@@ -71,8 +72,8 @@ export function register(program: Command): void {
       if (opts.json) {
         process.stdout.write(JSON.stringify({ id: batch.id, namespace: spec.namespace, batch: spec.name, jobs: spec.jobs.length, uploadedBytes: sendBytes, replaced: created.replaced, nodes: created.nodes }, null, 2) + '\n');
       } else {
-        process.stdout.write(`added batch '${spec.namespace}/${spec.name}' (id ${batch.id}): ${count(spec.jobs.length, 'job')}, uploaded ${count(toSend.length, 'file')} (${bytes(sendBytes)})\n`);
-        if (created.replaced) process.stdout.write(`replaced the earlier batch ${created.replaced} and its archived results\n`);
+        process.stdout.write(`added batch '${terminalSafe(`${spec.namespace}/${spec.name}`)}' (id ${terminalSafe(batch.id)}): ${count(spec.jobs.length, 'job')}, uploaded ${count(toSend.length, 'file')} (${bytes(sendBytes)})\n`);
+        if (created.replaced) process.stdout.write(`replaced the earlier batch ${terminalSafe(created.replaced)} and its archived results\n`);
         process.stdout.write(`${able.length} of ${created.nodes.length} known nodes can run it (${able.filter((n) => n.connected).length} connected)\n`);
         const unable = created.nodes.filter((n) => !n.ok);
         if (unable.length) process.stdout.write(describeFit(unable));
@@ -83,7 +84,7 @@ export function register(program: Command): void {
 
 function describeFit(nodes: NodeFit[]): string {
   if (!nodes.length) return '  no node has joined the head yet\n';
-  return nodes.map((n) => `  ${n.node}: ${n.ok ? 'can run it' : n.reasons.join('; ')}${n.connected ? '' : ' (offline)'}`).join('\n') + '\n';
+  return nodes.map((n) => `  ${terminalSafe(n.node)}: ${n.ok ? 'can run it' : terminalSafe(n.reasons.join('; '))}${n.connected ? '' : ' (offline)'}`).join('\n') + '\n';
 }
 
 function safeError(text: string): string | undefined {

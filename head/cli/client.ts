@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { requestText, type TextResponse } from './http-request.ts';
+import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -177,7 +178,8 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
       process.exitCode = code ?? 0;
     } catch (err) {
       if (err instanceof CliError) {
-        process.stderr.write(`distribute ${name}: ${err.message}\n`);
+        // Messages quote names and text from the head: shown with control characters escaped.
+        process.stderr.write(`distribute ${name}: ${terminalSafeLines(err.message)}\n`);
         process.exitCode = err.exitCode;
       } else {
         process.stderr.write(`distribute ${name}: ${(err as Error).stack ?? err}\n`);
@@ -208,9 +210,10 @@ export function bytes(n: number): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-/** Plain text table with padded columns. */
-export function table(rows: string[][]): string {
-  if (!rows.length) return '';
+/** Plain text table with padded columns; cells are shown with control characters escaped. */
+export function table(cells: string[][]): string {
+  if (!cells.length) return '';
+  const rows = cells.map((r) => r.map(terminalSafe));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
 }

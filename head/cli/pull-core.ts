@@ -10,8 +10,8 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { routes } from '../../shared/api/routes.ts';
-import { checkRelativePath } from '../archive/safe-path.ts';
 import { CliError, EXIT, type HeadClient } from './client.ts';
+import { checkManifest, localPathInside } from './manifest-check.ts';
 import { Progress } from './progress.ts';
 
 export interface Rule { kind: 'include' | 'exclude'; pattern: RegExp }
@@ -46,14 +46,13 @@ export async function sha256Of(file: string): Promise<string | null> {
  */
 export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]): Promise<PlannedFile[]> {
   const plan: PlannedFile[] = [];
-  const where = checkRelativePath(`${manifest.namespace}/${manifest.batch}`);
-  if (!where.ok || manifest.namespace.includes('/') || manifest.batch.includes('/')) throw new CliError(`head sent an unsafe batch name: ${manifest.namespace}/${manifest.batch}`, EXIT.failed);
   for (const f of manifest.files) {
     const rel = `${f.job}/${f.path}`;
-    const safe = checkRelativePath(rel);
-    if (!safe.ok) throw new CliError(`head sent an unsafe path: ${safe.error}`, EXIT.failed);
     const key = `${manifest.batch}/${rel}`;
-    const local = path.join(outDir, manifest.namespace, manifest.batch, ...rel.split('/'));
+    // The manifest was checked field by field (checkManifest); this also proves the joined path stays inside --out.
+    const inside = localPathInside(outDir, [manifest.namespace, manifest.batch, f.job, f.path]);
+    if (!inside.ok) throw new CliError(`the head sent an unsafe path: ${inside.error}`, EXIT.failed);
+    const local = inside.abs;
     let decision: Decision = wanted(key, rules) ? 'pull' : 'excluded';
     if (decision === 'pull') {
       const st = await fsp.stat(local).catch(() => null);
@@ -89,7 +88,16 @@ export async function fetchFile(client: HeadClient, ref: string, f: PlannedFile,
     // One pass: hash what is already there (a resumed download), then the bytes as they arrive.
     const hash = crypto.createHash('sha256');
     if (start) await pipeline(fs.createReadStream(partial, { end: start - 1, highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
-    const hashing = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+    // Never more bytes than the manifest announced: a head that keeps sending cannot fill the disk.
+    let received = start;
+    const hashing = new Transform({
+      transform(c: Buffer, _e, cb) {
+        received += c.length;
+        if (received > f.size) return cb(new CliError(`the head sent more than the ${f.size} bytes of ${f.key}; download stopped`, EXIT.failed));
+        hash.update(c);
+        cb(null, c);
+      },
+    });
     await pipeline(progress.track(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)), hashing, fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
     const sha = hash.digest('hex');
     if (sha === f.sha256) break;
@@ -103,7 +111,9 @@ export async function fetchFile(client: HeadClient, ref: string, f: PlannedFile,
 export interface PullSummary { batch: string; namespace: string; pulled: number; skipped: number; excluded: number; bytes: number; pendingJobs: string[]; files: { path: string; decision: Decision; size: number }[] }
 
 export async function pullBatch(client: HeadClient, ref: string, outDir: string, rules: Rule[], opts: { dryRun?: boolean; quiet?: boolean }): Promise<PullSummary> {
-  const manifest = await client.json<Manifest>(routes.batchManifest(ref));
+  const checked = checkManifest(await client.json<unknown>(routes.batchManifest(ref)));
+  if (!checked.ok) throw new CliError(checked.error, EXIT.failed);
+  const manifest: Manifest = checked.manifest;
   const plan = await planPull(manifest, outDir, rules);
   const todo = plan.filter((p) => p.decision === 'pull');
   const bytes = todo.reduce((a, f) => a + f.size, 0);

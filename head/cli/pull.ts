@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatProblems, parseConfig } from '../../shared/config/load.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { pullBatch, type Rule } from './pull-core.ts';
 
@@ -47,10 +48,10 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ ...summary, dryRun: opts.dryRun === true }, null, 2) + '\n');
       } else {
         if (opts.dryRun) {
-          for (const f of summary.files) process.stdout.write(`${f.decision === 'pull' ? 'would pull ' : f.decision === 'excluded' ? 'excluded   ' : 'identical  '} ${f.path} (${bytes(f.size)})\n`);
+          for (const f of summary.files) process.stdout.write(`${f.decision === 'pull' ? 'would pull ' : f.decision === 'excluded' ? 'excluded   ' : 'identical  '} ${terminalSafe(f.path)} (${bytes(f.size)})\n`);
           process.stdout.write(`${count(summary.pulled, 'file')} (${bytes(summary.bytes)}) would be pulled, ${summary.skipped} already present, ${summary.excluded} excluded\n`);
         } else {
-          process.stdout.write(`pulled ${count(summary.pulled, 'file')} (${bytes(summary.bytes)}) into ${path.join(path.resolve(opts.out), summary.namespace, summary.batch)}; ${summary.skipped} already present, ${summary.excluded} excluded\n`);
+          process.stdout.write(`pulled ${count(summary.pulled, 'file')} (${bytes(summary.bytes)}) into ${terminalSafe(path.join(path.resolve(opts.out), summary.namespace, summary.batch))}; ${summary.skipped} already present, ${summary.excluded} excluded\n`);
         }
         if (summary.pendingJobs.length) process.stdout.write(`${count(summary.pendingJobs.length, 'job')} not finished yet; pull again later for their results\n`);
       }

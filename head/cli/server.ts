@@ -4,6 +4,7 @@ import { parseDuration } from '../../shared/duration.ts';
 import { startHead } from '../server.ts';
 import { attachNotifiers } from '../notify/attach.ts';
 import { stopSignal } from './stop-signals.ts';
+import { parseByteSize } from './byte-size.ts';
 import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
 import { assertPortFree } from './port-free.ts';
 
@@ -16,15 +17,17 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on', '8952')
     .option('--node-timeout <duration>', 'a node silent this long is lost and its job re-queued', '10s')
     .option('--matrix-config <file>', 'Matrix credentials for batch notifications (see docs/matrix.md)')
-    .option('--max-input-size <bytes>', 'largest input file accepted by add', String(20 * 1024 ** 3))
+    .option('--max-input-size <size>', 'largest input file accepted by add (bytes, or with K/M/G/T)', '20G')
     .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string }) => {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
       await assertPortFree(opts.host, port, '--port');
+      const maxInput = parseByteSize(opts.maxInputSize);
+      if (!maxInput.ok) throw new CliError(`--max-input-size: ${maxInput.error}`, EXIT.usage);
       const head = await startHead({
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
-        heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: Number(opts.maxInputSize),
+        heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: maxInput.bytes,
       });
       const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
       if (!detach.ok) {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
 import type { BatchSummaryView, JobView, NodeView } from '../core/views.ts';
+import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { action, bytes, HeadClient, human, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 interface StatusJson {
@@ -26,13 +27,13 @@ export function register(program: Command): void {
           process.stdout.write(JSON.stringify(b, null, 2) + '\n');
           return;
         }
-        process.stdout.write(`${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}): ${b.phase}${b.outcome ? `, ${b.outcome}` : ''}\n`);
+        process.stdout.write(terminalSafe(`${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}): ${b.phase}${b.outcome ? `, ${b.outcome}` : ''}`) + '\n');
         process.stdout.write(table([['JOB', 'STATE', 'NODE', 'EXIT', 'RUN TIME', 'BYTES'], ...b.jobs.map((j) => [
           j.name, 'outcome' in j && j.outcome ? j.outcome : j.state + ('pausedUntil' in j && j.pausedUntil ? ` until ${new Date(j.pausedUntil).toLocaleTimeString()}` : ''),
           'node' in j && j.node ? j.node : '-', 'result' in j && j.result && 'exitCode' in j.result ? String(j.result.exitCode) : '-',
           'runMs' in j && typeof j.runMs === 'number' ? human(j.runMs) : '-', typeof j.bytes === 'number' ? bytes(j.bytes) : '-',
         ])]));
-        for (const [node, log] of Object.entries(b.buildFailures)) process.stdout.write(`\nbuild failed on ${node}:\n${log}\n`);
+        for (const [node, log] of Object.entries(b.buildFailures)) process.stdout.write(`\nbuild failed on ${terminalSafe(node)}:\n${terminalSafeLines(log)}\n`);
         return;
       }
       const s = await client.json<StatusJson>(routes.status());

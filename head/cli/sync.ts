@@ -1,5 +1,6 @@
 /** `distribute sync`: pull every finished batch of yours into a local results folder. */
 import type { Command } from 'commander';
+import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { DEFAULT_RESULTS_DIR, syncResults } from './sync-core.ts';
 
@@ -17,9 +18,10 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {
         for (const b of report.batches) {
-          process.stdout.write(b.error ? `${b.namespace}/${b.batch}: failed: ${b.error}\n` : `${b.namespace}/${b.batch}: ${b.pulled} pulled, ${b.skipped} already present\n`);
+          const name = terminalSafe(`${b.namespace}/${b.batch}`);
+          process.stdout.write(b.error ? `${name}: failed: ${terminalSafe(b.error)}\n` : `${name}: ${b.pulled} pulled, ${b.skipped} already present\n`);
         }
-        (report.ok ? process.stdout : process.stderr).write(`${report.message}\n`);
+        (report.ok ? process.stdout : process.stderr).write(`${terminalSafeLines(report.message)}\n`);
       }
       return report.exitCode;
     }));

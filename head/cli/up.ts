@@ -40,7 +40,8 @@ export function register(program: Command): void {
         '  npx distribute add examples/python-sweep/distribute-jobs.yaml',
         '  npx distribute status',
         '  npx distribute pull examples/python-sweep/distribute-jobs.yaml --out results',
-        ...(running ? [`  open ${running.statusPageUrl()}   (status page; or: npx distribute pause --duration 30m)`] : []),
+        // The page URL without its ?token=: terminals end up in scrollback, logs and screen shares.
+        ...(running ? [`  open http://127.0.0.1:${running.control.port}/   (status page; its token is in ${path.join(opts.workdir, 'control-token')}; or: npx distribute pause --duration 30m)`] : []),
         'Ctrl-C stops both.', '',
       ].join('\n'));
       await stopSignal();

@@ -33,6 +33,12 @@ export class BatchCommands {
    */
   async create(owner: Principal, spec: BatchSpec, replace: boolean): Promise<Result<{ doc: BatchDoc; missing: string[]; replaced: string | null }>> {
     const { book } = this.deps;
+    // Every check that can refuse comes before an old batch is removed: a refused --replace keeps it.
+    const names = new Set<string>();
+    for (const j of spec.jobs) {
+      if (names.has(j.name)) return fail(400, `duplicate job name '${j.name}'`);
+      names.add(j.name);
+    }
     const same = [...book.batches.values()].find((d) => d.record.namespace === spec.namespace && d.record.name === spec.name);
     let replaced: string | null = null;
     if (same && same.record.phase === 'uploading' && (owner.kind === 'admin' || same.record.owner === owner.name)) {
@@ -48,11 +54,6 @@ export class BatchCommands {
       }
       await this.remove(same, owner.name);
       replaced = same.record.id;
-    }
-    const names = new Set<string>();
-    for (const j of spec.jobs) {
-      if (names.has(j.name)) return fail(400, `duplicate job name '${j.name}'`);
-      names.add(j.name);
     }
     const now = this.deps.now();
     const doc: BatchDoc = {

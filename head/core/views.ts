@@ -32,16 +32,23 @@ export function jobView(job: Job, now: number) {
 }
 export type JobView = ReturnType<typeof jobView>;
 
-export function nodeViews(cluster: Cluster) {
+/**
+ * Every node; `visible` (default all) says which batches the caller may read: a node running a job
+ * of any other batch shows as busy with no `current` job, so private batch and job names stay private.
+ */
+export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean = () => true) {
   const current = new Map<string, { batchId: string; batch: string; namespace: string; job: string; state: string }>();
+  const busy = new Set<string>();
   for (const doc of cluster.batches.values()) {
     for (const job of doc.jobs) {
+      if (isActive(job.status)) busy.add(job.status.node);
+      if (!visible(doc)) continue;
       if (isActive(job.status)) current.set(job.status.node, { batchId: doc.record.id, batch: doc.record.name, namespace: doc.record.namespace, job: job.name, state: job.status.state });
     }
   }
   return cluster.liveNodes().map((n) => ({
     name: n.record.name,
-    state: nodeState(n, current.has(n.record.name)),
+    state: nodeState(n, busy.has(n.record.name)),
     owner: n.record.owner,
     capabilities: n.record.capabilities,
     lastSeen: n.record.lastSeen,
@@ -65,10 +72,11 @@ export function nodeState(n: LiveNode, hasJob: boolean): 'stopped' | 'lost' | 'o
   return hasJob || n.holding ? 'busy' : 'idle';
 }
 
-export function runningJobs(cluster: Cluster, now: number) {
+/** Jobs running now, of the batches `visible` accepts (default all). */
+export function runningJobs(cluster: Cluster, now: number, visible: (doc: BatchDoc) => boolean = () => true) {
   const out = [];
   for (const doc of cluster.batches.values()) {
-    if (doc.record.phase !== 'active') continue;
+    if (doc.record.phase !== 'active' || !visible(doc)) continue;
     for (const job of doc.jobs) {
       if (!isActive(job.status)) continue;
       out.push({ batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner, ...jobView(job, now) });

@@ -166,6 +166,7 @@ def to_dict(config: Config, base_dir: Optional[str] = None) -> Dict[str, Any]:
         "resources": dict(m.resources) or None,
         "max_retries": m.max_retries,
         "description": m.description,
+        "share": m.share,
     })
     init = config.description.initialize
     initialize: Dict[str, Any] = {}

@@ -165,6 +165,11 @@ class Metadata:
     resources: Mapping[str, Union[int, float]] = field(default_factory=dict)
     max_retries: Optional[int] = None
     description: Optional[str] = None
+    share: Optional[str] = None
+
+
+SHARE_VALUES = ("private", "lab")
+"""Who may read a batch on the head: ``private`` (its owner and admins) or ``lab`` (every user)."""
 
 
 def metadata(
@@ -175,6 +180,7 @@ def metadata(
     resources: Optional[Mapping[str, Union[int, float]]] = None,
     max_retries: Optional[int] = None,
     description: Optional[str] = None,
+    share: Optional[str] = None,
 ) -> Metadata:
     """Describe the batch: where its results go and what a node needs to run it.
 
@@ -186,6 +192,8 @@ def metadata(
         resources: minimum hardware: any of ``cpus``, ``memory_gb``, ``gpus``, ``gpu_memory_gb``.
         max_retries: times a failed job is queued again (lost jobs always run again).
         description: free text shown in status listings.
+        share: ``"lab"`` lets every user of the head read the batch's jobs, logs and results;
+            ``"private"`` (the default when omitted) keeps them to the owner and admins.
 
     Raises:
         ValueError: an unsafe name, an unknown resource key, a negative number.
@@ -214,8 +222,10 @@ def metadata(
         raise ValueError(f"max_retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}, got {max_retries!r}")
     if description is not None and not isinstance(description, str):
         raise TypeError(f"description must be a string, got {description!r}")
+    if share is not None and share not in SHARE_VALUES:
+        raise ValueError(f"share must be 'private' or 'lab', got {share!r}")
     return Metadata(namespace=namespace, batch_name=batch_name, capabilities=tuple(caps), matrix=matrix,
-                    resources=res, max_retries=max_retries, description=description)
+                    resources=res, max_retries=max_retries, description=description, share=share)
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,11 @@ class ToDictTests(unittest.TestCase):
                        required_files=[dc.file(os.path.join(self.root, "p1.json"), alias="params.json")],
                        slurm=dc.slurm(time="00:10:00"))]
         m = dc.metadata(namespace="ns", batch_name="b", capabilities=["python3"], matrix="@me:x.org",
-                        resources={"cpus": 2}, max_retries=1, description="a test")
+                        resources={"cpus": 2}, max_retries=1, description="a test", share="lab")
         cfg = dc.python_config(m, dc.description(init, jobs), slurm=dc.slurm(ntasks=4))
         self.assertEqual(dc.to_dict(cfg, base_dir=self.root), {
             "meta": {"batch_name": "b", "namespace": "ns", "matrix": "@me:x.org", "capabilities": ["python3"],
-                     "resources": {"cpus": 2}, "max_retries": 1, "description": "a test"},
+                     "resources": {"cpus": 2}, "max_retries": 1, "description": "a test", "share": "lab"},
             "python": {
                 "initialize": {"build_file": {"path": "build.py"}, "required_files": [{"path": "data/mesh.h5"}]},
                 "jobs": [{"name": "job_1", "file": {"path": "run.py"},

@@ -67,6 +67,12 @@ class MetadataTests(unittest.TestCase):
         self.assertEqual(dict(m.resources), {"cpus": 8, "memory_gb": 15.5, "gpus": 0})
         self.assertEqual(m.max_retries, 2)
 
+    def test_share(self) -> None:
+        self.assertEqual(dc.metadata(namespace="ns", batch_name="b", capabilities=[], share="lab").share, "lab")
+        self.assertIsNone(dc.metadata(namespace="ns", batch_name="b", capabilities=[]).share)
+        with self.assertRaisesRegex(ValueError, "share"):
+            dc.metadata(namespace="ns", batch_name="b", capabilities=[], share="everyone")
+
     def test_bad_resources_refused(self) -> None:
         for res in [{"cpu": 1}, {"cpus": -1}, {"cpus": 1.5}, {"memory_gb": 0}, {"gpus": True},
                     {"memory_gb": float("nan")}, {"cpus": "4"}]:

@@ -40,6 +40,8 @@ export const BatchSpecSchema = z.object({
   capabilities: z.array(z.string()),
   resources: ResourcesSchema,
   maxRetries: z.number().int().min(0).max(100),
+  /** Who may read the batch's jobs, logs and files: absent or `private` = owner and admins, `lab` = every user. */
+  share: z.enum(['private', 'lab']).optional(),
   /** python: build_file, run once per node as `python3 <alias>`. */
   buildFile: InputFileSchema.optional(),
   /** shell: build command run once per node with `/bin/sh -c`. */

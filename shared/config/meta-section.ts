@@ -9,7 +9,10 @@ import {
   readOptionalString, readString,
 } from './read-values.ts';
 
-export const META_KEYS = ['batch_name', 'namespace', 'matrix', 'capabilities', 'description', 'resources', 'max_retries'] as const;
+export const META_KEYS = ['batch_name', 'namespace', 'matrix', 'capabilities', 'description', 'resources', 'max_retries', 'share'] as const;
+
+/** Who may read a batch's jobs, logs and files: `private` (its owner and admins; the default) or `lab` (every user). */
+export const SHARE_VALUES = ['private', 'lab'] as const;
 export const RESOURCE_KEYS = ['cpus', 'memory_gb', 'gpus', 'gpu_memory_gb'] as const;
 export const SLURM_KEYS = [
   'job_name', 'output', 'nodes', 'ntasks', 'cpus_per_task', 'mem_per_cpu', 'hint', 'time', 'partition',
@@ -54,11 +57,18 @@ export function readMeta(r: Reporter, value: unknown): Meta | undefined {
     maxRetries = readNumber(r, [...path, 'max_retries'], map.max_retries,
       (n) => nonNegativeInt(n) && n <= MAX_RETRIES_LIMIT, `an integer from 0 to ${MAX_RETRIES_LIMIT}`) ?? 0;
   }
+  let share: Meta['share'];
+  if (!isAbsent(map.share)) {
+    const value = readString(r, [...path, 'share'], map.share);
+    if (value !== undefined && !(SHARE_VALUES as readonly string[]).includes(value)) r.add([...path, 'share'], `expected private or lab, got '${value}'`);
+    else share = value as Meta['share'];
+  }
   if (r.problems.length > before || batchName === undefined || namespace === undefined
     || capabilities === undefined || resources === undefined) return undefined;
   const meta: Meta = { batch_name: batchName, namespace, capabilities, resources, max_retries: maxRetries };
   if (matrix !== undefined) meta.matrix = matrix;
   if (description !== undefined) meta.description = description;
+  if (share !== undefined) meta.share = share;
   return meta;
 }
 

@@ -28,6 +28,7 @@ meta:
   #   gpus: 1                      # number of GPUs
   #   gpu_memory_gb: 16            # memory of the largest GPU, GiB
   # max_retries: 2                 # re-run a failed job up to this many times (default 0)
+  # share: lab                     # let every user of the head read its jobs, logs and results (default private: you and admins)
 `;
 
 const SLURM = `

@@ -49,6 +49,7 @@ export function configToSpec(config: BatchConfig, hashes: Map<string, FileHash>)
     jobs: [],
   };
   if (meta.matrix !== undefined) spec.matrix = meta.matrix;
+  if (meta.share !== undefined) spec.share = meta.share;
   switch (section.kind) {
     case 'python':
       if (section.initialize.build_file) spec.buildFile = input(section.initialize.build_file);

@@ -54,6 +54,8 @@ export interface Meta {
   /** Times a job that failed or was lost is re-queued (default 0 for failures; lost jobs always re-run). */
   max_retries: number;
   description?: string;
+  /** `lab` lets every user of the head read the batch's jobs, logs and files; default private (owner and admins). */
+  share?: 'private' | 'lab';
 }
 
 export interface PythonJob {

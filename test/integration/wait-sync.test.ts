@@ -119,7 +119,8 @@ test('rm refuses without --yes off a terminal, refuses other users, and deletes 
 
   const notOwner = await cli(['rm', 'rmns/to_delete', '--yes'], envFor(head, dave));
   assert.equal(notOwner.code, 1);
-  assert.match(notOwner.stderr, /belongs to carol/);
+  // carol's batch is private: to dave it does not exist (issue 12, privacy).
+  assert.match(notOwner.stderr, /no batch 'rmns\/to_delete'/);
   assert.ok(fs.existsSync(archived));
 
   const removed = await cli(['rm', 'rmns/to_delete', '--yes'], envFor(head, carol));

@@ -1,6 +1,7 @@
 /** Batches: create (then upload inputs, then submit), show, kill, remove. */
 import { Router } from 'express';
 import { BatchSpecSchema } from '../../../shared/batch/spec.ts';
+import { findReadable } from '../../core/batch-access.ts';
 import { batchSummary, jobView } from '../../core/views.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -34,8 +35,7 @@ export function batchesRouter(deps: AppDeps): Router {
   });
 
   r.get('/api/batches/:ref', async (req, res) => {
-    userOf(req);
-    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
     const now = deps.now();
     const jobs = await Promise.all(doc.jobs.map(async (j) => {
       const view = jobView(j, now);
@@ -47,13 +47,16 @@ export function batchesRouter(deps: AppDeps): Router {
   });
 
   r.post('/api/batches/:ref/kill', async (req, res) => {
-    const done = unwrap(await cluster.killBatch(userOf(req), req.params.ref));
+    const principal = userOf(req);
+    // Resolved among the batches the caller may read, so another user's private batch is a 404.
+    const found = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
+    const done = unwrap(await cluster.killBatch(principal, found.record.id));
     res.json({ ...batchSummary(done.doc), cancelled: done.cancelled, killing: done.killing });
   });
 
   r.delete('/api/batches/:ref/archive', async (req, res) => {
     const principal = userOf(req);
-    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const doc = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
     if (!cluster.canManage(principal, doc)) throw new HttpError(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}`);
     if (doc.record.phase === 'active') await cluster.killBatch(principal, doc.record.id);
     await cluster.removeBatch(doc, principal.name);

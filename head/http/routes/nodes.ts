@@ -1,6 +1,7 @@
 /** Nodes: list, and pause/resume one remotely (admin or the node's owner). */
 import { Router } from 'express';
 import { parseDuration } from '../../../shared/duration.ts';
+import { canRead } from '../../core/batch-access.ts';
 import { nodeViews } from '../../core/views.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -9,8 +10,8 @@ import { HttpError, unwrap } from '../http-error.ts';
 export function nodesRouter(deps: AppDeps): Router {
   const r = Router();
   r.get('/api/nodes', (req, res) => {
-    userOf(req);
-    res.json({ nodes: nodeViews(deps.cluster) });
+    const principal = userOf(req);
+    res.json({ nodes: nodeViews(deps.cluster, (d) => canRead(principal, d)) });
   });
   r.post('/api/nodes/:name/pause', (req, res) => {
     const principal = userOf(req);

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Router } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
 import { SHA256_HEADER } from '../../../shared/api/routes.ts';
+import { terminalSafe } from '../../../shared/terminal-text.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { tailLines } from '../../core/live-logs.ts';
+import { findReadable } from '../../core/batch-access.ts';
 import { userOf } from '../auth.ts';
 import { wildcardPath } from '../wildcard-path.ts';
 import type { AppDeps } from '../deps.ts';
@@ -19,8 +21,7 @@ export function resultsRouter(deps: AppDeps): Router {
 
   /** Every archived file of the batch's finished jobs: `{ job, path, size, sha256 }`. */
   r.get('/api/batches/:ref/manifest', async (req, res) => {
-    userOf(req);
-    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
     const files: { job: string; path: string; size: number; sha256: string }[] = [];
     const pending: string[] = [];
     for (const job of doc.jobs) {
@@ -34,8 +35,7 @@ export function resultsRouter(deps: AppDeps): Router {
   });
 
   r.get('/api/batches/:ref/files/:job/*path', async (req, res) => {
-    userOf(req);
-    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
     const job = req.params.job;
     if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch has no job '${job}'`);
     const rel = wildcardPath(req);
@@ -70,8 +70,7 @@ export function resultsRouter(deps: AppDeps): Router {
    * output until the job ends; `?tail=N` starts N lines back. `x-job-state` says which it was.
    */
   r.get('/api/batches/:ref/jobs/:job/logs', async (req, res) => {
-    userOf(req);
-    const doc = unwrap(cluster.findBatch(req.params.ref));
+    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
     const name = req.params.job;
     const job = doc.jobs.find((j) => j.name === name);
     if (!job) throw new HttpError(404, `batch '${doc.record.name}' has no job '${name}'`);
@@ -120,7 +119,7 @@ export function resultsRouter(deps: AppDeps): Router {
     cluster.events.on('job:finished', onEnd);
     cluster.events.on('batch:ended', onBatch);
     req.on('close', finish);
-    if (!isActive(job.status)) res.write(`(job ${name} is queued; waiting for it to start)\n`);
+    if (!isActive(job.status)) res.write(`(job ${terminalSafe(name)} is queued; waiting for it to start)\n`);
   });
 
   return r;

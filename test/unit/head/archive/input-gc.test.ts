@@ -45,3 +45,16 @@ test('a batch registered while the clean-up runs keeps the inputs it names', asy
   assert.ok(fs.existsSync(path.join(root, sha('f'))));
   assert.ok(asked >= 2);
 });
+
+test('an input no batch names is kept during the grace period and removed after it', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-orphan-'));
+  fs.writeFileSync(path.join(root, sha('e')), 'orphan');
+  fs.writeFileSync(path.join(root, sha('a')), 'of an ended batch');
+  const batches = [doc('ended', 'ended', ['a'])];
+  const written = fs.statSync(path.join(root, sha('e'))).mtimeMs;
+  const young = await collectInputs(root, batches, { orphanGraceMs: 3_600_000, now: written + 1000 });
+  assert.deepEqual(young.removed, [sha('a')], 'the ended batch\'s input goes at once, the young orphan stays');
+  assert.ok(fs.existsSync(path.join(root, sha('e'))));
+  const old = await collectInputs(root, batches, { orphanGraceMs: 3_600_000, now: written + 3_600_001 });
+  assert.deepEqual(old.removed, [sha('e')]);
+});

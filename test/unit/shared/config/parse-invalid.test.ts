@@ -60,7 +60,7 @@ const cases: InvalidCase[] = [
       '      script: run.py', 'extra: 1'),
     files: ['run.py'],
     problems: [
-      { path: 'meta.owner', line: 5, message: "unknown key 'owner'; expected one of: batch_name, namespace, matrix, capabilities, description, resources, max_retries" },
+      { path: 'meta.owner', line: 5, message: "unknown key 'owner'; expected one of: batch_name, namespace, matrix, capabilities, description, resources, max_retries, share" },
       { path: 'python.initialize.build', line: 8, message: "unknown key 'build'; expected one of: build_file, required_files" },
       { path: 'python.jobs[0].file.mode', line: 11, message: "unknown key 'mode'; expected one of: path, alias" },
       { path: 'python.jobs[0].script', line: 12, message: "unknown key 'script'; expected one of: name, file, required_files, slurm" },
