@@ -3,15 +3,14 @@
  * inputs the head does not have yet (streamed, with progress), then submit. `--dry-run` stops
  * after local validation and needs no head.
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
-import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
 import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
-import { Progress } from './progress.ts';
+import { uploadInputs } from './upload-inputs.ts';
 
 interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
 
@@ -51,22 +50,7 @@ export function register(program: Command): void {
       }
       const bySha = new Map([...hashes.entries()].map(([p, h]) => [h.sha256, { path: p, size: h.size }]));
       const toSend = created.missing.map((sha) => ({ sha, ...bySha.get(sha)! }));
-      const sendBytes = toSend.reduce((a, f) => a + f.size, 0);
-      const progress = new Progress('upload', sendBytes, { quiet: opts.json });
-      for (const f of toSend) {
-        const res = await client.fetch(routes.input(f.sha), {
-          method: 'PUT',
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(f.size), [SHA256_HEADER]: f.sha },
-          body: progress.track(fs.createReadStream(f.path)) as unknown as BodyInit,
-          duplex: 'half',
-        } as RequestInit);
-        if (!res.ok) {
-          progress.stop();
-          const text = await res.text();
-          throw new CliError(`uploading ${f.path} failed: ${safeError(text) ?? `HTTP ${res.status}`}`, EXIT.failed);
-        }
-      }
-      progress.stop();
+      const sendBytes = await uploadInputs(client, toSend, { quiet: opts.json });
       const batch = await client.json<{ id: string; total: number }>(routes.batchSubmit(created.id), { body: {} });
       const able = created.nodes.filter((n) => n.ok);
       if (opts.json) {
@@ -85,12 +69,4 @@ export function register(program: Command): void {
 function describeFit(nodes: NodeFit[]): string {
   if (!nodes.length) return '  no node has joined the head yet\n';
   return nodes.map((n) => `  ${terminalSafe(n.node)}: ${n.ok ? 'can run it' : terminalSafe(n.reasons.join('; '))}${n.connected ? '' : ' (offline)'}`).join('\n') + '\n';
-}
-
-function safeError(text: string): string | undefined {
-  try {
-    return (JSON.parse(text) as { error?: string }).error;
-  } catch {
-    return text.slice(0, 200) || undefined;
-  }
 }

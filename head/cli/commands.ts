@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, Loader> = {
   rm: () => import('./rm.ts'),
   run: () => import('./run.ts'),
   kill: () => import('./kill.ts'),
+  retry: () => import('./retry.ts'),
   pause: () => import('./pause.ts'),
   resume: () => import('./resume.ts'),
   user: () => import('./user.ts'),

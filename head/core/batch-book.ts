@@ -99,7 +99,8 @@ export class BatchBook {
       const job = doc.jobs[i];
       if (job.status.state === 'done') continue;
       const stored = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
-      if (stored && stored.batchId === doc.record.id) {
+      const superseded = doc.record.retried?.[job.name] ?? 0;
+      if (stored && stored.batchId === doc.record.id && stored.attempt > superseded) {
         this.setJob(doc, i, {
           ...job,
           status: { state: 'done', result: stored.result, node: stored.node, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },

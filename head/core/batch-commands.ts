@@ -4,7 +4,8 @@
  * the batch's jobs to cancel them.
  */
 import { distinctInputs, type BatchSpec } from '../../shared/batch/spec.ts';
-import { isActive } from '../../shared/job/state.ts';
+import { isActive, type JobResult } from '../../shared/job/state.ts';
+import { isFailure, isRetryable } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
@@ -22,6 +23,13 @@ export interface BatchCommandsDeps {
   newId: () => string;
   /** A batch became schedulable: run the scheduler soon. */
   scheduleSoon: () => void;
+}
+
+/** What `retry` did: the jobs re-queued, or (none re-queued) the inputs the head needs first. */
+export interface RetryOutcome {
+  doc: BatchDoc;
+  retried: string[];
+  missing: { error: string; files: { sha256: string; alias: string }[] } | null;
 }
 
 export class BatchCommands {
@@ -113,6 +121,65 @@ export class BatchCommands {
     book.checkEnd(doc);
     await this.deps.store.flush();
     return { ok: true, value: { doc, cancelled, killing } };
+  }
+
+  /**
+   * Re-queue a batch's failed or cancelled jobs (`failedOnly`: only failed ones; `names`: only
+   * these, each of which must be retryable). The batch becomes active again; each job's archived
+   * result stays in place until its new run finishes and replaces it. Refused when an input the
+   * jobs need is no longer on the head (it is deleted when a batch ends): the error lists them.
+   */
+  async retry(principal: Principal, ref: string, opts: { failedOnly?: boolean; names?: string[] }): Promise<Result<RetryOutcome>> {
+    const { book } = this.deps;
+    const found = book.find(ref);
+    if (!found.ok) return found;
+    const doc = found.value;
+    const label = `${doc.record.namespace}/${doc.record.name}`;
+    if (!book.canManage(principal, doc)) return fail(403, `batch '${label}' belongs to ${doc.record.owner}; only its owner or an admin may retry it`);
+    if (doc.record.phase === 'uploading') return fail(409, `batch '${label}' was never submitted`);
+    const pick = (result: JobResult) => (opts.failedOnly ? isFailure(result) : isRetryable(result));
+    const what = opts.failedOnly ? 'failed' : 'failed or cancelled';
+    let positions: number[];
+    if (opts.names?.length) {
+      positions = [];
+      for (const name of new Set(opts.names)) {
+        const i = book.position(doc, name);
+        if (i < 0) return fail(404, `batch '${label}' has no job '${name}'`);
+        const s = doc.jobs[i].status;
+        if (s.state !== 'done' || !pick(s.result)) return fail(409, `job '${name}' is ${s.state === 'done' ? s.result.outcome : s.state}; only ${what} jobs can be retried`);
+        positions.push(i);
+      }
+    } else {
+      positions = doc.jobs.flatMap((j, i) => (j.status.state === 'done' && pick(j.status.result) ? [i] : []));
+      if (!positions.length) return fail(409, `batch '${label}' has no ${what} jobs to retry`);
+    }
+    const missing: { sha256: string; alias: string }[] = [];
+    const needed = new Map<string, string>();
+    for (const f of doc.spec.initFiles) needed.set(f.sha256, f.alias);
+    for (const i of positions) for (const f of doc.spec.jobs[i].files) needed.set(f.sha256, f.alias);
+    for (const [sha256, alias] of needed) if (!(await this.deps.archive.hasInput(sha256))) missing.push({ sha256, alias });
+    if (missing.length) {
+      const error = `the head no longer has inputs of batch '${label}' (deleted when it ended): ${missing.map((m) => `${m.alias} (${m.sha256.slice(0, 12)})`).join(', ')}; run \`distribute retry ${label} --config CONFIG\` to upload them again`;
+      return { ok: true, value: { doc, retried: [], missing: { error, files: missing } } };
+    }
+    const now = this.deps.now();
+    const retried: string[] = [];
+    doc.record.retried ??= {};
+    for (const i of positions) {
+      const job = doc.jobs[i];
+      const attempt = job.status.state === 'done' ? job.status.attempt : job.attempts;
+      if (!book.apply(doc, i, { type: 'retry', now })) continue;
+      doc.record.retried[job.name] = Math.max(attempt, job.attempts);
+      retried.push(job.name);
+    }
+    doc.record.phase = 'active';
+    doc.record.outcome = null;
+    doc.record.endedAt = null;
+    doc.record.inputsCleaned = false;
+    this.deps.store.touchBatchRecord(doc);
+    await this.deps.store.flush();
+    this.deps.scheduleSoon();
+    return { ok: true, value: { doc, retried, missing: null } };
   }
 
   /** Delete a batch entirely (after kill): state, inputs reference, archive. */

@@ -21,7 +21,7 @@ import type { SchedulerState } from '../scheduler/types.ts';
 import { HeadEventBus } from './events.ts';
 import { LiveLogs } from './live-logs.ts';
 import { BatchBook } from './batch-book.ts';
-import { BatchCommands } from './batch-commands.ts';
+import { BatchCommands, type RetryOutcome } from './batch-commands.ts';
 import { RunFinisher, type FinishedRun, type FinishOutcome } from './finish-run.ts';
 import { NodeRegistry } from './node-registry.ts';
 import type { Result } from './result.ts';
@@ -150,6 +150,11 @@ export class Cluster {
   /** Cancel a batch: queued jobs end as cancelled, running ones are killed on their nodes. */
   killBatch(principal: Principal, ref: string): Promise<Result<{ doc: BatchDoc; cancelled: number; killing: number }>> {
     return this.commands.kill(principal, ref);
+  }
+
+  /** See {@link BatchCommands.retry}. */
+  retryBatch(principal: Principal, ref: string, opts: { failedOnly?: boolean; names?: string[] }): Promise<Result<RetryOutcome>> {
+    return this.commands.retry(principal, ref, opts);
   }
 
   /** Delete a batch entirely (after kill): state, inputs reference, archive. */

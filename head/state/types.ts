@@ -26,6 +26,11 @@ export interface BatchRecord {
   buildFailures: Record<string, string>;
   /** Inputs of an ended batch were deleted from the head. */
   inputsCleaned: boolean;
+  /**
+   * Per job re-queued by `retry`: the attempt whose archived result the new run will replace.
+   * After a restart that result is not taken for the job's new one. Absent in older data folders.
+   */
+  retried?: Record<string, number>;
 }
 
 /** A batch as kept in memory and persisted: record, immutable spec, and jobs in spec order. */

@@ -23,6 +23,7 @@ export const routes = {
   batch: (ref: string) => `/api/batches/${enc(ref)}`,
   batchSubmit: (id: string) => `/api/batches/${enc(id)}/submit`,
   batchKill: (ref: string) => `/api/batches/${enc(ref)}/kill`,
+  batchRetry: (ref: string) => `/api/batches/${enc(ref)}/retry`,
   batchArchive: (ref: string) => `/api/batches/${enc(ref)}/archive`,
   batchManifest: (ref: string) => `/api/batches/${enc(ref)}/manifest`,
   batchFile: (ref: string, job: string, path: string) => `/api/batches/${enc(ref)}/files/${enc(job)}/${encPath(path)}`,

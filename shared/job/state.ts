@@ -13,6 +13,7 @@
  *                                         done{result}  ◀───────┘
  *  cancel: from any non-done state ─▶ done{cancelled}
  *  build-failed: queued ─▶ done{build-failed} (the build failed on every compatible node)
+ *  retry (`distribute retry`): done{failed | killed | spawn-failed | cancelled} ─▶ queued
  * ```
  */
 

@@ -15,9 +15,21 @@ export type JobEvent =
   | { type: 'lose'; node: string; now: number; reason: string }
   | { type: 'cancel'; by: string; now: number }
   /** The batch cannot be built on any compatible node. */
-  | { type: 'build-failed'; message: string; now: number };
+  | { type: 'build-failed'; message: string; now: number }
+  /** `distribute retry`: a failed or cancelled job runs again (its archived result stays until then). */
+  | { type: 'retry'; now: number };
 
 export type TransitionResult = { ok: true; job: Job } | { ok: false; error: string };
+
+/** Outcomes `retry` may run again: the run failed (exit code, signal, spawn) or was cancelled. */
+export function isRetryable(result: JobResult): boolean {
+  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed' || result.outcome === 'cancelled';
+}
+
+/** Outcomes that count as a failed run (for `retry --failed`). */
+export function isFailure(result: JobResult): boolean {
+  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed';
+}
 
 function reject(job: Job, event: JobEvent): TransitionResult {
   return { ok: false, error: `job ${job.name}: cannot ${event.type} while ${job.status.state}` };
@@ -91,6 +103,10 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
         startedAt: s.state === 'running' || s.state === 'paused' ? s.startedAt : null,
         endedAt: event.now, runMs: runMsOf(s, event.now),
       });
+
+    case 'retry':
+      if (s.state !== 'done' || !isRetryable(s.result)) return reject(job, event);
+      return ok(job, { state: 'queued', since: event.now }, { retries: 0 });
 
     case 'build-failed':
       if (s.state !== 'queued') return reject(job, event);

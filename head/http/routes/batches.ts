@@ -54,6 +54,21 @@ export function batchesRouter(deps: AppDeps): Router {
     res.json({ ...batchSummary(done.doc), cancelled: done.cancelled, killing: done.killing });
   });
 
+  /** Body `{ failedOnly?: boolean, jobs?: string[] }`: re-queue failed (or cancelled) jobs. */
+  r.post('/api/batches/:ref/retry', async (req, res) => {
+    const principal = userOf(req);
+    const body = req.body ?? {};
+    const jobs = body.jobs;
+    if (jobs !== undefined && (!Array.isArray(jobs) || !jobs.every((j: unknown) => typeof j === 'string'))) throw new HttpError(400, 'jobs must be a list of job names');
+    if (body.failedOnly !== undefined && typeof body.failedOnly !== 'boolean') throw new HttpError(400, 'failedOnly must be true or false');
+    const done = unwrap(await cluster.retryBatch(principal, req.params.ref, { failedOnly: body.failedOnly === true, names: jobs }));
+    if (done.missing) {
+      res.status(409).json({ error: done.missing.error, missing: done.missing.files });
+      return;
+    }
+    res.json({ ...batchSummary(done.doc), retried: done.retried });
+  });
+
   r.delete('/api/batches/:ref/archive', async (req, res) => {
     const principal = userOf(req);
     const doc = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));

@@ -36,6 +36,7 @@ const EVENTS = {
   lose: { type: 'lose', node: 'n1', now: NOW, reason: 'node gone' },
   cancel: { type: 'cancel', by: 'alice', now: NOW },
   'build-failed': { type: 'build-failed', message: 'gfortran missing', now: NOW },
+  retry: { type: 'retry', now: NOW },
 } satisfies Record<string, JobEvent>;
 type EventName = keyof typeof EVENTS;
 
@@ -61,6 +62,7 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     'build-failed': {
       status: doneBy({ outcome: 'build-failed', message: 'gfortran missing' }, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }),
     },
+    retry: 'reject',
   },
   assigned: {
     assign: 'reject',
@@ -72,6 +74,7 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     lose: { status: { state: 'queued', since: NOW } },
     cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'build-failed': 'reject',
+    retry: 'reject',
   },
   running: {
     assign: 'reject',
@@ -84,6 +87,7 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     lose: { status: { state: 'queued', since: NOW } },
     cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
     'build-failed': 'reject',
+    retry: 'reject',
   },
   paused: {
     assign: 'reject',
@@ -98,6 +102,7 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     lose: { status: { state: 'queued', since: NOW } },
     cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
     'build-failed': 'reject',
+    retry: 'reject',
   },
   done: {
     assign: 'reject',
@@ -109,6 +114,7 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     lose: 'reject',
     cancel: 'reject',
     'build-failed': 'reject',
+    retry: 'reject',
   },
 };
 
@@ -257,4 +263,18 @@ test('lose then re-assign: the next attempt number is used and the old holder ca
   assert.equal(again.job.attempts, 3);
   const oldStart = apply(again.job, { type: 'start', node: 'n1', attempt: 2, now: NOW + 2 });
   assert.deepEqual(oldStart, { ok: false, error: 'job job-a: cannot start while assigned' });
+});
+
+test('retry re-queues a failed, killed, unstartable or cancelled job; never a succeeded or build-failed one', () => {
+  const retryable: JobResult[] = [FAILED, { outcome: 'killed', signal: 'SIGKILL' }, { outcome: 'spawn-failed', message: 'ENOENT' }, cancelled];
+  for (const result of retryable) {
+    const r = transition(jobIn('done', { retries: 1, status: doneBy(result, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 }) }), EVENTS.retry);
+    assert.ok(r.ok, result.outcome);
+    assert.deepEqual(r.job.status, { state: 'queued', since: NOW });
+    assert.equal(r.job.attempts, 2, 'the next run is attempt 3');
+    assert.equal(r.job.retries, 0, 'max_retries counts afresh');
+  }
+  for (const result of [OK, { outcome: 'build-failed', message: 'x' } as JobResult]) {
+    assert.equal(transition(jobIn('done', { status: doneBy(result, { node: null, attempt: 2, startedAt: null, endedAt: 5000, runMs: 0 }) }), EVENTS.retry).ok, false, result.outcome);
+  }
 });
