@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles } from '../../shared/config/to-spec.ts';
 import { routes } from '../../shared/api/routes.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
 import { action, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
 import { uploadInputs, type LocalInput } from './upload-inputs.ts';
@@ -57,6 +58,6 @@ export function register(program: Command): void {
         r = await ask();
       }
       if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else process.stdout.write(`re-queued ${count(r.retried.length, 'job')} of ${r.namespace}/${r.name}: ${r.retried.join(', ')}\n`);
+      else process.stdout.write(`re-queued ${count(r.retried.length, 'job')} of ${terminalSafe(`${r.namespace}/${r.name}`)}: ${terminalSafe(r.retried.join(', '))}\n`);
     }));
 }

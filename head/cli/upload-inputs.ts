@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 import { CliError, EXIT, type HeadClient } from './client.ts';
 import { Progress } from './progress.ts';
 
@@ -23,7 +24,7 @@ export async function uploadInputs(client: HeadClient, files: LocalInput[], opts
       } as RequestInit);
       if (!res.ok) {
         const text = await res.text();
-        throw new CliError(`uploading ${f.path} failed: ${safeError(text) ?? `HTTP ${res.status}`}`, EXIT.failed);
+        throw new CliError(`uploading ${f.path} failed: ${terminalSafe(safeError(text) ?? `HTTP ${res.status}`)}`, EXIT.failed);
       }
     }
   } finally {
