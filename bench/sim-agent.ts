@@ -23,7 +23,8 @@ export class SimAgent {
   /** Called after every acknowledged result. */
   onAck: () => void = () => {};
 
-  constructor(readonly name: string, private readonly headUrl: string, private readonly token: string) {}
+  /** `token` enrolls the node; the credential from the welcome replaces it (as in a real agent). */
+  constructor(readonly name: string, private readonly headUrl: string, private token: string) {}
 
   /** Connect and say hello; resolves on welcome. */
   connect(): Promise<void> {
@@ -42,6 +43,7 @@ export class SimAgent {
         }
         const m = decoded.message;
         if (m.type === 'welcome') {
+          if (m.credential) this.token = m.credential;
           this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), m.heartbeatMs);
           resolve();
         } else if (m.type === 'assign') {

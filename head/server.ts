@@ -7,12 +7,13 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Archive } from './archive/archive.ts';
-import { ensureTokenFile, hashToken, newToken, type TokenBook } from './auth/tokens.ts';
+import { ensureTokenFile, hashToken, newToken, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
 import { createApp } from './http/app.ts';
 import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS } from './archive/input-gc.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { AgentHub } from './ws/agent-hub.ts';
+import type { RateLimit } from './ws/message-rate.ts';
 import { unsafeNameReason } from '../shared/names.ts';
 
 /** How often orphaned uploads and abandoned uploading batches are swept. */
@@ -27,8 +28,15 @@ export interface HeadOptions {
   /** How often agents send heartbeats (default 2 s). */
   heartbeatMs?: number;
   maxInputBytes?: number;
+  /** Forget nodes offline for longer than this, with their credentials (default 30 days). */
+  forgetNodesAfterMs?: number;
+  /** Message rate limit per agent socket (default: see head/ws/message-rate.ts). */
+  rateLimit?: RateLimit;
   log?: (line: string) => void;
 }
+
+/** Default of {@link HeadOptions.forgetNodesAfterMs}: 30 days. */
+export const DEFAULT_FORGET_NODES_AFTER_MS = 30 * 86_400_000;
 
 export interface RunningHead {
   url: string;
@@ -52,7 +60,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const admin = await ensureTokenFile(adminTokenFile, 'adm');
   const agent = await ensureTokenFile(agentTokenFile, 'agt');
   if (admin.created) log(`created admin token in ${adminTokenFile}`);
-  if (agent.created) log(`created agent join token in ${agentTokenFile}`);
+  if (agent.created) log(`created agent enrollment token in ${agentTokenFile}`);
 
   const store = new LowdbStore(dataDir);
   const archive = new Archive(dataDir);
@@ -61,7 +69,16 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 10_000;
   const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, log });
   await cluster.init();
-  const tokens: TokenBook = { adminToken: admin.token, agentToken: agent.token, users: () => cluster.meta.users };
+  const tokens: TokenBook = {
+    adminToken: admin.token, agentToken: agent.token, users: () => cluster.meta.users,
+    nodeOf: (token) => cluster.credentials.nodeOf(token),
+  };
+  // Enrolled nodes keep their credentials; only agents that still have to enroll need the new token.
+  const rotateEnrollment = async () => {
+    tokens.agentToken = await rotateTokenFile(agentTokenFile, 'agt');
+    log(`enrollment token rotated (${agentTokenFile})`);
+    return tokens.agentToken;
+  };
 
   const addUser = async (name: string, isAdmin: boolean) => {
     const bad = unsafeNameReason(name);
@@ -73,8 +90,8 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     return { ok: true as const, token };
   };
 
-  const app = createApp({ cluster, archive, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser });
-  const hub = new AgentHub({ cluster, tokens, log });
+  const app = createApp({ cluster, archive, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser, rotateEnrollment });
+  const hub = new AgentHub({ cluster, tokens, log, rateLimit: opts.rateLimit });
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -92,6 +109,10 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
 
   const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
   const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);
+  const forgetAfter = opts.forgetNodesAfterMs ?? DEFAULT_FORGET_NODES_AFTER_MS;
+  const forgetNodes = () => void cluster.forgetOfflineNodes(forgetAfter).catch((err) => log(`forgetting offline nodes: ${(err as Error).message}`));
+  forgetNodes();
+  const forgetTimer = setInterval(forgetNodes, Math.min(3_600_000, Math.max(1000, forgetAfter / 4)));
   // Inputs of ended batches are not needed any more: delete those no live batch still names. Every
   // few minutes also forget batches left uploading for a day and delete orphaned uploads (no batch
   // names them) an hour after they were written.
@@ -112,6 +133,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
       clearInterval(timeoutTimer);
       clearInterval(reschedule);
       clearInterval(inputSweep);
+      clearInterval(forgetTimer);
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,24 +1,56 @@
 /**
- * Names that become folder or file names (namespace, batch, job, alias) must be one safe path
- * segment: no separators, no `.`/`..`, no NUL or control characters, not too long.
+ * Names people read (node names, owners, tags) and names that become folder or file names
+ * (namespace, batch, job, alias, result file segments). Both end up in logs, terminals and the
+ * dashboard, so neither may hold anything that changes what a reader sees: control characters
+ * (C0 such as newline and the ESC of ANSI sequences, DEL, C1), bidirectional overrides and
+ * isolates, or nothing but spaces. Folder names must in addition be one safe path segment.
  */
 import { z } from 'zod';
 
-/** Returns why `name` is not a safe single path segment, or null when it is. */
-export function unsafeNameReason(name: string): string | null {
+/** Longest name of either kind, in characters. */
+export const MAX_NAME_LENGTH = 200;
+
+// C0 controls (includes \n, \r, \t and ESC), DEL and the C1 block (U+0080-U+009F).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Bidirectional embeddings, overrides, isolates and marks, which reorder what a terminal shows.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// Nothing a reader could see: spaces (of any kind), zero-width characters and the BOM.
+const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/;
+
+/**
+ * Returns why `name` may not be shown as a label (node name, owner, tag), or null when it may.
+ * The reason quotes the name with every offending character escaped, so the error itself is safe.
+ */
+export function unsafeLabelReason(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
-  if (name.length > 200) return 'must be at most 200 characters';
-  if (name === '.' || name === '..') return `'${name}' is not a valid folder name`;
-  if (name.includes('/') || name.includes('\\')) return `'${name}' must not contain '/' or '\\'`;
-  if (/[\u0000-\u001f\u007f]/.test(name)) return `'${printable(name)}' must not contain NUL or control characters`;
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (CONTROL.test(name)) return `'${printable(name)}' must not contain NUL or control characters`;
+  if (BIDI.test(name)) return `'${printable(name)}' must not contain bidirectional override or isolate characters`;
+  if (BLANK.test(name)) return `'${printable(name)}' must contain something other than spaces`;
   return null;
 }
 
-function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/** Returns why `name` is not a safe single path segment (and label), or null when it is. */
+export function unsafeNameReason(name: string): string | null {
+  if (name === '.' || name === '..') return `'${name}' is not a valid folder name`;
+  if (name.includes('/') || name.includes('\\')) return `'${printable(name)}' must not contain '/' or '\\'`;
+  return unsafeLabelReason(name);
 }
 
-export const safeName = z.string().superRefine((value, ctx) => {
-  const reason = unsafeNameReason(value);
+/** `s` with control, bidi and invisible characters written as `\xNN` / `\uNNNN` escapes. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const refined = (check: (s: string) => string | null) => z.string().superRefine((value, ctx) => {
+  const reason = check(value);
   if (reason) ctx.addIssue({ code: 'custom', message: reason });
 });
+
+/** A zod string that must be a safe path segment (see {@link unsafeNameReason}). */
+export const safeName = refined(unsafeNameReason);
+/** A zod string that must be a safe label (see {@link unsafeLabelReason}). */
+export const safeLabel = refined(unsafeLabelReason);

@@ -1,4 +1,6 @@
 /** How an agent (agent.ts) is set up: which head it serves, where it works, and its pause rules. */
+import { MAX_TAGS } from '../../shared/protocol/capabilities.ts';
+import { unsafeLabelReason, unsafeNameReason } from '../../shared/names.ts';
 
 /** Settings of an Agent (from `distribute agent` / `distribute up` options or the tray's config). */
 export interface AgentSettings {
@@ -23,4 +25,25 @@ export interface AgentSettings {
   killGraceMs?: number;
   /** Where log lines go (default: stderr, prefixed with the node name). */
   log?: (line: string) => void;
+}
+
+/**
+ * Why these settings cannot identify a node (a name, owner or tag the head would refuse, see
+ * shared/names.ts), or null. Checked before connecting so the problem is reported here, plainly.
+ */
+export function settingsProblem(s: Pick<AgentSettings, 'name' | 'owner' | 'tags'>): string | null {
+  if (s.name !== undefined) {
+    const bad = unsafeNameReason(s.name);
+    if (bad) return `node name ${bad}`;
+  }
+  if (s.owner !== undefined) {
+    const bad = unsafeLabelReason(s.owner);
+    if (bad) return `owner ${bad}`;
+  }
+  for (const tag of s.tags) {
+    const bad = unsafeLabelReason(tag.trim());
+    if (bad) return `tag ${bad}`;
+  }
+  if (s.tags.length > MAX_TAGS) return `at most ${MAX_TAGS} tags`;
+  return null;
 }

@@ -8,12 +8,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
+import { CloseCode, PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
 import { AgentStore, currentJob, runMs, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import { detectCapabilities } from './capabilities.ts';
-import { HeadConnection } from './connection.ts';
+import { HeadConnection, type AfterRefusal } from './connection.ts';
+import { NodeCredentialFile } from './node-credential.ts';
 import { adoptJob, launchJob } from './job-launch.ts';
 import type { JobProcess } from './job-process.ts';
 import { NodePause, type PauseReason } from './node-pause.ts';
@@ -24,7 +25,7 @@ import { ResultReporter } from './result-reporter.ts';
 import { uploadResults } from './result-upload.ts';
 import { fetchRunInputs, prepareBuild, prepareJobDirs } from './run-files.ts';
 import { Workspace } from './workspace.ts';
-import type { AgentSettings } from './agent-settings.ts';
+import { settingsProblem, type AgentSettings } from './agent-settings.ts';
 
 export type { AgentSettings } from './agent-settings.ts';
 
@@ -53,13 +54,20 @@ export class Agent extends EventEmitter<Events> {
   private running: Promise<void> = Promise.resolve();
   /** stop() was called: take no new job. */
   private stopping = false;
+  /** The node credential once enrolled (node-credential.ts), else the enrollment token. */
+  private token: string;
+  private readonly credentialFile: NodeCredentialFile;
 
   constructor(private readonly settings: AgentSettings) {
     super();
+    const problem = settingsProblem(settings);
+    if (problem) throw new Error(problem);
     this.name = settings.name ?? os.hostname();
     this.ws = new Workspace(path.resolve(settings.workdir));
     this.log = settings.log ?? ((line) => process.stderr.write(`[agent ${this.name}] ${line}\n`));
     this.store = new AgentStore(this.ws.statePath(), this.log);
+    this.token = settings.token;
+    this.credentialFile = new NodeCredentialFile(this.ws.root);
     this.pauses = new NodePause({
       state: () => this.state,
       proc: () => this.proc,
@@ -84,7 +92,8 @@ export class Agent extends EventEmitter<Events> {
     });
     this.conn = new HeadConnection({
       headUrl: settings.headUrl,
-      token: settings.token,
+      token: () => this.token,
+      onClosed: (code, reason) => this.onClosed(code, reason),
       hello: () => this.hello(),
       onMessage: (m) => this.onMessage(m),
       onState: (s, detail) => {
@@ -101,8 +110,51 @@ export class Agent extends EventEmitter<Events> {
     await this.ws.init();
     this.capabilities = await detectCapabilities(this.settings.tags);
     await this.store.load();
+    this.token = (await this.credentialFile.load(this.name, this.log)) ?? this.settings.token;
     await this.recover();
     this.conn.start();
+  }
+
+  /** This node holds its own credential (it enrolled); false while it still has to enroll. */
+  get enrolled(): boolean {
+    return this.token !== this.settings.token;
+  }
+
+  /** The head handed over this node's credential in its welcome: keep it, use it from now on. */
+  private async keepCredential(credential: string): Promise<void> {
+    this.token = credential;
+    try {
+      await this.credentialFile.save(this.name, credential);
+      this.log(`enrolled as node '${this.name}'; credential stored in ${this.credentialFile.file}`);
+    } catch (err) {
+      this.log(`enrolled as node '${this.name}' but cannot store the credential in ${this.credentialFile.file}: ${(err as Error).message}. After this agent stops, the head admin must free the name (distribute nodes rm ${this.name})`);
+    }
+  }
+
+  /** The head closed the socket: react to refusals that concern this node's credential. */
+  private onClosed(code: number, reason: string): AfterRefusal {
+    if (code === CloseCode.revoked) {
+      // The admin removed this node: drop the credential, stop the job (the head re-queued it)
+      // and stay offline until the agent is started again.
+      this.log(`the head admin removed this node (${reason}); stopping work. Start the agent again to enroll anew.`);
+      this.token = this.settings.token;
+      void this.credentialFile.remove();
+      if (this.proc) {
+        this.cancelled = 'node removed by the head admin';
+        void this.killProc();
+      }
+      return 'stop';
+    }
+    if (code === CloseCode.unauthorized && this.enrolled) {
+      // Forgotten (offline too long) or removed while offline: enroll again, which only works
+      // with the current enrollment token.
+      this.log(`the head does not know this node's credential any more (${reason}); enrolling again with the enrollment token`);
+      this.token = this.settings.token;
+      void this.credentialFile.remove();
+      return 'retry-now';
+    }
+    if (code === CloseCode.nameTaken) this.log(`${reason}`);
+    return 'default';
   }
 
   /**
@@ -207,6 +259,7 @@ export class Agent extends EventEmitter<Events> {
   private onMessage(m: HeadMessage): void {
     switch (m.type) {
       case 'welcome': {
+        if (m.credential) void this.keepCredential(m.credential);
         const run = this.state.run;
         // The agent owns the pause: tell the head either way, since it remembers a pause of an
         // earlier agent process that recover() dropped.
@@ -296,7 +349,7 @@ export class Agent extends EventEmitter<Events> {
   private async execute(run: PersistedRun): Promise<void> {
     const { batch, spec } = run;
     const ref = { batchId: batch.id, job: spec.name, attempt: run.attempt };
-    const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token }, run);
+    const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token }, run);
     const inputs = (this.state.inputs ??= {});
     inputs[batch.id] = [...new Set([...(inputs[batch.id] ?? []), ...used])];
 
@@ -383,7 +436,7 @@ export class Agent extends EventEmitter<Events> {
 
   /** Upload the results of `run` (with `only`, just those paths again); see result-upload.ts. */
   private uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
-    return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.settings.token, log: this.log }, run, only);
+    return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token, log: this.log }, run, only);
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {

@@ -11,9 +11,15 @@ import {
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
 
+/** What to do after the head closed the socket with a refusal: the default backoff, at once, or never again. */
+export type AfterRefusal = 'default' | 'retry-now' | 'stop';
+
 export interface ConnectionOptions {
   headUrl: string;
-  token: string;
+  /** The bearer token for each (re)connection: the node credential, or the enrollment token. */
+  token: () => string;
+  /** Asked on every close from the head; the agent decides about its credential here. */
+  onClosed?: (code: number, reason: string) => AfterRefusal;
   /** Builds the hello for each (re)connection: it carries the jobs the agent holds now. */
   hello: () => Promise<Hello>;
   onMessage: (message: HeadMessage) => void;
@@ -66,7 +72,7 @@ export class HeadConnection {
     if (this.stopped) return;
     this.opts.onState('connecting');
     const url = new URL(AGENT_WS_PATH, this.opts.headUrl.replace(/^http/, 'ws'));
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token()}` }, handshakeTimeout: 10_000 });
     this.ws = ws;
     this.welcomed = false;
     ws.on('open', () => {
@@ -100,10 +106,14 @@ export class HeadConnection {
       const why = `${closeCodeName(code)}${reason.length ? `: ${reason.toString()}` : ''}`;
       this.opts.onState('offline', why);
       if (this.stopped) return;
-      if (code === CloseCode.unauthorized || code === CloseCode.versionMismatch) {
-        this.opts.log(`head refused this agent (${why}); retrying slowly`);
+      const after = this.opts.onClosed?.(code, reason.toString()) ?? 'default';
+      if (after === 'stop') {
+        this.stopped = true;
+        return;
       }
-      const delay = code === CloseCode.unauthorized || code === CloseCode.versionMismatch ? 30_000 : this.backoff.next();
+      const refused = code === CloseCode.unauthorized || code === CloseCode.versionMismatch || code === CloseCode.nameTaken;
+      if (refused && after === 'default') this.opts.log(`head refused this agent (${why}); retrying slowly`);
+      const delay = after === 'retry-now' ? 0 : refused ? 30_000 : this.backoff.next();
       this.retry = setTimeout(() => this.open(), delay);
     });
     ws.on('error', (err) => this.opts.log(`connection: ${err.message}`));

@@ -1,6 +1,7 @@
 /**
- * Tokens: the admin token and the agent join token live in files under the data folder (mode
- * 0600, created on first start); user tokens are created by the admin and stored only as hashes.
+ * Tokens: the admin token and the agent enrollment token live in files under the data folder
+ * (mode 0600, created on first start); user tokens are created by the admin and node credentials
+ * by enrollment (see node-credentials.ts), and both are stored only as hashes.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -35,17 +36,35 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-export interface TokenBook {
-  adminToken: string;
-  agentToken: string;
-  users: () => UserRecord[];
+/** Replace the token in `file` with a fresh one (mode 0600, written atomically); returns it. */
+export async function rotateTokenFile(file: string, prefix: string): Promise<string> {
+  const token = newToken(prefix);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, token + '\n', { mode: 0o600 });
+  await fs.chmod(tmp, 0o600);
+  await fs.rename(tmp, file);
+  return token;
 }
 
-/** Who presents `token`, or null. Agents use the join token; their name comes from `hello`. */
+export interface TokenBook {
+  adminToken: string;
+  /** The enrollment token (the `agent-token` file); replaced in place when rotated. */
+  agentToken: string;
+  users: () => UserRecord[];
+  /** The enrolled node a node credential belongs to, or null. */
+  nodeOf: (token: string) => string | null;
+}
+
+/**
+ * Who presents `token`, or null. The enrollment token only enrolls (principal `enroll`); a node
+ * credential is the principal `agent` named after its node.
+ */
 export function resolveToken(book: TokenBook, token: string | undefined): Principal | null {
   if (!token) return null;
   if (same(token, book.adminToken)) return { kind: 'admin', name: 'admin' };
-  if (same(token, book.agentToken)) return { kind: 'agent', name: 'agent' };
+  if (same(token, book.agentToken)) return { kind: 'enroll', name: 'enrollment' };
+  const node = book.nodeOf(token);
+  if (node !== null) return { kind: 'agent', name: node };
   const h = hashToken(token);
   const user = book.users().find((u) => same(u.tokenHash, h));
   if (!user) return null;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent } from '../../electron/agent/start-agent.ts';
+import { settingsProblem } from '../../electron/agent/agent-settings.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import { stopSignal } from './stop-signals.ts';
 import { action, CliError, EXIT, parseHeadUrl, parsePort } from './client.ts';
@@ -37,6 +38,8 @@ export function register(program: Command): void {
       if (opts.atMaxPause !== 'resume' && opts.atMaxPause !== 'requeue') throw new CliError(`--at-max-pause: '${opts.atMaxPause}' is not resume or requeue`, EXIT.usage);
       if (opts.onExit !== 'requeue' && opts.onExit !== 'keep') throw new CliError(`--on-exit: '${opts.onExit}' is not requeue or keep`, EXIT.usage);
       const controlPort = parsePort('--control-port', opts.controlPort);
+      const problem = settingsProblem({ name: opts.name, owner: opts.owner, tags: opts.tag });
+      if (problem) throw new CliError(problem, EXIT.usage);
       const running = await startAgent({
         headUrl, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
         maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, onExit: opts.onExit, controlPort,

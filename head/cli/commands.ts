@@ -28,6 +28,7 @@ export const COMMANDS: Record<string, Loader> = {
   pause: () => import('./pause.ts'),
   resume: () => import('./resume.ts'),
   user: () => import('./user.ts'),
+  token: () => import('./token.ts'),
   template: () => import('./template.ts'),
   slurm: () => import('./slurm.ts'),
 };

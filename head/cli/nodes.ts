@@ -1,12 +1,17 @@
-/** `distribute nodes`: every node with capabilities, state and current job. */
+/**
+ * `distribute nodes` (alias `nodes list`): every node with capabilities, state and current job.
+ * `distribute nodes rm NAME` (admin): revoke the node's credential and forget it.
+ */
 import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
+import { printable } from '../../shared/names.ts';
 import type { NodeView } from '../core/views.ts';
 import { action, bytes, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
-  withHeadOptions(program
-    .command('nodes')
+  const nodes = program.command('nodes').description('list compute nodes (default), or remove one (admin)');
+  withHeadOptions(nodes
+    .command('list', { isDefault: true })
     .description('list compute nodes with their capabilities, state and current job')
     .option('--json', 'print JSON'))
     .action(action('nodes', async (opts: HeadOptions & { json?: boolean }) => {
@@ -21,5 +26,15 @@ export function register(program: Command): void {
         n.capabilities.gpus.map((g) => `${g.model} (${bytes(g.memoryBytes)})`).join(', ') || '-', n.capabilities.tags.join(',') || '-',
         n.owner ?? '-', n.current ? `${n.current.namespace}/${n.current.batch}/${n.current.job} (${n.current.state})` : '-',
       ])]) : 'no node has joined this head yet\n');
+    }));
+  withHeadOptions(nodes
+    .command('rm')
+    .argument('<name>', 'node name')
+    .description('revoke a node\'s credential and forget it (admin); its job goes back to the queue. The name may then be enrolled again, so rotate the enrollment token too if the machine must stay out')
+    .option('--json', 'print JSON'))
+    .action(action('nodes rm', async (name: string, opts: HeadOptions & { json?: boolean }) => {
+      const r = await new HeadClient(opts).json<{ node: string; wasConnected: boolean }>(routes.node(name), { method: 'DELETE' });
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(`node '${printable(r.node)}' removed${r.wasConnected ? ' (it was connected and has been disconnected)' : ''}\n`);
     }));
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../shared/duration.ts';
 import { startHead } from '../server.ts';
+import { DEFAULT_RATE_LIMIT } from '../ws/message-rate.ts';
 import { attachNotifiers } from '../notify/attach.ts';
 import { stopSignal } from './stop-signals.ts';
 import { parseByteSize } from './byte-size.ts';
@@ -18,23 +19,30 @@ export function register(program: Command): void {
     .option('--node-timeout <duration>', 'a node silent this long is lost and its job re-queued', '10s')
     .option('--matrix-config <file>', 'Matrix credentials for batch notifications (see docs/matrix.md)')
     .option('--max-input-size <size>', 'largest input file accepted by add (bytes, or with K/M/G/T)', '20G')
-    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string }) => {
+    .option('--forget-nodes-after <duration>', 'forget a node (record and credential) offline this long (720h = 30 days); it must enroll again to come back', '720h')
+    .option('--ws-rate <n>', 'messages per second one agent may send (bursts of 5x); a node over it is disconnected', String(DEFAULT_RATE_LIMIT.perSecond))
+    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string }) => {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
+      const forget = parseDuration(opts.forgetNodesAfter);
+      if (!forget.ok) throw new CliError(`--forget-nodes-after: ${forget.error}`, EXIT.usage);
+      const rate = Number(opts.wsRate);
+      if (!Number.isFinite(rate) || rate < 1) throw new CliError(`--ws-rate: '${opts.wsRate}' is not a number of messages per second (at least 1)`, EXIT.usage);
       await assertPortFree(opts.host, port, '--port');
       const maxInput = parseByteSize(opts.maxInputSize);
       if (!maxInput.ok) throw new CliError(`--max-input-size: ${maxInput.error}`, EXIT.usage);
       const head = await startHead({
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
         heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: maxInput.bytes,
+        forgetNodesAfterMs: forget.ms, rateLimit: { perSecond: rate, burst: rate * 5 },
       });
       const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
       if (!detach.ok) {
         await head.close();
         throw new CliError(detach.error, EXIT.usage);
       }
-      process.stderr.write(`distribute head listening on ${head.url}\n  data:        ${opts.data}\n  admin token: ${head.adminTokenFile}\n  agent token: ${head.agentTokenFile}\n`);
+      process.stderr.write(`distribute head listening on ${head.url}\n  data:        ${opts.data}\n  admin token: ${head.adminTokenFile}\n  enrollment token for agents: ${head.agentTokenFile}\n`);
       await stopSignal();
       detach.close();
       await head.close();

@@ -24,7 +24,9 @@ import { BatchBook } from './batch-book.ts';
 import { BatchCommands, type RetryOutcome } from './batch-commands.ts';
 import { RunFinisher, type FinishedRun, type FinishOutcome } from './finish-run.ts';
 import { NodeRegistry } from './node-registry.ts';
-import type { Result } from './result.ts';
+import { fail, type Result } from './result.ts';
+import { NodeCredentials } from '../auth/node-credentials.ts';
+import { CloseCode } from '../../shared/protocol/messages.ts';
 import { sameRun, type AgentLink, type Holding, type LiveNode } from './live-node.ts';
 import { schedulerSnapshot } from '../scheduler/snapshot.ts';
 
@@ -48,7 +50,9 @@ export class Cluster {
   readonly logs = new LiveLogs(this.events);
   /** Every known node by name (the registry's map). */
   readonly nodes: Map<string, LiveNode>;
-  meta: MetaDoc = { users: [], nodes: [] };
+  meta: MetaDoc = { users: [], nodes: [], credentials: [] };
+  /** Enrolled nodes' credentials (in `meta.credentials`; see head/auth/node-credentials.ts). */
+  credentials = new NodeCredentials([]);
   private readonly now: () => number;
   private scheduled = false;
   private readonly log: (line: string) => void;
@@ -90,6 +94,7 @@ export class Cluster {
   async init(): Promise<void> {
     const loaded = await this.opts.store.load();
     this.meta = loaded.meta;
+    this.credentials = new NodeCredentials(this.meta.credentials ??= []);
     this.registry.restore(this.meta.nodes);
     for (const doc of loaded.batches) {
       if (doc.record.phase === 'uploading') continue; // never acknowledged
@@ -165,8 +170,50 @@ export class Cluster {
   // ---- nodes ---------------------------------------------------------------------------------
 
   /** An agent said hello: register it, reconcile the jobs it still holds, schedule. */
-  nodeHello(hello: Hello, link: AgentLink): void {
-    this.registry.hello(hello, link);
+  nodeHello(hello: Hello, link: AgentLink, credential?: string): void {
+    this.registry.hello(hello, link, credential);
+  }
+
+  /**
+   * Enroll node `name` (not enrolled yet: check `credentials.isEnrolled`) and return its
+   * credential once the enrollment is on disk.
+   */
+  async enrollNode(name: string): Promise<string> {
+    const token = this.credentials.enroll(name, this.now());
+    await this.opts.store.saveMetaNow(this.meta);
+    this.log(`node ${name} enrolled`);
+    return token;
+  }
+
+  /** Undo an enrollment whose credential never reached its agent (the socket closed first). */
+  async cancelEnrollment(name: string): Promise<void> {
+    if (this.credentials.revoke(name)) await this.opts.store.saveMetaNow(this.meta);
+  }
+
+  /**
+   * Revoke and forget node `name` (`distribute nodes rm`, or a node offline too long): its socket
+   * is closed with `revoked`, its jobs are re-queued and its record and credential are deleted.
+   */
+  async removeNode(name: string, reason: string): Promise<Result<{ name: string; wasConnected: boolean }>> {
+    const wasConnected = this.nodes.get(name)?.link != null;
+    const known = this.registry.remove(name, CloseCode.revoked, reason);
+    const revoked = this.credentials.revoke(name);
+    if (!known && !revoked) return fail(404, `no node '${name}'`);
+    await this.opts.store.saveMetaNow(this.meta);
+    this.log(`node ${name} removed: ${reason}`);
+    return { ok: true, value: { name, wasConnected } };
+  }
+
+  /** Forget nodes offline for longer than `maxOfflineMs` (their credentials too). Called by a timer. */
+  async forgetOfflineNodes(maxOfflineMs: number): Promise<string[]> {
+    const names = this.registry.offlineLongerThan(maxOfflineMs);
+    // A credential whose node never said hello (enrolled, then gone at once) goes the same way.
+    const now = this.now();
+    for (const c of this.meta.credentials ?? []) {
+      if (!this.nodes.has(c.name) && now - c.enrolledAt > maxOfflineMs && !names.includes(c.name)) names.push(c.name);
+    }
+    for (const name of names) await this.removeNode(name, `offline for more than ${Math.round(maxOfflineMs / 86_400_000 * 10) / 10} days; forgotten`);
+    return names;
   }
 
   nodeSeen(name: string): void {

@@ -49,7 +49,10 @@ export class NodeRegistry {
   /** Load the stored node records at startup; wait for those that were connected (see `awaiting`). */
   restore(records: NodeRecord[]): void {
     for (const rec of records) {
-      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null }, link: null, holding: null, alive: true });
+      // A node offline at shutdown stays offline since then (records of 0.1 lack the field: its
+      // last sighting is the best guess); one connected at shutdown is offline from now.
+      const offlineSince = rec.connectedAt === null ? rec.offlineSince ?? rec.lastSeen : this.deps.now();
+      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, link: null, holding: null, alive: true });
       if (rec.connectedAt !== null) this.awaiting.add(rec.name);
     }
     // Until the head listens (listening() moves the window there), count from now.
@@ -86,8 +89,11 @@ export class NodeRegistry {
     this.deps.saveRecords([...this.nodes.values()].map((n) => n.record));
   }
 
-  /** An agent said hello: register it, reconcile the jobs it still holds, schedule. */
-  hello(hello: Hello, link: AgentLink): void {
+  /**
+   * An agent said hello: register it, reconcile the jobs it still holds, schedule. `credential` is
+   * the node credential it was just enrolled with; the welcome hands it over.
+   */
+  hello(hello: Hello, link: AgentLink, credential?: string): void {
     const { book } = this.deps;
     const now = this.deps.now();
     const prev = this.nodes.get(hello.name);
@@ -95,14 +101,17 @@ export class NodeRegistry {
     const record: NodeRecord = {
       name: hello.name, owner: hello.owner ?? prev?.record.owner ?? null, capabilities: hello.capabilities,
       lastSeen: now, connectedAt: now, built: hello.built, lastBatch: prev?.record.lastBatch ?? null,
-      paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion,
+      paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion, offlineSince: null,
       reconnectWithinMs: longestReconnectDelayMs(this.deps.nodeTimeoutMs),
     };
     const node: LiveNode = { record, link, holding: null, alive: true };
     this.nodes.set(hello.name, node);
     this.awaiting.delete(hello.name);
     this.save();
-    link.send({ type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION });
+    link.send({
+      type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION,
+      ...(credential ? { credential } : {}),
+    });
 
     // Jobs the head thinks this node holds but the node does not report: lost with the old process.
     for (const doc of book.batches.values()) {
@@ -199,6 +208,7 @@ export class NodeRegistry {
     if (!node || node.link !== link) return;
     node.link = null;
     node.record.connectedAt = null;
+    node.record.offlineSince = this.deps.now();
     this.save();
   }
 
@@ -239,6 +249,7 @@ export class NodeRegistry {
       node.link = null;
       node.holding = null;
       node.record.connectedAt = null;
+      node.record.offlineSince ??= now;
       this.deps.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
       this.save();
       for (const doc of book.batches.values()) {
@@ -247,6 +258,35 @@ export class NodeRegistry {
       this.deps.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
       this.deps.scheduleSoon();
     }
+  }
+
+  /**
+   * Forget node `name`: close its socket with `closeCode`, re-queue what it holds (like a lost
+   * node: this does not count against the job's retries or hand-backs) and drop its record.
+   * Returns false when no such node is known.
+   */
+  remove(name: string, closeCode: number, reason: string): boolean {
+    const node = this.nodes.get(name);
+    if (!node) return false;
+    this.nodes.delete(name);
+    this.awaiting.delete(name);
+    node.link?.close(closeCode, reason);
+    node.link = null;
+    for (const doc of this.deps.book.batches.values()) {
+      for (const i of this.deps.book.heldBy(doc, name)) this.deps.book.requeue(doc, i, name, reason);
+    }
+    this.save();
+    this.deps.events.emit('node:lost', { node: name, reason });
+    this.deps.scheduleSoon();
+    return true;
+  }
+
+  /** Names of nodes offline for longer than `maxOfflineMs` (see {@link remove}). */
+  offlineLongerThan(maxOfflineMs: number): string[] {
+    const now = this.deps.now();
+    return [...this.nodes.values()]
+      .filter((n) => n.link === null && n.record.offlineSince != null && now - n.record.offlineSince > maxOfflineMs)
+      .map((n) => n.record.name);
   }
 
   /** Pause or resume a node on behalf of a user (admin or the node's owner). */

@@ -23,12 +23,15 @@ export function authenticate(tokens: TokenBook) {
 export function userOf(req: Request): Principal {
   const p = req.principal;
   if (!p) throw new HttpError(401, 'not authenticated');
+  if (p.kind === 'enroll') throw new HttpError(403, 'the enrollment token may only enroll agents');
   if (p.kind === 'agent') throw new HttpError(403, 'agent tokens may only use the agent API');
   return p;
 }
 
-export function agentOf(req: Request): Principal {
+/** The enrolled node making the request (agents use their node credential over HTTP too). */
+export function agentOf(req: Request): Extract<Principal, { kind: 'agent' }> {
   const p = req.principal;
+  if (p?.kind === 'enroll') throw new HttpError(403, 'the enrollment token may only enroll agents: connect to the agent WebSocket first');
   if (!p || p.kind !== 'agent') throw new HttpError(403, 'this route is for agents');
   return p;
 }

@@ -15,4 +15,6 @@ export interface AppDeps {
   log: (line: string) => void;
   /** Create a user and return its token (admin route). */
   addUser: (name: string, admin: boolean) => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+  /** Replace the enrollment token (file and memory); resolves with the new one. */
+  rotateEnrollment: () => Promise<string>;
 }

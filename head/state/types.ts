@@ -8,6 +8,7 @@
 import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { Job } from '../../shared/job/state.ts';
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
+import type { NodeCredential } from '../auth/node-credentials.ts';
 
 export type BatchPhase = 'uploading' | 'active' | 'ended';
 export type BatchOutcome = 'finished' | 'cancelled' | 'build-failed';
@@ -67,14 +68,23 @@ export interface NodeRecord {
   reconnectWithinMs?: number;
   /** When the agent said it was stopping on purpose (`leaving`); cleared by its next hello. */
   leftAt?: number | null;
+  /** Since when the node is offline (null or absent: connected, or not known yet). */
+  offlineSince?: number | null;
 }
 
 export interface MetaDoc {
   users: UserRecord[];
   nodes: NodeRecord[];
+  /** Enrolled nodes (absent in data folders of 0.1: nobody is enrolled yet). */
+  credentials?: NodeCredential[];
 }
 
+/**
+ * `agent` is an enrolled node (its name is the node's); `enroll` presents the enrollment token,
+ * which may only open an agent socket to enroll a new node name.
+ */
 export type Principal =
   | { kind: 'admin'; name: string }
   | { kind: 'user'; name: string }
-  | { kind: 'agent'; name: string };
+  | { kind: 'agent'; name: string }
+  | { kind: 'enroll'; name: 'enrollment' };

@@ -3,24 +3,37 @@
  * as HTTP; a bad token, a wrong protocol version or garbage on the socket closes it with a named
  * code (see shared/protocol/messages.ts `CloseCode`). Each socket becomes an agent session that
  * feeds the cluster.
+ *
+ * Who may say hello as whom: a node credential only as its own node; the enrollment token only
+ * as a node name nobody enrolled yet, which it enrolls (the welcome carries the new credential).
+ * The enrollment token presented for an enrolled name is refused with `nameTaken` and the node
+ * holding that name is not touched. Every socket has a message budget (message-rate.ts); a node
+ * over it is closed with `rateLimited`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   AGENT_WS_PATH, CloseCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, decodeAgentMessage, encode,
-  type AgentMessage, type HeadMessage,
+  type AgentMessage, type HeadMessage, type Hello,
 } from '../../shared/protocol/index.ts';
+import { printable } from '../../shared/names.ts';
 import { bearer, resolveToken, type TokenBook } from '../auth/tokens.ts';
 import type { AgentLink, Cluster } from '../core/cluster.ts';
+import type { Principal } from '../state/types.ts';
+import { DEFAULT_RATE_LIMIT, MessageRate, type RateLimit } from './message-rate.ts';
 
 export interface AgentHubOptions {
   cluster: Cluster;
   tokens: TokenBook;
   /** Close a socket that has not said hello within this time. */
   helloTimeoutMs?: number;
+  /** Messages per socket (default {@link DEFAULT_RATE_LIMIT}). */
+  rateLimit?: RateLimit;
   log?: (line: string) => void;
 }
+
+type AgentPrincipal = Extract<Principal, { kind: 'agent' | 'enroll' }>;
 
 export class AgentHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
@@ -35,19 +48,43 @@ export class AgentHub {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== AGENT_WS_PATH) return false;
     const principal = resolveToken(this.opts.tokens, bearer(req.headers.authorization));
+    const from = req.socket.remoteAddress ?? '?';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!principal || principal.kind !== 'agent') {
+      if (!principal || (principal.kind !== 'agent' && principal.kind !== 'enroll')) {
         ws.close(CloseCode.unauthorized, principal ? 'this token may not join as an agent' : 'missing or invalid agent token');
         return;
       }
-      this.session(ws);
+      this.session(ws, principal, from);
     });
     return true;
   }
 
-  private session(ws: WebSocket): void {
+  /**
+   * Check a hello against who presents it; enroll a new name. Resolves with the credential to hand
+   * over (enrollment), undefined (known node), or null after closing the socket.
+   */
+  private async admit(msg: Hello, principal: AgentPrincipal, link: AgentLink, from: string): Promise<string | undefined | null> {
+    const cluster = this.opts.cluster;
+    if (principal.kind === 'agent') {
+      if (msg.name === principal.name) return undefined;
+      this.log(`refused hello as node ${msg.name} from ${from}: the credential belongs to node ${principal.name}`);
+      link.close(CloseCode.unauthorized, `this credential belongs to node '${principal.name}'`);
+      return null;
+    }
+    if (cluster.credentials.isEnrolled(msg.name)) {
+      this.log(`refused enrollment of node ${msg.name} from ${from}: the name is enrolled already`);
+      link.close(CloseCode.nameTaken, `node name '${msg.name}' is enrolled already; the head admin can free it with: distribute nodes rm ${msg.name}`);
+      return null;
+    }
+    return cluster.enrollNode(msg.name);
+  }
+
+  private session(ws: WebSocket, principal: AgentPrincipal, from: string): void {
     const cluster = this.opts.cluster;
     let name: string | null = null;
+    /** Between a hello and its welcome (enrollment is written to disk first). */
+    let admitting = false;
+    const rate = new MessageRate(this.opts.rateLimit ?? DEFAULT_RATE_LIMIT);
     const link: AgentLink = {
       send: (m: HeadMessage) => {
         if (ws.readyState === ws.OPEN) ws.send(encode(m));
@@ -57,16 +94,23 @@ export class AgentHub {
     const helloTimer = setTimeout(() => ws.close(CloseCode.badMessage, 'no hello received'), this.opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (raw) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (!rate.take()) {
+        const limit = this.opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+        this.log(`agent ${name ?? '(unnamed)'} from ${from}: more than ${limit.perSecond} messages per second (burst ${limit.burst}); closing`);
+        ws.close(CloseCode.rateLimited, `more than ${limit.perSecond} messages per second`);
+        return;
+      }
       const decoded = decodeAgentMessage(raw);
       if (!decoded.ok) {
-        this.log(`agent ${name ?? '(unnamed)'}: ${decoded.error}; closing`);
+        this.log(`agent ${name ?? '(unnamed)'}: ${printable(decoded.error)}; closing`);
         ws.close(CloseCode.badMessage, decoded.error.slice(0, 120));
         return;
       }
       const msg = decoded.message;
       if (name === null) {
-        if (msg.type !== 'hello') {
-          ws.close(CloseCode.badMessage, `expected hello, got ${msg.type}`);
+        if (admitting || msg.type !== 'hello') {
+          ws.close(CloseCode.badMessage, admitting ? `${msg.type} before welcome` : `expected hello, got ${msg.type}`);
           return;
         }
         clearTimeout(helloTimer);
@@ -74,9 +118,22 @@ export class AgentHub {
           ws.close(CloseCode.versionMismatch, `protocol ${msg.protocol} not supported; head speaks ${PROTOCOL_VERSION}`);
           return;
         }
-        name = msg.name;
-        this.log(`agent ${name} connected (${msg.capabilities.physicalCores} cores, tags ${msg.capabilities.tags.join(',') || '-'})`);
-        cluster.nodeHello(msg, link);
+        admitting = true;
+        this.admit(msg, principal, link, from).then((credential) => {
+          admitting = false;
+          if (credential === null) return;
+          if (ws.readyState !== ws.OPEN) {
+            // Gone before it could receive its credential: free the name again.
+            if (credential) void cluster.cancelEnrollment(msg.name);
+            return;
+          }
+          name = msg.name;
+          this.log(`agent ${name} connected (${msg.capabilities.physicalCores} cores, tags ${msg.capabilities.tags.join(',') || '-'})`);
+          cluster.nodeHello(msg, link, credential);
+        }, (err) => {
+          this.log(`agent ${msg.name}: enrollment failed: ${(err as Error).message}`);
+          ws.close(CloseCode.shuttingDown, 'enrollment could not be stored; try again');
+        });
         return;
       }
       cluster.nodeSeen(name);

@@ -17,6 +17,10 @@ export const routes = {
   nodes: () => '/api/nodes',
   nodePause: (name: string) => `/api/nodes/${enc(name)}/pause`,
   nodeResume: (name: string) => `/api/nodes/${enc(name)}/resume`,
+  /** DELETE: revoke and forget a node (admin). */
+  node: (name: string) => `/api/nodes/${enc(name)}`,
+  /** POST: replace the agent enrollment token (admin). */
+  enrollmentRotate: () => '/api/enrollment-token/rotate',
   users: () => '/api/users',
   batches: () => '/api/batches',
   /** `ref` is a batch id or `namespace/name`, or a bare name when unique. */

@@ -2,8 +2,9 @@
  * Every WebSocket message between agent and head. Both sides import this module; nothing else
  * defines wire shapes. Files (inputs, results) travel over HTTP, see shared/api/routes.ts.
  *
- * Flow: agent connects to {@link AGENT_WS_PATH} with its join token → sends `hello` (name,
- * capabilities, jobs it still holds) → head answers `welcome` → head sends `assign` → agent
+ * Flow: agent connects to {@link AGENT_WS_PATH} with its node credential (or, the first time, the
+ * enrollment token) → sends `hello` (name, capabilities, jobs it still holds) → head answers
+ * `welcome` (carrying the new node credential after an enrollment) → head sends `assign` → agent
  * downloads inputs, builds once per batch, sends `job-started`, streams `job-log`, uploads results
  * over HTTP, sends `job-finished` → head archives and answers `result-ack`. Heartbeats both ways.
  */
@@ -11,6 +12,7 @@ import { z } from 'zod';
 import { CapabilitiesSchema } from './capabilities.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
+import { safeLabel, safeName } from '../names.ts';
 
 /** Bumped on any incompatible change; head and agent must agree exactly. */
 export const PROTOCOL_VERSION = 1;
@@ -26,6 +28,12 @@ export const CloseCode = {
   shuttingDown: 4005,
   /** The node was silent past the heartbeat timeout. */
   timedOut: 4006,
+  /** The enrollment token was presented for a node name that is already enrolled. */
+  nameTaken: 4007,
+  /** The admin removed this node (`distribute nodes rm`): its credential is revoked. */
+  revoked: 4008,
+  /** The node sent more messages than the per-node rate limit allows. */
+  rateLimited: 4009,
 } as const;
 export type CloseCodeName = keyof typeof CloseCode;
 
@@ -71,13 +79,14 @@ export const HelloSchema = z.object({
   type: z.literal('hello'),
   protocol: z.number().int(),
   agentVersion: z.string(),
-  name: z.string().min(1).max(200),
+  /** Node name: a safe label and folder name (see shared/names.ts). */
+  name: safeName,
   capabilities: CapabilitiesSchema,
   held: z.array(HeldJobSchema),
   /** Batch ids whose build step already succeeded on this node. */
   built: z.array(z.string()),
   /** User who owns this workstation (may pause it through the head). */
-  owner: z.string().optional(),
+  owner: safeLabel.optional(),
 });
 
 export const AgentMessageSchema = z.discriminatedUnion('type', [
@@ -120,7 +129,11 @@ export const BatchHeaderSchema = BatchSpecSchema.omit({ jobs: true }).extend({
 export type BatchHeader = z.infer<typeof BatchHeaderSchema>;
 
 export const HeadMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('welcome'), nodeId: z.string(), heartbeatMs: z.number(), timeoutMs: z.number(), headVersion: z.string() }),
+  z.object({
+    type: z.literal('welcome'), nodeId: z.string(), heartbeatMs: z.number(), timeoutMs: z.number(), headVersion: z.string(),
+    /** Sent once, to an agent that just enrolled with the enrollment token: its node credential. */
+    credential: z.string().optional(),
+  }),
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
   z.object({ type: z.literal('assign'), ...JobRef, batch: BatchHeaderSchema, spec: JobSpecSchema }),
   z.object({ type: z.literal('cancel'), ...JobRef, reason: z.string() }),

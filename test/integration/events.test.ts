@@ -105,7 +105,8 @@ test('the tray follower notifies through the rule and reconnects after the head 
     await waitFor(() => states.some((s) => s.state === 'disconnected'), 10_000, () => 'follower did not notice the head going away');
     const connectedBefore = states.filter((s) => s.state === 'connected').length;
     head = await startHeadProc(dataDir, { nodeTimeout: '2s', port: head.port });
-    agent = startAgentProc(head, 'ev-node', tempDir('ev-node2'));
+    // A fresh workdir has no node credential, so it joins under a name not enrolled yet.
+    agent = startAgentProc(head, 'ev-node-2', tempDir('ev-node2'));
     await waitFor(() => states.filter((s) => s.state === 'connected').length > connectedBefore, 40_000, () => `no reconnect: ${JSON.stringify(states)}`);
     await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => 'agent did not reconnect');
     const cfg2 = writeShellConfig('evns', 'erin_two', [{ name: 'j', command: 'exit 1' }]);

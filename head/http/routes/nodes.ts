@@ -1,9 +1,12 @@
-/** Nodes: list, and pause/resume one remotely (admin or the node's owner). */
+/**
+ * Nodes: list, pause/resume one remotely (admin or the node's owner), remove one (admin: revokes
+ * its credential and forgets it), and rotate the enrollment token (admin).
+ */
 import { Router } from 'express';
 import { parseDuration } from '../../../shared/duration.ts';
 import { canRead } from '../../core/batch-access.ts';
 import { nodeViews } from '../../core/views.ts';
-import { userOf } from '../auth.ts';
+import { adminOf, userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, unwrap } from '../http-error.ts';
 
@@ -28,6 +31,15 @@ export function nodesRouter(deps: AppDeps): Router {
   r.post('/api/nodes/:name/resume', (req, res) => {
     const node = unwrap(deps.cluster.controlNode(userOf(req), req.params.name, { type: 'resume' }));
     res.json({ node: node.name });
+  });
+  r.delete('/api/nodes/:name', async (req, res) => {
+    adminOf(req);
+    const removed = unwrap(await deps.cluster.removeNode(req.params.name, 'removed by the admin'));
+    res.json({ node: removed.name, wasConnected: removed.wasConnected });
+  });
+  r.post('/api/enrollment-token/rotate', async (req, res) => {
+    adminOf(req);
+    res.json({ token: await deps.rotateEnrollment() });
   });
   return r;
 }

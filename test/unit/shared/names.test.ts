@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { safeName, unsafeNameReason } from '../../../shared/names.ts';
+import { safeLabel, safeName, unsafeLabelReason, unsafeNameReason } from '../../../shared/names.ts';
 
 const SAFE = [
   'a',
@@ -47,6 +47,13 @@ const UNSAFE: { name: string; value: string; reason: string }[] = [
   { name: 'escape sequence', value: '\u001b[31mred', reason: "'\\x1b[31mred' must not contain NUL or control characters" },
   { name: 'DEL', value: 'a\u007f', reason: "'a\\x7f' must not contain NUL or control characters" },
   { name: 'unit separator', value: '\u001f', reason: "'\\x1f' must not contain NUL or control characters" },
+  { name: 'C1 control (CSI)', value: 'a\u009b31mb', reason: "'a\\x9b31mb' must not contain NUL or control characters" },
+  { name: 'C1 next line', value: 'a\u0085b', reason: "'a\\x85b' must not contain NUL or control characters" },
+  { name: 'bidi override', value: 'evil\u202etxt.exe', reason: "'evil\\u202etxt.exe' must not contain bidirectional override or isolate characters" },
+  { name: 'bidi isolate', value: '\u2066x\u2069', reason: "'\\u2066x\\u2069' must not contain bidirectional override or isolate characters" },
+  { name: 'only spaces', value: '   ', reason: "'   ' must contain something other than spaces" },
+  { name: 'only no-break and ideographic spaces', value: '\u00a0\u3000', reason: "'\u00a0\u3000' must contain something other than spaces" },
+  { name: 'only zero-width', value: '\u200b\ufeff', reason: "'\\u200b\\ufeff' must contain something other than spaces" },
 ];
 
 for (const c of UNSAFE) {
@@ -71,4 +78,13 @@ test('safeName works inside an object schema and reports the path', async () => 
   const parsed = z.object({ jobs: z.array(z.object({ name: safeName })) }).safeParse({ jobs: [{ name: 'ok' }, { name: '..' }] });
   assert.equal(parsed.success, false);
   assert.deepEqual(parsed.error?.issues.map((i) => [i.path, i.message]), [[['jobs', 1, 'name'], "'..' is not a valid folder name"]]);
+});
+
+test('labels (node names, owners, tags) refuse the same characters but may hold slashes', () => {
+  assert.equal(unsafeLabelReason('gpu/a100'), null);
+  assert.equal(unsafeLabelReason('lab pc 7'), null);
+  for (const bad of ['a\nb', '\u001b[2J', '\u009b', 'x\u202ey', ' ', '']) {
+    assert.notEqual(unsafeLabelReason(bad), null, JSON.stringify(bad));
+    assert.equal(safeLabel.safeParse(bad).success, false);
+  }
 });

@@ -140,7 +140,8 @@ for (const c of GARBAGE) {
 const AGENT_INVALID: { name: string; message: Record<string, unknown>; error: string }[] = [
   { name: 'attempt 0', message: { type: 'job-started', ...REF, attempt: 0 }, error: 'attempt: Too small: expected number to be >0' },
   { name: 'fractional attempt', message: { type: 'job-started', ...REF, attempt: 1.5 }, error: 'attempt: Invalid input: expected int, received number' },
-  { name: 'hello without a name', message: { ...AGENT_MESSAGES[0], name: '' }, error: 'name: Too small: expected string to have >=1 characters' },
+  { name: 'hello without a name', message: { ...AGENT_MESSAGES[0], name: '' }, error: 'name: must not be empty' },
+  { name: 'hello with a newline in the name', message: { ...AGENT_MESSAGES[0], name: 'a\nb' }, error: "name: 'a\\x0ab' must not contain NUL or control characters" },
   { name: 'log on an unknown stream', message: { type: 'job-log', ...REF, stream: 'stdin', data: '' }, error: 'stream: Invalid option: expected one of "stdout"|"stderr"' },
   {
     name: 'unknown outcome',
