@@ -57,6 +57,8 @@ async function nodeView(name: string): Promise<any> {
 const steady = ({ lastSeen: _seen, ...rest }: any) => rest;
 
 test('an agent enrolls with the shared token and then holds its own credential (0600; only its hash on the head)', async () => {
+  // The agent writes it right after the welcome, which made it idle.
+  await waitFor(() => fs.existsSync(credentialFile), 10_000, () => agent.output());
   const stat = fs.statSync(credentialFile);
   assert.equal(stat.mode & 0o777, 0o600);
   const stored = JSON.parse(fs.readFileSync(credentialFile, 'utf8'));
@@ -136,7 +138,7 @@ test('nodes rm revokes a connected node: it is cut off, forgotten, and its name 
   await stop(agent);
   agent = startAgentProc(head, 'cred-a', workdir);
   await waitFor(async () => (await nodeView('cred-a'))?.state === 'idle', 20_000, () => `agent did not enroll again:\n${agent.output()}`);
-  assert.ok(fs.existsSync(credentialFile));
+  await waitFor(() => fs.existsSync(credentialFile), 10_000, () => agent.output());
 });
 
 test('a node offline past --forget-nodes-after is forgotten; back again it enrolls anew', async () => {
@@ -145,14 +147,15 @@ test('a node offline past --forget-nodes-after is forgotten; back again it enrol
   let a = startAgentProc(h2, 'cred-old', wd);
   try {
     const view = async () => (await api(h2, routes.nodes())).body.nodes.find((n: any) => n.name === 'cred-old');
-    await waitFor(async () => (await view())?.state === 'idle', 20_000, () => a.output());
+    await waitFor(async () => (await view())?.state === 'idle' && fs.existsSync(path.join(wd, 'node-credential.json')), 20_000, () => a.output());
     const oldCredential = JSON.parse(fs.readFileSync(path.join(wd, 'node-credential.json'), 'utf8')).credential;
     await stop(a);
     await waitFor(async () => (await view()) === undefined, 20_000, () => 'offline node never forgotten');
-    assert.match(h2.output(), /node cred-old removed: offline for more than/);
+    await waitFor(() => /node cred-old removed: offline for more than/.test(h2.output()), 5000, () => h2.output());
     a = startAgentProc(h2, 'cred-old', wd);
-    await waitFor(async () => (await view())?.state === 'idle', 30_000, () => a.output());
+    await waitFor(() => /enrolled as node 'cred-old'/.test(a.output()), 30_000, () => a.output());
     assert.match(a.output(), /does not know this node's credential any more/);
+    assert.equal((await view())?.state, 'idle');
     const newCredential = JSON.parse(fs.readFileSync(path.join(wd, 'node-credential.json'), 'utf8')).credential;
     assert.notEqual(newCredential, oldCredential);
   } finally {
