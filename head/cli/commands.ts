@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, Loader> = {
   user: () => import('./user.ts'),
   token: () => import('./token.ts'),
   template: () => import('./template.ts'),
+  service: () => import('./service.ts'),
   slurm: () => import('./slurm.ts'),
 };
 
