@@ -58,7 +58,7 @@ test('every command that talks to the head takes --token-file and --data', async
     (await load()).register(program);
     for (const cmd of program.commands) visit(cmd, cmd.name());
   }
-  for (const name of ['status', 'nodes', 'add', 'pull', 'user add', 'user list', 'pause', 'wait']) assert.ok(checked.includes(name), `${name} was checked`);
+  for (const name of ['status', 'nodes list', 'nodes rm', 'add', 'pull', 'user add', 'user list', 'token rotate-enrollment', 'pause', 'wait']) assert.ok(checked.includes(name), `${name} was checked`);
 });
 
 test('--token-file, $DISTRIBUTE_TOKEN_FILE and --data DIR supply the token; user add works on the head machine with --data', async () => {
