@@ -7,6 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Archive } from './archive/archive.ts';
+import { DiskWatch } from './archive/disk-space.ts';
 import { ensureTokenFile, hashToken, newToken, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
 import { createApp } from './http/app.ts';
@@ -18,6 +19,8 @@ import { unsafeNameReason } from '../shared/names.ts';
 
 /** How often orphaned uploads and abandoned uploading batches are swept. */
 const INPUT_SWEEP_MS = 10 * 60 * 1000;
+/** Default of `--min-free-disk`: below this much free archive space no new job is assigned. */
+export const DEFAULT_MIN_FREE_DISK = 1024 ** 3;
 
 export interface HeadOptions {
   dataDir: string;
@@ -32,6 +35,8 @@ export interface HeadOptions {
   forgetNodesAfterMs?: number;
   /** Message rate limit per agent socket (default: see head/ws/message-rate.ts). */
   rateLimit?: RateLimit;
+  /** Below this much free space on the archive disk no new job is assigned (default 1 GiB). */
+  minFreeDiskBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -67,7 +72,12 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   await archive.init();
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 10_000;
-  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, log });
+  // Space back on the archive disk: assign again (the cluster is created just below).
+  let onDiskChange = () => {};
+  const disk = new DiskWatch({ dir: archive.archiveRoot, minFreeBytes: opts.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK, log, onChange: () => onDiskChange() });
+  await disk.start();
+  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, log, assignHold: () => disk.holdReason(), diskFull: () => void disk.noteFull() });
+  onDiskChange = () => cluster.scheduleSoon();
   await cluster.init();
   const tokens: TokenBook = {
     adminToken: admin.token, agentToken: agent.token, users: () => cluster.meta.users,
@@ -90,7 +100,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     return { ok: true as const, token };
   };
 
-  const app = createApp({ cluster, archive, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser, rotateEnrollment });
+  const app = createApp({ cluster, archive, disk, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser, rotateEnrollment });
   const hub = new AgentHub({ cluster, tokens, log, rateLimit: opts.rateLimit });
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => {
@@ -134,6 +144,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
       clearInterval(reschedule);
       clearInterval(inputSweep);
       clearInterval(forgetTimer);
+      disk.stop();
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

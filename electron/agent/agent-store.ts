@@ -22,6 +22,11 @@ export interface PersistedRun {
   pausedAt?: number | null;
   pid?: number;
   pgid?: number;
+  /**
+   * Set when the job's processes ended, before its files are uploaded: a restarted agent finishes
+   * the upload instead of giving the job up (the head's disk may be full for a long while).
+   */
+  exited?: { result: JobResult; endedAt: number; runMs: number };
   /** Set once the job ended: what to report. */
   finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[] };
 }

@@ -229,8 +229,12 @@ export class Agent extends EventEmitter<Events> {
       this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
       this.proc = proc;
       this.running = this.supervise(run, proc);
+    } else if (run.phase === 'uploading' && run.exited) {
+      // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
+      this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
+      this.running = this.uploadAndReport(run, run.exited).catch((err) => this.runFailed(run, err));
     } else if (run.phase !== 'finished') {
-      // Died while downloading, building or uploading: give the job back; the head re-queues it.
+      // Died while downloading, building or running without a pid: give the job back; the head re-queues it.
       this.state.run = null;
     }
     await this.save();
@@ -331,13 +335,16 @@ export class Agent extends EventEmitter<Events> {
     this.cancelled = null;
     await this.save();
     this.changed();
-    this.running = this.execute(run).catch(async (err) => {
-      this.log(`run of ${m.batch.name}/${m.job} failed: ${(err as Error).message}`);
-      this.conn.send({ type: 'job-rejected', ...ref, reason: (err as Error).message.slice(0, 500) });
-      this.state.run = null;
-      await this.save();
-      this.changed();
-    });
+    this.running = this.execute(run).catch((err) => this.runFailed(run, err));
+  }
+
+  /** The run could not go on (inputs missing, the head refused its results): hand it back. */
+  private async runFailed(run: PersistedRun, err: unknown): Promise<void> {
+    this.log(`run of ${run.batch.name}/${run.spec.name} failed: ${(err as Error).message}`);
+    this.conn.send({ type: 'job-rejected', ...runRef(run), reason: (err as Error).message.slice(0, 500) });
+    if (this.state.run === run) this.state.run = null;
+    await this.save();
+    this.changed();
   }
 
   // ---- running a job -------------------------------------------------------------------------
@@ -410,12 +417,19 @@ export class Agent extends EventEmitter<Events> {
     }
     if (this.cancelled) return this.finishCancelled(run);
     const endedAt = Date.now();
-    const result = toResult(exit);
     run.phase = 'uploading';
+    run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt) };
+    await this.save();
     this.changed();
+    await this.uploadAndReport(run, run.exited);
+  }
+
+  /** Upload the results of a run whose processes ended, then report it. */
+  private async uploadAndReport(run: PersistedRun, exited: NonNullable<PersistedRun['exited']>): Promise<void> {
     const files = await this.uploadAll(run);
     run.phase = 'finished';
-    run.finished = { result, endedAt, runMs: runMs(run, endedAt), files };
+    run.finished = { ...exited, files };
+    delete run.exited;
     await this.save();
     await this.reporter.report(run);
   }

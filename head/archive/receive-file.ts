@@ -1,7 +1,7 @@
 /**
  * Stream a request body to disk without holding it in memory: write `<dest>.partial`, hash while
  * writing, check size limit and expected sha256, then rename into place. A half-written file is
- * never visible under its final name.
+ * never visible under its final name. A full disk answers 507 (the sender keeps its file).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { isDiskFull } from './disk-space.ts';
 
 export type ReceiveResult =
   | { ok: true; size: number; sha256: string }
@@ -41,6 +42,8 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
   } catch (err) {
     await fsp.rm(partial, { force: true });
     if (tooBig) return { ok: false, status: 413, error: `upload larger than the limit of ${opts.maxBytes} bytes` };
+    // 507 Insufficient Storage: not the sender's fault; it keeps the file and sends it again later.
+    if (isDiskFull(err)) return { ok: false, status: 507, error: `the head's disk is full (${(err as NodeJS.ErrnoException).code}); try again later` };
     return { ok: false, status: 400, error: `upload interrupted: ${(err as Error).message}` };
   }
   const sha256 = hash.digest('hex');
@@ -53,6 +56,12 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
     await fsp.rm(partial, { force: true });
     return { ok: false, status: 422, error: `sha256 mismatch: expected ${expected}, received ${sha256}` };
   }
-  await fsp.rename(partial, dest);
+  try {
+    await fsp.rename(partial, dest);
+  } catch (err) {
+    await fsp.rm(partial, { force: true });
+    if (isDiskFull(err)) return { ok: false, status: 507, error: `the head's disk is full (${(err as NodeJS.ErrnoException).code}); try again later` };
+    throw err;
+  }
   return { ok: true, size, sha256 };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { requestText, type TextResponse } from './http-request.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
+import { formatSize } from '../../shared/size.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -203,11 +204,7 @@ export function count(n: number, noun: string, plural = `${noun}s`): string {
 }
 
 export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  return formatSize(n);
 }
 
 /** Plain text table with padded columns; cells are shown with control characters escaped. */

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
 import { printable } from '../../shared/names.ts';
 import type { NodeView } from '../core/views.ts';
+import type { DiskState } from '../archive/disk-space.ts';
+import { archiveLine } from './archive-line.ts';
 import { action, bytes, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
@@ -15,7 +17,7 @@ export function register(program: Command): void {
     .description('list compute nodes with their capabilities, state and current job')
     .option('--json', 'print JSON'))
     .action(action('nodes', async (opts: HeadOptions & { json?: boolean }) => {
-      const { nodes } = await new HeadClient(opts).json<{ nodes: NodeView[] }>(routes.nodes());
+      const { nodes, archive } = await new HeadClient(opts).json<{ nodes: NodeView[]; archive?: DiskState }>(routes.nodes());
       if (opts.json) {
         process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
         return;
@@ -26,6 +28,7 @@ export function register(program: Command): void {
         n.capabilities.gpus.map((g) => `${g.model} (${bytes(g.memoryBytes)})`).join(', ') || '-', n.capabilities.tags.join(',') || '-',
         n.owner ?? '-', n.current ? `${n.current.namespace}/${n.current.batch}/${n.current.job} (${n.current.state})` : '-',
       ])]) : 'no node has joined this head yet\n');
+      if (archive) process.stdout.write(`\n${archiveLine(archive)}\n`);
     }));
   withHeadOptions(nodes
     .command('rm')

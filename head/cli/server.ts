@@ -21,7 +21,8 @@ export function register(program: Command): void {
     .option('--max-input-size <size>', 'largest input file accepted by add (bytes, or with K/M/G/T)', '20G')
     .option('--forget-nodes-after <duration>', 'forget a node (record and credential) offline this long (720h = 30 days); it must enroll again to come back', '720h')
     .option('--ws-rate <n>', 'messages per second one agent may send (bursts of 5x); a node over it is disconnected', String(DEFAULT_RATE_LIMIT.perSecond))
-    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string }) => {
+    .option('--min-free-disk <size>', 'assign no new job while the archive disk has less free space than this (bytes, or with K/M/G/T; 0 = never hold); finished results still come in', '1G')
+    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string }) => {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
@@ -32,10 +33,13 @@ export function register(program: Command): void {
       await assertPortFree(opts.host, port, '--port');
       const maxInput = parseByteSize(opts.maxInputSize);
       if (!maxInput.ok) throw new CliError(`--max-input-size: ${maxInput.error}`, EXIT.usage);
+      const minFree = opts.minFreeDisk.trim() === '0' ? { ok: true as const, bytes: 0 } : parseByteSize(opts.minFreeDisk);
+      if (!minFree.ok) throw new CliError(`--min-free-disk: ${minFree.error}`, EXIT.usage);
       const head = await startHead({
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
         heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: maxInput.bytes,
         forgetNodesAfterMs: forget.ms, rateLimit: { perSecond: rate, burst: rate * 5 },
+        minFreeDiskBytes: minFree.bytes,
       });
       const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
       if (!detach.ok) {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { routes } from '../../shared/api/routes.ts';
 import type { BatchSummaryView, JobView, NodeView } from '../core/views.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
+import type { DiskState } from '../archive/disk-space.ts';
+import { archiveLine } from './archive-line.ts';
 import { action, bytes, HeadClient, human, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 interface StatusJson {
@@ -11,6 +13,7 @@ interface StatusJson {
   running: (JobView & { batch: string; namespace: string; owner: string })[];
   nodes: NodeView[];
   disk: Record<string, number>;
+  archive: DiskState;
 }
 
 export function register(program: Command): void {
@@ -59,6 +62,7 @@ export function register(program: Command): void {
         n.current ? `${n.current.batch}/${n.current.job}` : '-',
       ])]) : '  (none)\n');
       const disk = Object.entries(s.disk);
-      if (disk.length) process.stdout.write(`\nARCHIVE\n${table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, bytes(b)])])}`);
+      process.stdout.write(`\nARCHIVE\n${archiveLine(s.archive)}\n`);
+      if (disk.length) process.stdout.write(table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, bytes(b)])]));
     }));
 }

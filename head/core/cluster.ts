@@ -42,6 +42,13 @@ export interface ClusterOptions {
   nodeTimeoutMs: number;
   heartbeatMs: number;
   log?: (line: string) => void;
+  /**
+   * Why no new job may be assigned now (the archive disk is full or below --min-free-disk), or
+   * null. Finished results are still accepted meanwhile.
+   */
+  assignHold?: () => string | null;
+  /** A write into the archive failed for lack of space. */
+  diskFull?: () => void;
 }
 
 export class Cluster {
@@ -77,7 +84,7 @@ export class Cluster {
     });
     this.nodes = this.registry.nodes;
     this.commands = new BatchCommands({ book: this.book, store: opts.store, archive: opts.archive, nodes: this.nodes, now: this.now, newId, scheduleSoon });
-    this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon });
+    this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon, diskFull: opts.diskFull });
     // Agents may drop the inputs of a batch that ended.
     this.events.on('batch:ended', (e) => {
       // After the current message is answered: the agent that ran the last job must get its
@@ -345,6 +352,7 @@ export class Cluster {
 
   runSchedule(): void {
     if (this.registry.recovering()) return; // see NodeRegistry `awaiting`
+    if (this.opts.assignHold?.()) return; // status says why
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.free)) return;
     for (const a of schedule(state)) {

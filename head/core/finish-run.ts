@@ -7,6 +7,7 @@ import type { ResultFile } from '../../shared/protocol/messages.ts';
 import { isActive, type Job, type JobResult } from '../../shared/job/state.ts';
 import { transition } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
+import { isDiskFull } from '../archive/disk-space.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
 import { sameRun, type Holding, type LiveNode } from './live-node.ts';
@@ -14,8 +15,12 @@ import { sameRun, type Holding, type LiveNode } from './live-node.ts';
 /** A `job-finished` report: the run, its result and its uploaded files. */
 export type FinishedRun = Holding & { result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] };
 
-/** What the head answers a `job-finished` report with (`result-ack`). */
-export type FinishOutcome = 'archived' | 'discarded' | { missing: string[] };
+/**
+ * What the head answers a `job-finished` report with (`result-ack`); `later`: nothing now (the
+ * archive disk is full), the agent keeps its result and reports again when its wait for an answer
+ * runs out.
+ */
+export type FinishOutcome = 'archived' | 'discarded' | 'later' | { missing: string[] };
 
 export interface RunFinisherDeps {
   book: BatchBook;
@@ -27,6 +32,8 @@ export interface RunFinisherDeps {
   log: (line: string) => void;
   /** A node may have become free: run the scheduler soon. */
   scheduleSoon: () => void;
+  /** A write into the archive failed for lack of space. */
+  diskFull?: () => void;
 }
 
 /** Handles `job-finished` reports, one report per job at a time. */
@@ -89,6 +96,12 @@ export class RunFinisher {
         });
         archived = true;
       } catch (err) {
+        if (isDiskFull(err)) {
+          // Keep the staged files and the run: the agent reports again later, nothing re-runs.
+          this.deps.log(`archive disk full: cannot archive ${doc.record.namespace}/${doc.record.name}/${msg.job} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
+          this.deps.diskFull?.();
+          return 'later';
+        }
         this.deps.log(`archiving ${doc.record.name}/${msg.job} failed: ${(err as Error).message}; job re-queued`);
         book.requeue(doc, index, node, 'archive failed');
         release();

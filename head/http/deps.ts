@@ -1,5 +1,6 @@
 /** What the HTTP routes need from the rest of the head. */
 import type { Archive } from '../archive/archive.ts';
+import type { DiskWatch } from '../archive/disk-space.ts';
 import type { TokenBook } from '../auth/tokens.ts';
 import type { Cluster } from '../core/cluster.ts';
 import type { Store } from '../store/store.ts';
@@ -7,6 +8,8 @@ import type { Store } from '../store/store.ts';
 export interface AppDeps {
   cluster: Cluster;
   archive: Archive;
+  /** The archive disk's free space and full/low state (507s mark it full). */
+  disk: DiskWatch;
   store: Store;
   tokens: TokenBook;
   /** Largest input file accepted by `add` (bytes). */

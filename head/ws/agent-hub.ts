@@ -192,6 +192,7 @@ export class AgentHub {
       case 'job-finished': {
         const outcome = await cluster.jobFinished(node, msg);
         const ref = { batchId: msg.batchId, job: msg.job, attempt: msg.attempt };
+        if (outcome === 'later') return; // archive disk full: the agent asks again (result-reporter.ts)
         if (typeof outcome === 'string') link.send({ type: 'result-ack', ...ref, status: outcome });
         else link.send({ type: 'result-ack', ...ref, status: 'missing-files', missing: outcome.missing });
         return;

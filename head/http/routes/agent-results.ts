@@ -27,6 +27,10 @@ export function agentResultsRouter(deps: AppDeps): Router {
       return typeof value === 'string' && SHA256_PATTERN.test(value) ? value : undefined;
     };
     const got = await receiveFile(req, target.abs, { expectedSha256: expected });
+    if (!got.ok && got.status === 507) {
+      deps.log(`archive disk full: refused ${doc.record.namespace}/${doc.record.name}/${job} ${target.rel} (507); the agent keeps it and retries`);
+      await deps.disk.noteFull();
+    }
     if (!got.ok) throw new HttpError(got.status, got.error);
     res.status(201).json({ path: target.rel, size: got.size });
   });

@@ -26,6 +26,10 @@ export function inputsRouter(deps: AppDeps): Router {
       return;
     }
     const got = await receiveFile(req, deps.archive.inputPath(sha), { expectedSha256: sha, maxBytes: deps.maxInputBytes });
+    if (!got.ok && got.status === 507) {
+      deps.log(`archive disk full: refused input ${sha} (507)`);
+      await deps.disk.noteFull();
+    }
     if (!got.ok) throw new HttpError(got.status, got.error);
     res.status(201).json({ sha256: sha, size: got.size });
   });

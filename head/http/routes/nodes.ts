@@ -14,7 +14,7 @@ export function nodesRouter(deps: AppDeps): Router {
   const r = Router();
   r.get('/api/nodes', (req, res) => {
     const principal = userOf(req);
-    res.json({ nodes: nodeViews(deps.cluster, (d) => canRead(principal, d)) });
+    res.json({ nodes: nodeViews(deps.cluster, (d) => canRead(principal, d)), archive: deps.disk.state });
   });
   r.post('/api/nodes/:name/pause', (req, res) => {
     const principal = userOf(req);

@@ -17,7 +17,7 @@ export function statusRouter(deps: AppDeps): Router {
     const batches = readable.filter((d) => d.record.phase !== 'uploading').map(batchSummary);
     const namespaces = new Set(readable.map((d) => d.record.namespace));
     const disk = Object.fromEntries(Object.entries(await deps.archive.diskUsage()).filter(([ns]) => principal.kind === 'admin' || namespaces.has(ns)));
-    res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk });
+    res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk, archive: deps.disk.state });
   });
   r.get('/api/whoami', (req, res) => {
     const p = userOf(req);

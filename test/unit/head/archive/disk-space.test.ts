@@ -1,0 +1,53 @@
+/** The archive disk's state on an injected file system: low below the minimum, full after ENOSPC until space grows. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DiskWatch, isDiskFull } from '../../../../head/archive/disk-space.ts';
+
+const MiB = 1 << 20;
+
+function watch(space: { free: number }) {
+  const lines: string[] = [];
+  const changes: string[] = [];
+  let t = 0;
+  const fs = { free: space, total: 100 * MiB };
+  const w = new DiskWatch({
+    dir: '/archive', minFreeBytes: 10 * MiB, log: (l) => lines.push(l), now: () => (t += 2000),
+    statfs: async () => ({ free: fs.free.free, total: fs.total }), statfsSync: () => ({ free: fs.free.free, total: fs.total }),
+    onChange: (s) => changes.push(s.state),
+  });
+  return { w, lines, changes };
+}
+
+test('below --min-free-disk no job is assigned, and status says why', async () => {
+  const space = { free: 50 * MiB };
+  const { w, changes } = watch(space);
+  assert.equal((await w.check()).state, 'ok');
+  assert.equal(w.holdReason(), null);
+  space.free = 5 * MiB;
+  assert.match(w.holdReason() ?? '', /archive disk has 5\.0 MiB free, below --min-free-disk 10\.0 MiB: no new jobs are assigned/);
+  assert.equal(w.state.state, 'low');
+  space.free = 20 * MiB;
+  assert.equal((await w.check()).state, 'ok');
+  assert.deepEqual(changes, ['low', 'ok']);
+});
+
+test('after ENOSPC the disk is full until its free space grows', async () => {
+  const space = { free: 30 * MiB };
+  const { w, lines } = watch(space);
+  await w.check();
+  await w.noteFull();
+  assert.equal(w.state.state, 'full', 'full even above the minimum: a result did not fit');
+  assert.match(w.holdReason() ?? '', /archive disk full/);
+  space.free += 512 * 1024; // a few temporary files removed: still full
+  assert.equal((await w.check()).state, 'full');
+  space.free += 10 * MiB;
+  assert.equal((await w.check()).state, 'ok');
+  assert.ok(lines.some((l) => /space again/.test(l)));
+});
+
+test('isDiskFull knows ENOSPC and EDQUOT', () => {
+  assert.ok(isDiskFull(Object.assign(new Error('x'), { code: 'ENOSPC' })));
+  assert.ok(isDiskFull(Object.assign(new Error('x'), { code: 'EDQUOT' })));
+  assert.ok(!isDiskFull(Object.assign(new Error('x'), { code: 'EACCES' })));
+  assert.ok(!isDiskFull(null));
+});
