@@ -11,6 +11,7 @@ import { DiskWatch } from './archive/disk-space.ts';
 import { ensureTokenFile, hashToken, newToken, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
 import { createApp } from './http/app.ts';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, limitConnections } from './http/connection-limits.ts';
 import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS } from './archive/input-gc.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { AgentHub } from './ws/agent-hub.ts';
@@ -37,6 +38,10 @@ export interface HeadOptions {
   rateLimit?: RateLimit;
   /** Below this much free space on the archive disk no new job is assigned (default 1 GiB). */
   minFreeDiskBytes?: number;
+  /** Simultaneous connections one address may hold (default 64; head/http/connection-limits.ts). */
+  maxConnectionsPerAddress?: number;
+  /** Shorter timeouts for tests (defaults in head/http/connection-limits.ts and body-limits.ts). */
+  timeouts?: { headersMs?: number; idleMs?: number; bodyMs?: number };
   log?: (line: string) => void;
 }
 
@@ -100,14 +105,17 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     return { ok: true as const, token };
   };
 
-  const app = createApp({ cluster, archive, disk, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, now: Date.now, log, addUser, rotateEnrollment });
+  const app = createApp({ cluster, archive, disk, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, bodyDeadlineMs: opts.timeouts?.bodyMs, now: Date.now, log, addUser, rotateEnrollment });
   const hub = new AgentHub({ cluster, tokens, log, rateLimit: opts.rateLimit });
-  const server = http.createServer(app);
+  // Header and request timeouts are checked this often (Node's default is every 30 s).
+  const server = http.createServer({ connectionsCheckingInterval: 2000 }, app);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
-  server.keepAliveTimeout = 30_000;
-  server.requestTimeout = 0; // uploads of many GB take long
+  limitConnections(server, {
+    maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    headersTimeoutMs: opts.timeouts?.headersMs, idleTimeoutMs: opts.timeouts?.idleMs, log,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8952, opts.host ?? '127.0.0.1', () => resolve());

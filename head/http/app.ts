@@ -5,6 +5,7 @@
 import express from 'express';
 import { VERSION } from '../../shared/version.ts';
 import { authenticate } from './auth.ts';
+import { jsonBodies } from './body-limits.ts';
 import type { AppDeps } from './deps.ts';
 import { errorHandler, HttpError } from './http-error.ts';
 import { agentResultsRouter } from './routes/agent-results.ts';
@@ -25,7 +26,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(dashboardRouter());
   app.use('/api', authenticate(deps.tokens));
-  app.use(express.json({ limit: '64mb' }));
+  app.use(...jsonBodies(deps.bodyDeadlineMs));
   for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
     app.use(router(deps));
   }

@@ -14,6 +14,8 @@ export interface AppDeps {
   tokens: TokenBook;
   /** Largest input file accepted by `add` (bytes). */
   maxInputBytes: number;
+  /** How long a JSON body may take to arrive (default 30 s; body-limits.ts). */
+  bodyDeadlineMs?: number;
   now: () => number;
   log: (line: string) => void;
   /** Create a user and return its token (admin route). */

@@ -14,7 +14,16 @@ export function unwrap<T>(r: { ok: true; value: T } | { ok: false; status: numbe
 }
 
 export function errorHandler(log: (line: string) => void) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A response already under way (a deadline answered first, a stream broke) gets nothing more.
+    if (res.headersSent) {
+      if (!(err as { type?: string })?.type) log(`error after the response started: ${(err as Error)?.message ?? err}`);
+      return;
+    }
+    // A refused caller (no token, a body too large or too slow) is not offered a kept-alive
+    // connection to go on sending on: the socket closes after the answer, unread body and all.
+    const status = err instanceof HttpError ? err.status : (err as { status?: number })?.status;
+    if (status === 401 || status === 408 || status === 413 || !req.complete) res.setHeader('connection', 'close');
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: err.message });
       return;
@@ -25,10 +34,10 @@ export function errorHandler(log: (line: string) => void) {
       return;
     }
     if (e?.type === 'entity.too.large') {
-      res.status(413).json({ error: 'request body too large' });
+      res.status(413).json({ error: `request body too large for ${req.method} ${req.path} (limit ${(e as { limit?: number }).limit ?? '?'} bytes)` });
       return;
     }
     log(`internal error: ${(err as Error)?.stack ?? err}`);
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+    res.status(500).json({ error: 'internal error' });
   };
 }

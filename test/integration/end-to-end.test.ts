@@ -56,7 +56,7 @@ test('a python batch runs on two agents and every result comes back byte for byt
   assert.equal(pulled.code, 0, pulled.stderr);
   assert.equal(JSON.parse(pulled.stdout).pulled, 7 * 5);
   for (let i = 1; i <= 7; i++) {
-    const dir = path.join(out, 'e2e', `job_${i}`);
+    const dir = path.join(out, 'tests', 'e2e', `job_${i}`); // <out>/<namespace>/<batch>/<job>
     assert.deepEqual(listFiles(dir), ['_distribute/result.json', '_distribute/stderr.log', '_distribute/stdout.log', 'deep/er/data.bin', 'result.txt']);
     const expected = Buffer.from(Array.from({ length: 5000 + i }, (_, k) => (k * i) % 256));
     assert.ok(fs.readFileSync(path.join(dir, 'deep/er/data.bin')).equals(expected), `data.bin of job_${i}`);

@@ -45,6 +45,8 @@ function batchView(namespace: string, name: string) {
   };
 }
 
+const archive = { state: 'ok', freeBytes: 10 * 1024 ** 3, totalBytes: 20 * 1024 ** 3, minFreeBytes: 1024 ** 3, reason: null, checkedAt: 1 };
+
 let server: http.Server;
 let url: string;
 const requests: string[] = [];
@@ -55,8 +57,8 @@ before(async () => {
     requests.push(`${req.method} ${p}`);
     const json = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
     if (p === routes.whoami()) return json(200, { name: 'mallory', kind: 'user' });
-    if (p === routes.status()) return json(200, { now: 1, batches: [batchView(scene.statusNamespace, EVIL.replace(/[\x00-\x1f]/g, ''))], running: [], nodes: [nodeView(EVIL)], disk: { [EVIL]: 10 } });
-    if (p === routes.nodes()) return json(200, { nodes: [nodeView(EVIL)] });
+    if (p === routes.status()) return json(200, { now: 1, batches: [batchView(scene.statusNamespace, EVIL.replace(/[\x00-\x1f]/g, ''))], running: [], nodes: [nodeView(EVIL)], disk: { [EVIL]: 10 }, archive });
+    if (p === routes.nodes()) return json(200, { nodes: [nodeView(EVIL)], archive });
     if (p === routes.batch('b1')) {
       return json(200, { ...batchView('ns', 'b'), jobs: [{ name: EVIL, state: 'done', outcome: 'failed', node: EVIL, attempts: 1, retries: 0, result: { outcome: 'failed', exitCode: 1 }, runMs: 10 }] });
     }

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
 import { SHA256_HEADER } from '../../../shared/api/routes.ts';
@@ -11,6 +12,7 @@ import { resolveInside } from '../../archive/safe-path.ts';
 import { tailLines } from '../../core/live-logs.ts';
 import { findReadable } from '../../core/batch-access.ts';
 import { userOf } from '../auth.ts';
+import { BoundedWriter } from '../bounded-writer.ts';
 import { wildcardPath } from '../wildcard-path.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, unwrap } from '../http-error.ts';
@@ -80,6 +82,19 @@ export function resultsRouter(deps: AppDeps): Router {
     res.setHeader('x-job-state', job.status.state);
     if (job.status.state === 'done') {
       const dir = archive.jobDir(doc.record.namespace, doc.record.name, name);
+      if (tail === undefined) {
+        // Streamed file by file at the reader's pace: a large log costs the head a read buffer, not its size.
+        for (const [which, file] of [['stdout', STDOUT_FILE], ['stderr', STDERR_FILE]] as const) {
+          if (stream !== 'both' && stream !== which) continue;
+          try {
+            await pipeline(fs.createReadStream(path.join(dir, file), { highWaterMark: 1 << 16 }), res, { end: false });
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { res.destroy(); return; }
+          }
+        }
+        res.end();
+        return;
+      }
       let text = '';
       for (const [which, file] of [['stdout', STDOUT_FILE], ['stderr', STDERR_FILE]] as const) {
         if (stream !== 'both' && stream !== which) continue;
@@ -100,10 +115,14 @@ export function resultsRouter(deps: AppDeps): Router {
       res.end((tail === undefined ? dropped : '') + soFar);
       return;
     }
+    // A follow may be quiet for as long as the job is: no idle timeout for it. What a slow reader
+    // cannot take is skipped, not buffered (bounded-writer.ts).
+    req.socket.setTimeout(0);
     res.flushHeaders();
-    res.write((tail === undefined ? dropped : '') + soFar);
+    const out = new BoundedWriter(res);
+    out.write((tail === undefined ? dropped : '') + soFar);
     const onLog = (e: { batchId: string; job: string; stream: 'stdout' | 'stderr'; data: string }) => {
-      if (e.batchId === doc.record.id && e.job === name && wanted(e.stream)) res.write(e.data);
+      if (e.batchId === doc.record.id && e.job === name && wanted(e.stream)) out.write(e.data);
     };
     const onEnd = (e: { batchId: string; job: string }) => {
       if (e.batchId === doc.record.id && e.job === name) finish();
@@ -112,14 +131,14 @@ export function resultsRouter(deps: AppDeps): Router {
       cluster.events.off('job:log', onLog);
       cluster.events.off('job:finished', onEnd);
       cluster.events.off('batch:ended', onBatch);
-      res.end();
+      out.end();
     };
     const onBatch = (e: { batchId: string }) => { if (e.batchId === doc.record.id) finish(); };
     cluster.events.on('job:log', onLog);
     cluster.events.on('job:finished', onEnd);
     cluster.events.on('batch:ended', onBatch);
     req.on('close', finish);
-    if (!isActive(job.status)) res.write(`(job ${terminalSafe(name)} is queued; waiting for it to start)\n`);
+    if (!isActive(job.status)) out.write(`(job ${terminalSafe(name)} is queued; waiting for it to start)\n`);
   });
 
   return r;
