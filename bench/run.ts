@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   throughput: () => import('./throughput.ts'),
   'scheduler-scale': () => import('./scheduler-scale.ts'),
   'large-file': () => import('./large-file.ts'),
+  startup: () => import('./startup.ts'),
 };
 
 async function main(): Promise<number> {
