@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import {
-  AGENT_WS_PATH, PROTOCOL_VERSION, SHA256_HEADER, decodeHeadMessage, encode, routes,
+  AGENT_WS_PATH, PROTOCOL_VERSION, RUN_KEY_HEADER, SHA256_HEADER, decodeHeadMessage, encode, routes,
   type AgentMessage, type HeadMessage,
 } from '../shared/protocol/index.ts';
 import { VERSION } from '../shared/version.ts';
@@ -50,7 +50,7 @@ export class SimAgent {
           this.runJob(m).catch((err) => this.errors.push(`${m.job}: ${(err as Error).message}`));
         } else if (m.type === 'result-ack') {
           if (m.status === 'archived') this.archived++;
-          else this.errors.push(`${m.job}: ack ${m.status} ${m.missing?.join(',') ?? ''}`);
+          else this.errors.push(`${m.runId}: ack ${m.status} ${m.missing?.join(',') ?? ''}`);
           this.onAck();
         }
       });
@@ -67,14 +67,14 @@ export class SimAgent {
   }
 
   private async runJob(a: Assign): Promise<void> {
-    const ref = { batchId: a.batchId, job: a.job, attempt: a.attempt };
+    const ref = { runId: a.runId };
     const startedAt = Date.now();
     this.send({ type: 'job-started', ...ref });
     const body = Buffer.from(`result of ${a.job} on ${this.name}\n`);
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
-    const res = await fetch(this.headUrl + routes.agentResult(a.batchId, a.job, a.attempt, 'out.txt'), {
+    const res = await fetch(this.headUrl + routes.agentResult(a.runId, 'out.txt'), {
       method: 'PUT', body,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
+      headers: { authorization: `Bearer ${this.token}`, [RUN_KEY_HEADER]: a.runKey, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
     });
     if (res.status !== 201) throw new Error(`upload HTTP ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();

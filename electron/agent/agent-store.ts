@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import type { JobSpec } from '../../shared/batch/spec.ts';
 import type { JobResult } from '../../shared/job/state.ts';
+import { legacyRunId } from '../../shared/job/run-id.ts';
 import type { BatchHeader, ResultFile } from '../../shared/protocol/index.ts';
 import type { CurrentJob, RecentJob } from './agent-state.ts';
 
@@ -14,6 +15,12 @@ import type { CurrentJob, RecentJob } from './agent-state.ts';
 export interface PersistedRun {
   batch: BatchHeader;
   spec: JobSpec;
+  /** The run's identity, given by the head in `assign`. */
+  runId: string;
+  /** The run's secret (proves this node holds it); absent for a run begun under version 0.1. */
+  runKey?: string;
+  /** Folder name part of a run begun under version 0.1 (its attempt); else the folder is named by runId. */
+  dirKey?: string;
   attempt: number;
   phase: CurrentJob['phase'] | 'finished';
   startedAt: number;
@@ -53,11 +60,24 @@ export interface PersistedState {
 }
 
 /** How a run is named in messages to the head. */
-export interface RunRef { batchId: string; job: string; attempt: number }
+export interface RunRef { runId: string }
 
 /** The message reference of `run`. */
 export function runRef(run: PersistedRun): RunRef {
-  return { batchId: run.batch.id, job: run.spec.name, attempt: run.attempt };
+  return { runId: run.runId };
+}
+
+/**
+ * An agent-state.json written by version 0.1 knew its run by attempt number only: give the run the
+ * id the head derives for it too (shared/job/run-id.ts) and keep its folder where it is, since a
+ * job that survived the upgrade still writes there. Returns whether anything changed.
+ */
+export function migrateState(state: PersistedState): boolean {
+  const run = state.run as (PersistedRun & { runId?: string }) | null;
+  if (!run || typeof run.runId === 'string') return false;
+  run.runId = legacyRunId(run.batch.id, run.spec.name, run.attempt);
+  run.dirKey = String(run.attempt);
+  return true;
 }
 
 /** Run time of `run` if it ended at `endedAt`: wall time minus the time it was stopped by pauses. */
@@ -89,6 +109,10 @@ export class AgentStore {
     try {
       this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.file, 'utf8')) as PersistedState };
     } catch { /* first start */ }
+    if (migrateState(this.state)) {
+      this.log(`migrated the run in ${this.file} from version 0.1 (now run ${this.state.run?.runId})`);
+      await this.save();
+    }
   }
 
   /**

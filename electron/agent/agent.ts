@@ -223,7 +223,7 @@ export class Agent extends EventEmitter<Events> {
     this.pauses.dropAfterRestart();
     if (!run) return;
     if (run.phase === 'running' && run.pid && run.pgid) {
-      const dir = this.ws.runDir(run.batch.id, run.spec.name, run.attempt);
+      const dir = this.ws.runDirOf(run);
       const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => this.onOutput(s, c));
       proc.resume();
       this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
@@ -249,7 +249,7 @@ export class Agent extends EventEmitter<Events> {
     // hear about is re-queued and would run twice.
     if (run) {
       held.push({
-        batchId: run.batch.id, job: run.spec.name, attempt: run.attempt,
+        runId: run.runId, runKey: run.runKey,
         state: run.phase === 'finished' ? 'finished' : this.proc?.isPaused() ? 'paused' : 'running',
         pausedUntil: this.state.pause?.until ?? null,
       });
@@ -276,8 +276,8 @@ export class Agent extends EventEmitter<Events> {
         return;
       case 'cancel': {
         const run = this.state.run;
-        if (run && run.batch.id === m.batchId && run.spec.name === m.job && run.attempt === m.attempt) {
-          this.log(`cancelling ${run.batch.name}/${m.job}: ${m.reason}`);
+        if (run && run.runId === m.runId) {
+          this.log(`cancelling ${run.batch.name}/${run.spec.name}: ${m.reason}`);
           this.cancelled = m.reason;
           void this.killProc();
         }
@@ -317,7 +317,7 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private async onAssign(m: Extract<HeadMessage, { type: 'assign' }>): Promise<void> {
-    const ref = { batchId: m.batchId, job: m.job, attempt: m.attempt };
+    const ref = { runId: m.runId };
     if (this.state.run) {
       this.conn.send({ type: 'job-rejected', ...ref, reason: 'busy with another job' });
       return;
@@ -330,7 +330,7 @@ export class Agent extends EventEmitter<Events> {
       this.conn.send({ type: 'job-rejected', ...ref, reason: 'node is paused' });
       return;
     }
-    const run: PersistedRun = { batch: m.batch, spec: m.spec, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0 };
+    const run: PersistedRun = { batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0 };
     this.state.run = run;
     this.cancelled = null;
     await this.save();
@@ -354,8 +354,8 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private async execute(run: PersistedRun): Promise<void> {
-    const { batch, spec } = run;
-    const ref = { batchId: batch.id, job: spec.name, attempt: run.attempt };
+    const { batch } = run;
+    const ref = runRef(run);
     const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token }, run);
     const inputs = (this.state.inputs ??= {});
     inputs[batch.id] = [...new Set([...(inputs[batch.id] ?? []), ...used])];
@@ -365,7 +365,7 @@ export class Agent extends EventEmitter<Events> {
       this.changed();
       await prepareBuild(this.ws, batch);
       const built = await runBuildStep({
-        batch, batchDir: this.ws.batchDir(batch.id), logDir: this.ws.runDir(batch.id, '_build', run.attempt), cores: this.cores(),
+        batch, batchDir: this.ws.batchDir(batch.id), logDir: this.ws.runDir(batch.id, '_build', run.runId), cores: this.cores(),
         python: this.settings.python, paused: this.state.pause !== null, onProcess: (p) => { this.proc = p; },
       });
       if (this.cancelled) return this.finishCancelled(run);
@@ -454,7 +454,7 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {
-    await fs.rm(this.ws.runDir(run.batch.id, run.spec.name, run.attempt), { recursive: true, force: true });
+    await fs.rm(this.ws.runDirOf(run), { recursive: true, force: true });
   }
 
   private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {

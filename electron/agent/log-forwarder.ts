@@ -7,7 +7,7 @@ import type { AgentMessage } from '../../shared/protocol/messages.ts';
 
 const CHUNK = 256 * 1024;
 
-export interface LogTarget { batchId: string; job: string; attempt: number }
+export interface LogTarget { runId: string }
 
 export class LogForwarder {
   private buffer = { stdout: '', stderr: '' };
@@ -38,7 +38,7 @@ export class LogForwarder {
       while (data.length) {
         const part = data.slice(0, CHUNK);
         data = data.slice(part.length);
-        this.send({ type: 'job-log', batchId: t.batchId, job: t.job, attempt: t.attempt, stream, data: part });
+        this.send({ type: 'job-log', runId: t.runId, stream, data: part });
       }
     }
   }

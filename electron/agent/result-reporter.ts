@@ -73,7 +73,7 @@ export class ResultReporter {
         const send = () => this.host.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files });
         const timer = setTimeout(() => { this.ackWaiter = null; this.resendReport = null; resolve(null); }, ACK_TIMEOUT_MS);
         this.ackWaiter = (m) => {
-          if (m.batchId !== ref.batchId || m.job !== ref.job || m.attempt !== ref.attempt) return;
+          if (m.runId !== ref.runId) return;
           clearTimeout(timer);
           this.ackWaiter = null;
           this.resendReport = null;

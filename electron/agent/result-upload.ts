@@ -1,12 +1,13 @@
 /**
- * Uploads a finished job's results to the head: every file of the batch's `distribute_save/`
- * plus the job's stdout and stderr logs, each hashed as it is sent.
+ * Uploads a finished job's results to the head, into the run's staging (with the run's key, which
+ * the head requires): every file of the batch's `distribute_save/` plus the job's stdout and
+ * stderr logs, each hashed as it is sent.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
 import { SAVE_DIR } from '../../shared/job/command.ts';
-import { routes, type ResultFile } from '../../shared/protocol/index.ts';
+import { RUN_KEY_HEADER, routes, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
 import { jobFiles } from './job-process.ts';
 import { uploadFile } from './transfer.ts';
@@ -29,7 +30,7 @@ export interface ResultUploadContext {
  */
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
   const saveDir = path.join(ctx.ws.batchDir(run.batch.id), SAVE_DIR);
-  const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDir(run.batch.id, run.spec.name, run.attempt));
+  const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
   for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
@@ -41,8 +42,9 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
   const uploaded: ResultFile[] = [];
   for (const f of all) {
     if (only && !only.has(f.rel)) continue;
-    const url = new URL(routes.agentResult(run.batch.id, run.spec.name, run.attempt, f.rel), ctx.headUrl).toString();
-    const sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs), 5, ctx.log);
+    const url = new URL(routes.agentResult(run.runId, f.rel), ctx.headUrl).toString();
+    const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
+    const sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log);
     uploaded.push({ path: f.rel, ...sent });
   }
   return uploaded;

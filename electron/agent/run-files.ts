@@ -22,7 +22,7 @@ export interface RunFilesContext {
 export interface JobDirs {
   /** The batch's working directory (the job's cwd). */
   batchDir: string;
-  /** This attempt's directory (logs, exit code, mounts). */
+  /** This run's directory (logs, exit code, mounts). */
   runDir: string;
   inputDir: string;
   saveDir: string;
@@ -45,7 +45,7 @@ export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): P
     const url = new URL(routes.agentInput(f.sha256), ctx.headUrl).toString();
     await downloadFile(url, ctx.token, ctx.ws.cachePath(f.sha256), f.sha256);
   }
-  await fs.mkdir(ctx.ws.runDir(batch.id, spec.name, run.attempt), { recursive: true });
+  await fs.mkdir(ctx.ws.runDirOf(run), { recursive: true });
   return inputs.map((f) => f.sha256);
 }
 
@@ -61,7 +61,7 @@ export async function prepareBuild(ws: Workspace, batch: BatchHeader): Promise<v
 export async function prepareJobDirs(ws: Workspace, run: PersistedRun): Promise<JobDirs> {
   const { batch, spec } = run;
   const batchDir = ws.batchDir(batch.id);
-  const runDir = ws.runDir(batch.id, spec.name, run.attempt);
+  const runDir = ws.runDirOf(run);
   const { inputDir, saveDir } = await ws.prepareJob(batch.id, batch.initFiles, spec.files, spec.script);
   const mountDirs: string[] = [];
   for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {

@@ -57,7 +57,7 @@ export async function downloadFile(url: string, token: string, dest: string, sha
  * PUT a file to `url`, hashing it on the way: the sha256 goes in an HTTP trailer, which the head
  * checks against what it received, so the file is read once. Resolves with its size and sha256.
  */
-export async function uploadFile(url: string, token: string, file: string): Promise<{ sha256: string; size: number }> {
+export async function uploadFile(url: string, token: string, file: string, extraHeaders: Record<string, string> = {}): Promise<{ sha256: string; size: number }> {
   const u = new URL(url);
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -66,7 +66,7 @@ export async function uploadFile(url: string, token: string, file: string): Prom
     const req = agentFor(u).request(u, {
       method: 'PUT',
       agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
+      headers: { ...extraHeaders, authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
     }, (res) => {
       readAll(res).then((body) => {
         if (res.statusCode && res.statusCode < 300) resolve();

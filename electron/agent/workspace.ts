@@ -3,7 +3,8 @@
  *   <workdir>/cache/<sha256>                 inputs downloaded from the head (content-addressed)
  *   <workdir>/batches/<batchId>/             the batch folder, the jobs' working folder:
  *        <build file>, <job script>, input/, distribute_save/
- *   <workdir>/runs/<batchId>/<job>.<attempt>/ stdout.log, stderr.log, exit-code of one run
+ *   <workdir>/runs/<batchId>/<job>.<runId>/  stdout.log, stderr.log, exit-code of one run
+ *                                            (`<job>.<attempt>` for a run begun under version 0.1)
  *   <workdir>/agent-state.json               built batches, the run in progress, recent jobs
  * Inputs are copied (reflinked where the file system can) from the cache, so a job that edits
  * its input never corrupts the cache.
@@ -27,8 +28,14 @@ export class Workspace {
     return path.join(this.root, 'batches', batchId);
   }
 
-  runDir(batchId: string, job: string, attempt: number): string {
-    return path.join(this.root, 'runs', batchId, `${job}.${attempt}`);
+  /** The folder of one run (`key` is its run id; see {@link runDirOf}). */
+  runDir(batchId: string, job: string, key: string): string {
+    return path.join(this.root, 'runs', batchId, `${job}.${key}`);
+  }
+
+  /** The folder of `run`: named by its run id, or kept where version 0.1 put it (`dirKey`). */
+  runDirOf(run: { batch: { id: string }; spec: { name: string }; runId: string; dirKey?: string }): string {
+    return this.runDir(run.batch.id, run.spec.name, run.dirKey ?? run.runId);
   }
 
   statePath(): string {

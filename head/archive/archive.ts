@@ -1,13 +1,20 @@
 /**
  * The results archive on the head: `<data>/archive/<namespace>/<batch>/<job>/` holds what the job
  * left in `distribute_save/` plus `_distribute/stdout.log`, `_distribute/stderr.log` and
- * `_distribute/result.json` (node, exit code, times, file list with sha256). Uploads land in
- * `<data>/staging/<batchId>/<job>/<attempt>/` and move into the archive with one rename once the
- * head accepts the result, so a job's archive folder is either absent or complete.
+ * `_distribute/result.json` (node, run id, exit code, times, file list with sha256). Uploads land in
+ * `<data>/staging/<batchId>/<job>/<runId>/`, one folder per run, so two runs of a job never mix
+ * their files. Once the head accepts a run's report, every staged file is checked against the
+ * run's list (size and sha256; a file that differs is deleted and asked for again, never archived),
+ * files not on the list are dropped, and the folder moves into the archive with one rename, so a
+ * job's archive folder is either absent or complete. Emptied staging folders are removed.
  * Batch inputs are content-addressed under `<data>/inputs/<sha256>`.
  */
+import crypto from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { JobResult } from '../../shared/job/state.ts';
 import type { ResultFile } from '../../shared/protocol/messages.ts';
 import { resolveInside } from './safe-path.ts';
@@ -21,6 +28,8 @@ export interface JobResultMeta {
   namespace: string;
   batch: string;
   job: string;
+  /** The run whose files these are (absent in archives written by version 0.1). */
+  runId?: string;
   attempt: number;
   node: string;
   result: JobResult;
@@ -29,6 +38,14 @@ export interface JobResultMeta {
   runMs: number;
   files: ResultFile[];
   bytes: number;
+}
+
+/** The staged files of a run checked against its report: what must be uploaded again. */
+export interface StagedCheck {
+  /** Paths absent, incomplete or different from the report (upload again). */
+  missing: string[];
+  /** Of those, the ones that were present but differed (deleted; worth a log line). */
+  mismatched: string[];
 }
 
 export class Archive {
@@ -54,8 +71,33 @@ export class Archive {
     return path.join(this.archiveRoot, namespace, batch, job);
   }
 
-  stagingDir(batchId: string, job: string, attempt: number): string {
-    return path.join(this.stagingRoot, batchId, job, String(attempt));
+  stagingDir(batchId: string, job: string, runId: string): string {
+    return path.join(this.stagingRoot, batchId, job, runId);
+  }
+
+  /**
+   * sha256 of files as the upload route received them (hashed while streaming), so a commit need
+   * not read them again; keyed by path and valid while size and mtime are unchanged.
+   */
+  private readonly received = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+  /** The upload route stored `abs` with this digest. */
+  async noteReceived(abs: string, sha256: string): Promise<void> {
+    try {
+      const st = await fs.stat(abs);
+      this.received.set(abs, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+    } catch { /* gone already */ }
+  }
+
+  /** sha256 of a staged file: the digest noted at upload when still valid, else read again. */
+  private async digestOf(abs: string, st: { size: number; mtimeMs: number }): Promise<string> {
+    const noted = this.received.get(abs);
+    if (noted && noted.size === st.size && noted.mtimeMs === st.mtimeMs) return noted.sha256;
+    const hash = crypto.createHash('sha256');
+    await pipeline(createReadStream(abs, { highWaterMark: 1 << 20 }), new Writable({
+      write(chunk: Buffer, _enc, cb) { hash.update(chunk); cb(); },
+    }));
+    return hash.digest('hex');
   }
 
   inputPath(sha256: string): string {
@@ -67,32 +109,44 @@ export class Archive {
   }
 
   /** Where an upload of result file `rel` goes, or an error when the path is unsafe. */
-  stagingFile(batchId: string, job: string, attempt: number, rel: string) {
-    return resolveInside(this.stagingDir(batchId, job, attempt), rel);
-  }
-
-  /** Paths among `files` that are not (completely) in staging. */
-  async missingStaged(batchId: string, job: string, attempt: number, files: ResultFile[]): Promise<string[]> {
-    const missing: string[] = [];
-    for (const f of files) {
-      const p = this.stagingFile(batchId, job, attempt, f.path);
-      if (!p.ok || !p.abs) { missing.push(f.path); continue; }
-      try {
-        const st = await fs.stat(p.abs);
-        if (!st.isFile() || st.size !== f.size) missing.push(f.path);
-      } catch {
-        missing.push(f.path);
-      }
-    }
-    return missing;
+  stagingFile(batchId: string, job: string, runId: string, rel: string) {
+    return resolveInside(this.stagingDir(batchId, job, runId), rel);
   }
 
   /**
-   * Move a staged result into the archive: write result.json into staging, remove any previous
-   * archive folder of the job, rename staging into place.
+   * Check the staged files of a run against the list it reported: each must be there with the
+   * reported size and sha256. A file that differs is deleted (it is asked for again, never archived).
    */
-  async commit(meta: JobResultMeta): Promise<void> {
-    const staging = this.stagingDir(meta.batchId, meta.job, meta.attempt);
+  async checkStaged(batchId: string, job: string, runId: string, files: ResultFile[]): Promise<StagedCheck> {
+    const out: StagedCheck = { missing: [], mismatched: [] };
+    for (const f of files) {
+      const p = this.stagingFile(batchId, job, runId, f.path);
+      if (!p.ok || !p.abs) { out.missing.push(f.path); continue; }
+      let st: Stats;
+      try {
+        st = await fs.stat(p.abs);
+      } catch {
+        out.missing.push(f.path);
+        continue;
+      }
+      if (st.isFile() && st.size === f.size && await this.digestOf(p.abs, st) === f.sha256) continue;
+      out.missing.push(f.path);
+      out.mismatched.push(f.path);
+      this.received.delete(p.abs);
+      await fs.rm(p.abs, { recursive: true, force: true });
+    }
+    return out;
+  }
+
+  /**
+   * Move a run's staged result into the archive: drop staged files the run did not list (an upload
+   * still streaming, say), write result.json into staging, remove any previous archive folder of
+   * the job, rename staging into place. The caller checked the files with {@link checkStaged}.
+   */
+  async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
+    const staging = this.stagingDir(meta.batchId, meta.job, meta.runId);
+    await pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
+    for (const f of meta.files) this.received.delete(path.join(staging, f.path));
     await fs.mkdir(path.join(staging, META_DIR), { recursive: true });
     const tmp = path.join(staging, `${RESULT_FILE}.tmp`);
     await fs.writeFile(tmp, JSON.stringify(meta, null, 1));
@@ -101,6 +155,18 @@ export class Archive {
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rm(target, { recursive: true, force: true });
     await fs.rename(staging, target);
+    await this.removeEmptyParents(staging);
+  }
+
+  /** Remove the job and batch staging folders above `dir` once nothing is left in them. */
+  private async removeEmptyParents(dir: string): Promise<void> {
+    for (let d = path.dirname(dir); d.startsWith(this.stagingRoot + path.sep); d = path.dirname(d)) {
+      try {
+        await fs.rmdir(d);
+      } catch {
+        return; // not empty (another run is staging) or already gone
+      }
+    }
   }
 
   /** Batch ids with uploads in staging (none when staging is missing). */
@@ -112,10 +178,22 @@ export class Archive {
     }
   }
 
-  async discardStaging(batchId: string, job?: string, attempt?: number): Promise<void> {
+  /** Job names staged for a batch, or (with `job`) run ids staged for a job. */
+  async stagedNames(batchId: string, job?: string): Promise<string[]> {
+    try {
+      return await fs.readdir(job === undefined ? path.join(this.stagingRoot, batchId) : path.join(this.stagingRoot, batchId, job));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Delete staged uploads: of one run, of every run of a job, or of a whole batch. */
+  async discardStaging(batchId: string, job?: string, runId?: string): Promise<void> {
     const dir = job === undefined ? path.join(this.stagingRoot, batchId)
-      : attempt === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, attempt);
+      : runId === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, runId);
     await fs.rm(dir, { recursive: true, force: true });
+    for (const k of this.received.keys()) if (k.startsWith(dir + path.sep)) this.received.delete(k);
+    await this.removeEmptyParents(dir);
   }
 
   async readResult(namespace: string, batch: string, job: string): Promise<JobResultMeta | null> {
@@ -147,6 +225,21 @@ export class Archive {
     }
     for (const ns of namespaces) out[ns] = await du(path.join(this.archiveRoot, ns));
     return out;
+  }
+}
+
+/** Delete every file under `dir` whose path relative to it is not in `keep`. */
+async function pruneUnlisted(dir: string, keep: Set<string>, rel = ''): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) await pruneUnlisted(dir, keep, r);
+    else if (!keep.has(r)) await fs.rm(path.join(dir, r), { force: true });
   }
 }
 

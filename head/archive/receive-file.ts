@@ -1,7 +1,9 @@
 /**
- * Stream a request body to disk without holding it in memory: write `<dest>.partial`, hash while
- * writing, check size limit and expected sha256, then rename into place. A half-written file is
- * never visible under its final name. A full disk answers 507 (the sender keeps its file).
+ * Stream a request body to disk without holding it in memory: write a partial file of its own
+ * (`.<name>.<random>.partial` next to `dest`, so two uploads of one path never write into one
+ * file), hash while writing, check size limit and expected sha256, then rename into place. A
+ * half-written file is never visible under its final name. A full disk answers 507 (the sender
+ * keeps its file).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,7 +23,7 @@ export type ReceiveResult =
  */
 export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string | (() => string | undefined); maxBytes?: number }): Promise<ReceiveResult> {
   await fsp.mkdir(path.dirname(dest), { recursive: true });
-  const partial = `${dest}.partial`;
+  const partial = path.join(path.dirname(dest), `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.partial`);
   const hash = crypto.createHash('sha256');
   let size = 0;
   let tooBig = false;

@@ -76,12 +76,23 @@ export class BatchBook {
   }
 
   /**
-   * Put a job that node `node` held back in the queue (node lost, run rejected, build or archive
-   * failed) and announce it (`job:requeued`). A lost run never counts against `maxRetries`.
+   * Put a job whose run `runId` ended without a result back in the queue (node lost, run rejected,
+   * build or archive failed) and announce it (`job:requeued`). Nothing happens when the job no
+   * longer holds that run. A lost run never counts against `maxRetries`.
    */
-  requeue(doc: BatchDoc, index: number, node: string, reason: string): void {
-    if (this.apply(doc, index, { type: 'lose', node, now: this.deps.now(), reason }))
-      this.deps.events.emit('job:requeued', { batchId: doc.record.id, job: doc.jobs[index].name, node, reason });
+  requeue(doc: BatchDoc, index: number, runId: string, reason: string): void {
+    const s = doc.jobs[index].status;
+    const node = isActive(s) ? s.node : '';
+    if (this.apply(doc, index, { type: 'lose', runId, now: this.deps.now(), reason }))
+      this.deps.events.emit('job:requeued', { batchId: doc.record.id, job: doc.jobs[index].name, node, runId, reason });
+  }
+
+  /** Re-queue every job node `node` holds (by the head's record), e.g. because the node was lost. */
+  requeueHeldBy(doc: BatchDoc, node: string, reason: string): void {
+    for (const i of this.heldBy(doc, node)) {
+      const s = doc.jobs[i].status;
+      if (isActive(s)) this.requeue(doc, i, s.runId, reason);
+    }
   }
 
   /** The only place a job of a batch is replaced: keeps the indexes and the store in step. */
@@ -103,7 +114,7 @@ export class BatchBook {
       if (stored && stored.batchId === doc.record.id && stored.attempt > superseded) {
         this.setJob(doc, i, {
           ...job,
-          status: { state: 'done', result: stored.result, node: stored.node, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
+          status: { state: 'done', result: stored.result, node: stored.node, runId: stored.runId ?? null, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
         });
       }
     }

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { LiveNode } from './live-node.ts';
+import type { RunLeases } from './run-leases.ts';
 import { fail, type Result } from './result.ts';
 
 export interface BatchCommandsDeps {
@@ -19,6 +20,8 @@ export interface BatchCommandsDeps {
   archive: Archive;
   /** The cluster's live nodes by name (where to send `cancel`). */
   nodes: Map<string, LiveNode>;
+  /** Which connection holds which run (where to send `cancel`). */
+  leases: RunLeases;
   now: () => number;
   newId: () => string;
   /** A batch became schedulable: run the scheduler soon. */
@@ -110,8 +113,7 @@ export class BatchCommands {
     doc.jobs.forEach((job, i) => {
       if (job.status.state === 'done') return;
       if (isActive(job.status)) {
-        const node = this.deps.nodes.get(job.status.node);
-        node?.link?.send({ type: 'cancel', batchId: doc.record.id, job: job.name, attempt: job.status.attempt, reason: `batch killed by ${principal.name}` });
+        this.cancelRun(job.status, `batch killed by ${principal.name}`);
         killing++;
       }
       book.apply(doc, i, { type: 'cancel', by: principal.name, now: this.deps.now() });
@@ -182,14 +184,19 @@ export class BatchCommands {
     return { ok: true, value: { doc, retried, missing: null } };
   }
 
+  /** Tell the connection holding the job's run (else its node) to cancel it. */
+  private cancelRun(s: { node: string; runId: string }, reason: string): void {
+    const link = this.deps.leases.get(s.runId)?.link ?? this.deps.nodes.get(s.node)?.link;
+    link?.send({ type: 'cancel', runId: s.runId, reason });
+  }
+
   /** Delete a batch entirely (after kill): state, inputs reference, archive. */
   async remove(doc: BatchDoc, by: string): Promise<void> {
     for (const job of doc.jobs) {
-      if (isActive(job.status)) {
-        this.deps.nodes.get(job.status.node)?.link?.send({ type: 'cancel', batchId: doc.record.id, job: job.name, attempt: job.status.attempt, reason: `batch removed by ${by}` });
-      }
+      if (isActive(job.status)) this.cancelRun(job.status, `batch removed by ${by}`);
     }
     this.deps.book.batches.delete(doc.record.id);
+    this.deps.leases.dropBatch(doc.record.id);
     await this.deps.store.deleteBatch(doc.record.id);
     await this.deps.archive.removeBatch(doc.record.namespace, doc.record.name);
     await this.deps.archive.discardStaging(doc.record.id);

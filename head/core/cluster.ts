@@ -12,9 +12,10 @@ import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { Hello } from '../../shared/protocol/messages.ts';
 import type { Job } from '../../shared/job/state.ts';
 import { isActive } from '../../shared/job/state.ts';
+import { hashRunKey, newRunId, newRunKey } from '../../shared/job/run-id.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
-import type { BatchDoc, MetaDoc, NodeRecord, Principal } from '../state/types.ts';
+import type { BatchDoc, MetaDoc, NodeRecord, Principal, RunRecord } from '../state/types.ts';
 import { schedule } from '../scheduler/schedule.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
@@ -27,10 +28,12 @@ import { NodeRegistry } from './node-registry.ts';
 import { fail, type Result } from './result.ts';
 import { NodeCredentials } from '../auth/node-credentials.ts';
 import { CloseCode } from '../../shared/protocol/messages.ts';
-import { sameRun, type AgentLink, type Holding, type LiveNode } from './live-node.ts';
+import type { AgentLink, LiveNode, Sender } from './live-node.ts';
+import { RunLeases, type Lease, type LeaseResult } from './run-leases.ts';
+import { migrateLegacyRuns } from './migrate-runs.ts';
 import { schedulerSnapshot } from '../scheduler/snapshot.ts';
 
-export type { AgentLink } from './live-node.ts';
+export type { AgentLink, Sender } from './live-node.ts';
 export type { FinishedRun } from './finish-run.ts';
 
 export interface ClusterOptions {
@@ -38,6 +41,8 @@ export interface ClusterOptions {
   archive: Archive;
   now?: () => number;
   newId?: () => string;
+  /** Draws run ids (default: random, see shared/job/run-id.ts). */
+  newRunId?: () => string;
   /** A node silent this long is lost and its jobs re-queued. */
   nodeTimeoutMs: number;
   heartbeatMs: number;
@@ -60,6 +65,8 @@ export class Cluster {
   meta: MetaDoc = { users: [], nodes: [], credentials: [] };
   /** Enrolled nodes' credentials (in `meta.credentials`; see head/auth/node-credentials.ts). */
   credentials = new NodeCredentials([]);
+  /** Which connection may speak for which run (see run-leases.ts). */
+  readonly leases: RunLeases;
   private readonly now: () => number;
   private scheduled = false;
   private readonly log: (line: string) => void;
@@ -72,10 +79,11 @@ export class Cluster {
     this.now = opts.now ?? Date.now;
     const newId = opts.newId ?? (() => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
     this.log = opts.log ?? (() => {});
+    this.leases = new RunLeases(this.log);
     const scheduleSoon = () => this.scheduleSoon();
     this.book = new BatchBook({ store: opts.store, events: this.events, now: this.now, log: this.log });
     this.registry = new NodeRegistry({
-      book: this.book, events: this.events, now: this.now, log: this.log, nodeTimeoutMs: opts.nodeTimeoutMs, heartbeatMs: opts.heartbeatMs,
+      book: this.book, leases: this.leases, events: this.events, now: this.now, log: this.log, nodeTimeoutMs: opts.nodeTimeoutMs, heartbeatMs: opts.heartbeatMs,
       saveRecords: (records) => {
         this.meta.nodes = records;
         opts.store.touchMeta(this.meta);
@@ -83,8 +91,8 @@ export class Cluster {
       scheduleSoon,
     });
     this.nodes = this.registry.nodes;
-    this.commands = new BatchCommands({ book: this.book, store: opts.store, archive: opts.archive, nodes: this.nodes, now: this.now, newId, scheduleSoon });
-    this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon, diskFull: opts.diskFull });
+    this.commands = new BatchCommands({ book: this.book, store: opts.store, archive: opts.archive, nodes: this.nodes, leases: this.leases, now: this.now, newId, scheduleSoon });
+    this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, leases: this.leases, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon, diskFull: opts.diskFull });
     // Agents may drop the inputs of a batch that ended.
     this.events.on('batch:ended', (e) => {
       // After the current message is answered: the agent that ran the last job must get its
@@ -92,29 +100,69 @@ export class Cluster {
       setImmediate(() => {
         for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: e.batchId });
       });
+      // Every job is done: no run's uploads are wanted any more (losers that never reported).
+      void opts.archive.discardStaging(e.batchId).catch(() => {});
     });
   }
 
   // ---- startup -------------------------------------------------------------------------------
 
-  /** Load state and reconcile it with the archive (results written just before a crash). */
+  /**
+   * Load state and reconcile it with the run journal (runs assigned just before a crash) and the
+   * archive (results written just before a crash). A data folder of version 0.1 is migrated.
+   */
   async init(): Promise<void> {
     const loaded = await this.opts.store.load();
     this.meta = loaded.meta;
     this.credentials = new NodeCredentials(this.meta.credentials ??= []);
     this.registry.restore(this.meta.nodes);
+    this.leases.load(loaded.runs);
+    const migrated: RunRecord[] = [];
     for (const doc of loaded.batches) {
       if (doc.record.phase === 'uploading') continue; // never acknowledged
+      const legacy = await migrateLegacyRuns(doc, this.opts.archive, this.now());
+      migrated.push(...legacy.runs);
       this.book.batches.set(doc.record.id, doc);
+      for (const i of legacy.changed) this.book.setJob(doc, i, doc.jobs[i]);
+      // The journal is durable, the job states are not: an attempt number once handed out is
+      // never handed out again, even if the crash lost the job's own count.
+      const attempts = this.leases.attempts(doc.record.id);
+      doc.jobs.forEach((job, i) => {
+        const seen = attempts.get(job.name) ?? 0;
+        if (seen > job.attempts) this.book.setJob(doc, i, { ...job, attempts: seen });
+      });
       await this.book.recoverFromArchive(doc, this.opts.archive);
       for (const i of this.book.index(doc).activePositions()) {
         const s = doc.jobs[i].status;
         const node = isActive(s) ? this.nodes.get(s.node) : undefined;
-        if (node && isActive(s)) node.holding = { batchId: doc.record.id, job: doc.jobs[i].name, attempt: s.attempt };
+        if (node && isActive(s)) node.runs.set(s.runId, { runId: s.runId, batchId: doc.record.id, job: doc.jobs[i].name, attempt: s.attempt });
       }
       this.book.checkEnd(doc);
     }
-    for (const id of await this.opts.archive.stagedBatchIds()) if (!this.book.batches.has(id)) await this.opts.archive.discardStaging(id);
+    if (migrated.length) {
+      await this.opts.store.recordRuns(migrated);
+      this.leases.load(migrated);
+      this.log(`migrated ${migrated.length} run(s) of a version 0.1 data folder to run ids`);
+    }
+    await this.dropStaleStaging();
+  }
+
+  /** Staging of batches that are gone, and of runs the journal does not know, is never committed. */
+  private async dropStaleStaging(): Promise<void> {
+    const archive = this.opts.archive;
+    for (const id of await archive.stagedBatchIds()) {
+      const doc = this.book.batches.get(id);
+      if (!doc || doc.record.phase === 'ended') {
+        await archive.discardStaging(id);
+        continue;
+      }
+      for (const job of await archive.stagedNames(id)) {
+        for (const runId of await archive.stagedNames(id, job)) {
+          const lease = this.leases.get(runId);
+          if (!lease || lease.batchId !== id || lease.job !== job) await archive.discardStaging(id, job, runId);
+        }
+      }
+    }
   }
 
   /**
@@ -259,45 +307,69 @@ export class Cluster {
   }
 
   // ---- messages from agents ------------------------------------------------------------------
+  // Each message about a run is taken only from the connection holding its lease (run-leases.ts).
 
-  /** The batch and job position a run refers to, or null when the head does not know the job. */
-  private locate(ref: Holding): { doc: BatchDoc; index: number } | null {
-    const doc = this.book.batches.get(ref.batchId);
-    const index = doc ? this.book.position(doc, ref.job) : -1;
+  /** The batch and job position of a leased run, or null when the head does not know the job. */
+  private locate(lease: Lease): { doc: BatchDoc; index: number } | null {
+    const doc = this.book.batches.get(lease.batchId);
+    const index = doc ? this.book.position(doc, lease.job) : -1;
     return doc && index >= 0 ? { doc, index } : null;
   }
 
-  jobStarted(node: string, ref: Holding): void {
-    const at = this.locate(ref);
-    if (at && this.book.apply(at.doc, at.index, { type: 'start', node, attempt: ref.attempt, now: this.now() }))
-      this.events.emit('job:started', { ...ref, node });
+  jobStarted(from: Sender, runId: string): void {
+    const lease = this.leases.check(from, runId, 'job-started');
+    const at = lease && this.locate(lease);
+    if (lease && at && this.book.apply(at.doc, at.index, { type: 'start', runId, now: this.now() }))
+      this.events.emit('job:started', { batchId: lease.batchId, job: lease.job, node: lease.node, runId, attempt: lease.attempt });
   }
 
-  jobPaused(node: string, ref: Holding, until: number | null): void {
-    const at = this.locate(ref);
-    if (at) this.book.apply(at.doc, at.index, { type: 'pause', node, attempt: ref.attempt, until, now: this.now() });
+  jobPaused(from: Sender, runId: string, until: number | null): void {
+    const lease = this.leases.check(from, runId, 'job-paused');
+    const at = lease && this.locate(lease);
+    if (at) this.book.apply(at.doc, at.index, { type: 'pause', runId, until, now: this.now() });
   }
 
-  jobResumed(node: string, ref: Holding): void {
-    const at = this.locate(ref);
-    if (at) this.book.apply(at.doc, at.index, { type: 'resume', node, attempt: ref.attempt, now: this.now() });
+  jobResumed(from: Sender, runId: string): void {
+    const lease = this.leases.check(from, runId, 'job-resumed');
+    const at = lease && this.locate(lease);
+    if (at) this.book.apply(at.doc, at.index, { type: 'resume', runId, now: this.now() });
   }
 
-  /** Output of a run: kept (see `live-logs.ts`) and announced, unless it is not the job's current run. */
-  jobLog(ref: Holding, stream: 'stdout' | 'stderr', data: string): void {
-    const at = this.locate(ref);
+  /**
+   * Output of a run: kept (see `live-logs.ts`) and announced only while that run is the job's
+   * current one (attempt numbers only grow, the run journal sees to it).
+   */
+  jobLog(from: Sender, runId: string, stream: 'stdout' | 'stderr', data: string): void {
+    const lease = this.leases.check(from, runId, 'job-log');
+    const at = lease && this.locate(lease);
     const s = at?.doc.jobs[at.index].status;
-    if (!s || !isActive(s) || s.attempt !== ref.attempt) return;
-    if (this.logs.append(ref.batchId, ref.job, ref.attempt, stream, data)) this.events.emit('job:log', { ...ref, stream, data });
+    if (!lease || !s || !isActive(s) || s.runId !== runId) return;
+    if (this.logs.append(lease.batchId, lease.job, lease.attempt, stream, data))
+      this.events.emit('job:log', { batchId: lease.batchId, job: lease.job, runId, attempt: lease.attempt, stream, data });
   }
 
-  jobRejected(node: string, ref: Holding, reason: string): void {
-    const live = this.nodes.get(node);
-    if (live?.holding && sameRun(live.holding, ref)) live.holding = null;
-    const at = this.locate(ref);
-    const s = at?.doc.jobs[at.index].status;
-    if (at && s && isActive(s) && s.node === node && s.attempt === ref.attempt) this.book.requeue(at.doc, at.index, node, `rejected: ${reason}`);
+  jobRejected(from: Sender, runId: string, reason: string): void {
+    const lease = this.leases.check(from, runId, 'job-rejected');
+    if (!lease) return;
+    this.leases.end(runId);
+    this.nodes.get(from.node)?.runs.delete(runId);
+    const at = this.locate(lease);
+    if (at) this.book.requeue(at.doc, at.index, runId, `rejected: ${reason}`);
+    void this.opts.archive.discardStaging(lease.batchId, lease.job, runId).catch(() => {});
     this.scheduleSoon();
+  }
+
+  /**
+   * Where an upload with `key` into run `runId` may go: the run's lease when the key is the run's
+   * and the run is not over (the route logs a refusal).
+   */
+  uploadLease(runId: string, key: string | undefined): LeaseResult {
+    const r = this.leases.checkKey(runId, key);
+    if (!r.ok) return r;
+    const doc = this.book.batches.get(r.lease.batchId);
+    const index = doc ? this.book.position(doc, r.lease.job) : -1;
+    if (!doc || index < 0 || doc.jobs[index].status.state === 'done') return { ok: false, reason: 'the job is already done' };
+    return r;
   }
 
   buildSucceeded(node: string, batchId: string): void {
@@ -312,8 +384,12 @@ export class Cluster {
     doc.record.buildFailures[node] = log.slice(-8000);
     this.opts.store.touchBatchRecord(doc);
     const live = this.nodes.get(node);
-    for (const i of this.book.heldBy(doc, node)) this.book.requeue(doc, i, node, 'build failed');
-    if (live?.holding?.batchId === batchId) live.holding = null;
+    this.book.requeueHeldBy(doc, node, 'build failed');
+    for (const [runId, h] of live?.runs ?? []) {
+      if (h.batchId !== batchId) continue;
+      live?.runs.delete(runId);
+      this.leases.end(runId);
+    }
     const candidates = this.compatibility(doc.spec).filter((c) => c.ok).map((c) => c.node);
     if (candidates.every((n) => n in doc.record.buildFailures)) {
       this.log(`batch ${doc.record.namespace}/${doc.record.name} failed to build on every compatible node`);
@@ -330,8 +406,8 @@ export class Cluster {
    * A node finished a run and uploaded its files. The first run of a job to finish wins: its
    * files move into the archive and any other run of the job is cancelled (see `finish-run.ts`).
    */
-  jobFinished(node: string, msg: FinishedRun): Promise<FinishOutcome> {
-    return this.finisher.jobFinished(node, msg);
+  jobFinished(from: Sender, msg: FinishedRun): Promise<FinishOutcome> {
+    return this.finisher.jobFinished(from, msg);
   }
 
   // ---- scheduling ----------------------------------------------------------------------------
@@ -350,22 +426,51 @@ export class Cluster {
     return schedulerSnapshot(this.book.batches.values(), (doc) => this.book.index(doc), this.nodes.values());
   }
 
+  /**
+   * Assign what the scheduler picks. The new runs are recorded durably (the run journal) before
+   * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
+   */
   runSchedule(): void {
     if (this.registry.recovering()) return; // see NodeRegistry `awaiting`
     if (this.opts.assignHold?.()) return; // status says why
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.free)) return;
+    const granted: { record: RunRecord; lease: Lease; key: string; doc: BatchDoc; index: number }[] = [];
     for (const a of schedule(state)) {
       const doc = this.book.batches.get(a.batchId);
       const node = this.nodes.get(a.nodeId);
       if (!doc || !node?.link) continue;
       const index = this.book.position(doc, a.job);
-      if (!this.book.apply(doc, index, { type: 'assign', node: a.nodeId, now: this.now() })) continue;
+      const runId = (this.opts.newRunId ?? newRunId)();
+      if (!this.book.apply(doc, index, { type: 'assign', node: a.nodeId, runId, now: this.now() })) continue;
       const status = doc.jobs[index].status as Extract<Job['status'], { state: 'assigned' }>;
-      node.holding = { batchId: doc.record.id, job: a.job, attempt: status.attempt };
-      const { jobs: _jobs, ...header } = doc.spec;
-      node.link.send({ type: 'assign', batchId: doc.record.id, job: a.job, attempt: status.attempt, batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index] });
-      this.events.emit('job:assigned', { batchId: doc.record.id, job: a.job, node: a.nodeId, attempt: status.attempt });
+      node.runs.set(runId, { runId, batchId: doc.record.id, job: a.job, attempt: status.attempt });
+      const key = newRunKey();
+      const record: RunRecord = { runId, batchId: doc.record.id, job: a.job, node: a.nodeId, attempt: status.attempt, keyHash: hashRunKey(key), at: this.now() };
+      granted.push({ record, lease: this.leases.grant(record, node.link), key, doc, index });
     }
+    if (!granted.length) return;
+    this.opts.store.recordRuns(granted.map((g) => g.record)).then(() => {
+      for (const { lease, key, doc, index } of granted) this.sendAssign(lease, key, doc, index);
+    }, (err: Error) => {
+      this.log(`recording ${granted.length} run(s) failed: ${err.message}; jobs re-queued`);
+      for (const { lease, doc, index } of granted) {
+        this.leases.end(lease.runId);
+        this.nodes.get(lease.node)?.runs.delete(lease.runId);
+        this.book.requeue(doc, index, lease.runId, 'could not record the run');
+      }
+    });
+  }
+
+  private sendAssign(lease: Lease, key: string, doc: BatchDoc, index: number): void {
+    const s = doc.jobs[index].status;
+    // Cancelled, lost or re-queued while the record was written: the node never hears of it.
+    if (lease.ended || !isActive(s) || s.runId !== lease.runId) return;
+    const { jobs: _jobs, ...header } = doc.spec;
+    lease.link?.send({
+      type: 'assign', runId: lease.runId, runKey: key, batchId: doc.record.id, job: lease.job, attempt: lease.attempt,
+      batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index],
+    });
+    this.events.emit('job:assigned', { batchId: doc.record.id, job: lease.job, node: lease.node, runId: lease.runId, attempt: lease.attempt });
   }
 }

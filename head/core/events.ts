@@ -23,11 +23,11 @@ export interface BatchEnded {
 }
 
 export interface HeadEvents {
-  'job:assigned': [{ batchId: string; job: string; node: string; attempt: number }];
-  'job:started': [{ batchId: string; job: string; node: string; attempt: number }];
-  'job:log': [{ batchId: string; job: string; attempt: number; stream: 'stdout' | 'stderr'; data: string }];
-  'job:finished': [{ batchId: string; job: string; node: string; attempt: number; result: JobResult; archived: boolean }];
-  'job:requeued': [{ batchId: string; job: string; node: string; reason: string }];
+  'job:assigned': [{ batchId: string; job: string; node: string; runId: string; attempt: number }];
+  'job:started': [{ batchId: string; job: string; node: string; runId: string; attempt: number }];
+  'job:log': [{ batchId: string; job: string; runId: string; attempt: number; stream: 'stdout' | 'stderr'; data: string }];
+  'job:finished': [{ batchId: string; job: string; node: string; runId: string; attempt: number; result: JobResult; archived: boolean }];
+  'job:requeued': [{ batchId: string; job: string; node: string; runId: string; reason: string }];
   'batch:ended': [BatchEnded];
   'node:connected': [{ node: string }];
   'node:lost': [{ node: string; reason: string }];

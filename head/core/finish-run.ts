@@ -1,19 +1,21 @@
 /**
- * The end of a run: a node reports a finished run whose files it uploaded to staging. The first
- * run of a job to finish wins: its files move into the archive and every other run of the job is
- * cancelled; a later or rejected report is discarded with its staged files.
+ * The end of a run: a node reports a finished run whose files it uploaded to the run's staging.
+ * The first run of a job to finish wins: its files are checked against its report and move into
+ * the archive, and every other run of the job is cancelled; a later or refused report is
+ * discarded with its staged files. Only the connection holding the run's lease may report it.
  */
 import type { ResultFile } from '../../shared/protocol/messages.ts';
-import { isActive, type Job, type JobResult } from '../../shared/job/state.ts';
+import type { JobResult } from '../../shared/job/state.ts';
 import { transition } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import { isDiskFull } from '../archive/disk-space.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
-import { sameRun, type Holding, type LiveNode } from './live-node.ts';
+import type { LiveNode, Sender } from './live-node.ts';
+import type { Lease, RunLeases } from './run-leases.ts';
 
 /** A `job-finished` report: the run, its result and its uploaded files. */
-export type FinishedRun = Holding & { result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] };
+export interface FinishedRun { runId: string; result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] }
 
 /**
  * What the head answers a `job-finished` report with (`result-ack`); `later`: nothing now (the
@@ -26,7 +28,8 @@ export interface RunFinisherDeps {
   book: BatchBook;
   archive: Archive;
   events: HeadEventBus;
-  /** The cluster's live nodes by name (read: who holds what, and where to send `cancel`). */
+  leases: RunLeases;
+  /** The cluster's live nodes by name (read: who holds what). */
   nodes: Map<string, LiveNode>;
   now: () => number;
   log: (line: string) => void;
@@ -44,14 +47,17 @@ export class RunFinisher {
   constructor(private readonly deps: RunFinisherDeps) {}
 
   /**
-   * Handle node `node`'s report of a finished run. Resolves to `archived` (this run is the job's
-   * result, also for a re-sent report of an archived run), `discarded`, or the files not staged yet.
+   * Handle `from`'s report of a finished run. Resolves to `archived` (this run is the job's
+   * result, also for a re-sent report of an archived run), `discarded` (also when `from` does not
+   * hold the run: then nothing changes), or the files to upload again.
    */
-  jobFinished(node: string, msg: FinishedRun): Promise<FinishOutcome> {
+  jobFinished(from: Sender, msg: FinishedRun): Promise<FinishOutcome> {
+    const lease = this.deps.leases.check(from, msg.runId, 'job-finished');
+    if (!lease) return Promise.resolve('discarded');
     // One report per job at a time: two runs finishing together must not both pass the
     // "not done yet" check while the first is still moving its files into the archive.
-    const key = `${msg.batchId}\0${msg.job}`;
-    const run = () => this.finishRun(node, msg);
+    const key = `${lease.batchId}\0${lease.job}`;
+    const run = () => this.finishRun(lease, msg);
     const next = (this.finishing.get(key) ?? Promise.resolve()).then(run, run);
     this.finishing.set(key, next);
     const forget = () => { if (this.finishing.get(key) === next) this.finishing.delete(key); };
@@ -59,30 +65,37 @@ export class RunFinisher {
     return next;
   }
 
-  private async finishRun(node: string, msg: FinishedRun): Promise<FinishOutcome> {
+  private async finishRun(lease: Lease, msg: FinishedRun): Promise<FinishOutcome> {
     const { book, archive } = this.deps;
+    const { runId, batchId, job: jobName, node } = lease;
     const live = this.deps.nodes.get(node);
-    const doc = book.batches.get(msg.batchId);
-    const index = doc ? book.position(doc, msg.job) : -1;
+    const doc = book.batches.get(batchId);
+    const index = doc ? book.position(doc, jobName) : -1;
     const release = () => {
-      if (live?.holding && sameRun(live.holding, msg)) live.holding = null;
-      if (live) live.record.lastBatch = msg.batchId;
+      this.deps.leases.end(runId);
+      live?.runs.delete(runId);
+      if (live) live.record.lastBatch = batchId;
       this.deps.scheduleSoon();
     };
     if (!doc || index < 0 || doc.jobs[index].status.state === 'done') {
       const s = doc && index >= 0 ? doc.jobs[index].status : null;
       // A re-sent report of the run that is already archived (the ack was lost in a restart).
-      const same = s?.state === 'done' && s.node === node && s.attempt === msg.attempt && s.result.outcome === msg.result.outcome;
-      if (doc && !same) await archive.discardStaging(msg.batchId, msg.job, msg.attempt);
+      const same = s?.state === 'done' && s.runId === runId && s.result.outcome === msg.result.outcome;
+      // Its files (if any) are never wanted: the job's archive folder is complete or another run's.
+      if (doc) await archive.discardStaging(batchId, jobName, runId);
       release();
       return same ? 'archived' : 'discarded';
     }
-    const missing = await archive.missingStaged(msg.batchId, msg.job, msg.attempt, msg.files);
-    if (missing.length) return { missing };
+    const checked = await archive.checkStaged(batchId, jobName, runId, msg.files);
+    if (checked.mismatched.length) {
+      this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: staged ${checked.mismatched.join(', ')} differ from the reported size or sha256; not archived, asked again`);
+    }
+    if (checked.missing.length) return { missing: checked.missing };
     const before = doc.jobs[index];
-    const r = transition(before, { type: 'finish', node, attempt: msg.attempt, result: msg.result, now: this.deps.now(), maxRetries: doc.spec.maxRetries });
+    const r = transition(before, { type: 'finish', runId, node, attempt: lease.attempt, result: msg.result, now: this.deps.now(), maxRetries: doc.spec.maxRetries });
     if (!r.ok) {
-      await archive.discardStaging(msg.batchId, msg.job, msg.attempt);
+      this.deps.log(`ignored: ${r.error}`);
+      await archive.discardStaging(batchId, jobName, runId);
       release();
       return 'discarded';
     }
@@ -90,7 +103,7 @@ export class RunFinisher {
     if (r.job.status.state === 'done') {
       try {
         await archive.commit({
-          batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, job: msg.job, attempt: msg.attempt,
+          batchId, namespace: doc.record.namespace, batch: doc.record.name, job: jobName, runId, attempt: lease.attempt,
           node, result: msg.result, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs, files: msg.files,
           bytes: msg.files.reduce((a, f) => a + f.size, 0),
         });
@@ -98,41 +111,40 @@ export class RunFinisher {
       } catch (err) {
         if (isDiskFull(err)) {
           // Keep the staged files and the run: the agent reports again later, nothing re-runs.
-          this.deps.log(`archive disk full: cannot archive ${doc.record.namespace}/${doc.record.name}/${msg.job} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
+          this.deps.log(`archive disk full: cannot archive ${doc.record.namespace}/${doc.record.name}/${jobName} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
           this.deps.diskFull?.();
           return 'later';
         }
-        this.deps.log(`archiving ${doc.record.name}/${msg.job} failed: ${(err as Error).message}; job re-queued`);
-        book.requeue(doc, index, node, 'archive failed');
+        this.deps.log(`archiving ${doc.record.name}/${jobName} failed: ${(err as Error).message}; job re-queued`);
+        book.requeue(doc, index, runId, 'archive failed');
+        await archive.discardStaging(batchId, jobName, runId).catch(() => {});
         release();
         return 'discarded';
       }
       // Use the agent's own run time (it excludes pauses and is exact) in the job record.
       const status = r.job.status;
       book.setJob(doc, index, { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } });
-      this.cancelLosers(before.status, node, msg);
+      this.cancelLosers(lease);
     } else {
       book.setJob(doc, index, r.job); // re-queued for a retry
-      await archive.discardStaging(msg.batchId, msg.job, msg.attempt);
+      await archive.discardStaging(batchId, jobName, runId);
     }
-    this.deps.events.emit('job:finished', { batchId: msg.batchId, job: msg.job, node, attempt: msg.attempt, result: msg.result, archived });
+    this.deps.events.emit('job:finished', { batchId, job: jobName, node, runId, attempt: lease.attempt, result: msg.result, archived });
     release();
     book.checkEnd(doc);
     return archived ? 'archived' : 'discarded';
   }
 
   /**
-   * Every other run of the same job (a node that was lost and came back) loses: the one the head
-   * had on record (`other`) and any a node reported holding; each is told once.
+   * Every other run of the same job (say, of a node that was lost and came back) loses: each is
+   * told once, on the connection holding it, and may upload nothing more.
    */
-  private cancelLosers(other: Job['status'], winner: string, msg: FinishedRun): void {
-    const losers = new Map<string, number>();
-    if (isActive(other) && (other.node !== winner || other.attempt !== msg.attempt)) losers.set(other.node, other.attempt);
-    for (const n of this.deps.nodes.values()) {
-      if (n.record.name !== winner && n.holding && n.holding.batchId === msg.batchId && n.holding.job === msg.job) losers.set(n.record.name, n.holding.attempt);
-    }
-    for (const [name, attempt] of losers) {
-      this.deps.nodes.get(name)?.link?.send({ type: 'cancel', batchId: msg.batchId, job: msg.job, attempt, reason: 'another run of this job finished first' });
+  private cancelLosers(winner: Lease): void {
+    for (const l of this.deps.leases.forJob(winner.batchId, winner.job)) {
+      if (l.runId === winner.runId || l.ended) continue;
+      l.ended = true;
+      l.link?.send({ type: 'cancel', runId: l.runId, reason: 'another run of this job finished first' });
+      void this.deps.archive.discardStaging(l.batchId, l.job, l.runId).catch(() => {});
     }
   }
 }

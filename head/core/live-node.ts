@@ -1,4 +1,4 @@
-/** A compute node as the head holds it while running: its record, its socket, and its run. */
+/** A compute node as the head holds it while running: its record, its socket, and its runs. */
 import type { HeadMessage } from '../../shared/protocol/messages.ts';
 import type { NodeRecord } from '../state/types.ts';
 
@@ -8,14 +8,20 @@ export interface AgentLink {
   close(code: number, reason: string): void;
 }
 
-/** One run of a job: which attempt of which job of which batch. */
-export interface Holding { batchId: string; job: string; attempt: number }
+/** Who sent a message: the node's name (from its hello) and the connection it came on. */
+export interface Sender {
+  node: string;
+  link: AgentLink;
+}
+
+/** One run of a job: its run id, and which attempt of which job of which batch it is. */
+export interface Holding { runId: string; batchId: string; job: string; attempt: number }
 
 export interface LiveNode {
   record: NodeRecord;
   link: AgentLink | null;
-  /** The run the node is busy with (the official one, or a stray from before it was lost). */
-  holding: Holding | null;
+  /** The runs the node is busy with, by run id (the official ones, or strays from before it was lost). */
+  runs: Map<string, Holding>;
   /** Still counted as alive (not lost). */
   alive: boolean;
   /** The agent said it is stopping: it gets no new job on this connection. */
@@ -27,11 +33,7 @@ export interface LiveNode {
   graceUntil?: number;
 }
 
-export function sameRun(a: Holding, b: Holding): boolean {
-  return a.batchId === b.batchId && a.job === b.job && a.attempt === b.attempt;
-}
-
 /** A node may be given a job: connected, alive, not paused, holding nothing. */
 export function isFree(n: LiveNode): boolean {
-  return n.link !== null && n.alive && !n.leaving && n.holding === null && n.record.paused === null;
+  return n.link !== null && n.alive && !n.leaving && n.runs.size === 0 && n.record.paused === null;
 }

@@ -11,6 +11,7 @@ import type { BatchDoc, NodeRecord, Principal } from '../state/types.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
 import type { AgentLink, LiveNode } from './live-node.ts';
+import type { Lease, RunLeases } from './run-leases.ts';
 import { fail, type Result } from './result.ts';
 
 /** A run as an agent reports it in its hello. */
@@ -18,6 +19,8 @@ type HeldRun = Hello['held'][number];
 
 export interface NodeRegistryDeps {
   book: BatchBook;
+  /** Runs a hello may claim (by node name and run key). */
+  leases: RunLeases;
   events: HeadEventBus;
   now: () => number;
   log: (line: string) => void;
@@ -52,7 +55,7 @@ export class NodeRegistry {
       // A node offline at shutdown stays offline since then (records of 0.1 lack the field: its
       // last sighting is the best guess); one connected at shutdown is offline from now.
       const offlineSince = rec.connectedAt === null ? rec.offlineSince ?? rec.lastSeen : this.deps.now();
-      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, link: null, holding: null, alive: true });
+      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, link: null, runs: new Map(), alive: true });
       if (rec.connectedAt !== null) this.awaiting.add(rec.name);
     }
     // Until the head listens (listening() moves the window there), count from now.
@@ -104,7 +107,7 @@ export class NodeRegistry {
       paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion, offlineSince: null,
       reconnectWithinMs: longestReconnectDelayMs(this.deps.nodeTimeoutMs),
     };
-    const node: LiveNode = { record, link, holding: null, alive: true };
+    const node: LiveNode = { record, link, runs: new Map(), alive: true };
     this.nodes.set(hello.name, node);
     this.awaiting.delete(hello.name);
     this.save();
@@ -113,78 +116,87 @@ export class NodeRegistry {
       ...(credential ? { credential } : {}),
     });
 
+    // A run counts as reported only when the node proves it holds it (run-leases.ts `claim`).
+    const claimed: Lease[] = [];
+    for (const held of hello.held) {
+      const r = this.deps.leases.claim(hello.name, link, held);
+      if (r.ok) claimed.push(r.lease);
+      else if (held.state !== 'finished') link.send({ type: 'cancel', runId: held.runId, reason: `not a run of this node: ${r.reason}` });
+      // A refused finished run is answered "discarded" when the agent re-sends its report.
+    }
     // Jobs the head thinks this node holds but the node does not report: lost with the old process.
     for (const doc of book.batches.values()) {
       for (const i of book.heldBy(doc, hello.name)) {
-        const job = doc.jobs[i];
-        const attempt = isActive(job.status) ? job.status.attempt : -1;
-        const reported = hello.held.some((h) => h.batchId === doc.record.id && h.job === job.name && h.attempt === attempt);
-        if (!reported) book.requeue(doc, i, hello.name, 'node restarted without the job');
+        const s = doc.jobs[i].status;
+        if (isActive(s) && !claimed.some((l) => l.runId === s.runId)) book.requeue(doc, i, s.runId, 'node restarted without the job');
       }
     }
-    for (const held of hello.held) this.reconcileHeld(node, held);
+    for (const lease of claimed) this.reconcileHeld(node, lease, hello.held.find((h) => h.runId === lease.runId) as HeldRun);
     // Batches that ended (or were removed) while the node was away: it may drop their files now.
     for (const batchId of hello.built) {
       const doc = book.batches.get(batchId);
-      const holds = hello.held.some((h) => h.batchId === batchId);
+      const holds = claimed.some((l) => l.batchId === batchId);
       if (!holds && (!doc || doc.record.phase === 'ended')) link.send({ type: 'forget-batch', batchId });
     }
     this.deps.events.emit('node:connected', { node: hello.name });
     this.deps.scheduleSoon();
   }
 
-  private reconcileHeld(node: LiveNode, held: HeldRun): void {
+  /** Bring the head's record in line with a run the node proved it holds. */
+  private reconcileHeld(node: LiveNode, lease: Lease, held: HeldRun): void {
     const { book } = this.deps;
     const name = node.record.name;
-    const doc = book.batches.get(held.batchId);
-    const index = doc ? book.position(doc, held.job) : -1;
-    const cancel = (reason: string) => node.link?.send({ type: 'cancel', batchId: held.batchId, job: held.job, attempt: held.attempt, reason });
+    const { runId } = lease;
+    const doc = book.batches.get(lease.batchId);
+    const index = doc ? book.position(doc, lease.job) : -1;
+    const cancel = (reason: string) => node.link?.send({ type: 'cancel', runId, reason });
     if (!doc || index < 0) {
       if (held.state !== 'finished') cancel('unknown job');
       return;
     }
     const job = doc.jobs[index];
-    node.holding = { batchId: held.batchId, job: held.job, attempt: held.attempt };
+    node.runs.set(runId, { runId, batchId: lease.batchId, job: lease.job, attempt: lease.attempt });
     const s = job.status;
     if (held.state === 'finished') {
       // The agent re-sends job-finished after welcome. A job the (restarted) head believes queued
       // must not be handed to another node meanwhile: it counts as running here until reported.
-      if (s.state === 'queued') this.adopt(doc, index, name, held);
+      if (s.state === 'queued') this.adopt(doc, index, lease);
       return;
     }
-    if (isActive(s) && s.node === name && s.attempt === held.attempt) {
-      if (s.state === 'assigned') book.apply(doc, index, { type: 'start', node: name, attempt: held.attempt, now: this.deps.now() });
-      this.syncPause(doc, index, name, held);
+    if (isActive(s) && s.runId === runId) {
+      if (s.state === 'assigned') book.apply(doc, index, { type: 'start', runId, now: this.deps.now() });
+      this.syncPause(doc, index, runId, held);
       return;
     }
     if (s.state === 'queued') {
-      this.adopt(doc, index, name, held);
-      this.syncPause(doc, index, name, held);
+      this.adopt(doc, index, lease);
+      this.syncPause(doc, index, runId, held);
       return;
     }
     if (s.state === 'done') {
+      lease.ended = true;
       cancel('job already finished elsewhere');
       return;
     }
-    // Active on another node: both runs go on; the first to finish wins and the other is cancelled.
-    this.deps.log(`node ${name} returned with ${doc.record.name}/${held.job} which also runs on ${s.node}; first to finish wins`);
+    // Active in another run: both go on; the first to finish wins and the other is cancelled.
+    this.deps.log(`node ${name} returned with run ${runId} of ${doc.record.name}/${lease.job}, which also runs as ${s.runId} on ${s.node}; first to finish wins`);
   }
 
   /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
-  private adopt(doc: BatchDoc, index: number, node: string, held: HeldRun): void {
+  private adopt(doc: BatchDoc, index: number, lease: Lease): void {
     const job = doc.jobs[index];
     this.deps.book.setJob(doc, index, {
-      ...job, attempts: Math.max(job.attempts, held.attempt),
-      status: { state: 'running', node, attempt: held.attempt, startedAt: this.deps.now(), pausedMs: 0 },
+      ...job, attempts: Math.max(job.attempts, lease.attempt),
+      status: { state: 'running', node: lease.node, runId: lease.runId, attempt: lease.attempt, startedAt: this.deps.now(), pausedMs: 0 },
     });
   }
 
   /** Bring the record's paused/running in line with what the agent reported. */
-  private syncPause(doc: BatchDoc, index: number, node: string, held: HeldRun): void {
+  private syncPause(doc: BatchDoc, index: number, runId: string, held: HeldRun): void {
     const { book } = this.deps;
     const s = doc.jobs[index].status;
-    if (held.state === 'paused' && s.state === 'running') book.apply(doc, index, { type: 'pause', node, attempt: held.attempt, until: held.pausedUntil ?? null, now: this.deps.now() });
-    if (held.state === 'running' && s.state === 'paused') book.apply(doc, index, { type: 'resume', node, attempt: held.attempt, now: this.deps.now() });
+    if (held.state === 'paused' && s.state === 'running') book.apply(doc, index, { type: 'pause', runId, until: held.pausedUntil ?? null, now: this.deps.now() });
+    if (held.state === 'running' && s.state === 'paused') book.apply(doc, index, { type: 'resume', runId, now: this.deps.now() });
   }
 
   /** Any message or pong from the node: it is alive. */
@@ -247,14 +259,12 @@ export class NodeRegistry {
       node.alive = false;
       node.link?.close(4006, 'no heartbeat within the timeout');
       node.link = null;
-      node.holding = null;
+      node.runs.clear(); // its leases stay: a lost node's own run may still finish first
       node.record.connectedAt = null;
       node.record.offlineSince ??= now;
       this.deps.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
       this.save();
-      for (const doc of book.batches.values()) {
-        for (const i of book.heldBy(doc, node.record.name)) book.requeue(doc, i, node.record.name, 'node lost');
-      }
+      for (const doc of book.batches.values()) book.requeueHeldBy(doc, node.record.name, 'node lost');
       this.deps.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
       this.deps.scheduleSoon();
     }

@@ -69,7 +69,7 @@ export function nodeState(n: LiveNode, hasJob: boolean): 'stopped' | 'lost' | 'o
   if (!n.alive) return 'lost';
   if (n.link === null) return 'offline';
   if (n.record.paused) return 'paused';
-  return hasJob || n.holding ? 'busy' : 'idle';
+  return hasJob || n.runs.size ? 'busy' : 'idle';
 }
 
 /** Jobs running now, of the batches `visible` accepts (default all). */

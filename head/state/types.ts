@@ -4,6 +4,7 @@
  * - job: see shared/job/state.ts; a batch's jobs are kept in spec order (index = position).
  * - node: a compute node (agent) known by name; `session` is set while it is connected.
  * - principal: who makes a request: the admin, a user, or an agent.
+ * - run: one assignment of a job to a node, named by a random run id (shared/job/run-id.ts).
  */
 import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { Job } from '../../shared/job/state.ts';
@@ -39,6 +40,21 @@ export interface BatchDoc {
   record: BatchRecord;
   spec: BatchSpec;
   jobs: Job[];
+}
+
+/**
+ * One run as the head records it durably before the node hears of it (`assign`): which job, which
+ * node, and the hash of the run's key. The run journal (see store.ts) holds one per assignment.
+ */
+export interface RunRecord {
+  runId: string;
+  batchId: string;
+  job: string;
+  node: string;
+  attempt: number;
+  /** sha256 of the run key; null for a run migrated from version 0.1 (it had no key). */
+  keyHash: string | null;
+  at: number;
 }
 
 export interface UserRecord {

@@ -5,6 +5,8 @@
  *   batches/<id>/batch.json         the batch record (phase, outcome, build failures)
  *   batches/<id>/spec.json          the batch spec, written once
  *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499
+ *   batches/<id>/runs.jsonl         the run journal: one JSON line per assignment, appended and
+ *                                   fsynced before the assign is sent (see store.ts)
  * Each document is a lowdb `Low` over a text adapter that writes atomically (temp file + rename,
  * via steno) and counts bytes written.
  */
@@ -14,7 +16,7 @@ import { Low } from 'lowdb';
 import { TextFile } from 'lowdb/node';
 import type { Job } from '../../shared/job/state.ts';
 import type { BatchSpec } from '../../shared/batch/spec.ts';
-import type { BatchDoc, BatchRecord, MetaDoc } from '../state/types.ts';
+import type { BatchDoc, BatchRecord, MetaDoc, RunRecord } from '../state/types.ts';
 import type { LoadedState, Store } from './store.ts';
 
 export const JOBS_PER_CHUNK = 500;
@@ -37,6 +39,28 @@ class CountingJsonFile<T> {
 }
 
 interface JobsChunk { jobs: Job[] }
+
+/** File name of a batch's run journal. */
+const RUN_JOURNAL = 'runs.jsonl';
+
+/** The records of a run journal; a line torn by a crash mid-append (never acknowledged) is skipped. */
+async function readJournal(file: string): Promise<RunRecord[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: RunRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line) as RunRecord;
+      if (typeof r.runId === 'string' && typeof r.job === 'string' && typeof r.node === 'string') out.push(r);
+    } catch { /* torn last line */ }
+  }
+  return out;
+}
 
 export class LowdbStore implements Store {
   private readonly root: string;
@@ -75,6 +99,7 @@ export class LowdbStore implements Store {
     await metaDb.read();
     const meta = metaDb.data ?? { users: [], nodes: [] };
     const batches: BatchDoc[] = [];
+    const runs: RunRecord[] = [];
     for (const id of (await fs.readdir(path.join(this.root, 'batches'))).sort()) {
       const base = `batches/${id}`;
       const recDb = this.db<BatchRecord | null>(`${base}/batch.json`, null);
@@ -97,8 +122,33 @@ export class LowdbStore implements Store {
       }
       if (jobs.length !== specDb.data.jobs.length) continue;
       batches.push({ record: recDb.data, spec: specDb.data, jobs });
+      runs.push(...await readJournal(path.join(this.root, base, RUN_JOURNAL)));
     }
-    return { meta, batches };
+    return { meta, batches, runs };
+  }
+
+  async recordRuns(runs: RunRecord[]): Promise<void> {
+    const byBatch = new Map<string, RunRecord[]>();
+    for (const r of runs) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
+    // Serialized with flushes and deletions, so a deleted batch's folder is never recreated.
+    const run = this.flushing.then(async () => {
+      for (const [batchId, list] of byBatch) {
+        if (this.deleted.has(batchId)) continue;
+        const text = list.map((r) => JSON.stringify(r) + '\n').join('');
+        const file = path.join(this.root, 'batches', batchId, RUN_JOURNAL);
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        const fh = await fs.open(file, 'a');
+        try {
+          await fh.writeFile(text);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        this.counter.bytes += Buffer.byteLength(text);
+      }
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   async createBatch(doc: BatchDoc): Promise<void> {

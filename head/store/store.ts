@@ -7,12 +7,17 @@
  *   writes dirty chunks a few times per second. A head killed in between loses at most that
  *   window of job states; recovery rebuilds them from agents' reports and from the archive, whose
  *   per-job `result.json` is written before a result is acknowledged.
+ * - `recordRuns` appends to the run journal and resolves only after it is on disk (fsync): the head
+ *   sends `assign` after that, so a run an agent holds is always known after a crash, and its
+ *   attempt number is never handed out twice.
  */
-import type { BatchDoc, MetaDoc } from '../state/types.ts';
+import type { BatchDoc, MetaDoc, RunRecord } from '../state/types.ts';
 
 export interface LoadedState {
   meta: MetaDoc;
   batches: BatchDoc[];
+  /** Every run recorded for the loaded batches, oldest first. */
+  runs: RunRecord[];
 }
 
 export interface Store {
@@ -25,6 +30,8 @@ export interface Store {
   saveBatchRecordNow(doc: BatchDoc): Promise<void>;
   /** Coalesced write of the chunk holding job `index`. */
   touchJob(doc: BatchDoc, index: number): void;
+  /** Durably record new runs (appended to the batch's run journal) before their `assign` is sent. */
+  recordRuns(runs: RunRecord[]): Promise<void>;
   /** Coalesced write of users and nodes. */
   touchMeta(meta: MetaDoc): void;
   saveMetaNow(meta: MetaDoc): Promise<void>;

@@ -152,6 +152,7 @@ export class AgentHub {
 
   private async dispatch(node: string, msg: AgentMessage, link: AgentLink): Promise<void> {
     const cluster = this.opts.cluster;
+    const from = { node, link };
     switch (msg.type) {
       case 'hello':
         link.close(CloseCode.badMessage, 'hello sent twice');
@@ -160,16 +161,16 @@ export class AgentHub {
         link.send({ type: 'heartbeat', at: Date.now() });
         return;
       case 'job-started':
-        cluster.jobStarted(node, msg);
+        cluster.jobStarted(from, msg.runId);
         return;
       case 'job-log':
-        cluster.jobLog(msg, msg.stream, msg.data);
+        cluster.jobLog(from, msg.runId, msg.stream, msg.data);
         return;
       case 'job-paused':
-        cluster.jobPaused(node, msg, msg.until);
+        cluster.jobPaused(from, msg.runId, msg.until);
         return;
       case 'job-resumed':
-        cluster.jobResumed(node, msg);
+        cluster.jobResumed(from, msg.runId);
         return;
       case 'node-paused':
         cluster.nodePaused(node, msg.until);
@@ -178,7 +179,7 @@ export class AgentHub {
         cluster.nodeResumed(node);
         return;
       case 'job-rejected':
-        cluster.jobRejected(node, msg, msg.reason);
+        cluster.jobRejected(from, msg.runId, msg.reason);
         return;
       case 'build-failed':
         cluster.buildFailed(node, msg.batchId, msg.log);
@@ -190,11 +191,10 @@ export class AgentHub {
         cluster.buildSucceeded(node, msg.batchId);
         return;
       case 'job-finished': {
-        const outcome = await cluster.jobFinished(node, msg);
-        const ref = { batchId: msg.batchId, job: msg.job, attempt: msg.attempt };
+        const outcome = await cluster.jobFinished(from, msg);
         if (outcome === 'later') return; // archive disk full: the agent asks again (result-reporter.ts)
-        if (typeof outcome === 'string') link.send({ type: 'result-ack', ...ref, status: outcome });
-        else link.send({ type: 'result-ack', ...ref, status: 'missing-files', missing: outcome.missing });
+        if (typeof outcome === 'string') link.send({ type: 'result-ack', runId: msg.runId, status: outcome });
+        else link.send({ type: 'result-ack', runId: msg.runId, status: 'missing-files', missing: outcome.missing });
         return;
       }
     }

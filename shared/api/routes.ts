@@ -34,8 +34,8 @@ export const routes = {
   jobLogs: (ref: string, job: string) => `/api/batches/${enc(ref)}/jobs/${enc(job)}/logs`,
   input: (sha256: string) => `/api/inputs/${sha256}`,
   agentInput: (sha256: string) => `/api/agent/inputs/${sha256}`,
-  agentResult: (batchId: string, job: string, attempt: number, path: string) =>
-    `/api/agent/results/${enc(batchId)}/${enc(job)}/${attempt}/${encPath(path)}`,
+  /** A result file of one run, staged until the run's report is accepted (needs {@link RUN_KEY_HEADER}). */
+  agentResult: (runId: string, path: string) => `/api/agent/runs/${enc(runId)}/results/${encPath(path)}`,
 } as const;
 
 /** A sha256 digest as routes, headers and specs carry it: 64 lowercase hex digits. */
@@ -43,3 +43,6 @@ export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Header carrying the sha256 of an uploaded body; the head verifies it. */
 export const SHA256_HEADER = 'x-distribute-sha256';
+
+/** Header carrying a run's key on result uploads (see shared/job/run-id.ts). */
+export const RUN_KEY_HEADER = 'x-distribute-run-key';

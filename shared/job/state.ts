@@ -3,7 +3,7 @@
  * finished job is a separate {@link JobResult}. Change a job only through `transition()`.
  *
  * ```
- *            assign            start              pause
+ *            assign(runId)     start              pause
  *  queued ─────────▶ assigned ───────▶ running ◀──────────▶ paused
  *    ▲                  │                 │ resume            │
  *    │   lose (node lost or job handed back: always re-queued, no retry used)
@@ -15,6 +15,8 @@
  *  build-failed: queued ─▶ done{build-failed} (the build failed on every compatible node)
  *  retry (`distribute retry`): done{failed | killed | spawn-failed | cancelled} ─▶ queued
  * ```
+ * Every event of a run (start, pause, resume, finish, lose) names the run by its run id; an event
+ * of a run the job no longer holds is rejected (finish has the one exception described there).
  */
 
 /** How a job ended. */
@@ -30,11 +32,12 @@ export type JobOutcome = JobResult['outcome'];
 
 export type JobState =
   | { state: 'queued'; since: number }
-  | { state: 'assigned'; node: string; attempt: number; at: number }
-  | { state: 'running'; node: string; attempt: number; startedAt: number; pausedMs: number }
+  | { state: 'assigned'; node: string; runId: string; attempt: number; at: number }
+  | { state: 'running'; node: string; runId: string; attempt: number; startedAt: number; pausedMs: number }
   | {
       state: 'paused';
       node: string;
+      runId: string;
       attempt: number;
       startedAt: number;
       /** Paused time accumulated before this pause. */
@@ -47,6 +50,8 @@ export type JobState =
       state: 'done';
       result: JobResult;
       node: string | null;
+      /** The run whose result this is (null: no run ended it, e.g. cancelled while queued). */
+      runId: string | null;
       attempt: number;
       startedAt: number | null;
       endedAt: number;
@@ -56,7 +61,10 @@ export type JobState =
 
 export type JobStateName = JobState['state'];
 
-/** A job of a batch. `attempts` counts how many times it was handed to a node. */
+/**
+ * A job of a batch. `attempts` counts how many times it was handed to a node (for display and
+ * retries only: a run is identified by its random `runId`, never by its attempt number).
+ */
 export interface Job {
   batchId: string;
   name: string;

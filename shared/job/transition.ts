@@ -1,18 +1,20 @@
 /**
  * The one function that changes a job's state. It rejects impossible moves with an error value
- * rather than throwing, so callers decide what a stale or duplicate message means.
+ * rather than throwing, so callers decide what a stale or duplicate message means. Events of a run
+ * name it by run id: a message about a run the job does not hold changes nothing.
  */
 import type { Job, JobResult, JobState } from './state.ts';
 
 export type JobEvent =
-  | { type: 'assign'; node: string; now: number }
-  | { type: 'start'; node: string; attempt: number; now: number }
-  | { type: 'pause'; node: string; attempt: number; until: number | null; now: number }
-  | { type: 'resume'; node: string; attempt: number; now: number }
-  /** The node ran the job to an end (exit code, signal, spawn failure). */
-  | { type: 'finish'; node: string; attempt: number; result: JobResult; now: number; maxRetries: number }
-  /** The node holding the job was lost or gave it back; the job is re-queued. */
-  | { type: 'lose'; node: string; now: number; reason: string }
+  /** A new run: `runId` is drawn by the head (random, see run-id.ts). */
+  | { type: 'assign'; node: string; runId: string; now: number }
+  | { type: 'start'; runId: string; now: number }
+  | { type: 'pause'; runId: string; until: number | null; now: number }
+  | { type: 'resume'; runId: string; now: number }
+  /** Run `runId` (of `node`, attempt `attempt`) ran the job to an end (exit code, signal, spawn failure). */
+  | { type: 'finish'; runId: string; node: string; attempt: number; result: JobResult; now: number; maxRetries: number }
+  /** Run `runId` was lost (its node vanished) or given back; the job is re-queued. */
+  | { type: 'lose'; runId: string; now: number; reason: string }
   | { type: 'cancel'; by: string; now: number }
   /** The batch cannot be built on any compatible node. */
   | { type: 'build-failed'; message: string; now: number }
@@ -51,47 +53,48 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
   switch (event.type) {
     case 'assign':
       if (s.state !== 'queued') return reject(job, event);
-      return ok(job, { state: 'assigned', node: event.node, attempt: job.attempts + 1, at: event.now }, { attempts: job.attempts + 1 });
+      return ok(job, { state: 'assigned', node: event.node, runId: event.runId, attempt: job.attempts + 1, at: event.now }, { attempts: job.attempts + 1 });
 
     case 'start':
-      if (s.state === 'assigned' && s.node === event.node && s.attempt === event.attempt)
-        return ok(job, { state: 'running', node: s.node, attempt: s.attempt, startedAt: event.now, pausedMs: 0 });
+      if (s.state === 'assigned' && s.runId === event.runId)
+        return ok(job, { state: 'running', node: s.node, runId: s.runId, attempt: s.attempt, startedAt: event.now, pausedMs: 0 });
       return reject(job, event);
 
     case 'pause':
-      if (s.state === 'running' && s.node === event.node && s.attempt === event.attempt)
+      if (s.state === 'running' && s.runId === event.runId)
         return ok(job, { ...s, state: 'paused', pausedAt: event.now, until: event.until });
-      if (s.state === 'paused' && s.node === event.node && s.attempt === event.attempt)
+      if (s.state === 'paused' && s.runId === event.runId)
         return ok(job, { ...s, until: event.until }); // extending a pause
       return reject(job, event);
 
     case 'resume':
-      if (s.state === 'paused' && s.node === event.node && s.attempt === event.attempt)
+      if (s.state === 'paused' && s.runId === event.runId)
         return ok(job, {
-          state: 'running', node: s.node, attempt: s.attempt, startedAt: s.startedAt,
+          state: 'running', node: s.node, runId: s.runId, attempt: s.attempt, startedAt: s.startedAt,
           pausedMs: s.pausedMs + Math.max(0, event.now - s.pausedAt),
         });
       return reject(job, event);
 
     case 'finish': {
-      // A result from the node that holds the job, or from an earlier run of a node that was lost
+      // A result from the run the job holds, or from an earlier run of a node that was lost
       // meanwhile while the job has no result yet. Such a stale run wins only with a success
       // (first to finish wins); a stale failure is refused, so it never ends a live run that may
-      // still succeed, and a job waiting in the queue simply runs again.
+      // still succeed, and a job waiting in the queue simply runs again. (Whether the reporter
+      // may speak for that run at all is the head's run lease, checked before.)
       if (s.state === 'done') return reject(job, event);
-      const holds = (s.state === 'running' || s.state === 'paused' || s.state === 'assigned') && s.node === event.node && s.attempt === event.attempt;
+      const holds = (s.state === 'running' || s.state === 'paused' || s.state === 'assigned') && s.runId === event.runId;
       const stale = !holds;
       const startedAt = (s.state === 'running' || s.state === 'paused') && holds ? s.startedAt : null;
       const runMs = holds ? runMsOf(s, event.now) : 0;
       const failed = event.result.outcome === 'failed' || event.result.outcome === 'killed' || event.result.outcome === 'spawn-failed';
-      if (failed && stale) return { ok: false, error: `job ${job.name}: a failed earlier run (attempt ${event.attempt} on ${event.node}) does not end the job while ${s.state}` };
+      if (failed && stale) return { ok: false, error: `job ${job.name}: a failed earlier run (${event.runId}, attempt ${event.attempt} on ${event.node}) does not end the job while ${s.state}` };
       if (failed && job.retries < event.maxRetries)
         return ok(job, { state: 'queued', since: event.now }, { retries: job.retries + 1 });
-      return ok(job, { state: 'done', result: event.result, node: event.node, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
+      return ok(job, { state: 'done', result: event.result, node: event.node, runId: event.runId, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
     }
 
     case 'lose':
-      if ((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.node === event.node)
+      if ((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.runId === event.runId)
         return ok(job, { state: 'queued', since: event.now });
       return reject(job, event);
 
@@ -99,7 +102,7 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       if (s.state === 'done') return reject(job, event);
       return ok(job, {
         state: 'done', result: { outcome: 'cancelled', by: event.by },
-        node: s.state === 'queued' ? null : s.node, attempt: job.attempts,
+        node: s.state === 'queued' ? null : s.node, runId: s.state === 'queued' ? null : s.runId, attempt: job.attempts,
         startedAt: s.state === 'running' || s.state === 'paused' ? s.startedAt : null,
         endedAt: event.now, runMs: runMsOf(s, event.now),
       });
@@ -110,6 +113,6 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
 
     case 'build-failed':
       if (s.state !== 'queued') return reject(job, event);
-      return ok(job, { state: 'done', result: { outcome: 'build-failed', message: event.message }, node: null, attempt: job.attempts, startedAt: null, endedAt: event.now, runMs: 0 });
+      return ok(job, { state: 'done', result: { outcome: 'build-failed', message: event.message }, node: null, runId: null, attempt: job.attempts, startedAt: null, endedAt: event.now, runMs: 0 });
   }
 }

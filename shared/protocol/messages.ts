@@ -3,19 +3,25 @@
  * defines wire shapes. Files (inputs, results) travel over HTTP, see shared/api/routes.ts.
  *
  * Flow: agent connects to {@link AGENT_WS_PATH} with its node credential (or, the first time, the
- * enrollment token) → sends `hello` (name, capabilities, jobs it still holds) → head answers
- * `welcome` (carrying the new node credential after an enrollment) → head sends `assign` → agent
- * downloads inputs, builds once per batch, sends `job-started`, streams `job-log`, uploads results
- * over HTTP, sends `job-finished` → head archives and answers `result-ack`. Heartbeats both ways.
+ * enrollment token) → sends `hello` (name, capabilities, runs it still holds) → head answers
+ * `welcome` (carrying the new node credential after an enrollment) → head records the run durably
+ * and sends `assign` (run id + run key) → agent downloads inputs, builds once per batch, sends
+ * `job-started`, streams `job-log`, uploads results over HTTP into the run's staging (with the run
+ * key), sends `job-finished` → head verifies and archives, answers `result-ack`. Heartbeats both
+ * ways.
+ *
+ * Every message about a run names it by `runId` only (see shared/job/run-id.ts). The head accepts
+ * it only from the connection holding that run's lease; see docs/fault-tolerance.md.
  */
 import { z } from 'zod';
 import { CapabilitiesSchema } from './capabilities.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
+import { RUN_ID_PATTERN } from '../job/run-id.ts';
 import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
 import { safeLabel, safeName } from '../names.ts';
 
-/** Bumped on any incompatible change; head and agent must agree exactly. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped on any incompatible change; head and agent must agree exactly. 2: runs named by run id. */
+export const PROTOCOL_VERSION = 2;
 
 /** WebSocket close codes the head uses, by name. */
 export const CloseCode = {
@@ -42,11 +48,11 @@ export function closeCodeName(code: number): string {
   return String(code);
 }
 
-const JobRef = {
-  batchId: z.string(),
-  job: z.string(),
-  attempt: z.number().int().positive(),
-};
+/** A run id as it travels (see shared/job/run-id.ts). */
+export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, 'not a run id');
+
+/** How every message about one run names it. */
+const RunRef = { runId: RunIdSchema };
 
 export const JobResultSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('succeeded'), exitCode: z.literal(0) }),
@@ -65,9 +71,13 @@ export const ResultFileSchema = z.object({
 });
 export type ResultFile = z.infer<typeof ResultFileSchema>;
 
-/** A job the agent still holds when it (re)connects. */
+/**
+ * A run the agent still holds when it (re)connects. `runKey` proves it holds the run (absent only
+ * for a run started under version 0.1, whose lease the head grants by node name).
+ */
 export const HeldJobSchema = z.object({
-  ...JobRef,
+  ...RunRef,
+  runKey: z.string().min(1).max(200).optional(),
   state: z.enum(['running', 'paused', 'finished']),
   pausedUntil: z.number().nullable().optional(),
 });
@@ -92,16 +102,16 @@ export const HelloSchema = z.object({
 export const AgentMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
-  z.object({ type: z.literal('job-started'), ...JobRef }),
-  z.object({ type: z.literal('job-log'), ...JobRef, stream: z.enum(['stdout', 'stderr']), data: z.string() }),
-  z.object({ type: z.literal('job-paused'), ...JobRef, until: z.number().nullable() }),
-  z.object({ type: z.literal('job-resumed'), ...JobRef }),
+  z.object({ type: z.literal('job-started'), ...RunRef }),
+  z.object({ type: z.literal('job-log'), ...RunRef, stream: z.enum(['stdout', 'stderr']), data: z.string() }),
+  z.object({ type: z.literal('job-paused'), ...RunRef, until: z.number().nullable() }),
+  z.object({ type: z.literal('job-resumed'), ...RunRef }),
   z.object({ type: z.literal('node-paused'), until: z.number().nullable() }),
   z.object({ type: z.literal('node-resumed') }),
   /** Sent after every result file was uploaded. */
   z.object({
     type: z.literal('job-finished'),
-    ...JobRef,
+    ...RunRef,
     result: JobResultSchema,
     startedAt: z.number(),
     endedAt: z.number(),
@@ -110,7 +120,7 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     files: z.array(ResultFileSchema),
   }),
   /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
-  z.object({ type: z.literal('job-rejected'), ...JobRef, reason: z.string() }),
+  z.object({ type: z.literal('job-rejected'), ...RunRef, reason: z.string() }),
   z.object({ type: z.literal('build-failed'), batchId: z.string(), log: z.string() }),
   /** The agent is stopping on purpose: offer it nothing more (it hands back or keeps its job). */
   z.object({ type: z.literal('leaving') }),
@@ -135,14 +145,22 @@ export const HeadMessageSchema = z.discriminatedUnion('type', [
     credential: z.string().optional(),
   }),
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
-  z.object({ type: z.literal('assign'), ...JobRef, batch: BatchHeaderSchema, spec: JobSpecSchema }),
-  z.object({ type: z.literal('cancel'), ...JobRef, reason: z.string() }),
   /**
-   * Reply to job-finished. archived: stored (or already stored by this same run); discarded:
-   * another run won or the job was cancelled; missing-files: upload these again, then resend.
+   * A new run. `runKey` is the run's secret: sent once, here, and shown by the agent when it
+   * uploads results (header {@link RUN_KEY_HEADER}) or claims the run in a later hello.
    */
   z.object({
-    type: z.literal('result-ack'), ...JobRef,
+    type: z.literal('assign'), ...RunRef, runKey: z.string().min(1),
+    batchId: z.string(), job: z.string(), attempt: z.number().int().positive(), batch: BatchHeaderSchema, spec: JobSpecSchema,
+  }),
+  z.object({ type: z.literal('cancel'), ...RunRef, reason: z.string() }),
+  /**
+   * Reply to job-finished. archived: stored (or already stored by this same run); discarded:
+   * another run won, the job was cancelled, or this connection does not hold the run;
+   * missing-files: these are absent or differ from the reported list: upload them again, then resend.
+   */
+  z.object({
+    type: z.literal('result-ack'), ...RunRef,
     status: z.enum(['archived', 'discarded', 'missing-files']),
     missing: z.array(z.string()).optional(),
   }),

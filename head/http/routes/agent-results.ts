@@ -1,6 +1,12 @@
-/** Agents upload result files here before reporting `job-finished`. */
+/**
+ * Agents upload result files here, into their run's staging folder, before reporting
+ * `job-finished`. Only the holder of the run may: the request must carry the run's key
+ * ({@link RUN_KEY_HEADER}), and the run must not be over (see head/core/run-leases.ts).
+ * A refused upload is logged.
+ */
 import { Router } from 'express';
-import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
+import { RUN_KEY_HEADER, SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
+import { RUN_ID_PATTERN } from '../../../shared/job/run-id.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf } from '../auth.ts';
 import { wildcardPath } from '../wildcard-path.ts';
@@ -9,16 +15,19 @@ import { HttpError } from '../http-error.ts';
 
 export function agentResultsRouter(deps: AppDeps): Router {
   const r = Router();
-  r.put('/api/agent/results/:batchId/:job/:attempt/*path', async (req, res) => {
+  r.put('/api/agent/runs/:runId/results/*path', async (req, res) => {
     agentOf(req);
-    const { batchId, job } = req.params as unknown as Record<string, string>;
-    const attempt = Number(req.params.attempt);
+    const runId = req.params.runId as string;
     const rel = wildcardPath(req);
-    const doc = deps.cluster.batches.get(batchId);
-    if (!doc) throw new HttpError(404, `no batch ${batchId}`);
-    if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch ${batchId} has no job '${job}'`);
-    if (!Number.isInteger(attempt) || attempt < 1) throw new HttpError(400, `bad attempt '${req.params.attempt}'`);
-    const target = deps.archive.stagingFile(batchId, job, attempt, rel);
+    if (!RUN_ID_PATTERN.test(runId)) throw new HttpError(400, `bad run id '${runId.slice(0, 80)}'`);
+    const key = req.headers[RUN_KEY_HEADER];
+    const lease = deps.cluster.uploadLease(runId, typeof key === 'string' ? key : undefined);
+    if (!lease.ok) {
+      deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId} from ${req.socket.remoteAddress ?? '?'}: ${lease.reason}`);
+      throw new HttpError(lease.reason === 'no such run' ? 404 : 403, `upload into run ${runId} refused: ${lease.reason}`);
+    }
+    const { batchId, job } = lease.lease;
+    const target = deps.archive.stagingFile(batchId, job, runId, rel);
     if (!target.ok || !target.abs) throw new HttpError(400, `refused result path: ${target.ok ? rel : target.error}`);
     // The sha256 comes as a header, or as a trailer when the agent hashed the file while sending it.
     const header = req.headers[SHA256_HEADER];
@@ -28,10 +37,11 @@ export function agentResultsRouter(deps: AppDeps): Router {
     };
     const got = await receiveFile(req, target.abs, { expectedSha256: expected });
     if (!got.ok && got.status === 507) {
-      deps.log(`archive disk full: refused ${doc.record.namespace}/${doc.record.name}/${job} ${target.rel} (507); the agent keeps it and retries`);
+      deps.log(`archive disk full: refused run ${runId} (batch ${batchId}, job ${job}) ${target.rel} (507); the agent keeps it and retries`);
       await deps.disk.noteFull();
     }
     if (!got.ok) throw new HttpError(got.status, got.error);
+    await deps.archive.noteReceived(target.abs, got.sha256);
     res.status(201).json({ path: target.rel, size: got.size });
   });
   return r;

@@ -22,10 +22,10 @@ async function newArchive(): Promise<{ dir: string; archive: Archive }> {
 
 const sha = (data: string) => crypto.createHash('sha256').update(data).digest('hex');
 
-/** Write `files` (path → content) into the staging folder of an attempt, through stagingFile. */
-function stage(archive: Archive, batchId: string, job: string, attempt: number, files: Record<string, string>): ResultFile[] {
+/** Write `files` (path → content) into the staging folder of a run, through stagingFile. */
+function stage(archive: Archive, batchId: string, job: string, runId: string, files: Record<string, string>): ResultFile[] {
   return Object.entries(files).map(([rel, content]) => {
-    const p = archive.stagingFile(batchId, job, attempt, rel);
+    const p = archive.stagingFile(batchId, job, runId, rel);
     assert.ok(p.ok && p.abs, `stagingFile refused ${rel}`);
     fs.mkdirSync(path.dirname(p.abs), { recursive: true });
     fs.writeFileSync(p.abs, content);
@@ -33,9 +33,10 @@ function stage(archive: Archive, batchId: string, job: string, attempt: number, 
   });
 }
 
-function meta(job: string, attempt: number, files: ResultFile[]): JobResultMeta {
+/** The result.json of run `run-<attempt>` of `job`. */
+function meta(job: string, attempt: number, files: ResultFile[]): JobResultMeta & { runId: string } {
   return {
-    batchId: 'B1', namespace: 'ns', batch: 'sweep', job, attempt, node: 'ws1',
+    batchId: 'B1', namespace: 'ns', batch: 'sweep', job, runId: `run-${attempt}`, attempt, node: 'ws1',
     result: { outcome: 'succeeded', exitCode: 0 }, startedAt: 10, endedAt: 20, runMs: 10,
     files, bytes: files.reduce((s, f) => s + f.size, 0),
   };
@@ -46,7 +47,7 @@ describe('Archive', () => {
     const { dir, archive } = await newArchive();
     for (const d of ['archive', 'staging', 'inputs']) assert.ok(fs.statSync(path.join(dir, d)).isDirectory());
     assert.equal(archive.jobDir('ns', 'sweep', 'j1'), path.join(dir, 'archive', 'ns', 'sweep', 'j1'));
-    assert.equal(archive.stagingDir('B1', 'j1', 2), path.join(dir, 'staging', 'B1', 'j1', '2'));
+    assert.equal(archive.stagingDir('B1', 'j1', 'run-2'), path.join(dir, 'staging', 'B1', 'j1', 'run-2'));
     assert.equal(archive.inputPath('ab'.repeat(32)), path.join(dir, 'inputs', 'ab'.repeat(32)));
     assert.equal(await archive.hasInput('ab'.repeat(32)), false);
     fs.writeFileSync(archive.inputPath('ab'.repeat(32)), 'x');
@@ -55,7 +56,7 @@ describe('Archive', () => {
 
   test('commit moves staging into <archive>/<ns>/<batch>/<job>/ with result.json, and staging is gone', async () => {
     const { archive } = await newArchive();
-    const files = stage(archive, 'B1', 'j1', 1, { 'out/a.txt': 'alpha', [`${META_DIR}/stdout.log`]: 'hello\n' });
+    const files = stage(archive, 'B1', 'j1', 'run-1', { 'out/a.txt': 'alpha', [`${META_DIR}/stdout.log`]: 'hello\n' });
     const m = meta('j1', 1, files);
     await archive.commit(m);
     const jobDir = archive.jobDir('ns', 'sweep', 'j1');
@@ -63,15 +64,16 @@ describe('Archive', () => {
     assert.equal(fs.readFileSync(path.join(jobDir, META_DIR, 'stdout.log'), 'utf8'), 'hello\n');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(jobDir, RESULT_FILE), 'utf8')), m);
     assert.deepEqual(await archive.readResult('ns', 'sweep', 'j1'), m);
-    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 1)), false, 'staging moved away');
+    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 'run-1')), false, 'staging moved away');
+    assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'no empty job or batch staging folder is left');
     assert.deepEqual(fs.readdirSync(path.join(jobDir, META_DIR)).sort(), ['result.json', 'stdout.log'], 'no temp file left');
   });
 
-  test('commit of a later attempt replaces the earlier folder of the same job entirely', async () => {
+  test('commit of a later run replaces the earlier folder of the same job entirely', async () => {
     const { archive } = await newArchive();
-    await archive.commit(meta('j1', 1, stage(archive, 'B1', 'j1', 1, { 'old.txt': 'first run' })));
-    await archive.commit(meta('j2', 1, stage(archive, 'B1', 'j2', 1, { 'other.txt': 'x' })));
-    const m2 = meta('j1', 2, stage(archive, 'B1', 'j1', 2, { 'new.txt': 'second run' }));
+    await archive.commit(meta('j1', 1, stage(archive, 'B1', 'j1', 'run-1', { 'old.txt': 'first run' })));
+    await archive.commit(meta('j2', 1, stage(archive, 'B1', 'j2', 'run-1', { 'other.txt': 'x' })));
+    const m2 = meta('j1', 2, stage(archive, 'B1', 'j1', 'run-2', { 'new.txt': 'second run' }));
     await archive.commit(m2);
     const jobDir = archive.jobDir('ns', 'sweep', 'j1');
     assert.equal(fs.existsSync(path.join(jobDir, 'old.txt')), false, 'files of the earlier attempt are gone');
@@ -88,32 +90,56 @@ describe('Archive', () => {
     assert.deepEqual(await archive.readResult('ns', 'sweep', 'empty'), m);
   });
 
-  test('missingStaged reports absent, wrong-size and unsafe files only', async () => {
+  test('checkStaged reports absent, wrong-size, wrong-sha256 and unsafe files, and deletes the ones that differ', async () => {
     const { archive } = await newArchive();
-    const [good, short] = stage(archive, 'B1', 'j1', 3, { 'good.bin': '12345', 'short.bin': '12' });
+    const [good, short, forged] = stage(archive, 'B1', 'j1', 'run-3', { 'good.bin': '12345', 'short.bin': '12', 'forged.bin': 'evil!' });
     const files: ResultFile[] = [
       good,
       { ...short, size: 10 },
+      // Same size as what is staged, but the run reported another content.
+      { ...forged, sha256: sha('good!') },
       { path: 'absent.bin', size: 1, sha256: sha('a') },
       { path: '../escape.bin', size: 1, sha256: sha('a') },
       { path: 'out', size: 0, sha256: sha('') },
     ];
-    fs.mkdirSync(path.join(archive.stagingDir('B1', 'j1', 3), 'out'));
-    assert.deepEqual(await archive.missingStaged('B1', 'j1', 3, files), ['short.bin', 'absent.bin', '../escape.bin', 'out']);
-    assert.deepEqual(await archive.missingStaged('B1', 'j1', 3, [good]), []);
-    assert.deepEqual(await archive.missingStaged('B1', 'j1', 4, [good]), ['good.bin'], 'another attempt has its own staging');
+    fs.mkdirSync(path.join(archive.stagingDir('B1', 'j1', 'run-3'), 'out'));
+    const checked = await archive.checkStaged('B1', 'j1', 'run-3', files);
+    assert.deepEqual(checked.missing, ['short.bin', 'forged.bin', 'absent.bin', '../escape.bin', 'out']);
+    assert.deepEqual(checked.mismatched, ['short.bin', 'forged.bin', 'out']);
+    assert.equal(fs.existsSync(archive.stagingFile('B1', 'j1', 'run-3', 'forged.bin').abs as string), false, 'a differing file is deleted, never archived');
+    assert.deepEqual(await archive.checkStaged('B1', 'j1', 'run-3', [good]), { missing: [], mismatched: [] });
+    assert.deepEqual((await archive.checkStaged('B1', 'j1', 'run-4', [good])).missing, ['good.bin'], 'another run has its own staging');
+  });
+
+  test('checkStaged uses the digest noted at upload, and hashes again once the file changed', async () => {
+    const { archive } = await newArchive();
+    const [f] = stage(archive, 'B1', 'j1', 'run-1', { 'a.bin': 'aaaa' });
+    const abs = archive.stagingFile('B1', 'j1', 'run-1', 'a.bin').abs as string;
+    await archive.noteReceived(abs, f.sha256);
+    assert.deepEqual((await archive.checkStaged('B1', 'j1', 'run-1', [f])).missing, []);
+    fs.writeFileSync(abs, 'bbbb'); // same size, other content: the noted digest no longer counts
+    fs.utimesSync(abs, new Date(), new Date(Date.now() + 5000));
+    assert.deepEqual((await archive.checkStaged('B1', 'j1', 'run-1', [f])).mismatched, ['a.bin']);
+  });
+
+  test('commit archives only the files the run listed', async () => {
+    const { archive } = await newArchive();
+    const files = stage(archive, 'B1', 'j1', 'run-1', { 'a.txt': 'a' });
+    stage(archive, 'B1', 'j1', 'run-1', { 'extra.txt': 'not reported', '.a.txt.0123.partial': 'half' });
+    await archive.commit(meta('j1', 1, files));
+    assert.deepEqual(fs.readdirSync(archive.jobDir('ns', 'sweep', 'j1')).sort(), [META_DIR, 'a.txt']);
   });
 
   test('stagingFile refuses unsafe paths and keeps safe ones inside the attempt folder', async () => {
     const { archive } = await newArchive();
     for (const bad of ['../x', 'a/../../x', '/etc/passwd', '', 'a//b', '..', 'a/./b']) {
-      const p = archive.stagingFile('B1', 'j1', 1, bad);
+      const p = archive.stagingFile('B1', 'j1', 'run-1', bad);
       assert.equal(p.ok, false, `'${bad}' must be refused`);
       assert.equal(p.abs, undefined);
     }
-    const p = archive.stagingFile('B1', 'j1', 1, 'results/run 1/out.csv');
+    const p = archive.stagingFile('B1', 'j1', 'run-1', 'results/run 1/out.csv');
     assert.ok(p.ok);
-    assert.equal(p.abs, path.join(archive.stagingDir('B1', 'j1', 1), 'results', 'run 1', 'out.csv'));
+    assert.equal(p.abs, path.join(archive.stagingDir('B1', 'j1', 'run-1'), 'results', 'run 1', 'out.csv'));
   });
 
   test('readResult is null for a missing job and for an unreadable result.json', async () => {
@@ -143,8 +169,8 @@ describe('Archive', () => {
 
   test('removeBatch removes one batch of a namespace and nothing else', async () => {
     const { archive } = await newArchive();
-    await archive.commit(meta('j1', 1, stage(archive, 'B1', 'j1', 1, { 'a.txt': 'a' })));
-    const other = { ...meta('j1', 1, stage(archive, 'B2', 'j1', 1, { 'b.txt': 'b' })), batchId: 'B2', batch: 'other' };
+    await archive.commit(meta('j1', 1, stage(archive, 'B1', 'j1', 'run-1', { 'a.txt': 'a' })));
+    const other = { ...meta('j1', 1, stage(archive, 'B2', 'j1', 'run-1', { 'b.txt': 'b' })), batchId: 'B2', batch: 'other' };
     await archive.commit(other);
     await archive.removeBatch('ns', 'sweep');
     assert.equal(fs.existsSync(archive.batchDir('ns', 'sweep')), false);
@@ -152,17 +178,20 @@ describe('Archive', () => {
     await archive.removeBatch('ns', 'sweep'); // removing twice is fine
   });
 
-  test('discardStaging removes one attempt, one job or a whole batch of staging', async () => {
+  test('discardStaging removes one run, one job or a whole batch of staging, and the folders it empties', async () => {
     const { archive } = await newArchive();
-    stage(archive, 'B1', 'j1', 1, { 'a': '1' });
-    stage(archive, 'B1', 'j1', 2, { 'a': '2' });
-    stage(archive, 'B1', 'j2', 1, { 'a': '3' });
-    await archive.discardStaging('B1', 'j1', 1);
-    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 1)), false);
-    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 2)), true);
+    stage(archive, 'B1', 'j1', 'run-1', { 'a': '1' });
+    stage(archive, 'B1', 'j1', 'run-2', { 'a': '2' });
+    stage(archive, 'B1', 'j2', 'run-1', { 'a': '3' });
+    await archive.discardStaging('B1', 'j1', 'run-1');
+    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 'run-1')), false);
+    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 'run-2')), true);
     await archive.discardStaging('B1', 'j1');
     assert.equal(fs.existsSync(path.join(archive.stagingRoot, 'B1', 'j1')), false);
-    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j2', 1)), true);
+    assert.equal(fs.existsSync(archive.stagingDir('B1', 'j2', 'run-1')), true);
+    await archive.discardStaging('B1', 'j2', 'run-1');
+    assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'the emptied job and batch folders went too');
+    stage(archive, 'B1', 'j3', 'run-1', { 'a': '4' });
     await archive.discardStaging('B1');
     assert.deepEqual(fs.readdirSync(archive.stagingRoot), []);
   });

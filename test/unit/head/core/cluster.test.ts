@@ -3,10 +3,13 @@
  * replaced by links that record what the head sends them (the socket is the boundary):
  * - two runs of one job reporting at the same instant: exactly one archived, once;
  * - a re-sent report of the run already archived is acknowledged as archived;
+ * - run leases: reports and claims of a run from anyone but its holder change nothing;
+ * - a crash inside the store's write-coalescing window never hands out an attempt number twice;
  * - after a restart nothing is scheduled until the nodes connected before the crash said hello,
  *   and a finished-but-unacknowledged run of a job the store still had queued is not re-run.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +18,7 @@ import type { BatchSpec } from '../../../../shared/batch/spec.ts';
 import type { HeadMessage, Hello } from '../../../../shared/protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../../../../shared/protocol/messages.ts';
 import { Archive } from '../../../../head/archive/archive.ts';
-import { Cluster, type AgentLink, type FinishedRun } from '../../../../head/core/cluster.ts';
+import { Cluster, type AgentLink, type FinishedRun, type Sender } from '../../../../head/core/cluster.ts';
 import { LowdbStore } from '../../../../head/store/lowdb-store.ts';
 
 const ADMIN = { kind: 'admin', name: 'admin' } as const;
@@ -53,16 +56,26 @@ async function makeCluster(dataDir: string, flushDelayMs = 10) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Resolves once `cond()` holds (assignments go out after the run journal is on disk). */
+async function until(cond: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), `timed out waiting for ${what}`);
+}
+
+type Assign = Extract<HeadMessage, { type: 'assign' }>;
+
 /** Stage one result file for a run, as an agent's upload would, and return its report. */
-function staged(archive: Archive, batchId: string, job: string, attempt: number, text: string): FinishedRun {
-  const file = archive.stagingFile(batchId, job, attempt, 'out.txt');
+function staged(archive: Archive, a: Assign, text: string): FinishedRun {
+  const file = archive.stagingFile(a.batchId, a.job, a.runId, 'out.txt');
   fs.mkdirSync(path.dirname(file.abs!), { recursive: true });
   fs.writeFileSync(file.abs!, text);
   return {
-    batchId, job, attempt, result: { outcome: 'succeeded', exitCode: 0 }, startedAt: 1, endedAt: 2, runMs: 1,
-    files: [{ path: 'out.txt', size: Buffer.byteLength(text), sha256: '0'.repeat(64) }],
+    runId: a.runId, result: { outcome: 'succeeded', exitCode: 0 }, startedAt: 1, endedAt: 2, runMs: 1,
+    files: [{ path: 'out.txt', size: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') }],
   };
 }
+
+const from = (node: string, link: AgentLink): Sender => ({ node, link });
 
 async function submit(cluster: Cluster, jobs: string[]) {
   const created = await cluster.createBatch(ADMIN, spec(jobs), false);
@@ -79,34 +92,41 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   const b = new RecordingLink();
   cluster.nodeHello(hello('a'), a);
   cluster.nodeHello(hello('b'), b);
-  const doc = await submit(cluster, ['j']);
-  await tick();
-  const first = a.of('assign')[0] ?? b.of('assign')[0];
-  assert.ok(first, 'the job was assigned');
+  await submit(cluster, ['j']);
+  await until(() => a.of('assign').length + b.of('assign').length > 0, 'the assignment');
   const holder = a.of('assign').length ? 'a' : 'b';
   const other = holder === 'a' ? 'b' : 'a';
+  const holderLink = holder === 'a' ? a : b;
+  const otherLink = holder === 'a' ? b : a;
+  const first = holderLink.of('assign')[0];
   // The holder is lost; the job runs again on the other node (attempt 2); both then finish together.
   (cluster.nodes.get(holder)!.record.lastSeen as number) = 0;
   cluster.checkTimeouts();
-  await tick();
-  const again = (other === 'a' ? a : b).of('assign')[0];
+  await until(() => otherLink.of('assign').length > 0, 'the re-run');
+  const again = otherLink.of('assign')[0];
   assert.equal(again.attempt, 2);
+  assert.notEqual(again.runId, first.runId);
+  // The lost node comes back and claims its run (first to finish wins).
+  const back = new RecordingLink();
+  cluster.nodeHello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
 
   let finishedEvents = 0;
   cluster.events.on('job:finished', () => finishedEvents++);
   const [r1, r2] = await Promise.all([
-    cluster.jobFinished(holder, staged(archive, doc.record.id, 'j', 1, 'from attempt 1')),
-    cluster.jobFinished(other, staged(archive, doc.record.id, 'j', 2, 'from attempt 2')),
+    cluster.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')),
+    cluster.jobFinished(from(other, otherLink), staged(archive, again, 'from attempt 2')),
   ]);
   assert.deepEqual([r1, r2], ['archived', 'discarded']);
   assert.equal(finishedEvents, 1);
   assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), 'from attempt 1');
-  assert.equal((await archive.readResult('ns', 'b', 'j'))!.attempt, 1);
-  assert.equal(fs.existsSync(archive.stagingDir(doc.record.id, 'j', 2)), false, 'the loser\'s upload is gone');
+  assert.equal((await archive.readResult('ns', 'b', 'j'))!.runId, first.runId);
+  assert.equal(fs.existsSync(archive.stagingDir(first.batchId, 'j', again.runId)), false, 'the loser\'s upload is gone');
   // The loser was told to stop.
-  assert.deepEqual((other === 'a' ? a : b).of('cancel').map((m) => m.attempt), [2], 'told once');
+  assert.deepEqual(otherLink.of('cancel').map((m) => m.runId), [again.runId], 'told once');
   // The winner re-sending its report (its ack lost) hears "archived" again.
-  assert.equal(await cluster.jobFinished(holder, { ...staged(archive, doc.record.id, 'j', 1, 'from attempt 1') }), 'archived');
+  assert.equal(await cluster.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')), 'archived');
+  await until(() => !fs.existsSync(path.join(archive.stagingRoot, first.batchId)), 'staging cleanup');
+  assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'no staging folder is left once the batch ended');
   await store.close();
 });
 
@@ -117,24 +137,97 @@ test('a failed result of the run the head gave up on does not end the live re-ru
   const b = new RecordingLink();
   cluster.nodeHello(hello('a'), a);
   cluster.nodeHello(hello('b'), b);
-  const doc = await submit(cluster, ['j']);
-  await tick();
+  await submit(cluster, ['j']);
+  await until(() => a.of('assign').length + b.of('assign').length > 0, 'the assignment');
   const holder = a.of('assign').length ? 'a' : 'b';
   const other = holder === 'a' ? 'b' : 'a';
+  const holderLink = holder === 'a' ? a : b;
+  const otherLink = holder === 'a' ? b : a;
+  const first = holderLink.of('assign')[0];
   (cluster.nodes.get(holder)!.record.lastSeen as number) = 0;
   cluster.checkTimeouts();
-  await tick();
-  assert.equal((other === 'a' ? a : b).of('assign')[0].attempt, 2);
+  await until(() => otherLink.of('assign').length > 0, 'the re-run');
+  const again = otherLink.of('assign')[0];
+  assert.equal(again.attempt, 2);
+  const back = new RecordingLink();
+  cluster.nodeHello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
 
-  const failedOld = { ...staged(archive, doc.record.id, 'j', 1, 'attempt 1 failed'), result: { outcome: 'failed' as const, exitCode: 9 } };
-  assert.equal(await cluster.jobFinished(holder, failedOld), 'discarded');
-  const job = cluster.batches.get(doc.record.id)!.jobs[0];
+  const failedOld = { ...staged(archive, first, 'attempt 1 failed'), result: { outcome: 'failed' as const, exitCode: 9 } };
+  assert.equal(await cluster.jobFinished(from(holder, back), failedOld), 'discarded');
+  const job = [...cluster.batches.values()][0].jobs[0];
   assert.equal(job.status.state, 'assigned', 'the re-run still holds the job');
   assert.equal(fs.existsSync(archive.jobDir('ns', 'b', 'j')), false, 'nothing archived from the failed stale run');
-  assert.equal((other === 'a' ? a : b).of('cancel').length, 0, 'the live run was not cancelled');
-  assert.equal(await cluster.jobFinished(other, staged(archive, doc.record.id, 'j', 2, 'attempt 2 ok')), 'archived');
+  assert.equal(otherLink.of('cancel').length, 0, 'the live run was not cancelled');
+  assert.equal(await cluster.jobFinished(from(other, otherLink), staged(archive, again, 'attempt 2 ok')), 'archived');
   assert.equal((await archive.readResult('ns', 'b', 'j'))!.attempt, 2);
   await store.close();
+});
+
+test('run leases: another connection cannot report, start, log or claim a run it does not hold; the holder is unaffected', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const logs: string[] = [];
+  const store = new LowdbStore(dir, 10);
+  const archive = new Archive(dir);
+  await archive.init();
+  const cluster = new Cluster({ store, archive, nodeTimeoutMs: 60_000, heartbeatMs: 1000, log: (l) => logs.push(l) });
+  await cluster.init();
+  const a = new RecordingLink();
+  cluster.nodeHello(hello('a'), a);
+  await submit(cluster, ['j']);
+  await until(() => a.of('assign').length > 0, 'the assignment');
+  const run = a.of('assign')[0];
+  const evil = new RecordingLink();
+  cluster.nodeHello(hello('evil', [{ runId: run.runId, runKey: run.runKey, state: 'running' }]), evil);
+  assert.deepEqual(evil.of('cancel').map((m) => m.runId), [run.runId], 'the claim is refused (told to cancel)');
+  let logged = 0;
+  cluster.events.on('job:log', () => logged++);
+  cluster.jobStarted(from('evil', evil), run.runId);
+  cluster.jobLog(from('evil', evil), run.runId, 'stdout', 'injected\n');
+  assert.equal(await cluster.jobFinished(from('evil', evil), staged(archive, run, 'forged')), 'discarded');
+  // Same node name, but not the connection holding the run (and no claim).
+  const a2 = new RecordingLink();
+  assert.equal(await cluster.jobFinished(from('a', a2), staged(archive, run, 'forged')), 'discarded');
+  const status = [...cluster.batches.values()][0].jobs[0].status;
+  assert.equal(status.state, 'assigned', 'nothing changed');
+  assert.equal(logged, 0, 'no injected log line');
+  assert.equal(a.of('cancel').length, 0, 'the genuine run was not cancelled');
+  assert.ok(logs.filter((l) => l.startsWith('refused ')).length >= 5, logs.join('\n'));
+  assert.ok(cluster.uploadLease(run.runId, 'not-the-key').ok === false);
+  assert.ok(cluster.uploadLease(run.runId, run.runKey).ok);
+  cluster.jobStarted(from('a', a), run.runId);
+  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, run, 'genuine')), 'archived');
+  assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), 'genuine');
+  await store.close();
+});
+
+test('a head killed inside the write-coalescing window hands out a new run id and the next attempt number', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const first = await makeCluster(dir, 60_000);
+  const a = new RecordingLink();
+  first.cluster.nodeHello(hello('a'), a);
+  await first.store.saveMetaNow(first.cluster.meta);
+  await submit(first.cluster, ['j']);
+  await until(() => a.of('assign').length > 0, 'the assignment');
+  const old = a.of('assign')[0];
+  // Crash: the job state (assigned, attempts 1) never reached the disk; the run journal did.
+  const second = await makeCluster(dir);
+  const doc = [...second.cluster.batches.values()][0];
+  assert.equal(doc.jobs[0].status.state, 'queued');
+  assert.equal(doc.jobs[0].attempts, 1, 'the attempt count comes back from the run journal');
+  const b = new RecordingLink();
+  second.cluster.nodeHello(hello('b'), b);
+  // `a` stays away (stopped): after its timeout the job goes to b.
+  (second.cluster.nodes.get('a')!.record.lastSeen as number) = 0;
+  (second.cluster as unknown as { registry: { recoverUntil: number } }).registry.recoverUntil = 0;
+  second.cluster.checkTimeouts();
+  second.cluster.scheduleSoon();
+  await until(() => b.of('assign').length > 0, 'the re-run');
+  const rerun = b.of('assign')[0];
+  assert.equal(rerun.attempt, 2);
+  assert.notEqual(rerun.runId, old.runId);
+  assert.notEqual(rerun.runKey, old.runKey);
+  await first.store.close();
+  await second.store.close();
 });
 
 test('after a restart: no scheduling until the nodes connected before the crash are back; a finished unacknowledged run is not re-run', async () => {
@@ -146,7 +239,7 @@ test('after a restart: no scheduling until the nodes connected before the crash 
   first.cluster.nodeHello(hello('a'), a);
   await first.store.saveMetaNow(first.cluster.meta);
   // Crash: the head sent `a` its assignment, but the job states never reached the disk.
-  await tick();
+  await until(() => a.of('assign').length > 0, 'the assignment');
   assert.equal(a.of('assign').length, 1);
   const job = a.of('assign')[0];
 
@@ -155,11 +248,12 @@ test('after a restart: no scheduling until the nodes connected before the crash 
   const b = new RecordingLink();
   second.cluster.nodeHello(hello('b'), b);
   await tick();
+  await tick();
   assert.deepEqual(b.of('assign'), [], 'nothing is scheduled while a, connected before the crash, is not back');
 
   const a2 = new RecordingLink();
-  second.cluster.nodeHello(hello('a', [{ batchId: job.batchId, job: job.job, attempt: job.attempt, state: 'finished' }]), a2);
-  await tick();
+  second.cluster.nodeHello(hello('a', [{ runId: job.runId, runKey: job.runKey, state: 'finished' }]), a2);
+  await until(() => b.of('assign').length > 0, 'the other job to go to b');
   const toB = b.of('assign');
   assert.equal(toB.length, 1);
   assert.notEqual(toB[0].job, job.job, 'the job a finished is not handed to b');
@@ -175,8 +269,8 @@ test('a node coming back is told to forget batches that ended or vanished while 
   const a = new RecordingLink();
   cluster.nodeHello(hello('a'), a);
   const ended = await submit(cluster, ['j']);
-  await tick();
-  assert.equal(await cluster.jobFinished('a', staged(archive, ended.record.id, 'j', 1, 'done')), 'archived');
+  await until(() => a.of('assign').length > 0, 'the assignment');
+  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, a.of('assign')[0], 'done')), 'archived');
   assert.equal(ended.record.phase, 'ended');
   const created = await cluster.createBatch(ADMIN, { ...spec(['k']), name: 'other' }, false);
   assert.ok(created.ok);

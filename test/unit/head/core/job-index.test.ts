@@ -5,8 +5,8 @@ import { JobIndex } from '../../../../head/core/job-index.ts';
 
 const job = (name: string, status: JobState): Job => ({ batchId: 'b', name, attempts: 0, retries: 0, status });
 const queued: JobState = { state: 'queued', since: 0 };
-const running = (node: string): JobState => ({ state: 'running', node, attempt: 1, startedAt: 0, pausedMs: 0 });
-const done: JobState = { state: 'done', result: { outcome: 'succeeded', exitCode: 0 }, node: 'n', attempt: 1, startedAt: 0, endedAt: 1, runMs: 1 };
+const running = (node: string): JobState => ({ state: 'running', node, runId: `r-${node}-1`, attempt: 1, startedAt: 0, pausedMs: 0 });
+const done: JobState = { state: 'done', result: { outcome: 'succeeded', exitCode: 0 }, node: 'n', runId: 'r-n-1', attempt: 1, startedAt: 0, endedAt: 1, runMs: 1 };
 
 test('the index follows every replacement: queued order, held jobs, all done', () => {
   const jobs = ['a', 'b', 'c', 'd'].map((n) => job(n, queued));

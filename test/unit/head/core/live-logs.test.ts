@@ -13,7 +13,7 @@ test('keeps a run from its first chunk; a newer run starts over, an older one is
   assert.ok(logs.append('b', 'j', 2, 'stdout', 'again\n'));
   assert.ok(!logs.append('b', 'j', 1, 'stdout', 'stale\n'));
   assert.deepEqual(logs.snapshot('b', 'j').chunks, [{ stream: 'stdout', data: 'again\n' }]);
-  events.emit('job:requeued', { batchId: 'b', job: 'j', node: 'n', reason: 'lost' });
+  events.emit('job:requeued', { batchId: 'b', job: 'j', node: 'n', runId: 'r-b-j-2', reason: 'lost' });
   assert.deepEqual(logs.snapshot('b', 'j'), { chunks: [], droppedBytes: 0 });
   logs.append('b', 'k', 1, 'stdout', 'x');
   events.emit('batch:ended', { batchId: 'b', namespace: 'ns', batch: 'b', owner: 'o', outcome: 'finished', succeeded: 0, failed: 0, cancelled: 0, total: 1, runMs: 0 });

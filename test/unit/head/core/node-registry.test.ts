@@ -13,6 +13,7 @@ import { longestReconnectDelayMs } from '../../../../shared/protocol/reconnect.t
 import { BatchBook } from '../../../../head/core/batch-book.ts';
 import { HeadEventBus } from '../../../../head/core/events.ts';
 import { NodeRegistry } from '../../../../head/core/node-registry.ts';
+import { RunLeases } from '../../../../head/core/run-leases.ts';
 import type { NodeRecord } from '../../../../head/state/types.ts';
 import { LowdbStore } from '../../../../head/store/lowdb-store.ts';
 
@@ -26,7 +27,7 @@ function registry(clock: { t: number }) {
   const book = new BatchBook({ store, events, now, log: () => {} });
   const lost: string[] = [];
   events.on('node:lost', (e) => lost.push(e.node));
-  const reg = new NodeRegistry({ book, events, now, log: () => {}, nodeTimeoutMs: TIMEOUT, heartbeatMs: 1000, saveRecords: () => {}, scheduleSoon: () => {} });
+  const reg = new NodeRegistry({ book, leases: new RunLeases(() => {}), events, now, log: () => {}, nodeTimeoutMs: TIMEOUT, heartbeatMs: 1000, saveRecords: () => {}, scheduleSoon: () => {} });
   return { reg, lost };
 }
 

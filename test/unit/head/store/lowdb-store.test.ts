@@ -96,7 +96,7 @@ describe('LowdbStore', () => {
     const doc = makeBatch('b1', 1200);
     await store.createBatch(doc);
     for (let i = 0; i < 1200; i += 97) {
-      doc.jobs[i].status = { state: 'assigned', node: 'n', attempt: 1, at: i };
+      doc.jobs[i].status = { state: 'assigned', node: 'n', runId: `r${i}`, attempt: 1, at: i };
       store.touchJob(doc, i);
     }
     store.touchMeta({ users: [user('eve')], nodes: [] });
@@ -121,7 +121,7 @@ describe('LowdbStore', () => {
     const saved = path.join(dir, 'saved-b1');
     fs.renameSync(bdir, saved);
     fs.writeFileSync(bdir, 'not a folder');
-    doc.jobs[4].status = { state: 'assigned', node: 'n', attempt: 1, at: 9 };
+    doc.jobs[4].status = { state: 'assigned', node: 'n', runId: 'r4', attempt: 1, at: 9 };
     store.touchJob(doc, 4);
     await assert.rejects(store.flush());
     // The disk recovers.

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Job } from '../../../../shared/job/state.ts';
-import type { BatchDoc, MetaDoc, UserRecord } from '../../../../head/state/types.ts';
+import type { BatchDoc, MetaDoc, RunRecord, UserRecord } from '../../../../head/state/types.ts';
 import type { Store } from '../../../../head/store/store.ts';
 
 export type StoreFactory = (dataDir: string) => Store;
@@ -52,7 +52,7 @@ export function user(name: string): UserRecord {
 /** Mark job `i` as running on `node` (in memory only). */
 function run(doc: BatchDoc, i: number, node: string): void {
   doc.jobs[i].attempts = 1;
-  doc.jobs[i].status = { state: 'running', node, attempt: 1, startedAt: 2000 + i, pausedMs: 0 };
+  doc.jobs[i].status = { state: 'running', node, runId: `run-${i}-${node}`, attempt: 1, startedAt: 2000 + i, pausedMs: 0 };
 }
 
 /** Register the conformance tests for one Store implementation. */
@@ -64,7 +64,30 @@ export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`Store conformance: ${name}`, () => {
     test('an empty folder loads as no users, no nodes, no batches', async () => {
       const state = await factory(tempDataDir()).load();
-      assert.deepEqual(state, { meta: { users: [], nodes: [] }, batches: [] });
+      assert.deepEqual(state, { meta: { users: [], nodes: [] }, batches: [], runs: [] });
+    });
+
+    test('recordRuns is durable when it resolves, and survives a restart next to coalesced job states', async () => {
+      const dir = tempDataDir();
+      const store = factory(dir);
+      await store.load();
+      const a = makeBatch('b-a', 3);
+      const b = makeBatch('b-b', 2);
+      await store.createBatch(a);
+      await store.createBatch(b);
+      const r1: RunRecord = { runId: 'run-aaaaaaaa', batchId: 'b-a', job: 'j1', node: 'n1', attempt: 1, keyHash: 'a'.repeat(64), at: 10 };
+      const r2: RunRecord = { runId: 'run-bbbbbbbb', batchId: 'b-b', job: 'j0', node: 'n2', attempt: 1, keyHash: null, at: 11 };
+      const r3: RunRecord = { runId: 'run-cccccccc', batchId: 'b-a', job: 'j1', node: 'n2', attempt: 2, keyHash: 'c'.repeat(64), at: 12 };
+      await store.recordRuns([r1, r2]);
+      await store.recordRuns([r3]);
+      // No flush, no close: as if the head were killed now.
+      const { runs } = await reload(dir);
+      assert.deepEqual(runs.filter((r) => r.batchId === 'b-a'), [r1, r3]);
+      assert.deepEqual(runs.filter((r) => r.batchId === 'b-b'), [r2]);
+      await store.deleteBatch('b-a');
+      await store.recordRuns([{ ...r1, runId: 'run-dddddddd' }]);
+      assert.deepEqual((await reload(dir)).runs, [r2], 'a deleted batch keeps no runs and gets none back');
+      await store.close();
     });
 
     test('createBatch is durable when it resolves: a new instance loads the same record, spec and jobs', async () => {

@@ -12,28 +12,28 @@ const NOW = 10_000;
 const FAILED: JobResult = { outcome: 'failed', exitCode: 3 };
 const OK: JobResult = { outcome: 'succeeded', exitCode: 0 };
 
-/** One job per state, held by node `n1` in attempt 2 where a node holds it. */
+/** One job per state, held by run `R1` (node `n1`, attempt 2) where a node holds it. */
 const STATES: Record<JobStateName, JobState> = {
   queued: { state: 'queued', since: 100 },
-  assigned: { state: 'assigned', node: 'n1', attempt: 2, at: 200 },
-  running: { state: 'running', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500 },
-  paused: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 9000 },
-  done: { state: 'done', result: OK, node: 'n1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 },
+  assigned: { state: 'assigned', node: 'n1', runId: 'R1', attempt: 2, at: 200 },
+  running: { state: 'running', node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, pausedMs: 500 },
+  paused: { state: 'paused', node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 9000 },
+  done: { state: 'done', result: OK, node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 },
 };
 
 function jobIn(state: JobStateName, patch: Partial<Job> = {}): Job {
   return { batchId: 'b1', name: 'job-a', attempts: 2, retries: 0, status: structuredClone(STATES[state]), ...patch };
 }
 
-/** Events that name the holder use node n1 / attempt 2 (the holder of every active state above). */
+/** Events that name the run use R1 (node n1, attempt 2: the holder of every active state above). */
 const EVENTS = {
-  assign: { type: 'assign', node: 'n2', now: NOW },
-  start: { type: 'start', node: 'n1', attempt: 2, now: NOW },
-  pause: { type: 'pause', node: 'n1', attempt: 2, until: 20_000, now: NOW },
-  resume: { type: 'resume', node: 'n1', attempt: 2, now: NOW },
-  'finish-ok': { type: 'finish', node: 'n1', attempt: 2, result: OK, now: NOW, maxRetries: 0 },
-  'finish-failed-retry': { type: 'finish', node: 'n1', attempt: 2, result: FAILED, now: NOW, maxRetries: 1 },
-  lose: { type: 'lose', node: 'n1', now: NOW, reason: 'node gone' },
+  assign: { type: 'assign', node: 'n2', runId: 'R2', now: NOW },
+  start: { type: 'start', runId: 'R1', now: NOW },
+  pause: { type: 'pause', runId: 'R1', until: 20_000, now: NOW },
+  resume: { type: 'resume', runId: 'R1', now: NOW },
+  'finish-ok': { type: 'finish', runId: 'R1', node: 'n1', attempt: 2, result: OK, now: NOW, maxRetries: 0 },
+  'finish-failed-retry': { type: 'finish', runId: 'R1', node: 'n1', attempt: 2, result: FAILED, now: NOW, maxRetries: 1 },
+  lose: { type: 'lose', runId: 'R1', now: NOW, reason: 'node gone' },
   cancel: { type: 'cancel', by: 'alice', now: NOW },
   'build-failed': { type: 'build-failed', message: 'gfortran missing', now: NOW },
   retry: { type: 'retry', now: NOW },
@@ -49,43 +49,43 @@ const cancelled: JobResult = { outcome: 'cancelled', by: 'alice' };
 
 const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
   queued: {
-    assign: { status: { state: 'assigned', node: 'n2', attempt: 3, at: NOW }, attempts: 3 },
+    assign: { status: { state: 'assigned', node: 'n2', runId: 'R2', attempt: 3, at: NOW }, attempts: 3 },
     start: 'reject',
     pause: 'reject',
     resume: 'reject',
     // A result arriving while queued is stale (the job was lost meanwhile): first to finish wins.
-    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    'finish-ok': { status: doneBy(OK, { node: 'n1', runId: 'R1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     // ... but a stale failure is refused: the job stays queued and runs again.
     'finish-failed-retry': 'reject-stale-failure',
     lose: 'reject',
-    cancel: { status: doneBy(cancelled, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    cancel: { status: doneBy(cancelled, { node: null, runId: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'build-failed': {
-      status: doneBy({ outcome: 'build-failed', message: 'gfortran missing' }, { node: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }),
+      status: doneBy({ outcome: 'build-failed', message: 'gfortran missing' }, { node: null, runId: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }),
     },
     retry: 'reject',
   },
   assigned: {
     assign: 'reject',
-    start: { status: { state: 'running', node: 'n1', attempt: 2, startedAt: NOW, pausedMs: 0 } },
+    start: { status: { state: 'running', node: 'n1', runId: 'R1', attempt: 2, startedAt: NOW, pausedMs: 0 } },
     pause: 'reject',
     resume: 'reject',
-    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    'finish-ok': { status: doneBy(OK, { node: 'n1', runId: 'R1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
     lose: { status: { state: 'queued', since: NOW } },
-    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
+    cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'build-failed': 'reject',
     retry: 'reject',
   },
   running: {
     assign: 'reject',
     start: 'reject',
-    pause: { status: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: NOW, until: 20_000 } },
+    pause: { status: { state: 'paused', node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: NOW, until: 20_000 } },
     resume: 'reject',
     // 10000 - 1000 - 500 already paused
-    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
+    'finish-ok': { status: doneBy(OK, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
     'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
     lose: { status: { state: 'queued', since: NOW } },
-    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
+    cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
     'build-failed': 'reject',
     retry: 'reject',
   },
@@ -93,14 +93,14 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     assign: 'reject',
     start: 'reject',
     // Pausing a paused job extends the pause; pausedAt stays where the pause began.
-    pause: { status: { state: 'paused', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 20_000 } },
+    pause: { status: { state: 'paused', node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, pausedMs: 500, pausedAt: 4000, until: 20_000 } },
     // 500 before + (10000 - 4000) this pause
-    resume: { status: { state: 'running', node: 'n1', attempt: 2, startedAt: 1000, pausedMs: 6500 } },
+    resume: { status: { state: 'running', node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, pausedMs: 6500 } },
     // Run time stops at the pause: 4000 - 1000 - 500.
-    'finish-ok': { status: doneBy(OK, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
+    'finish-ok': { status: doneBy(OK, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
     'finish-failed-retry': { status: { state: 'queued', since: NOW }, retries: 1 },
     lose: { status: { state: 'queued', since: NOW } },
-    cancel: { status: doneBy(cancelled, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
+    cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
     'build-failed': 'reject',
     retry: 'reject',
   },
@@ -139,7 +139,7 @@ for (const [stateName, row] of Object.entries(TABLE) as [JobStateName, Record<Ev
       }
       if (cell === 'reject-stale-failure') {
         assert.equal(event.type, 'finish');
-        assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (attempt ${(event as { attempt: number }).attempt} on ${(event as { node: string }).node}) does not end the job while ${stateName}` });
+        assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (R1, attempt ${(event as { attempt: number }).attempt} on ${(event as { node: string }).node}) does not end the job while ${stateName}` });
         return;
       }
       assert.deepEqual(result, {
@@ -150,19 +150,16 @@ for (const [stateName, row] of Object.entries(TABLE) as [JobStateName, Record<Ev
   }
 }
 
-// ---- holder checks: events from the wrong node or attempt are rejected ---------------------------
+// ---- holder checks: events of another run are rejected ---------------------------------------
 
 const WRONG_HOLDER: { name: string; state: JobStateName; event: JobEvent }[] = [
-  { name: 'start from another node', state: 'assigned', event: { ...EVENTS.start, node: 'n2' } },
-  { name: 'start of another attempt', state: 'assigned', event: { ...EVENTS.start, attempt: 1 } },
-  { name: 'pause from another node', state: 'running', event: { ...EVENTS.pause, node: 'n2' } },
-  { name: 'pause of another attempt', state: 'running', event: { ...EVENTS.pause, attempt: 3 } },
-  { name: 'pause extension from another node', state: 'paused', event: { ...EVENTS.pause, node: 'n2' } },
-  { name: 'resume from another node', state: 'paused', event: { ...EVENTS.resume, node: 'n2' } },
-  { name: 'resume of another attempt', state: 'paused', event: { ...EVENTS.resume, attempt: 1 } },
-  { name: 'lose by a node that does not hold it (assigned)', state: 'assigned', event: { ...EVENTS.lose, node: 'n2' } },
-  { name: 'lose by a node that does not hold it (running)', state: 'running', event: { ...EVENTS.lose, node: 'n2' } },
-  { name: 'lose by a node that does not hold it (paused)', state: 'paused', event: { ...EVENTS.lose, node: 'n2' } },
+  { name: 'start of another run', state: 'assigned', event: { ...EVENTS.start, runId: 'R0' } },
+  { name: 'pause of another run', state: 'running', event: { ...EVENTS.pause, runId: 'R0' } },
+  { name: 'pause extension of another run', state: 'paused', event: { ...EVENTS.pause, runId: 'R0' } },
+  { name: 'resume of another run', state: 'paused', event: { ...EVENTS.resume, runId: 'R0' } },
+  { name: 'lose of a run the job does not hold (assigned)', state: 'assigned', event: { ...EVENTS.lose, runId: 'R0' } },
+  { name: 'lose of a run the job does not hold (running)', state: 'running', event: { ...EVENTS.lose, runId: 'R0' } },
+  { name: 'lose of a run the job does not hold (paused)', state: 'paused', event: { ...EVENTS.lose, runId: 'R0' } },
 ];
 
 for (const c of WRONG_HOLDER) {
@@ -174,23 +171,25 @@ for (const c of WRONG_HOLDER) {
 
 // ---- finish: retries and stale results --------------------------------------------------------
 
-const STALE_FINISH: { name: string; state: JobStateName; node: string; attempt: number }[] = [
-  { name: 'other node while running', state: 'running', node: 'n2', attempt: 2 },
-  { name: 'earlier attempt while running', state: 'running', node: 'n1', attempt: 1 },
-  { name: 'other node while paused', state: 'paused', node: 'n2', attempt: 2 },
-  { name: 'other node while assigned', state: 'assigned', node: 'n2', attempt: 2 },
+const STALE_FINISH: { name: string; state: JobStateName; runId: string; node: string; attempt: number }[] = [
+  { name: 'other node while running', state: 'running', runId: 'R0', node: 'n2', attempt: 2 },
+  { name: 'earlier run of the same node while running', state: 'running', runId: 'R0', node: 'n1', attempt: 1 },
+  // The same attempt number twice (a head crash lost the count): the run id still tells them apart.
+  { name: 'other run with the same attempt number while running', state: 'running', runId: 'R0', node: 'n1', attempt: 2 },
+  { name: 'other node while paused', state: 'paused', runId: 'R0', node: 'n2', attempt: 2 },
+  { name: 'other node while assigned', state: 'assigned', runId: 'R0', node: 'n2', attempt: 2 },
 ];
 
 for (const c of STALE_FINISH) {
   test(`stale failed finish (${c.name}) is refused: the live run decides`, () => {
     const job = jobIn(c.state);
-    const result = apply(job, { type: 'finish', node: c.node, attempt: c.attempt, result: FAILED, now: NOW, maxRetries: 5 });
-    assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (attempt ${c.attempt} on ${c.node}) does not end the job while ${c.state}` });
+    const result = apply(job, { type: 'finish', runId: c.runId, node: c.node, attempt: c.attempt, result: FAILED, now: NOW, maxRetries: 5 });
+    assert.deepEqual(result, { ok: false, error: `job job-a: a failed earlier run (${c.runId}, attempt ${c.attempt} on ${c.node}) does not end the job while ${c.state}` });
   });
   test(`stale successful finish (${c.name}) ends the job: first to finish wins`, () => {
-    const result = apply(jobIn(c.state), { type: 'finish', node: c.node, attempt: c.attempt, result: OK, now: NOW, maxRetries: 5 });
+    const result = apply(jobIn(c.state), { type: 'finish', runId: c.runId, node: c.node, attempt: c.attempt, result: OK, now: NOW, maxRetries: 5 });
     assert.ok(result.ok);
-    assert.deepEqual(result.job.status, doneBy(OK, { node: c.node, attempt: c.attempt, startedAt: null, endedAt: NOW, runMs: 0 }));
+    assert.deepEqual(result.job.status, doneBy(OK, { node: c.node, runId: c.runId, attempt: c.attempt, startedAt: null, endedAt: NOW, runMs: 0 }));
   });
 }
 
@@ -202,19 +201,19 @@ const FAILURES: JobResult[] = [
 
 for (const failure of FAILURES) {
   test(`finish ${failure.outcome}: re-queued while retries < maxRetries, done once they run out`, () => {
-    const finish = (job: Job) => apply(job, { type: 'finish', node: 'n1', attempt: 2, result: failure, now: NOW, maxRetries: 2 });
+    const finish = (job: Job) => apply(job, { type: 'finish', runId: 'R1', node: 'n1', attempt: 2, result: failure, now: NOW, maxRetries: 2 });
     const first = finish(jobIn('running', { retries: 1 }));
     assert.deepEqual(first, { ok: true, job: { ...jobIn('running'), retries: 2, status: { state: 'queued', since: NOW } } });
     const last = finish(jobIn('running', { retries: 2 }));
     assert.ok(last.ok);
     assert.equal(last.job.retries, 2);
-    assert.deepEqual(last.job.status, doneBy(failure, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }));
+    assert.deepEqual(last.job.status, doneBy(failure, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }));
   });
 }
 
 test('finish with a non-failure outcome never retries', () => {
   for (const result of [OK, { outcome: 'cancelled', by: 'bob' }, { outcome: 'build-failed', message: 'x' }] as JobResult[]) {
-    const r = apply(jobIn('running'), { type: 'finish', node: 'n1', attempt: 2, result, now: NOW, maxRetries: 9 });
+    const r = apply(jobIn('running'), { type: 'finish', runId: 'R1', node: 'n1', attempt: 2, result, now: NOW, maxRetries: 9 });
     assert.ok(r.ok);
     assert.equal(r.job.status.state, 'done', result.outcome);
     assert.equal(r.job.retries, 0);
@@ -240,28 +239,29 @@ test('assign → start → pause → resume → pause → resume → finish: run
     job = r.job;
     return job.status;
   };
-  assert.deepEqual(step({ type: 'assign', node: 'w', now: 10 }), { state: 'assigned', node: 'w', attempt: 1, at: 10 });
+  assert.deepEqual(step({ type: 'assign', node: 'w', runId: 'Rw', now: 10 }), { state: 'assigned', node: 'w', runId: 'Rw', attempt: 1, at: 10 });
   assert.equal(job.attempts, 1);
-  step({ type: 'start', node: 'w', attempt: 1, now: 100 });
-  step({ type: 'pause', node: 'w', attempt: 1, until: null, now: 300 });
-  step({ type: 'resume', node: 'w', attempt: 1, now: 700 }); // 400 paused
-  step({ type: 'pause', node: 'w', attempt: 1, until: 5000, now: 1000 });
-  assert.deepEqual(step({ type: 'resume', node: 'w', attempt: 1, now: 1600 }), {
-    state: 'running', node: 'w', attempt: 1, startedAt: 100, pausedMs: 1000,
+  step({ type: 'start', runId: 'Rw', now: 100 });
+  step({ type: 'pause', runId: 'Rw', until: null, now: 300 });
+  step({ type: 'resume', runId: 'Rw', now: 700 }); // 400 paused
+  step({ type: 'pause', runId: 'Rw', until: 5000, now: 1000 });
+  assert.deepEqual(step({ type: 'resume', runId: 'Rw', now: 1600 }), {
+    state: 'running', node: 'w', runId: 'Rw', attempt: 1, startedAt: 100, pausedMs: 1000,
   });
-  assert.deepEqual(step({ type: 'finish', node: 'w', attempt: 1, result: OK, now: 2100, maxRetries: 0 }), {
-    state: 'done', result: OK, node: 'w', attempt: 1, startedAt: 100, endedAt: 2100, runMs: 1000,
+  assert.deepEqual(step({ type: 'finish', runId: 'Rw', node: 'w', attempt: 1, result: OK, now: 2100, maxRetries: 0 }), {
+    state: 'done', result: OK, node: 'w', runId: 'Rw', attempt: 1, startedAt: 100, endedAt: 2100, runMs: 1000,
   });
 });
 
-test('lose then re-assign: the next attempt number is used and the old holder can no longer start it', () => {
+test('lose then re-assign: the next attempt number is used and the old run can no longer start it', () => {
   const lost = apply(jobIn('running'), EVENTS.lose);
   assert.ok(lost.ok);
-  const again = apply(lost.job, { type: 'assign', node: 'n3', now: NOW + 1 });
+  const again = apply(lost.job, { type: 'assign', node: 'n1', runId: 'R3', now: NOW + 1 });
   assert.ok(again.ok);
-  assert.deepEqual(again.job.status, { state: 'assigned', node: 'n3', attempt: 3, at: NOW + 1 });
+  assert.deepEqual(again.job.status, { state: 'assigned', node: 'n1', runId: 'R3', attempt: 3, at: NOW + 1 });
   assert.equal(again.job.attempts, 3);
-  const oldStart = apply(again.job, { type: 'start', node: 'n1', attempt: 2, now: NOW + 2 });
+  // Same node, but the old run: refused.
+  const oldStart = apply(again.job, { type: 'start', runId: 'R1', now: NOW + 2 });
   assert.deepEqual(oldStart, { ok: false, error: 'job job-a: cannot start while assigned' });
 });
 

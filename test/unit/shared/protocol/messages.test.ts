@@ -16,14 +16,14 @@ import {
   type HeadMessage,
 } from '../../../../shared/protocol/messages.ts';
 
-const REF = { batchId: 'b-1', job: 'job-1', attempt: 1 };
+const REF = { runId: 'rAbCdEfGh_-12345' };
 const SHA = 'a'.repeat(64);
 
 const AGENT_MESSAGES: AgentMessage[] = [
   {
     type: 'hello', protocol: 1, agentVersion: '0.1.0', name: 'ws-01',
     capabilities: { tags: ['python3', 'gpu'], physicalCores: 8, logicalCores: 16, memoryBytes: 32e9, gpus: [{ vendor: 'NVIDIA', model: 'A4000', memoryBytes: 16e9 }] },
-    held: [{ ...REF, state: 'paused', pausedUntil: 123 }, { ...REF, job: 'job-2', state: 'running' }],
+    held: [{ ...REF, runKey: 'k'.repeat(43), state: 'paused', pausedUntil: 123 }, { runId: 'v1-legacyRunOf01', state: 'running' }],
     built: ['b-1'],
     owner: 'alice',
   },
@@ -50,7 +50,7 @@ const HEAD_MESSAGES: HeadMessage[] = [
   { type: 'welcome', nodeId: 'n-1', heartbeatMs: 5000, timeoutMs: 20000, headVersion: '0.1.0' },
   { type: 'heartbeat', at: 2 },
   {
-    type: 'assign', ...REF,
+    type: 'assign', ...REF, runKey: 'k'.repeat(43), batchId: 'b-1', job: 'job-1', attempt: 1,
     batch: {
       id: 'b-1', owner: 'alice', namespace: 'ns', name: 'batch', kind: 'python', capabilities: ['python3'], resources: { cpus: 2 },
       maxRetries: 1, buildFile: { alias: 'build.py', sha256: SHA, size: 10 }, requiredMounts: [], initFiles: [],
@@ -138,8 +138,10 @@ for (const c of GARBAGE) {
 }
 
 const AGENT_INVALID: { name: string; message: Record<string, unknown>; error: string }[] = [
-  { name: 'attempt 0', message: { type: 'job-started', ...REF, attempt: 0 }, error: 'attempt: Too small: expected number to be >0' },
-  { name: 'fractional attempt', message: { type: 'job-started', ...REF, attempt: 1.5 }, error: 'attempt: Invalid input: expected int, received number' },
+  { name: 'no run id', message: { type: 'job-started' }, error: 'runId: Invalid input: expected string, received undefined' },
+  { name: 'run id that is a path', message: { type: 'job-started', runId: '../../x/y/zzzz' }, error: 'runId: not a run id' },
+  { name: 'run id too short', message: { type: 'job-log', runId: 'r1', stream: 'stdout', data: '' }, error: 'runId: not a run id' },
+  { name: 'held run with a bad run id', message: { ...AGENT_MESSAGES[0], held: [{ runId: 'a b c d e f g h', state: 'running' }] }, error: 'held.0.runId: not a run id' },
   { name: 'hello without a name', message: { ...AGENT_MESSAGES[0], name: '' }, error: 'name: must not be empty' },
   { name: 'hello with a newline in the name', message: { ...AGENT_MESSAGES[0], name: 'a\nb' }, error: "name: 'a\\x0ab' must not contain NUL or control characters" },
   { name: 'log on an unknown stream', message: { type: 'job-log', ...REF, stream: 'stdin', data: '' }, error: 'stream: Invalid option: expected one of "stdout"|"stderr"' },
