@@ -44,7 +44,16 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     if (only && !only.has(f.rel)) continue;
     const url = new URL(routes.agentResult(run.runId, f.rel), ctx.headUrl).toString();
     const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
-    const sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log);
+    let sent: { sha256: string; size: number };
+    try {
+      sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log);
+    } catch (err) {
+      if (!/HTTP 410/.test((err as Error).message)) throw err;
+      // The head no longer wants this run's files (its job is done or another run won): report
+      // what there is; the head answers "discarded".
+      ctx.log(`results of ${run.batch.name}/${run.spec.name} are no longer wanted: ${(err as Error).message}`);
+      break;
+    }
     uploaded.push({ path: f.rel, ...sent });
   }
   return uploaded;

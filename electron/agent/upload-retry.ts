@@ -12,6 +12,7 @@ export async function retryUpload<T>(fn: () => Promise<T>, times: number, log: (
       return await fn();
     } catch (err) {
       const status = /HTTP (\d+)/.exec((err as Error).message)?.[1];
+      if (status === '410') throw err; // the run is over: nothing to retry
       if (status === '507') {
         if (full % 10 === 0) log(`the head's archive disk is full; keeping the result here and retrying (${(err as Error).message})`);
         await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(full++, 5))));

@@ -24,7 +24,9 @@ export function agentResultsRouter(deps: AppDeps): Router {
     const lease = deps.cluster.uploadLease(runId, typeof key === 'string' ? key : undefined);
     if (!lease.ok) {
       deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId} from ${req.socket.remoteAddress ?? '?'}: ${lease.reason}`);
-      throw new HttpError(lease.reason === 'no such run' ? 404 : 403, `upload into run ${runId} refused: ${lease.reason}`);
+      // 410: the run is over (its job is done, or another run won): the agent stops uploading.
+      const status = lease.reason === 'no such run' ? 404 : lease.reason === 'wrong run key' ? 403 : 410;
+      throw new HttpError(status, `upload into run ${runId} refused: ${lease.reason}`);
     }
     const { batchId, job } = lease.lease;
     const target = deps.archive.stagingFile(batchId, job, runId, rel);
