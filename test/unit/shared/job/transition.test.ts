@@ -268,13 +268,13 @@ test('lose then re-assign: the next attempt number is used and the old run can n
 test('retry re-queues a failed, killed, unstartable or cancelled job; never a succeeded or build-failed one', () => {
   const retryable: JobResult[] = [FAILED, { outcome: 'killed', signal: 'SIGKILL' }, { outcome: 'spawn-failed', message: 'ENOENT' }, cancelled];
   for (const result of retryable) {
-    const r = transition(jobIn('done', { retries: 1, status: doneBy(result, { node: 'n1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 }) }), EVENTS.retry);
+    const r = transition(jobIn('done', { retries: 1, status: doneBy(result, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: 5000, runMs: 3500 }) }), EVENTS.retry);
     assert.ok(r.ok, result.outcome);
     assert.deepEqual(r.job.status, { state: 'queued', since: NOW });
     assert.equal(r.job.attempts, 2, 'the next run is attempt 3');
     assert.equal(r.job.retries, 0, 'max_retries counts afresh');
   }
   for (const result of [OK, { outcome: 'build-failed', message: 'x' } as JobResult]) {
-    assert.equal(transition(jobIn('done', { status: doneBy(result, { node: null, attempt: 2, startedAt: null, endedAt: 5000, runMs: 0 }) }), EVENTS.retry).ok, false, result.outcome);
+    assert.equal(transition(jobIn('done', { status: doneBy(result, { node: null, runId: null, attempt: 2, startedAt: null, endedAt: 5000, runMs: 0 }) }), EVENTS.retry).ok, false, result.outcome);
   }
 });
