@@ -63,6 +63,8 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
   } catch (err) {
     await fsp.rm(partial, { force: true });
     if (isDiskFull(err)) return { ok: false, status: 507, error: `the head's disk is full (${(err as NodeJS.ErrnoException).code}); try again later` };
+    // The folder was removed while the body streamed (the upload's run ended meanwhile).
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, status: 410, error: 'the destination folder was removed during the upload' };
     throw err;
   }
   return { ok: true, size, sha256 };

@@ -42,6 +42,10 @@ export function agentResultsRouter(deps: AppDeps): Router {
       deps.log(`archive disk full: refused run ${runId} (batch ${batchId}, job ${job}) ${target.rel} (507); the agent keeps it and retries`);
       await deps.disk.noteFull();
     }
+    if (!got.ok && got.status === 410) {
+      deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId}: the run ended during the upload`);
+      throw new HttpError(410, `upload into run ${runId} refused: the run ended during the upload`);
+    }
     if (!got.ok) throw new HttpError(got.status, got.error);
     await deps.archive.noteReceived(target.abs, got.sha256);
     res.status(201).json({ path: target.rel, size: got.size });
