@@ -360,12 +360,13 @@ export class Cluster {
   }
 
   /**
-   * Where an upload with `key` into run `runId` may go: the run's lease when the key is the run's
-   * and the run is not over (the route logs a refusal).
+   * Where an upload by `node` with `key` into run `runId` may go: the run's lease when the run is
+   * that node's, the key is the run's, and the run is not over (the route logs a refusal).
    */
-  uploadLease(runId: string, key: string | undefined): LeaseResult {
+  uploadLease(runId: string, key: string | undefined, node: string): LeaseResult {
     const r = this.leases.checkKey(runId, key);
     if (!r.ok) return r;
+    if (r.lease.node !== node) return { ok: false, reason: `the run belongs to node ${r.lease.node}` };
     const doc = this.book.batches.get(r.lease.batchId);
     const index = doc ? this.book.position(doc, r.lease.job) : -1;
     if (!doc || index < 0 || doc.jobs[index].status.state === 'done') return { ok: false, reason: 'the job is already done' };

@@ -1,6 +1,6 @@
 /**
- * Run leases against a hostile client: a second WebSocket client holding the shared agent token
- * (what every workstation has) tries to take over a genuine agent's run. Each attempt is refused,
+ * Run leases against a hostile client: a second WebSocket client that enrolled with the agent
+ * token (what every workstation has) under its own name tries to take over a genuine agent's run. Each attempt is refused,
  * logged on the head, and the genuine run's archive is exactly what the genuine job wrote:
  * - job-finished, job-started, job-paused, job-rejected for another node's run;
  * - job-log lines injected into another node's run;
@@ -42,9 +42,11 @@ async function hostile(name: string, held: Extract<AgentMessage, { type: 'hello'
   const token = fs.readFileSync(head.agentTokenFile, 'utf8').trim();
   const ws = new WebSocket(head.url.replace(/^http/, 'ws') + AGENT_WS_PATH, { headers: { authorization: `Bearer ${token}` } });
   const got: HeadMessage[] = [];
+  let credential = '';
   ws.on('message', (raw) => {
     const d = decodeHeadMessage(raw);
     if (d.ok) got.push(d.message);
+    if (d.ok && d.message.type === 'welcome' && d.message.credential) credential = d.message.credential;
   });
   await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
   const send = (m: AgentMessage) => ws.send(encode(m));
@@ -53,7 +55,7 @@ async function hostile(name: string, held: Extract<AgentMessage, { type: 'hello'
     capabilities: { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 1, gpus: [] }, held, built: [],
   });
   await waitFor(() => got.some((m) => m.type === 'welcome'), 5000, () => 'no welcome');
-  return { ws, got, send };
+  return { ws, got, send, credential: () => credential };
 }
 
 /** Refusal lines the head logged since `from` characters of its output. */
@@ -89,16 +91,19 @@ test('another agent-token client cannot report, log into, upload into or claim a
   await waitFor(() => evil.got.some((m) => m.type === 'result-ack'), 5000, () => 'no answer to the forged job-finished');
   assert.deepEqual(evil.got.filter((m) => m.type === 'result-ack').map((m) => (m as { status: string }).status), ['discarded']);
 
-  // Uploads into the genuine run's staging without its key, with a wrong key, and into a made-up run.
+  // Uploads (with the hostile node's own credential) into the genuine run's staging without its
+  // key, with a wrong key, even with the right key, and into a made-up run.
+  assert.ok(evil.credential(), 'the hostile client enrolled');
   const put = (run: string, key: string | null) => fetch(head.url + routes.agentResult(run, 'out.txt'), {
     method: 'PUT', body: forged,
     headers: {
-      authorization: `Bearer ${fs.readFileSync(head.agentTokenFile, 'utf8').trim()}`, 'content-type': 'application/octet-stream',
+      authorization: `Bearer ${evil.credential()}`, 'content-type': 'application/octet-stream',
       [SHA256_HEADER]: sha(forged), ...(key === null ? {} : { [RUN_KEY_HEADER]: key }),
     },
   });
   assert.equal((await put(runId, null)).status, 403);
   assert.equal((await put(runId, 'A'.repeat(43))).status, 403);
+  assert.equal((await put(runId, runKey)).status, 403, 'a leaked key is not enough: the run is not this node\'s');
   assert.equal((await put('rNoSuchRunAtAll01', 'A'.repeat(43))).status, 404);
   assert.equal((await put('../../etc', 'x')).status, 400, 'not a run id');
 
@@ -108,8 +113,8 @@ test('another agent-token client cannot report, log into, upload into or claim a
   assert.equal(job.node, 'genuine');
   const lines = await waitFor(() => {
     const l = refusals(mark);
-    return l.length >= 8 ? l : null;
-  }, 5000, () => `expected 8 refusals, got:\n${refusals(mark).join('\n')}`);
+    return l.length >= 9 ? l : null;
+  }, 5000, () => `expected 9 refusals, got:\n${refusals(mark).join('\n')}`);
   for (const what of ['hello of evil claiming', 'job-started', 'job-log', 'job-paused', 'job-rejected', 'job-finished', 'upload'])
     assert.ok(lines.some((l) => l.includes(what)), `a refusal of ${what} is logged:\n${lines.join('\n')}`);
   assert.ok(!fs.existsSync(path.join(head.dataDir, 'staging', id, 'j', runId, 'out.txt')), 'nothing forged was staged');

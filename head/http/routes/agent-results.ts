@@ -1,7 +1,8 @@
 /**
  * Agents upload result files here, into their run's staging folder, before reporting
- * `job-finished`. Only the holder of the run may: the request must carry the run's key
- * ({@link RUN_KEY_HEADER}), and the run must not be over (see head/core/run-leases.ts).
+ * `job-finished`. Only the holder of the run may: the request must come from the run's node (its
+ * node credential), carry the run's key ({@link RUN_KEY_HEADER}), and the run must not be over
+ * (see head/core/run-leases.ts).
  * A refused upload is logged.
  */
 import { Router } from 'express';
@@ -16,16 +17,17 @@ import { HttpError } from '../http-error.ts';
 export function agentResultsRouter(deps: AppDeps): Router {
   const r = Router();
   r.put('/api/agent/runs/:runId/results/*path', async (req, res) => {
-    agentOf(req);
+    const node = agentOf(req).name;
     const runId = req.params.runId as string;
     const rel = wildcardPath(req);
     if (!RUN_ID_PATTERN.test(runId)) throw new HttpError(400, `bad run id '${runId.slice(0, 80)}'`);
     const key = req.headers[RUN_KEY_HEADER];
-    const lease = deps.cluster.uploadLease(runId, typeof key === 'string' ? key : undefined);
+    const lease = deps.cluster.uploadLease(runId, typeof key === 'string' ? key : undefined, node);
     if (!lease.ok) {
-      deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId} from ${req.socket.remoteAddress ?? '?'}: ${lease.reason}`);
+      deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId} from ${node} (${req.socket.remoteAddress ?? '?'}): ${lease.reason}`);
       // 410: the run is over (its job is done, or another run won): the agent stops uploading.
-      const status = lease.reason === 'no such run' ? 404 : lease.reason === 'wrong run key' ? 403 : 410;
+      const over = lease.reason === 'the run is over' || lease.reason === 'the job is already done';
+      const status = lease.reason === 'no such run' ? 404 : over ? 410 : 403;
       throw new HttpError(status, `upload into run ${runId} refused: ${lease.reason}`);
     }
     const { batchId, job } = lease.lease;

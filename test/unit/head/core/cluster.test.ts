@@ -192,8 +192,9 @@ test('run leases: another connection cannot report, start, log or claim a run it
   assert.equal(logged, 0, 'no injected log line');
   assert.equal(a.of('cancel').length, 0, 'the genuine run was not cancelled');
   assert.ok(logs.filter((l) => l.startsWith('refused ')).length >= 5, logs.join('\n'));
-  assert.ok(cluster.uploadLease(run.runId, 'not-the-key').ok === false);
-  assert.ok(cluster.uploadLease(run.runId, run.runKey).ok);
+  assert.ok(cluster.uploadLease(run.runId, 'not-the-key', 'a').ok === false);
+  assert.ok(cluster.uploadLease(run.runId, run.runKey, 'evil').ok === false, 'the key alone is not enough: the node must be the run\'s');
+  assert.ok(cluster.uploadLease(run.runId, run.runKey, 'a').ok);
   cluster.jobStarted(from('a', a), run.runId);
   assert.equal(await cluster.jobFinished(from('a', a), staged(archive, run, 'genuine')), 'archived');
   assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), 'genuine');
