@@ -41,7 +41,8 @@ export function agentResultsRouter(deps: AppDeps): Router {
     };
     const got = await receiveFile(req, target.abs, { expectedSha256: expected });
     if (!got.ok && got.status === 507) {
-      deps.log(`archive disk full: refused run ${runId} (batch ${batchId}, job ${job}) ${target.rel} (507); the agent keeps it and retries`);
+      const doc = deps.cluster.batches.get(batchId);
+      deps.log(`archive disk full: refused ${doc?.record.namespace}/${doc?.record.name}/${job} ${target.rel} (507), run ${runId}; the agent keeps it and retries`);
       await deps.disk.noteFull();
     }
     if (!got.ok && got.status === 410) {
