@@ -5,17 +5,16 @@
  */
 
 /**
- * - `exit` (short commands): leave quietly at once, with the exit code set so far (0 if none);
- *   their work is done by the time they print.
- * - `ignore` (services: server, agent, up): drop further output and keep working. An agent whose
- *   terminal or log pipe went away must still finish, and on Ctrl-C hand its job back.
+ * - `exit` (short commands): stdout closed means its reader wants no more, so leave quietly at
+ *   once, with the exit code set so far (0 if none). A closed stderr only loses progress lines
+ *   and messages: the command goes on (`add big.yaml 2>&1 | head -1` still uploads and submits).
+ * - `ignore` (services: server, agent, up): drop further output on both and keep working. An agent
+ *   whose terminal or log pipe went away must still run, and on Ctrl-C hand its job back.
  */
 export function guardClosedOutput(mode: 'exit' | 'ignore'): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (mode === 'exit') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-      // 'ignore': the stream is destroyed; later writes fail the same way and land here too.
-      void err;
-    });
-  }
+  process.stdout.on('error', () => {
+    if (mode === 'exit') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    // 'ignore': the stream is destroyed; later writes fail the same way and land here too.
+  });
+  process.stderr.on('error', () => { /* the stream is destroyed; later writes land here too */ });
 }

@@ -125,6 +125,13 @@ test('output into a closed pipe ends quietly: no stack trace, exit 0, the batch 
     const status = await cli(['status', 'piped', '--json'], env);
     assert.equal(JSON.parse(status.stdout).name, 'piped', 'the batch was added before the output failed');
     await waitBatchEnded(head, 'piped');
+    // `add … 2>&1 | head -1`: progress and messages on a closed stderr are dropped, the work goes on.
+    const both = writeShellBatch(tmp, { name: 'piped-both', jobs: [{ name: 'a', command: 'true' }] });
+    const addBoth = await runIntoClosedPipe(['add', both], env, true);
+    assert.deepEqual([addBoth.code, addBoth.signal], [0, null]);
+    await waitBatchEnded(head, 'piped-both');
+    const refused = await runIntoClosedPipe(['status', 'no-such-batch'], env, true);
+    assert.deepEqual([refused.code, refused.signal], [1, null], 'a failure keeps its exit code when its message cannot be shown');
   } finally {
     await stop(agent);
   }
