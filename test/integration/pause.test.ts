@@ -222,7 +222,7 @@ test('the job completes with its whole tree and its run time excludes every paus
   const out = tempDir('pause-pull');
   const pulled = await cli(['pull', config, '--out', out], env);
   assert.equal(pulled.code, 0, pulled.stderr);
-  const result = fs.readFileSync(path.join(out, 'pausing', 'tree', 'result.txt'), 'utf8');
+  const result = fs.readFileSync(path.join(out, 'tests', 'pausing', 'tree', 'result.txt'), 'utf8');
   assert.equal(result, 'done: main, child exited 0\n');
   assert.ok(pausedAtLeastMs > 9000, `paused at least ${pausedAtLeastMs} ms`);
   assert.ok(job.runMs <= wall - pausedAtLeastMs + 500, `runMs ${job.runMs} should exclude ${pausedAtLeastMs} ms of pauses (wall ${wall})`);
