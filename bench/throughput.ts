@@ -65,7 +65,7 @@ async function throughCluster(head: HeadProc, kind: Kind, n: number, dir: string
   const { id } = await addBatch(head, config);
   const batch = await waitBatchEnded(head, id, 600_000);
   if (batch.counts.succeeded !== n) throw new Error(`only ${batch.counts.succeeded} of ${n} jobs succeeded: ${JSON.stringify(batch.counts)}`);
-  return batch.endedAt - batch.submittedAt;
+  return batch.endedAt - (batch.submittedAt ?? batch.createdAt);
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {

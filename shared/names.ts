@@ -37,6 +37,25 @@ export function unsafeNameReason(name: string): string | null {
   return unsafeLabelReason(name);
 }
 
+export type SafePath = { ok: true; rel: string } | { ok: false; error: string };
+
+/**
+ * A relative path from outside (an agent's result path, a manifest entry a pull writes): no
+ * absolute path, every segment a {@link unsafeNameReason safe name}. The disk side (staying
+ * inside a root) is head/archive/safe-path.ts.
+ */
+export function checkRelativePath(p: string): SafePath {
+  if (p.length === 0) return { ok: false, error: 'empty path' };
+  if (p.length > 4096) return { ok: false, error: 'path too long' };
+  if (p.startsWith('/') || p.startsWith('\\')) return { ok: false, error: `absolute path '${printable(p)}' not allowed` };
+  const segments = p.split('/');
+  for (const seg of segments) {
+    const reason = unsafeNameReason(seg);
+    if (reason) return { ok: false, error: `path '${printable(p)}': segment ${reason}` };
+  }
+  return { ok: true, rel: segments.join('/') };
+}
+
 /** `s` with control, bidi and invisible characters written as `\xNN` / `\uNNNN` escapes. */
 export function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g, (c) => {

@@ -9,9 +9,10 @@
  * host, which defeats DNS rebinding. Requests from non-loopback addresses are refused (403) even
  * though the bind address already excludes them, in case the bind is ever widened.
  *
- * Routes: `GET /` the status page (static HTML, no data in it: it reads the token from
- * `/?token=...` or from the user, keeps it in sessionStorage and polls the API), `GET /api/state`,
- * `POST /api/pause {duration}` (`'1h'`, `'30m'`, ... or `'until-resumed'`), `POST /api/resume`.
+ * Routes (`controlRoutes` in shared/api/routes.ts, bodies in shared/api/control-api.ts): `GET /`
+ * the status page (static HTML, no data in it: it reads the token from `/?token=...` or from the
+ * user, keeps it in sessionStorage and polls the API), `GET /api/state`, `POST /api/pause
+ * {duration}` (`'1h'`, `'30m'`, ... or `'until-resumed'`), `POST /api/resume`.
  *
  * The port actually bound is written to `<workdir>/control-port` so `distribute pause` finds an
  * agent whose default port (8953) was taken and that fell back to a free one.
@@ -21,6 +22,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { ControlState } from '../../shared/api/control-api.ts';
+import { controlRoutes } from '../../shared/api/routes.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import type { AgentSnapshot } from './agent-state.ts';
 import type { PauseReason } from './node-pause.ts';
@@ -36,9 +39,6 @@ export interface ControlTarget {
   resume(): Promise<AgentSnapshot>;
   readonly maxPauseMs: number;
 }
-
-/** The body of GET /api/state and of the pause/resume replies. */
-export type ControlState = AgentSnapshot & { now: number; maxPauseMs: number };
 
 export interface ControlServerOptions {
   target: ControlTarget;
@@ -155,7 +155,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     if (!isLoopbackAddress(req.socket.remoteAddress)) return send(res, 403, { error: 'the control endpoint only answers this machine' });
     if (!isLoopbackHost(req.headers.host)) return send(res, 403, { error: 'unexpected Host header' });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+    if (req.method === 'GET' && (url.pathname === controlRoutes.page() || url.pathname === '/index.html')) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP });
       res.end(page);
       return;
@@ -165,15 +165,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       return send(res, 401, { error: `missing or wrong token (Authorization: Bearer <contents of ${controlTokenPath(opts.workdir)}>)` });
     }
     const route = `${req.method} ${url.pathname}`;
-    if (route === 'GET /api/state') return send(res, 200, state(opts.target.snapshot()));
-    if (route === 'POST /api/pause') {
+    if (route === `GET ${controlRoutes.state()}`) return send(res, 200, state(opts.target.snapshot()));
+    if (route === `POST ${controlRoutes.pause()}`) {
       const body = await readJson(req);
       if (!body.ok) return send(res, 400, { error: body.error });
       const d = pauseDuration(body.value);
       if (!d.ok) return send(res, 400, { error: d.error });
       return send(res, 200, state(await opts.target.pause(d.ms, 'user')));
     }
-    if (route === 'POST /api/resume') return send(res, 200, state(await opts.target.resume()));
+    if (route === `POST ${controlRoutes.resume()}`) return send(res, 200, state(await opts.target.resume()));
     return send(res, 404, { error: `no route ${route}` });
   }
 

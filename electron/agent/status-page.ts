@@ -9,6 +9,8 @@
  * /api/pause and /api/resume.
  */
 
+import { controlRoutes } from '../../shared/api/routes.ts';
+
 const STYLE = `
 :root { color-scheme: light dark; --bg: #f4f5f7; --card: #fff; --text: #1d2330; --muted: #667085; --line: #e4e7ec;
   --accent: #2563eb; --ok: #12805c; --warn: #b54708; --bad: #b42318; --chip: #eef2f6; }
@@ -96,7 +98,7 @@ function showLogin(why) {
 async function poll() {
   if (!token) return showLogin('');
   try {
-    const s = await call('GET', '/api/state');
+    const s = await call('GET', ${JSON.stringify(controlRoutes.state())});
     offset = s.now - Date.now();
     state = s;
     $('app').hidden = false; $('login').hidden = true;
@@ -178,9 +180,9 @@ async function act(method, path, body, doing) {
 }
 
 for (const b of document.querySelectorAll('[data-duration]')) {
-  b.addEventListener('click', () => act('POST', '/api/pause', { duration: b.dataset.duration }, 'Pausing…'));
+  b.addEventListener('click', () => act('POST', ${JSON.stringify(controlRoutes.pause())}, { duration: b.dataset.duration }, 'Pausing…'));
 }
-$('resume').addEventListener('click', () => act('POST', '/api/resume', null, 'Resuming…'));
+$('resume').addEventListener('click', () => act('POST', ${JSON.stringify(controlRoutes.resume())}, null, 'Resuming…'));
 $('login-form').addEventListener('submit', (e) => {
   e.preventDefault();
   token = $('token').value.trim();

@@ -15,7 +15,7 @@ export interface SyncOutcome {
 
 /**
  * Pull every finished batch of the user into `settings.resultsDir`, skipping identical files.
- * Provided by head/cli/sync-core.ts once it exists; injected so the shell does not depend on it.
+ * main.ts wires client/sync.ts here; injected so the shell's decisions are tested without a head.
  */
 export type SyncResults = (settings: TraySettings) => Promise<SyncOutcome>;
 

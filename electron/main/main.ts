@@ -23,7 +23,8 @@ import { buildMenuModel, tooltip, trayState, type ActionId, type MenuItemModel }
 import { showNotification } from './notifier.ts';
 import { startAgent } from '../agent/start-agent.ts';
 import { startBatchNotifications } from './head-events.ts';
-import { syncResults } from '../../head/cli/sync-core.ts';
+import { syncResults } from '../../client/sync.ts';
+import { HeadClient } from '../../shared/api/head-client.ts';
 import {
   agentSettings, draftSettings, parseSettingsObject, readSettingsFile, settingsFilePath, writeSettingsFile,
   type SettingsEnv, type SettingsError, type TraySettings,
@@ -83,7 +84,7 @@ function toTemplate(model: MenuItemModel[], run: (id: ActionId) => void): MenuIt
 const handleAction = createActionHandler({
   port: () => port,
   settings: () => settings,
-  syncResults: ((s) => syncResults({ ...s, token: s.userToken ?? s.token })) satisfies SyncResults,
+  syncResults: ((s) => syncResults({ client: new HeadClient({ base: s.headUrl, token: s.userToken ?? s.token }), out: s.resultsDir })) satisfies SyncResults,
   openStatus,
   openSettings,
   quit: shutdown,

@@ -4,21 +4,9 @@
  * segments. The resolved path must stay inside its root.
  */
 import path from 'node:path';
-import { unsafeNameReason } from '../../shared/names.ts';
+import { checkRelativePath, type SafePath } from '../../shared/names.ts';
 
-export type SafePath = { ok: true; rel: string } | { ok: false; error: string };
-
-export function checkRelativePath(p: string): SafePath {
-  if (p.length === 0) return { ok: false, error: 'empty path' };
-  if (p.length > 4096) return { ok: false, error: 'path too long' };
-  if (p.startsWith('/') || p.startsWith('\\')) return { ok: false, error: `absolute path '${p}' not allowed` };
-  const segments = p.split('/');
-  for (const seg of segments) {
-    const reason = unsafeNameReason(seg);
-    if (reason) return { ok: false, error: `path '${p}': segment ${reason}` };
-  }
-  return { ok: true, rel: segments.join('/') };
-}
+export { checkRelativePath, type SafePath } from '../../shared/names.ts';
 
 /** Join `rel` under `root`, refusing anything that would land outside it. */
 export function resolveInside(root: string, rel: string): SafePath & { abs?: string } {

@@ -6,15 +6,13 @@
 import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
-import { routes } from '../../shared/api/routes.ts';
+import type { NodeFit } from '../../shared/api/head-api.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
-import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, bytes, CliError, connectHead, count, EXIT, exitCodeOf, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { uploadInputs } from './upload-inputs.ts';
 
 interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
-
-interface NodeFit { node: string; connected: boolean; ok: boolean; reasons: string[] }
 
 export function register(program: Command): void {
   withHeadOptions(program
@@ -39,19 +37,14 @@ export function register(program: Command): void {
         else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${count(spec.jobs.length, 'job')}, ${count(paths.length, 'file')} (${bytes(total)})\n`);
         return EXIT.ok;
       }
-      const client = new HeadClient(opts);
-      let created: { id: string; missing: string[]; replaced: string | null; nodes: NodeFit[] };
-      try {
-        created = await client.json(routes.batches(), { body: { spec, replace: opts.replace === true } });
-      } catch (err) {
-        const body = (err as { body?: { nodes?: NodeFit[] } }).body;
-        if (body?.nodes) throw new CliError(`${(err as Error).message}\n${describeFit(body.nodes)}`, EXIT.failed);
-        throw err;
-      }
+      const client = connectHead(opts);
+      const answer = await client.createBatch(spec, { replace: opts.replace === true });
+      if (!answer.ok && answer.nodes) throw new CliError(`${answer.error.message}\n${describeFit(answer.nodes)}`, exitCodeOf(answer.error));
+      const created = must(answer);
       const bySha = new Map([...hashes.entries()].map(([p, h]) => [h.sha256, { path: p, size: h.size }]));
       const toSend = created.missing.map((sha) => ({ sha, ...bySha.get(sha)! }));
       const sendBytes = await uploadInputs(client, toSend, { quiet: opts.json });
-      const batch = await client.json<{ id: string; total: number }>(routes.batchSubmit(created.id), { body: {} });
+      const batch = must(await client.submitBatch(created.id));
       const able = created.nodes.filter((n) => n.ok);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ id: batch.id, namespace: spec.namespace, batch: spec.name, jobs: spec.jobs.length, uploadedBytes: sendBytes, replaced: created.replaced, nodes: created.nodes }, null, 2) + '\n');

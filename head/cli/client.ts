@@ -1,16 +1,18 @@
 /**
  * How CLI commands reach the head: `--head URL` / `$DISTRIBUTE_HEAD` (default
  * http://127.0.0.1:8952) and a token ({@link findToken}: --token, --token-file, environment, or
- * the admin token of a head data folder on this machine). Failures become {@link CliError}s with the
- * exit code the command should end with.
+ * the admin token of a head data folder on this machine). Requests go through the typed client of
+ * shared/api; its error values become {@link CliError}s with the exit code the command ends with.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { requestText, type TextResponse } from './http-request.ts';
+import type { ApiError, ApiResult, Transport } from '../../shared/api/api-result.ts';
+import { DEFAULT_HEAD_URL, HeadClient } from '../../shared/api/head-client.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { formatSize } from '../../shared/size.ts';
+import { requestText } from './http-request.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -107,68 +109,32 @@ export function findToken(opts: HeadOptions, env: NodeJS.ProcessEnv = process.en
   throw new CliError('no token: pass --token or --token-file, set DISTRIBUTE_TOKEN, or on the head machine --data DIR (ask your admin for one: distribute user add NAME)', EXIT.usage);
 }
 
-export class HeadClient {
-  readonly base: string;
-  readonly token: string;
-  /** Where the token came from ("--token-file /home/a/token", "$DISTRIBUTE_TOKEN", ...). */
-  readonly tokenSource: string;
+/**
+ * JSON calls through node:http (./http-request.ts), streamed ones through fetch: a short command
+ * then never loads fetch's undici.
+ */
+export const cliTransport: Transport = {
+  text: requestText,
+  fetch: (url, init) => fetch(url, init),
+};
 
-  constructor(opts: HeadOptions) {
-    this.base = opts.head !== undefined ? parseHeadUrl(opts.head)
-      : process.env.DISTRIBUTE_HEAD ? parseHeadUrl(process.env.DISTRIBUTE_HEAD, '$DISTRIBUTE_HEAD') : 'http://127.0.0.1:8952';
-    const found = findToken(opts);
-    this.token = found.token;
-    this.tokenSource = found.source;
-  }
+/** The typed head client for a command's --head/--token/--token-file/--data options. */
+export function connectHead(opts: HeadOptions): HeadClient {
+  const base = opts.head !== undefined ? parseHeadUrl(opts.head)
+    : process.env.DISTRIBUTE_HEAD ? parseHeadUrl(process.env.DISTRIBUTE_HEAD, '$DISTRIBUTE_HEAD') : DEFAULT_HEAD_URL;
+  const found = findToken(opts);
+  return new HeadClient({ base, token: found.token, tokenSource: found.source, transport: cliTransport });
+}
 
-  url(p: string): string {
-    return this.base + p;
-  }
+/** The exit code for a failed API call: 3 when the server is unreachable, else 1. */
+export function exitCodeOf(error: ApiError): number {
+  return error.kind === 'unreachable' ? EXIT.unreachable : EXIT.failed;
+}
 
-  private unreachable(err: unknown): CliError {
-    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-    return new CliError(`cannot reach the head at ${this.base}: ${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message}`, EXIT.unreachable);
-  }
-
-  /** A streaming request (uploads, downloads, log follow); see json() for everything else. */
-  async fetch(p: string, init: RequestInit = {}): Promise<Response> {
-    try {
-      return await fetch(this.url(p), { ...init, headers: { authorization: `Bearer ${this.token}`, ...(init.headers ?? {}) } });
-    } catch (err) {
-      throw this.unreachable(err);
-    }
-  }
-
-  /** JSON request; non-2xx becomes a CliError carrying the head's message. */
-  async json<T>(p: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    let res: TextResponse;
-    try {
-      res = await requestText(this.url(p), {
-        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers: { authorization: `Bearer ${this.token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-    } catch (err) {
-      throw this.unreachable(err);
-    }
-    const text = res.text;
-    let data: unknown;
-    try {
-      data = text ? JSON.parse(text) : {};
-    } catch {
-      data = { error: text.slice(0, 300) };
-    }
-    if (res.status < 200 || res.status > 299) {
-      const said = (data as { error?: string }).error ?? `HTTP ${res.status}`;
-      // A refused token: say which one, the usual cause being a stale file or variable.
-      const message = res.status === 401 ? `${said} (the token from ${this.tokenSource})` : said;
-      const err = new CliError(message, EXIT.failed);
-      (err as CliError & { status?: number; body?: unknown }).status = res.status;
-      (err as CliError & { body?: unknown }).body = data;
-      throw err;
-    }
-    return data as T;
-  }
+/** The value of an API call, or a CliError with the server's message and {@link exitCodeOf its exit code}. */
+export function must<T>(result: ApiResult<T>): T {
+  if (!result.ok) throw new CliError(result.error.message, exitCodeOf(result.error));
+  return result.value;
 }
 
 /** Run a command body and turn errors into messages and exit codes. */

@@ -1,7 +1,6 @@
 /** `distribute kill BATCH`: cancel queued jobs and kill running ones (owner or admin). */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, connectHead, must, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   withHeadOptions(program
@@ -10,7 +9,7 @@ export function register(program: Command): void {
     .description('cancel a batch: queued jobs are dropped, running ones killed (whole process tree)')
     .option('--json', 'print JSON'))
     .action(action('kill', async (batch: string, opts: HeadOptions & { json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ namespace: string; name: string; cancelled: number; killing: number }>(routes.batchKill(batch), { body: {} });
+      const r = must(await connectHead(opts).killBatch(batch));
       if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else process.stdout.write(`killed ${r.namespace}/${r.name}: ${r.cancelled} jobs cancelled, ${r.killing} running jobs being stopped\n`);
     }));

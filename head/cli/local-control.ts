@@ -7,10 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { controlPortPath, controlTokenPath, DEFAULT_CONTROL_PORT, type ControlState } from '../../electron/agent/control-server.ts';
+import { controlPortPath, controlTokenPath, DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
+import type { ApiResult } from '../../shared/api/api-result.ts';
+import type { ControlState } from '../../shared/api/control-api.ts';
+import { ControlClient } from '../../shared/api/control-client.ts';
 import { formatDuration, parseDuration } from '../../shared/duration.ts';
-import { CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
-import { requestText, type TextResponse } from './http-request.ts';
+import { cliTransport, CliError, EXIT, exitCodeOf, withHeadOptions, type HeadOptions } from './client.ts';
 
 export interface ControlOptions extends HeadOptions {
   node?: string;
@@ -36,8 +38,11 @@ export function durationArg(text: string): number | null {
   return d.ms;
 }
 
-/** Calls this machine's agent; connection problems exit 3, a refused token exits 1. */
-export async function callLocalAgent(opts: ControlOptions, route: '/api/pause' | '/api/resume', body: unknown): Promise<ControlState> {
+/**
+ * Calls this machine's agent (`call` picks pause or resume on the typed control client);
+ * connection problems exit 3, a refused token exits 1, a refused duration exits 2.
+ */
+export async function callLocalAgent(opts: ControlOptions, call: (agent: ControlClient) => Promise<ApiResult<ControlState>>): Promise<ControlState> {
   const tokenFile = controlTokenPath(opts.workdir);
   let token: string;
   try {
@@ -47,24 +52,13 @@ export async function callLocalAgent(opts: ControlOptions, route: '/api/pause' |
     if (code === 'EACCES') throw new CliError(`cannot read ${tokenFile}: only the user running the agent may pause it`, EXIT.failed);
     throw new CliError(`no agent control token at ${tokenFile}: is an agent running on this machine with --workdir ${opts.workdir}? (or use --node NAME)`, EXIT.unreachable);
   }
-  const port = controlPort(opts);
-  const url = `http://127.0.0.1:${port}${route}`;
-  let res: TextResponse;
-  try {
-    res = await requestText(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  } catch (err) {
-    throw new CliError(`cannot reach the agent at 127.0.0.1:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (is it running?)`, EXIT.unreachable);
-  }
-  let data: ControlState & { error?: string };
-  try {
-    data = JSON.parse(res.text) as ControlState & { error?: string };
-  } catch {
-    data = {} as ControlState;
-  }
-  if (res.status === 401) throw new CliError(`the agent refused the token in ${tokenFile} (is --workdir the running agent's?)`, EXIT.failed);
-  if (res.status === 400) throw new CliError(data.error ?? 'bad request', EXIT.usage);
-  if (res.status < 200 || res.status > 299) throw new CliError(data.error ?? `HTTP ${res.status}`, EXIT.failed);
-  return data;
+  const r = await call(new ControlClient({ port: controlPort(opts), token, transport: cliTransport }));
+  if (r.ok) return r.value;
+  const e = r.error;
+  if (e.kind === 'unreachable') throw new CliError(`${e.message} (is it running?)`, EXIT.unreachable);
+  if (e.kind === 'refused' && e.status === 401) throw new CliError(`the agent refused the token in ${tokenFile} (is --workdir the running agent's?)`, EXIT.failed);
+  if (e.kind === 'refused' && e.status === 400) throw new CliError(e.message, EXIT.usage);
+  throw new CliError(e.message, EXIT.failed);
 }
 
 function controlPort(opts: ControlOptions): number {
@@ -82,15 +76,12 @@ function readFile(file: string): string | null {
   }
 }
 
-/** Calls the head for `--node`; maps unknown node / bad input to exit 2, refusals to 1. */
-export async function callHead<T>(opts: ControlOptions, route: string, body: unknown): Promise<T> {
-  try {
-    return await new HeadClient(opts).json<T>(route, { body });
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    if (err instanceof CliError && (status === 400 || status === 404)) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
+/** The value of a `--node` call to the head; an unknown node or bad input exits 2, other refusals 1. */
+export function headAnswer<T>(r: ApiResult<T>): T {
+  if (r.ok) return r.value;
+  const e = r.error;
+  if (e.kind === 'refused' && (e.status === 400 || e.status === 404)) throw new CliError(e.message, EXIT.usage);
+  throw new CliError(e.message, exitCodeOf(e));
 }
 
 /** One line about a node's pause, for people. */

@@ -7,25 +7,17 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import type { LogsQuery } from '../../shared/api/head-api.ts';
+import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 
 interface LogsOptions extends HeadOptions { follow?: boolean; stream?: string; tail?: string }
 
-/** The query string of the logs route for these options, or an error for a bad --stream. */
-export function logsQuery(opts: { follow?: boolean; stream?: string; tail?: string }): { ok: true; query: string } | { ok: false; error: string } {
-  const params = new URLSearchParams();
-  if (opts.tail !== undefined) {
-    if (!/^\d+$/.test(opts.tail)) return { ok: false, error: `--tail must be a whole number of lines, not '${opts.tail}'` };
-    params.set('tail', opts.tail);
-  }
-  if (opts.stream !== undefined) {
-    if (opts.stream !== 'stdout' && opts.stream !== 'stderr') return { ok: false, error: `--stream must be stdout or stderr, not '${opts.stream}'` };
-    params.set('stream', opts.stream);
-  }
-  if (opts.follow) params.set('follow', '1');
-  const q = params.toString();
-  return { ok: true, query: q ? `?${q}` : '' };
+/** The logs query for these options, or an error for a bad --stream or --tail. */
+export function logsQuery(opts: { follow?: boolean; stream?: string; tail?: string }): { ok: true; query: LogsQuery } | { ok: false; error: string } {
+  const { stream, tail } = opts;
+  if (tail !== undefined && !/^\d+$/.test(tail)) return { ok: false, error: `--tail must be a whole number of lines, not '${tail}'` };
+  if (stream !== undefined && stream !== 'stdout' && stream !== 'stderr') return { ok: false, error: `--stream must be stdout or stderr, not '${stream}'` };
+  return { ok: true, query: { stream, follow: opts.follow === true, tail: tail === undefined ? undefined : Number(tail) } };
 }
 
 export function register(program: Command): void {
@@ -40,16 +32,8 @@ export function register(program: Command): void {
     .action(action('logs', async (batch: string, job: string, opts: LogsOptions) => {
       const q = logsQuery(opts);
       if (!q.ok) throw new CliError(q.error, EXIT.usage);
-      const client = new HeadClient(opts);
-      const res = await client.fetch(routes.jobLogs(batch, job) + q.query);
-      if (!res.ok || !res.body) {
-        const text = await res.text();
-        let message = `HTTP ${res.status}`;
-        try {
-          message = (JSON.parse(text) as { error?: string }).error ?? message;
-        } catch { /* not JSON */ }
-        throw new CliError(message, EXIT.failed);
-      }
+      const res = must(await connectHead(opts).jobLogs(batch, job, q.query));
+      if (!res.body) return EXIT.ok;
       const state = res.headers.get('x-job-state');
       if (!opts.follow && state && state !== 'done') process.stderr.write(`(job ${job} is ${state}: this is its output so far; --follow streams the rest)\n`);
       // Stop quietly when the reader of our output goes away (`logs ... | head`).

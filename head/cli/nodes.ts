@@ -3,12 +3,9 @@
  * `distribute nodes rm NAME` (admin): revoke the node's credential and forget it.
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
 import { printable } from '../../shared/names.ts';
-import type { NodeView } from '../core/views.ts';
-import type { DiskState } from '../archive/disk-space.ts';
 import { archiveLine } from './archive-line.ts';
-import { action, bytes, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, bytes, connectHead, must, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   const nodes = program.command('nodes').description('list compute nodes (default), or remove one (admin)');
@@ -17,7 +14,7 @@ export function register(program: Command): void {
     .description('list compute nodes with their capabilities, state and current job')
     .option('--json', 'print JSON'))
     .action(action('nodes', async (opts: HeadOptions & { json?: boolean }) => {
-      const { nodes, archive } = await new HeadClient(opts).json<{ nodes: NodeView[]; archive?: DiskState }>(routes.nodes());
+      const { nodes, archive } = must(await connectHead(opts).nodes());
       if (opts.json) {
         process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
         return;
@@ -36,7 +33,7 @@ export function register(program: Command): void {
     .description('revoke a node\'s credential and forget it (admin); its job goes back to the queue. The name may then be enrolled again, so rotate the enrollment token too if the machine must stay out')
     .option('--json', 'print JSON'))
     .action(action('nodes rm', async (name: string, opts: HeadOptions & { json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ node: string; wasConnected: boolean }>(routes.node(name), { method: 'DELETE' });
+      const r = must(await connectHead(opts).removeNode(name));
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else process.stdout.write(`node '${printable(r.node)}' removed${r.wasConnected ? ' (it was connected and has been disconnected)' : ''}\n`);
     }));

@@ -4,9 +4,8 @@
  * to pause that node instead (admin or the node's owner).
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action } from './client.ts';
-import { callHead, callLocalAgent, describePause, durationArg, withControlOptions, type ControlOptions } from './local-control.ts';
+import { action, connectHead } from './client.ts';
+import { callLocalAgent, headAnswer, describePause, durationArg, withControlOptions, type ControlOptions } from './local-control.ts';
 
 export function register(program: Command): void {
   withControlOptions(program
@@ -17,12 +16,12 @@ export function register(program: Command): void {
       const ms = durationArg(opts.duration);
       const duration = ms === null ? 'until-resumed' : opts.duration;
       if (opts.node) {
-        const r = await callHead<{ node: string; pausedUntil: number | null }>(opts, routes.nodePause(opts.node), { duration });
+        const r = headAnswer(await connectHead(opts).pauseNode(opts.node, duration));
         if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else process.stdout.write(`asked the head to pause: ${describePause(r.node, { until: r.pausedUntil })}\n`);
         return;
       }
-      const s = await callLocalAgent(opts, '/api/pause', { duration });
+      const s = await callLocalAgent(opts, (agent) => agent.pause(duration));
       if (opts.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;

@@ -3,9 +3,15 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatProblems, parseConfig } from '../../shared/config/load.ts';
+import { pullBatch, type PullFailure, type Rule } from '../../client/pull.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
-import { action, bytes, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
-import { pullBatch, type Rule } from './pull-core.ts';
+import { action, bytes, CliError, connectHead, count, EXIT, withHeadOptions, type HeadOptions } from './client.ts';
+import { Progress } from './progress.ts';
+
+/** The exit code of a failed pull or sync: 3 when the head is unreachable, else 1. */
+export function pullExitCode(failure: PullFailure): number {
+  return failure.kind === 'unreachable' ? EXIT.unreachable : EXIT.failed;
+}
 
 export function register(program: Command): void {
   const rules: Rule[] = [];
@@ -42,8 +48,11 @@ export function register(program: Command): void {
         if (!parsed.ok) throw new CliError(`invalid config:\n${formatProblems(parsed.problems, config)}`, EXIT.usage);
         ref = `${parsed.config.meta.namespace}/${parsed.config.meta.batch_name}`;
       }
-      const client = new HeadClient(opts);
-      const summary = await pullBatch(client, ref, path.resolve(opts.out), rules, { dryRun: opts.dryRun, quiet: opts.json });
+      const pulled = await pullBatch(connectHead(opts), ref, path.resolve(opts.out), rules, {
+        dryRun: opts.dryRun, progress: (total) => new Progress('pull', total, { quiet: opts.json }),
+      });
+      if (!pulled.ok) throw new CliError(pulled.error.message, pullExitCode(pulled.error));
+      const summary = pulled.value;
       if (opts.json) {
         process.stdout.write(JSON.stringify({ ...summary, dryRun: opts.dryRun === true }, null, 2) + '\n');
       } else {

@@ -3,9 +3,8 @@
  * again); `--node NAME` asks the head to resume that node instead (admin or the node's owner).
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action } from './client.ts';
-import { callHead, callLocalAgent, withControlOptions, type ControlOptions } from './local-control.ts';
+import { action, connectHead } from './client.ts';
+import { callLocalAgent, headAnswer, withControlOptions, type ControlOptions } from './local-control.ts';
 
 /** What happens to the node's job now: it continues only if it had started running. */
 export function afterResume(job: { namespace: string; batch: string; job: string; phase: string }): string {
@@ -19,12 +18,12 @@ export function register(program: Command): void {
     .description('end a pause on this machine (or on --node NAME via the head): the job continues'))
     .action(action('resume', async (opts: ControlOptions) => {
       if (opts.node) {
-        const r = await callHead<{ node: string }>(opts, routes.nodeResume(opts.node), {});
+        const r = headAnswer(await connectHead(opts).resumeNode(opts.node));
         if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else process.stdout.write(`asked the head to resume node '${r.node}'\n`);
         return;
       }
-      const s = await callLocalAgent(opts, '/api/resume', {});
+      const s = await callLocalAgent(opts, (agent) => agent.resume());
       if (opts.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;

@@ -7,23 +7,21 @@
 import type { Command } from 'commander';
 import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles } from '../../shared/config/to-spec.ts';
-import { routes } from '../../shared/api/routes.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
-import { action, CliError, count, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import type { MissingInput, RetryRequest } from '../../shared/api/head-api.ts';
+import { action, CliError, connectHead, count, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { uploadInputs, type LocalInput } from './upload-inputs.ts';
 
 interface RetryOptions extends HeadOptions { failed?: boolean; job?: string[]; config?: string; json?: boolean }
-interface Retried { namespace: string; name: string; retried: string[] }
-type Missing = { sha256: string; alias: string }[];
 
 /** The request body of the retry route for these options. */
-export function retryBody(opts: { failed?: boolean; job?: string[] }): { failedOnly: boolean; jobs?: string[] } {
+export function retryBody(opts: { failed?: boolean; job?: string[] }): RetryRequest {
   return { failedOnly: opts.failed === true, ...(opts.job?.length ? { jobs: opts.job } : {}) };
 }
 
 /** Files of the config at `file` whose sha256 is among `missing`, or a CliError for those it lacks. */
-async function localCopies(file: string, missing: Missing): Promise<LocalInput[]> {
+async function localCopies(file: string, missing: MissingInput[]): Promise<LocalInput[]> {
   const loaded = await loadConfig(file);
   if (!loaded.ok) throw new CliError(`invalid config:\n${formatProblems(loaded.problems, file)}`, EXIT.usage);
   const bySha = new Map<string, LocalInput>();
@@ -46,17 +44,14 @@ export function register(program: Command): void {
     .option('--config <file>', 'the batch\'s config, to upload inputs the head deleted when the batch ended')
     .option('--json', 'print JSON'))
     .action(action('retry', async (batch: string, opts: RetryOptions) => {
-      const client = new HeadClient(opts);
-      const ask = () => client.json<Retried>(routes.batchRetry(batch), { body: retryBody(opts) });
-      let r: Retried;
-      try {
-        r = await ask();
-      } catch (err) {
-        const missing = (err as { body?: { missing?: Missing } }).body?.missing;
-        if (!missing || !opts.config) throw err;
-        await uploadInputs(client, await localCopies(opts.config, missing), { quiet: opts.json });
-        r = await ask();
+      const client = connectHead(opts);
+      const ask = () => client.retryBatch(batch, retryBody(opts));
+      let answer = await ask();
+      if (!answer.ok && answer.missing && opts.config) {
+        await uploadInputs(client, await localCopies(opts.config, answer.missing), { quiet: opts.json });
+        answer = await ask();
       }
+      const r = must(answer);
       if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else process.stdout.write(`re-queued ${count(r.retried.length, 'job')} of ${terminalSafe(`${r.namespace}/${r.name}`)}: ${terminalSafe(r.retried.join(', '))}\n`);
     }));

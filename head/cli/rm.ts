@@ -5,9 +5,7 @@
  */
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import type { BatchSummaryView } from '../core/views.ts';
-import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { describeCounts } from './wait.ts';
 
 interface RmOptions extends HeadOptions { yes?: boolean; json?: boolean }
@@ -29,8 +27,8 @@ export function register(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
     .option('--json', 'print JSON'))
     .action(action('rm', async (ref: string, opts: RmOptions) => {
-      const client = new HeadClient(opts);
-      const b = await client.json<BatchSummaryView>(routes.batch(ref));
+      const client = connectHead(opts);
+      const b = must(await client.batch(ref));
       const what = `${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}, ${b.phase}; ${describeCounts(b.counts, b.total)})`;
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError(`refusing to delete ${what} without --yes when not on a terminal`, EXIT.usage);
@@ -41,7 +39,7 @@ export function register(program: Command): void {
         }
       }
       // By id: the name may be reused between the question and the answer.
-      const removed = await client.json<{ removed: string; id: string }>(routes.batchArchive(b.id), { method: 'DELETE' });
+      const removed = must(await client.removeBatch(b.id));
       if (opts.json) process.stdout.write(JSON.stringify(removed, null, 2) + '\n');
       else process.stdout.write(`deleted batch ${removed.removed} (id ${removed.id}) and its archived results\n`);
       return EXIT.ok;

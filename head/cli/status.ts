@@ -1,20 +1,8 @@
 /** `distribute status [BATCH]`: batches with counts per state, running jobs, nodes; or one batch's jobs. */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import type { BatchSummaryView, JobView, NodeView } from '../core/views.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
-import type { DiskState } from '../archive/disk-space.ts';
 import { archiveLine } from './archive-line.ts';
-import { action, bytes, HeadClient, human, table, withHeadOptions, type HeadOptions } from './client.ts';
-
-interface StatusJson {
-  now: number;
-  batches: BatchSummaryView[];
-  running: (JobView & { batch: string; namespace: string; owner: string })[];
-  nodes: NodeView[];
-  disk: Record<string, number>;
-  archive: DiskState;
-}
+import { action, bytes, connectHead, human, must, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   withHeadOptions(program
@@ -23,9 +11,9 @@ export function register(program: Command): void {
     .description('show batches, running jobs and nodes, or the jobs of one batch')
     .option('--json', 'print JSON'))
     .action(action('status', async (batch: string | undefined, opts: HeadOptions & { json?: boolean }) => {
-      const client = new HeadClient(opts);
+      const client = connectHead(opts);
       if (batch) {
-        const b = await client.json<BatchSummaryView & { jobs: (JobView & { bytes?: number | null })[] }>(`${routes.batch(batch)}?files`);
+        const b = must(await client.batch(batch, { files: true }));
         if (opts.json) {
           process.stdout.write(JSON.stringify(b, null, 2) + '\n');
           return;
@@ -39,7 +27,7 @@ export function register(program: Command): void {
         for (const [node, log] of Object.entries(b.buildFailures)) process.stdout.write(`\nbuild failed on ${terminalSafe(node)}:\n${terminalSafeLines(log)}\n`);
         return;
       }
-      const s = await client.json<StatusJson>(routes.status());
+      const s = must(await client.status());
       if (opts.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;
@@ -62,7 +50,7 @@ export function register(program: Command): void {
         n.current ? `${n.current.batch}/${n.current.job}` : '-',
       ])]) : '  (none)\n');
       const disk = Object.entries(s.disk);
-      process.stdout.write(`\nARCHIVE\n${archiveLine(s.archive)}\n`);
+      process.stdout.write(`\nARCHIVE\n${s.archive ? `${archiveLine(s.archive)}\n` : ''}`);
       if (disk.length) process.stdout.write(table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, bytes(b)])]));
     }));
 }

@@ -1,8 +1,10 @@
 /** `distribute sync`: pull every finished batch of yours into a local results folder. */
 import type { Command } from 'commander';
+import { DEFAULT_RESULTS_DIR, syncResults } from '../../client/sync.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
-import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
-import { DEFAULT_RESULTS_DIR, syncResults } from './sync-core.ts';
+import { action, connectHead, EXIT, withHeadOptions, type HeadOptions } from './client.ts';
+import { Progress } from './progress.ts';
+import { pullExitCode } from './pull.ts';
 
 export function register(program: Command): void {
   withHeadOptions(program
@@ -11,9 +13,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'results folder', DEFAULT_RESULTS_DIR)
     .option('--json', 'print JSON'))
     .action(action('sync', async (opts: HeadOptions & { out: string; json?: boolean }) => {
-      // HeadClient resolves --head/--token the same way every command does.
-      const client = new HeadClient(opts);
-      const report = await syncResults({ head: client.base, token: client.token, out: opts.out, progress: !opts.json });
+      const report = await syncResults({ client: connectHead(opts), out: opts.out, progress: (total) => new Progress('pull', total, { quiet: opts.json }) });
       if (opts.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {
@@ -23,6 +23,6 @@ export function register(program: Command): void {
         }
         (report.ok ? process.stdout : process.stderr).write(`${terminalSafeLines(report.message)}\n`);
       }
-      return report.exitCode;
+      return report.ok ? EXIT.ok : report.failure ? pullExitCode(report.failure) : EXIT.failed;
     }));
 }

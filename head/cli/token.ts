@@ -4,8 +4,7 @@
  * own credentials; only agents that still have to enroll need the new token.
  */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, connectHead, must, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   const token = program.command('token').description('manage the head\'s tokens (admin)');
@@ -14,7 +13,7 @@ export function register(program: Command): void {
     .description('replace the agent enrollment token and print the new one; enrolled nodes are not affected')
     .option('--json', 'print JSON'))
     .action(action('token rotate-enrollment', async (opts: HeadOptions & { json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ token: string }>(routes.enrollmentRotate(), { method: 'POST', body: {} });
+      const r = must(await connectHead(opts).rotateEnrollment());
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else process.stdout.write(`${r.token}\n`);
     }));

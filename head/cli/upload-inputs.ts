@@ -3,9 +3,8 @@
  * head lacks, `retry --config` those it deleted after the batch ended.
  */
 import fs from 'node:fs';
-import { routes, SHA256_HEADER } from '../../shared/api/routes.ts';
-import { terminalSafe } from '../../shared/terminal-text.ts';
-import { CliError, EXIT, type HeadClient } from './client.ts';
+import type { HeadClient } from '../../shared/api/head-client.ts';
+import { CliError, exitCodeOf } from './client.ts';
 import { Progress } from './progress.ts';
 
 export interface LocalInput { sha: string; path: string; size: number }
@@ -16,28 +15,11 @@ export async function uploadInputs(client: HeadClient, files: LocalInput[], opts
   const progress = new Progress('upload', sendBytes, { quiet: opts.quiet });
   try {
     for (const f of files) {
-      const res = await client.fetch(routes.input(f.sha), {
-        method: 'PUT',
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(f.size), [SHA256_HEADER]: f.sha },
-        body: progress.track(fs.createReadStream(f.path)) as unknown as BodyInit,
-        duplex: 'half',
-      } as RequestInit);
-      if (!res.ok) {
-        const text = await res.text();
-        throw new CliError(`uploading ${f.path} failed: ${terminalSafe(safeError(text) ?? `HTTP ${res.status}`)}`, EXIT.failed);
-      }
+      const stored = await client.uploadInput(f.sha, f.size, progress.track(fs.createReadStream(f.path)));
+      if (!stored.ok) throw new CliError(`uploading ${f.path} failed: ${stored.error.message}`, exitCodeOf(stored.error));
     }
   } finally {
     progress.stop();
   }
   return sendBytes;
-}
-
-/** The `error` of a JSON error body, else the start of the text. */
-export function safeError(text: string): string | undefined {
-  try {
-    return (JSON.parse(text) as { error?: string }).error;
-  } catch {
-    return text.slice(0, 200) || undefined;
-  }
 }

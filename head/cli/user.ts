@@ -1,7 +1,6 @@
 /** `distribute user add NAME` (admin): create a user and print its token; `user list` lists them with their admin flag. */
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import { action, HeadClient, table, withHeadOptions, type HeadOptions } from './client.ts';
+import { action, connectHead, must, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 /** `user list` as a table: every user with an explicit admin column (yes/no) and creation date. */
 export function userTable(users: { name: string; admin: boolean; createdAt: number }[]): string {
@@ -18,13 +17,13 @@ export function register(program: Command): void {
     .option('--admin', 'make the user an admin')
     .option('--json', 'print JSON'))
     .action(action('user add', async (name: string, opts: HeadOptions & { admin?: boolean; json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ name: string; token: string }>(routes.users(), { body: { name, admin: opts.admin === true } });
+      const r = must(await connectHead(opts).createUser({ name, admin: opts.admin === true }));
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else process.stdout.write(`${r.token}\n`);
     }));
   withHeadOptions(user.command('list').description('list users').option('--json', 'print JSON'))
     .action(action('user list', async (opts: HeadOptions & { json?: boolean }) => {
-      const r = await new HeadClient(opts).json<{ users: { name: string; admin: boolean; createdAt: number }[] }>(routes.users());
+      const r = must(await connectHead(opts).users());
       if (opts.json) process.stdout.write(JSON.stringify(r.users, null, 2) + '\n');
       else process.stdout.write(userTable(r.users));
     }));

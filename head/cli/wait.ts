@@ -5,12 +5,9 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { routes } from '../../shared/api/routes.ts';
-import type { BatchSummaryView } from '../core/views.ts';
-import { action, CliError, EXIT, HeadClient, withHeadOptions, type HeadOptions } from './client.ts';
+import type { BatchView, JobCounts as Counts } from '../../shared/api/head-api.ts';
+import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { parseDuration } from '../../shared/duration.ts';
-
-type Counts = BatchSummaryView['counts'];
 
 /** Jobs that are done, whatever their outcome. */
 export function doneCount(c: Counts): number {
@@ -29,7 +26,7 @@ export function describeCounts(c: Counts, total: number): string {
 }
 
 /** The exit code for an ended batch: 0 only when every job succeeded. */
-export function waitExitCode(b: Pick<BatchSummaryView, 'counts' | 'total'>): number {
+export function waitExitCode(b: Pick<BatchView, 'counts' | 'total'>): number {
   return b.counts.succeeded === b.total ? EXIT.ok : EXIT.failed;
 }
 
@@ -52,13 +49,13 @@ export function register(program: Command): void {
         if (!t.ok) throw new CliError(`--timeout: ${t.error}`, EXIT.usage);
         deadline = Date.now() + t.ms;
       }
-      const client = new HeadClient(opts);
+      const client = connectHead(opts);
       const stream = process.stderr;
       let bar: cliProgress.SingleBar | null = null;
       let lastLine = '';
       try {
         for (;;) {
-          const b = await client.json<BatchSummaryView>(routes.batch(ref));
+          const b = must(await client.batch(ref));
           const done = doneCount(b.counts);
           if (!opts.json) {
             if (stream.isTTY) {

@@ -1,14 +1,15 @@
 /**
- * JSON views of the cluster for the HTTP API (`status`, `nodes`, a batch's jobs). The CLI prints
- * these; `--json` passes them through unchanged.
+ * JSON views of the cluster for the HTTP API (`status`, `nodes`, a batch's jobs), built as the
+ * contract's types (shared/api/head-api.ts). The CLI prints these; `--json` passes them through.
  */
+import type { BatchView, JobView, NodeState, NodeView, RunningJob } from '../../shared/api/head-api.ts';
 import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
 import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
 import type { LiveNode } from './live-node.ts';
 
-export function batchSummary(doc: BatchDoc) {
+export function batchView(doc: BatchDoc): BatchView {
   const r = doc.record;
   return {
     id: r.id, namespace: r.namespace, name: r.name, owner: r.owner, kind: doc.spec.kind, phase: r.phase, outcome: r.outcome,
@@ -17,26 +18,24 @@ export function batchSummary(doc: BatchDoc) {
     buildFailures: Object.fromEntries(Object.entries(r.buildFailures).map(([n, log]) => [n, log.slice(-2000)])),
   };
 }
-export type BatchSummaryView = ReturnType<typeof batchSummary>;
 
-export function jobView(job: Job, now: number) {
+export function jobView(job: Job, now: number): JobView {
   const s = job.status;
-  const base = { name: job.name, state: s.state, attempts: job.attempts, retries: job.retries };
+  const base = { name: job.name, attempts: job.attempts, retries: job.retries };
   switch (s.state) {
-    case 'queued': return { ...base, since: s.since };
-    case 'assigned': return { ...base, node: s.node, attempt: s.attempt, assignedAt: s.at };
-    case 'running': return { ...base, node: s.node, attempt: s.attempt, startedAt: s.startedAt, runMs: Math.max(0, now - s.startedAt - s.pausedMs) };
-    case 'paused': return { ...base, node: s.node, attempt: s.attempt, startedAt: s.startedAt, pausedAt: s.pausedAt, pausedUntil: s.until, runMs: Math.max(0, s.pausedAt - s.startedAt - s.pausedMs) };
-    case 'done': return { ...base, node: s.node, attempt: s.attempt, outcome: s.result.outcome, result: s.result, startedAt: s.startedAt, endedAt: s.endedAt, runMs: s.runMs };
+    case 'queued': return { ...base, state: s.state, since: s.since };
+    case 'assigned': return { ...base, state: s.state, node: s.node, attempt: s.attempt, assignedAt: s.at };
+    case 'running': return { ...base, state: s.state, node: s.node, attempt: s.attempt, startedAt: s.startedAt, runMs: Math.max(0, now - s.startedAt - s.pausedMs) };
+    case 'paused': return { ...base, state: s.state, node: s.node, attempt: s.attempt, startedAt: s.startedAt, pausedAt: s.pausedAt, pausedUntil: s.until, runMs: Math.max(0, s.pausedAt - s.startedAt - s.pausedMs) };
+    case 'done': return { ...base, state: s.state, node: s.node, attempt: s.attempt, outcome: s.result.outcome, result: s.result, startedAt: s.startedAt, endedAt: s.endedAt, runMs: s.runMs };
   }
 }
-export type JobView = ReturnType<typeof jobView>;
 
 /**
  * Every node; `visible` (default all) says which batches the caller may read: a node running a job
  * of any other batch shows as busy with no `current` job, so private batch and job names stay private.
  */
-export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean = () => true) {
+export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean = () => true): NodeView[] {
   const current = new Map<string, { batchId: string; batch: string; namespace: string; job: string; state: string }>();
   const busy = new Set<string>();
   for (const doc of cluster.batches.values()) {
@@ -57,14 +56,13 @@ export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean 
     current: current.get(n.record.name) ?? null,
   }));
 }
-export type NodeView = ReturnType<typeof nodeViews>[number];
 
 /**
  * One word for a node: `stopped` (its agent said it was leaving and disconnected: a clean stop,
  * not a fault), `lost` (silent past the timeout), `offline` (disconnected, not yet timed out),
  * `paused`, `busy` or `idle`.
  */
-export function nodeState(n: LiveNode, hasJob: boolean): 'stopped' | 'lost' | 'offline' | 'paused' | 'busy' | 'idle' {
+export function nodeState(n: LiveNode, hasJob: boolean): NodeState {
   if (n.link === null && n.record.leftAt) return 'stopped';
   if (!n.alive) return 'lost';
   if (n.link === null) return 'offline';
@@ -73,8 +71,8 @@ export function nodeState(n: LiveNode, hasJob: boolean): 'stopped' | 'lost' | 'o
 }
 
 /** Jobs running now, of the batches `visible` accepts (default all). */
-export function runningJobs(cluster: Cluster, now: number, visible: (doc: BatchDoc) => boolean = () => true) {
-  const out = [];
+export function runningJobs(cluster: Cluster, now: number, visible: (doc: BatchDoc) => boolean = () => true): RunningJob[] {
+  const out: RunningJob[] = [];
   for (const doc of cluster.batches.values()) {
     if (doc.record.phase !== 'active' || !visible(doc)) continue;
     for (const job of doc.jobs) {

@@ -3,6 +3,8 @@
  * share it. Every route but `/api/health` and the dashboard page needs a bearer token.
  */
 import express from 'express';
+import type { Health } from '../../shared/api/head-api.ts';
+import { routes } from '../../shared/api/routes.ts';
 import { VERSION } from '../../shared/version.ts';
 import { authenticate } from './auth.ts';
 import { jsonBodies } from './body-limits.ts';
@@ -21,8 +23,8 @@ import { usersRouter } from './routes/users.ts';
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/api/health', (_req, res) => {
-    res.json({ ok: true, version: VERSION });
+  app.get(routes.health(), (_req, res) => {
+    res.json({ ok: true, version: VERSION } satisfies Health);
   });
   app.use(dashboardRouter());
   app.use('/api', authenticate(deps.tokens));

@@ -1,5 +1,6 @@
 /** One error type for HTTP routes, turned into `{ error }` JSON by the final handler. */
 import type { NextFunction, Request, Response } from 'express';
+import type { ErrorBody } from '../../shared/api/head-api.ts';
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -25,7 +26,7 @@ export function errorHandler(log: (line: string) => void) {
     const status = err instanceof HttpError ? err.status : (err as { status?: number })?.status;
     if (status === 401 || status === 408 || status === 413 || !req.complete) res.setHeader('connection', 'close');
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.message });
+      res.status(err.status).json({ error: err.message } satisfies ErrorBody);
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };

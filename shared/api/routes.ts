@@ -1,6 +1,8 @@
 /**
- * HTTP routes of the head, shared by the CLI, the agent and the server so paths are written once.
- * Every route but `/api/health` needs `Authorization: Bearer <token>`.
+ * Every HTTP path, written once: the head's routes (CLI, tray, dashboard, agents) and the agent's
+ * local control endpoint (`distribute pause|resume`, the tray, the status page). Every route but
+ * `/api/health` and the two pages needs `Authorization: Bearer <token>`. Bodies: ./head-api.ts and
+ * ./control-api.ts.
  */
 export const AGENT_WS_PATH = '/api/agent/ws';
 /** The user event stream (server-sent events; see head/http/routes/events.ts). */
@@ -36,6 +38,15 @@ export const routes = {
   agentInput: (sha256: string) => `/api/agent/inputs/${sha256}`,
   /** A result file of one run, staged until the run's report is accepted (needs {@link RUN_KEY_HEADER}). */
   agentResult: (runId: string, path: string) => `/api/agent/runs/${enc(runId)}/results/${encPath(path)}`,
+} as const;
+
+/** The agent's local control endpoint on 127.0.0.1 (electron/agent/control-server.ts). */
+export const controlRoutes = {
+  /** The status page (HTML; reads its token from `?token=`). */
+  page: () => '/',
+  state: () => '/api/state',
+  pause: () => '/api/pause',
+  resume: () => '/api/resume',
 } as const;
 
 /** A sha256 digest as routes, headers and specs carry it: 64 lowercase hex digits. */

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { routes } from '../../shared/api/routes.ts';
+import type { BatchDetail, JobView } from '../../shared/api/head-api.ts';
+import { HeadClient } from '../../shared/api/head-client.ts';
 import { BIN, ROOT } from './built.ts';
 
 export { BIN, ROOT };
@@ -72,6 +73,15 @@ export async function waitFor<T>(fn: () => T | undefined | null | false | Promis
   }
 }
 
+/** The typed client of shared/api for `head`, as the admin or with `token`. */
+export function headClient(head: { url: string; adminToken: string }, token?: string): HeadClient {
+  return new HeadClient({ base: head.url, token: token ?? head.adminToken });
+}
+
+/**
+ * A raw request, for tests that probe the HTTP layer itself (statuses, refusals, bad bodies);
+ * everything else goes through {@link headClient}.
+ */
 export async function api<T = any>(head: { url: string; adminToken: string }, p: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(head.url + p, {
     method: init.method ?? (init.body ? 'POST' : 'GET'),
@@ -84,11 +94,24 @@ export async function api<T = any>(head: { url: string; adminToken: string }, p:
   return { status: res.status, body };
 }
 
+type DoneJob = Extract<BatchDetail['jobs'][number], { state: 'done' }>;
+/** A batch whose every job is done, as {@link waitBatchEnded} returns it. */
+export type EndedBatch = Omit<BatchDetail, 'jobs' | 'endedAt'> & { endedAt: number; jobs: DoneJob[] };
+
+/** The batch narrowed to {@link EndedBatch}, or null while it has not ended. */
+function asEnded(b: BatchDetail): EndedBatch | null {
+  if (b.phase !== 'ended' || b.endedAt === null) return null;
+  const jobs = b.jobs.filter((j): j is DoneJob => j.state === 'done');
+  if (jobs.length !== b.jobs.length) throw new Error(`batch ${b.name} ended with jobs not done: ${JSON.stringify(b.jobs.filter((j: JobView) => j.state !== 'done'))}`);
+  return { ...b, endedAt: b.endedAt, jobs };
+}
+
 /** Wait until the batch `ref` has no unfinished job; returns its details. */
-export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<any> {
+export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<EndedBatch> {
+  const client = headClient(head);
   return waitFor(async () => {
-    const r = await api(head, routes.batch(ref));
-    return r.status === 200 && r.body.phase === 'ended' ? r.body : null;
+    const r = await client.batch(ref);
+    return r.ok ? asEnded(r.value) : null;
   }, timeoutMs, () => `batch ${ref} did not end in ${timeoutMs} ms`);
 }
 

@@ -70,7 +70,7 @@ test('capabilities: a batch needing a tag only one node has runs only there', as
   assert.deepEqual(nodes.find((n) => n.node === 'node-b')!.reasons, ['missing tags: special']);
   const batch = await waitBatchEnded(head, id, 20_000);
   assert.equal(batch.counts.succeeded, 4);
-  assert.deepEqual([...new Set(batch.jobs.map((j: { node: string }) => j.node))], ['node-a']);
+  assert.deepEqual([...new Set(batch.jobs.map((j) => j.node))], ['node-a']);
 });
 
 test('capabilities: add refuses a batch no node can run, with the reasons per node', async () => {

@@ -79,5 +79,5 @@ test('a SIGKILLed agent\'s job completes on the other agent; the agent comes bac
   const second = await addBatch(head, more);
   const ended = await waitBatchEnded(head, second.id, 20_000);
   assert.ok(ended.jobs.every((j: { outcome: string }) => j.outcome === 'succeeded'));
-  assert.ok(ended.jobs.some((j: { node: string }) => j.node === victim), 'the restarted agent took new work');
+  assert.ok(ended.jobs.some((j) => j.node === victim), 'the restarted agent took new work');
 });

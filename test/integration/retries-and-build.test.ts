@@ -39,7 +39,11 @@ test('max_retries re-runs a failed job: a job failing once succeeds on the retry
   });
   const { id } = await addBatch(head, file);
   const batch = await waitBatchEnded(head, id, 30_000);
-  const job = (name: string) => batch.jobs.find((j: { name: string }) => j.name === name);
+  const job = (name: string) => {
+    const found = batch.jobs.find((j) => j.name === name);
+    assert.ok(found, `no job ${name}`);
+    return found;
+  };
   assert.equal(job('flaky').outcome, 'succeeded');
   assert.equal(job('flaky').retries, 1);
   assert.equal(job('flaky').attempts, 2);
@@ -61,7 +65,7 @@ test('a build failing on one node keeps the batch off that node', async () => {
   const batch = await waitBatchEnded(head, id, 30_000);
   assert.equal(batch.outcome, 'finished');
   assert.equal(batch.counts.succeeded, 4);
-  assert.deepEqual([...new Set(batch.jobs.map((j: { node: string }) => j.node))], ['node-b']);
+  assert.deepEqual([...new Set(batch.jobs.map((j) => j.node))], ['node-b']);
   assert.deepEqual(Object.keys(batch.buildFailures), ['node-a']);
   assert.match(batch.buildFailures['node-a'], /no compiler on a/);
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
+import { HeadClient } from '../../shared/api/head-client.ts';
 
 let head: HeadProc;
 let agent: Proc;
@@ -93,13 +94,14 @@ test('sync pulls only my ended batches, skips identical files the second time, a
   assert.equal(third.pulled, 1);
   assert.equal(fs.readFileSync(path.join(out, 'lab/alice_run/j2/y.txt'), 'utf8'), 'two');
 
-  // The library function the tray calls, with the tray's settings shape.
-  const { syncResults } = await import('../../head/cli/sync-core.ts');
-  const viaTray = await syncResults({ headUrl: head.url, token: bob, resultsDir: out });
+  // The library function the tray calls, with the typed client the tray builds from its settings.
+  const { syncResults } = await import('../../client/sync.ts');
+  const viaTray = await syncResults({ client: new HeadClient({ base: head.url, token: bob }), out });
   assert.equal(viaTray.ok, true, viaTray.message);
   assert.equal(fs.readFileSync(path.join(out, 'lab/bob_run/k/z.txt'), 'utf8'), 'bob');
-  const badToken = await syncResults({ headUrl: head.url, token: 'nope', resultsDir: out });
+  const badToken = await syncResults({ client: new HeadClient({ base: head.url, token: 'nope' }), out });
   assert.equal(badToken.ok, false);
+  assert.equal(badToken.failure?.kind, 'refused');
   assert.match(badToken.message, /invalid token/);
 });
 

@@ -1,7 +1,7 @@
 /**
  * Issue 12, "the client trusts nothing": the real CLI against a hostile head on loopback. The
- * stand-in speaks the head's route contract (shared/api/routes.ts paths, the same JSON shapes as
- * head/core/views.ts and the manifest route) but fills it with crafted names: a batch called
+ * stand-in speaks the head's contract (shared/api/routes.ts paths, answers shaped as the schemas of
+ * shared/api/head-api.ts, which the client checks) but fills it with crafted names: a batch called
  * `../../../x`, job and path segments that climb out, absolute paths, control characters, a
  * download longer than announced. pull and sync must refuse before writing anything outside
  * --out (in fact before writing anything), and status, nodes and add must print every name with
@@ -33,7 +33,7 @@ const scene = {
 function nodeView(name: string) {
   return {
     name, state: 'idle', owner: EVIL, lastSeen: 0, paused: null, agentVersion: '0.1.0', current: null,
-    capabilities: { physicalCores: 4, logicalCores: 8, memoryBytes: 8 * 1024 ** 3, gpus: [{ model: EVIL, memoryBytes: 1024 ** 3 }], tags: [EVIL], os: 'linux', arch: 'x64' },
+    capabilities: { physicalCores: 4, logicalCores: 8, memoryBytes: 8 * 1024 ** 3, gpus: [{ vendor: EVIL, model: EVIL, memoryBytes: 1024 ** 3 }], tags: [EVIL], os: 'linux', arch: 'x64' },
   };
 }
 
@@ -60,13 +60,13 @@ before(async () => {
     if (p === routes.status()) return json(200, { now: 1, batches: [batchView(scene.statusNamespace, EVIL.replace(/[\x00-\x1f]/g, ''))], running: [], nodes: [nodeView(EVIL)], disk: { [EVIL]: 10 }, archive });
     if (p === routes.nodes()) return json(200, { nodes: [nodeView(EVIL)], archive });
     if (p === routes.batch('b1')) {
-      return json(200, { ...batchView('ns', 'b'), jobs: [{ name: EVIL, state: 'done', outcome: 'failed', node: EVIL, attempts: 1, retries: 0, result: { outcome: 'failed', exitCode: 1 }, runMs: 10 }] });
+      return json(200, { ...batchView('ns', 'b'), jobs: [{ name: EVIL, state: 'done', outcome: 'failed', node: EVIL, attempt: 1, attempts: 1, retries: 0, result: { outcome: 'failed', exitCode: 1 }, startedAt: 0, endedAt: 10, runMs: 10 }] });
     }
     if (req.method === 'POST' && p === routes.batches()) {
       req.resume();
       return json(201, { id: `id-${EVIL}`, missing: [], replaced: EVIL, nodes: [{ node: EVIL, connected: true, ok: false, reasons: [EVIL] }, { node: 'fine', connected: true, ok: true, reasons: [] }] });
     }
-    if (req.method === 'POST' && p.endsWith('/submit')) return json(200, { id: `id-${EVIL}`, total: 1 });
+    if (req.method === 'POST' && p.endsWith('/submit')) return json(200, { ...batchView('ns', 'fine'), id: `id-${EVIL}` });
     if (p.startsWith('/api/batches/') && p.endsWith('/manifest')) return scene.manifest ? json(200, scene.manifest) : json(404, { error: 'no batch' });
     if (p.startsWith('/api/batches/') && p.includes('/files/')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

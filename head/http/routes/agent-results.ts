@@ -6,6 +6,7 @@
  * A refused upload is logged.
  */
 import { Router } from 'express';
+import type { StoredResultFile } from '../../../shared/api/head-api.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
 import { RUN_ID_PATTERN } from '../../../shared/job/run-id.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
@@ -51,7 +52,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     }
     if (!got.ok) throw new HttpError(got.status, got.error);
     await deps.archive.noteReceived(target.abs, got.sha256);
-    res.status(201).json({ path: target.rel, size: got.size });
+    res.status(201).json({ path: target.rel, size: got.size } satisfies StoredResultFile);
   });
   return r;
 }

@@ -1,8 +1,10 @@
 /** Batches: create (then upload inputs, then submit), show, kill, remove. */
 import { Router } from 'express';
 import { BatchSpecSchema } from '../../../shared/batch/spec.ts';
+import type { BatchDetail, BatchView, CreateBatchRefusal, CreatedBatch, KilledBatch, RemovedBatch, RetriedBatch, RetryRefusal } from '../../../shared/api/head-api.ts';
+import { routes } from '../../../shared/api/routes.ts';
 import { findReadable } from '../../core/batch-access.ts';
-import { batchSummary, jobView } from '../../core/views.ts';
+import { batchView, jobView } from '../../core/views.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { HttpError, unwrap } from '../http-error.ts';
@@ -11,7 +13,7 @@ export function batchesRouter(deps: AppDeps): Router {
   const r = Router();
   const { cluster } = deps;
 
-  r.post('/api/batches', async (req, res) => {
+  r.post(routes.batches(), async (req, res) => {
     const principal = userOf(req);
     const parsed = BatchSpecSchema.safeParse(req.body?.spec);
     if (!parsed.success) {
@@ -21,17 +23,17 @@ export function batchesRouter(deps: AppDeps): Router {
     const nodes = cluster.compatibility(parsed.data);
     if (!nodes.some((n) => n.ok) && !req.body?.force) {
       const why = nodes.length ? nodes.map((n) => `${n.node}: ${n.reasons.join('; ')}`).join('\n') : 'no node has ever joined this head';
-      res.status(422).json({ error: `no node can run batch '${parsed.data.name}'`, nodes });
+      res.status(422).json({ error: `no node can run batch '${parsed.data.name}'`, nodes } satisfies CreateBatchRefusal);
       deps.log(`refused batch ${parsed.data.namespace}/${parsed.data.name}: ${why}`);
       return;
     }
     const created = unwrap(await cluster.createBatch(principal, parsed.data, req.body?.replace === true));
-    res.status(201).json({ id: created.doc.record.id, missing: created.missing, replaced: created.replaced, nodes });
+    res.status(201).json({ id: created.doc.record.id, missing: created.missing, replaced: created.replaced, nodes } satisfies CreatedBatch);
   });
 
   r.post('/api/batches/:id/submit', async (req, res) => {
     const doc = unwrap(await cluster.submitBatch(userOf(req), req.params.id));
-    res.json(batchSummary(doc));
+    res.json(batchView(doc) satisfies BatchView);
   });
 
   r.get('/api/batches/:ref', async (req, res) => {
@@ -43,7 +45,7 @@ export function batchesRouter(deps: AppDeps): Router {
       const meta = await deps.archive.readResult(doc.record.namespace, doc.record.name, j.name);
       return { ...view, bytes: meta?.bytes ?? null, files: meta?.files.length ?? null };
     }));
-    res.json({ ...batchSummary(doc), jobs });
+    res.json({ ...batchView(doc), jobs } satisfies BatchDetail);
   });
 
   r.post('/api/batches/:ref/kill', async (req, res) => {
@@ -51,7 +53,7 @@ export function batchesRouter(deps: AppDeps): Router {
     // Resolved among the batches the caller may read, so another user's private batch is a 404.
     const found = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
     const done = unwrap(await cluster.killBatch(principal, found.record.id));
-    res.json({ ...batchSummary(done.doc), cancelled: done.cancelled, killing: done.killing });
+    res.json({ ...batchView(done.doc), cancelled: done.cancelled, killing: done.killing } satisfies KilledBatch);
   });
 
   /** Body `{ failedOnly?: boolean, jobs?: string[] }`: re-queue failed (or cancelled) jobs. */
@@ -63,10 +65,10 @@ export function batchesRouter(deps: AppDeps): Router {
     if (body.failedOnly !== undefined && typeof body.failedOnly !== 'boolean') throw new HttpError(400, 'failedOnly must be true or false');
     const done = unwrap(await cluster.retryBatch(principal, req.params.ref, { failedOnly: body.failedOnly === true, names: jobs }));
     if (done.missing) {
-      res.status(409).json({ error: done.missing.error, missing: done.missing.files });
+      res.status(409).json({ error: done.missing.error, missing: done.missing.files } satisfies RetryRefusal);
       return;
     }
-    res.json({ ...batchSummary(done.doc), retried: done.retried });
+    res.json({ ...batchView(done.doc), retried: done.retried } satisfies RetriedBatch);
   });
 
   r.delete('/api/batches/:ref/archive', async (req, res) => {
@@ -75,7 +77,7 @@ export function batchesRouter(deps: AppDeps): Router {
     if (!cluster.canManage(principal, doc)) throw new HttpError(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}`);
     if (doc.record.phase === 'active') await cluster.killBatch(principal, doc.record.id);
     await cluster.removeBatch(doc, principal.name);
-    res.json({ removed: `${doc.record.namespace}/${doc.record.name}`, id: doc.record.id });
+    res.json({ removed: `${doc.record.namespace}/${doc.record.name}`, id: doc.record.id } satisfies RemovedBatch);
   });
 
   return r;

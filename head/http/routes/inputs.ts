@@ -1,6 +1,7 @@
 /** Content-addressed input files: the CLI uploads them (PUT), agents download them (GET). */
 import fs from 'node:fs';
 import { Router } from 'express';
+import type { StoredInput } from '../../../shared/api/head-api.ts';
 import { SHA256_HEADER, SHA256_PATTERN } from '../../../shared/api/routes.ts';
 import { receiveFile } from '../../archive/receive-file.ts';
 import { agentOf, userOf } from '../auth.ts';
@@ -22,7 +23,7 @@ export function inputsRouter(deps: AppDeps): Router {
     }
     if (await deps.archive.hasInput(sha)) {
       req.resume();
-      res.json({ sha256: sha, stored: 'already' });
+      res.json({ sha256: sha, stored: 'already' } satisfies StoredInput);
       return;
     }
     const got = await receiveFile(req, deps.archive.inputPath(sha), { expectedSha256: sha, maxBytes: deps.maxInputBytes });
@@ -31,7 +32,7 @@ export function inputsRouter(deps: AppDeps): Router {
       await deps.disk.noteFull();
     }
     if (!got.ok) throw new HttpError(got.status, got.error);
-    res.status(201).json({ sha256: sha, size: got.size });
+    res.status(201).json({ sha256: sha, size: got.size } satisfies StoredInput);
   });
 
   r.get('/api/agent/inputs/:sha', async (req, res) => {

@@ -4,6 +4,8 @@
  */
 import { Router } from 'express';
 import { parseDuration } from '../../../shared/duration.ts';
+import type { NodePaused, NodeResumed, Nodes, RemovedNode, RotatedEnrollment } from '../../../shared/api/head-api.ts';
+import { routes } from '../../../shared/api/routes.ts';
 import { canRead } from '../../core/batch-access.ts';
 import { nodeViews } from '../../core/views.ts';
 import { adminOf, userOf } from '../auth.ts';
@@ -12,9 +14,9 @@ import { HttpError, unwrap } from '../http-error.ts';
 
 export function nodesRouter(deps: AppDeps): Router {
   const r = Router();
-  r.get('/api/nodes', (req, res) => {
+  r.get(routes.nodes(), (req, res) => {
     const principal = userOf(req);
-    res.json({ nodes: nodeViews(deps.cluster, (d) => canRead(principal, d)), archive: deps.disk.state });
+    res.json({ nodes: nodeViews(deps.cluster, (d) => canRead(principal, d)), archive: deps.disk.state } satisfies Nodes);
   });
   r.post('/api/nodes/:name/pause', (req, res) => {
     const principal = userOf(req);
@@ -26,20 +28,20 @@ export function nodesRouter(deps: AppDeps): Router {
       until = deps.now() + d.ms;
     }
     const node = unwrap(deps.cluster.controlNode(principal, req.params.name, { type: 'pause', until }));
-    res.json({ node: node.name, pausedUntil: until });
+    res.json({ node: node.name, pausedUntil: until } satisfies NodePaused);
   });
   r.post('/api/nodes/:name/resume', (req, res) => {
     const node = unwrap(deps.cluster.controlNode(userOf(req), req.params.name, { type: 'resume' }));
-    res.json({ node: node.name });
+    res.json({ node: node.name } satisfies NodeResumed);
   });
   r.delete('/api/nodes/:name', async (req, res) => {
     adminOf(req);
     const removed = unwrap(await deps.cluster.removeNode(req.params.name, 'removed by the admin'));
-    res.json({ node: removed.name, wasConnected: removed.wasConnected });
+    res.json({ node: removed.name, wasConnected: removed.wasConnected } satisfies RemovedNode);
   });
   r.post('/api/enrollment-token/rotate', async (req, res) => {
     adminOf(req);
-    res.json({ token: await deps.rotateEnrollment() });
+    res.json({ token: await deps.rotateEnrollment() } satisfies RotatedEnrollment);
   });
   return r;
 }

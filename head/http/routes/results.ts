@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
+import type { Manifest, ManifestFile } from '../../../shared/api/head-api.ts';
 import { SHA256_HEADER } from '../../../shared/api/routes.ts';
 import { terminalSafe } from '../../../shared/terminal-text.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
@@ -24,7 +25,7 @@ export function resultsRouter(deps: AppDeps): Router {
   /** Every archived file of the batch's finished jobs: `{ job, path, size, sha256 }`. */
   r.get('/api/batches/:ref/manifest', async (req, res) => {
     const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
-    const files: { job: string; path: string; size: number; sha256: string }[] = [];
+    const files: ManifestFile[] = [];
     const pending: string[] = [];
     for (const job of doc.jobs) {
       if (job.status.state !== 'done') { pending.push(job.name); continue; }
@@ -33,7 +34,7 @@ export function resultsRouter(deps: AppDeps): Router {
       for (const f of stored.meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
       files.push({ job: job.name, path: RESULT_FILE, size: stored.raw.length, sha256: crypto.createHash('sha256').update(stored.raw).digest('hex') });
     }
-    res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending });
+    res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending } satisfies Manifest);
   });
 
   r.get('/api/batches/:ref/files/:job/*path', async (req, res) => {

@@ -1,27 +1,30 @@
 /** Cluster overview: batches with counts per state, running jobs, nodes, archive disk use. */
 import { Router } from 'express';
+import type { Status, WhoAmI } from '../../../shared/api/head-api.ts';
+import { routes } from '../../../shared/api/routes.ts';
 import { canRead } from '../../core/batch-access.ts';
-import { batchSummary, nodeViews, runningJobs } from '../../core/views.ts';
+import { batchView, nodeViews, runningJobs } from '../../core/views.ts';
 import type { BatchDoc } from '../../state/types.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 
 export function statusRouter(deps: AppDeps): Router {
   const r = Router();
-  r.get('/api/status', async (req, res) => {
+  r.get(routes.status(), async (req, res) => {
     const principal = userOf(req);
     const now = deps.now();
     // Only what the caller may read: its own batches, shared ones, everything for admins.
     const visible = (d: BatchDoc) => canRead(principal, d);
     const readable = [...deps.cluster.batches.values()].filter(visible);
-    const batches = readable.filter((d) => d.record.phase !== 'uploading').map(batchSummary);
+    const batches = readable.filter((d) => d.record.phase !== 'uploading').map(batchView);
     const namespaces = new Set(readable.map((d) => d.record.namespace));
     const disk = Object.fromEntries(Object.entries(await deps.archive.diskUsage()).filter(([ns]) => principal.kind === 'admin' || namespaces.has(ns)));
-    res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk, archive: deps.disk.state });
+    res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk, archive: deps.disk.state } satisfies Status);
   });
-  r.get('/api/whoami', (req, res) => {
+  r.get(routes.whoami(), (req, res) => {
     const p = userOf(req);
-    res.json({ name: p.name, kind: p.kind });
+    // userOf refuses agents, so the kind is 'admin' or 'user'.
+    res.json({ name: p.name, kind: p.kind === 'admin' ? 'admin' : 'user' } satisfies WhoAmI);
   });
   return r;
 }

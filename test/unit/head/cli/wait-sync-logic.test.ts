@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { describeCounts, doneCount, waitExitCode } from '../../../../head/cli/wait.ts';
-import { batchesToSync, expandHome, syncResults } from '../../../../head/cli/sync-core.ts';
+import { batchesToSync, expandHome, syncResults } from '../../../../client/sync.ts';
+import { HeadClient } from '../../../../shared/api/head-client.ts';
 import type { SyncResults } from '../../../../electron/main/actions.ts';
 import { logsQuery } from '../../../../head/cli/logs.ts';
-import { wanted, type Rule } from '../../../../head/cli/pull-core.ts';
+import { wanted, type Rule } from '../../../../client/pull.ts';
 
 const zero = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0 };
 
@@ -33,16 +34,18 @@ test('sync: only ended batches of the caller, oldest first', () => {
 });
 
 test('syncResults fits the tray\'s injected callback and reports an unreachable head as a value', async () => {
-  const asTray: SyncResults = syncResults; // compile-time: main.ts loads it by this type
+  // compile-time: main.ts wires it by this type
+  const asTray: SyncResults = (s) => syncResults({ client: new HeadClient({ base: s.headUrl, token: s.token }), out: s.resultsDir });
   const r = await asTray({ headUrl: 'http://127.0.0.1:1', token: 't', resultsDir: '~/x' } as Parameters<SyncResults>[0]);
   assert.equal(r.ok, false);
   assert.match(r.message, /cannot reach the head/);
 });
 
 test('logs: query string per option, bad stream refused', () => {
-  assert.deepEqual(logsQuery({}), { ok: true, query: '' });
-  assert.deepEqual(logsQuery({ follow: true, stream: 'stderr' }), { ok: true, query: '?stream=stderr&follow=1' });
+  assert.deepEqual(logsQuery({}), { ok: true, query: { stream: undefined, follow: false, tail: undefined } });
+  assert.deepEqual(logsQuery({ follow: true, stream: 'stderr', tail: '20' }), { ok: true, query: { stream: 'stderr', follow: true, tail: 20 } });
   assert.equal(logsQuery({ stream: 'both' }).ok, false);
+  assert.equal(logsQuery({ tail: '-3' }).ok, false);
 });
 
 test('pull rules: the first matching rule decides; with no match, include mode skips', () => {

@@ -6,25 +6,20 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { routes } from '../../shared/api/routes.ts';
-import type { BatchSummaryView } from '../core/views.ts';
-import { CliError, EXIT, HeadClient } from './client.ts';
-import { pullBatch } from './pull-core.ts';
+import type { BatchView } from '../shared/api/head-api.ts';
+import { HeadClient } from '../shared/api/head-client.ts';
+import { pullBatch, type PullFailure, type TransferProgress } from './pull.ts';
 
 /** Where results go when no folder is given. */
 export const DEFAULT_RESULTS_DIR = path.join(os.homedir(), 'distribute-results');
 
 export interface SyncTarget {
-  /** Head URL; the tray passes `headUrl` instead. */
-  head?: string;
-  headUrl?: string;
-  /** The user's token on the head. */
-  token: string;
-  /** Results folder (`~` is expanded); the tray passes `resultsDir` instead. Default ~/distribute-results. */
+  /** The head, with the user's token. */
+  client: HeadClient;
+  /** Results folder (`~` is expanded). Default ~/distribute-results. */
   out?: string;
-  resultsDir?: string;
-  /** Show a progress bar on stderr (the CLI on a terminal); default quiet. */
-  progress?: boolean;
+  /** Byte progress per batch (the CLI's bar); default none. */
+  progress?: (totalBytes: number) => TransferProgress;
 }
 
 export interface SyncedBatch {
@@ -40,6 +35,8 @@ export interface SyncedBatch {
 export interface SyncReport {
   /** False when the head could not be asked or any batch failed. */
   ok: boolean;
+  /** Why the head could not be asked (null when it could). */
+  failure: PullFailure | null;
   /** One line for a notification or the terminal. */
   message: string;
   user: string | null;
@@ -48,8 +45,6 @@ export interface SyncReport {
   pulled: number;
   skipped: number;
   bytes: number;
-  /** The CLI exit code matching this outcome. */
-  exitCode: number;
 }
 
 /** `~` and `~/x` become the home folder; everything else is resolved against the cwd. */
@@ -60,7 +55,7 @@ export function expandHome(p: string): string {
 }
 
 /** The batches a sync pulls: ended ones owned by `me`, oldest first. */
-export function batchesToSync(batches: BatchSummaryView[], me: string): BatchSummaryView[] {
+export function batchesToSync(batches: BatchView[], me: string): BatchView[] {
   return batches.filter((b) => b.phase === 'ended' && b.owner === me).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
 }
 
@@ -69,29 +64,24 @@ export function batchesToSync(batches: BatchSummaryView[], me: string): BatchSum
  * (`ok: false`, `message`), so the tray can show them as they are.
  */
 export async function syncResults(target: SyncTarget): Promise<SyncReport> {
-  const out = expandHome(target.out ?? target.resultsDir ?? DEFAULT_RESULTS_DIR);
-  const report: SyncReport = { ok: false, message: '', user: null, out, batches: [], pulled: 0, skipped: 0, bytes: 0, exitCode: EXIT.failed };
-  let client: HeadClient;
-  let mine: BatchSummaryView[];
-  try {
-    client = new HeadClient({ head: target.head ?? target.headUrl, token: target.token });
-    const me = await client.json<{ name: string }>(routes.whoami());
-    report.user = me.name;
-    const status = await client.json<{ batches: BatchSummaryView[] }>(routes.status());
-    mine = batchesToSync(status.batches, me.name);
-  } catch (err) {
-    report.message = (err as Error).message;
-    report.exitCode = err instanceof CliError ? err.exitCode : EXIT.failed;
+  const { client } = target;
+  const out = expandHome(target.out ?? DEFAULT_RESULTS_DIR);
+  const report: SyncReport = { ok: false, failure: null, message: '', user: null, out, batches: [], pulled: 0, skipped: 0, bytes: 0 };
+  const me = await client.whoami();
+  const status = me.ok ? await client.status() : me;
+  if (!me.ok || !status.ok) {
+    const failure = !me.ok ? me.error : !status.ok ? status.error : null;
+    report.failure = failure;
+    report.message = failure?.message ?? '';
     return report;
   }
+  report.user = me.value.name;
+  const mine = batchesToSync(status.value.batches, me.value.name);
   for (const b of mine) {
     const entry: SyncedBatch = { id: b.id, namespace: b.namespace, batch: b.name, pulled: 0, skipped: 0, bytes: 0 };
-    try {
-      const s = await pullBatch(client, b.id, out, [], { quiet: !target.progress });
-      Object.assign(entry, { pulled: s.pulled, skipped: s.skipped, bytes: s.bytes });
-    } catch (err) {
-      entry.error = (err as Error).message;
-    }
+    const s = await pullBatch(client, b.id, out, [], { progress: target.progress });
+    if (s.ok) Object.assign(entry, { pulled: s.value.pulled, skipped: s.value.skipped, bytes: s.value.bytes });
+    else entry.error = s.error.message;
     report.batches.push(entry);
     report.pulled += entry.pulled;
     report.skipped += entry.skipped;
@@ -99,7 +89,6 @@ export async function syncResults(target: SyncTarget): Promise<SyncReport> {
   }
   const failed = report.batches.filter((b) => b.error);
   report.ok = failed.length === 0;
-  report.exitCode = report.ok ? EXIT.ok : EXIT.failed;
   const size = `${(report.bytes / 1024 / 1024).toFixed(1)} MiB`;
   report.message = mine.length === 0
     ? `no finished batches of ${report.user} to sync`

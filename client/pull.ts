@@ -1,0 +1,179 @@
+/**
+ * Pull as a sync: fetch a batch's manifest, pick files by include/exclude rules, skip files already
+ * present with the same sha256, download the rest to `<file>.partial` (resuming a partial with an
+ * HTTP Range request), verify the sha256 and rename into place. Used by `pull`, `sync` and the
+ * tray. Failures come back as values ({@link PullFailure}), never as exceptions.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import type { ApiError } from '../shared/api/api-result.ts';
+import type { Manifest, ManifestFile } from '../shared/api/head-api.ts';
+import type { HeadClient } from '../shared/api/head-client.ts';
+
+export interface Rule { kind: 'include' | 'exclude'; pattern: RegExp }
+
+export type Decision = 'pull' | 'skip-identical' | 'excluded';
+export interface PlannedFile extends ManifestFile { key: string; local: string; decision: Decision }
+
+/** Why a pull stopped: the head's answer (see {@link ApiError}), or this machine's disk. */
+export type PullFailure = ApiError | { kind: 'local'; message: string };
+export type PullResult<T> = { ok: true; value: T } | { ok: false; error: PullFailure };
+
+/** Carries a failure out of the nested download steps to {@link pullBatch}, which returns it. */
+class PullStop extends Error {
+  constructor(readonly failure: PullFailure) {
+    super(failure.message);
+  }
+}
+
+/** Byte progress of a transfer; the CLI passes a progress bar, the tray nothing. */
+export interface TransferProgress {
+  add(bytes: number): void;
+  stop(): void;
+}
+
+/**
+ * Whether a file (key = `batch/job/path`, relative to the namespace) is wanted. The first rule
+ * that matches decides; with no match, a file is wanted unless some rule is an include.
+ */
+export function wanted(key: string, rules: Rule[]): boolean {
+  for (const r of rules) if (r.pattern.test(key)) return r.kind === 'include';
+  return !rules.some((r) => r.kind === 'include');
+}
+
+export async function sha256Of(file: string): Promise<string | null> {
+  try {
+    const hash = crypto.createHash('sha256');
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    return hash.digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/** `parts` joined under `root`, or null when the result would leave `root` (belt and braces behind the manifest checks). */
+function pathInside(root: string, parts: string[]): string | null {
+  const base = path.resolve(root);
+  const abs = path.resolve(base, ...parts);
+  return abs.startsWith(base + path.sep) ? abs : null;
+}
+
+/**
+ * What a pull of `manifest` into `outDir` would do, file by file. Results land in
+ * `<outDir>/<namespace>/<batch>/<job>/…`, the one layout of pull, sync, run and the tray. A name
+ * or path that is not safe stops the pull.
+ */
+export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]): Promise<PullResult<PlannedFile[]>> {
+  const plan: PlannedFile[] = [];
+  for (const f of manifest.files) {
+    const rel = `${f.job}/${f.path}`;
+    const key = `${manifest.batch}/${rel}`;
+    // The typed client checked the manifest field by field (ManifestSchema); this also proves the joined path stays inside --out.
+    const local = pathInside(outDir, [manifest.namespace, manifest.batch, f.job, f.path]);
+    if (!local) return { ok: false, error: { kind: 'bad-response', status: 200, message: `the head sent an unsafe path: ${rel} would land outside ${outDir}` } };
+    let decision: Decision = wanted(key, rules) ? 'pull' : 'excluded';
+    if (decision === 'pull') {
+      const st = await fsp.stat(local).catch(() => null);
+      if (st?.isFile() && st.size === f.size && (await sha256Of(local)) === f.sha256) decision = 'skip-identical';
+    }
+    plan.push({ ...f, key, local, decision });
+  }
+  return { ok: true, value: plan };
+}
+
+/**
+ * Download one planned file into `<file>.partial`, then verify and rename into place. A partial
+ * left by an interrupted pull is resumed with a Range request; one already complete (killed
+ * between download and rename) is only verified. A resumed download whose checksum is wrong (the
+ * partial came from an older version of the file) is restarted from zero once.
+ */
+async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progress: TransferProgress): Promise<void> {
+  await fsp.mkdir(path.dirname(f.local), { recursive: true });
+  const partial = `${f.local}.partial`;
+  const st = await fsp.stat(partial).catch(() => null);
+  if (st?.isFile() && st.size === f.size && (await sha256Of(partial)) === f.sha256) {
+    progress.add(f.size);
+    await fsp.rename(partial, f.local);
+    return;
+  }
+  let start = st?.isFile() && st.size > 0 && st.size < f.size ? st.size : 0;
+  if (start === 0) await fsp.rm(partial, { force: true });
+  for (;;) {
+    const got = await client.file(ref, f.job, f.path, start);
+    if (!got.ok) throw new PullStop({ ...got.error, message: `downloading ${f.key} failed: ${got.error.message}` });
+    const res = got.value;
+    if (!res.body) throw new PullStop({ kind: 'bad-response', status: res.status, message: `downloading ${f.key} failed: empty answer` });
+    if (res.status !== 206) start = 0;
+    progress.add(start);
+    // One pass: hash what is already there (a resumed download), then the bytes as they arrive.
+    const hash = crypto.createHash('sha256');
+    if (start) await pipeline(fs.createReadStream(partial, { end: start - 1, highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    // Never more bytes than the manifest announced: a head that keeps sending cannot fill the disk.
+    let received = start;
+    const tooLong = () => new PullStop({ kind: 'bad-response', status: res.status, message: `the head sent more than the ${f.size} bytes of ${f.key}; download stopped` });
+    const hashing = new Transform({
+      transform(c: Buffer, _e, cb) {
+        received += c.length;
+        if (received > f.size) return cb(tooLong());
+        hash.update(c);
+        progress.add(c.length);
+        cb(null, c);
+      },
+    });
+    // fetch's body is a web stream; the DOM and Node typings name the same class differently.
+    await pipeline(Readable.fromWeb(res.body as NodeReadableStream), hashing, fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
+    const sha = hash.digest('hex');
+    if (sha === f.sha256) break;
+    await fsp.rm(partial, { force: true });
+    if (start === 0) throw new PullStop({ kind: 'bad-response', status: res.status, message: `downloaded ${f.key} does not match its sha256 (got ${sha}); run pull again` });
+    start = 0; // the resumed part came from another version of the file: once more from scratch
+  }
+  await fsp.rename(partial, f.local);
+}
+
+export interface PullSummary { batch: string; namespace: string; pulled: number; skipped: number; excluded: number; bytes: number; pendingJobs: string[]; files: { path: string; decision: Decision; size: number }[] }
+
+export interface PullOptions {
+  dryRun?: boolean;
+  /** Called once with the bytes to download; the returned sink sees every byte. */
+  progress?: (totalBytes: number) => TransferProgress;
+}
+
+const noProgress: TransferProgress = { add: () => undefined, stop: () => undefined };
+
+/** Sync one batch (`ref`: id, namespace/name or name) into `<outDir>/<namespace>/<batch>/<job>/…`. */
+export async function pullBatch(client: HeadClient, ref: string, outDir: string, rules: Rule[], opts: PullOptions = {}): Promise<PullResult<PullSummary>> {
+  const got = await client.manifest(ref);
+  if (!got.ok) return got;
+  const manifest = got.value;
+  const planned = await planPull(manifest, outDir, rules);
+  if (!planned.ok) return planned;
+  const plan = planned.value;
+  const todo = plan.filter((p) => p.decision === 'pull');
+  const bytes = todo.reduce((a, f) => a + f.size, 0);
+  if (!opts.dryRun) {
+    const progress = opts.progress?.(bytes) ?? noProgress;
+    try {
+      for (const f of todo) await fetchFile(client, manifest.id, f, progress);
+    } catch (err) {
+      if (err instanceof PullStop) return { ok: false, error: err.failure };
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, error: { kind: 'local', message: `writing into ${outDir} failed: ${e.code ?? e.message}` } };
+    } finally {
+      progress.stop();
+    }
+  }
+  return {
+    ok: true,
+    value: {
+      batch: manifest.batch, namespace: manifest.namespace, pulled: todo.length, bytes,
+      skipped: plan.filter((p) => p.decision === 'skip-identical').length, excluded: plan.filter((p) => p.decision === 'excluded').length,
+      pendingJobs: manifest.pending, files: plan.map((p) => ({ path: p.key, decision: p.decision, size: p.size })),
+    },
+  };
+}

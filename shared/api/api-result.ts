@@ -1,0 +1,118 @@
+/**
+ * Errors as values for every HTTP call of the typed clients (head and control endpoint): a call
+ * never throws for a network failure, a refusal or a malformed answer; it returns an
+ * {@link ApiError} saying which of the three it was, so each caller maps it its own way (the CLI
+ * to an exit code, the tray to a notification, tests to an assertion).
+ */
+import type { z } from 'zod';
+
+export type ApiError =
+  /** No HTTP answer at all (connection refused, DNS, reset). */
+  | { kind: 'unreachable'; message: string }
+  /** The server answered with a non-2xx status; `message` is its `{ error }` text. */
+  | { kind: 'refused'; status: number; message: string; body: unknown }
+  /** A 2xx answer whose body is not what the contract says (not JSON, or failing its schema). */
+  | { kind: 'bad-response'; status: number; message: string };
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** The answer of a request read whole as text. */
+export interface TextAnswer { status: number; text: string }
+
+/**
+ * How the clients reach a server. `text` carries the JSON calls, `fetch` the streamed ones
+ * (uploads, downloads, log follow). The default uses the global fetch for both; the CLI gives
+ * `text` a node:http implementation so a short command never loads fetch's undici (~30 ms).
+ */
+export interface Transport {
+  /** Resolves with any status; rejects only when no answer arrives. */
+  text(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<TextAnswer>;
+  fetch(url: string, init: RequestInit): Promise<Response>;
+}
+
+/** The global fetch for everything. */
+export const fetchTransport: Transport = {
+  async text(url, init) {
+    const res = await fetch(url, init);
+    return { status: res.status, text: await res.text() };
+  },
+  fetch: (url, init) => fetch(url, init),
+};
+
+const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
+const err = <T>(error: ApiError): ApiResult<T> => ({ ok: false, error });
+
+/** Why `fetch` failed, in a few words (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+function networkReason(e: unknown): string {
+  const err = e as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  const cause = err?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof err?.code === 'string') return err.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The `{ error }` text of a refusal body, else a short excerpt of it, else `HTTP <status>`. */
+function refusalMessage(status: number, text: string): { message: string; body: unknown } {
+  try {
+    const body: unknown = JSON.parse(text);
+    const error = (body as { error?: unknown } | null)?.error;
+    return { message: typeof error === 'string' ? error : `HTTP ${status}`, body };
+  } catch {
+    return { message: text.trim().slice(0, 300) || `HTTP ${status}`, body: text };
+  }
+}
+
+/**
+ * Send one request and hand back the raw response when it is 2xx (for streamed bodies: files,
+ * logs). A non-2xx answer is read and becomes a `refused` error.
+ */
+export async function sendRaw(transport: Transport, url: string, init: RequestInit, server: string): Promise<ApiResult<Response>> {
+  let res: Response;
+  try {
+    res = await transport.fetch(url, init);
+  } catch (e) {
+    return err({ kind: 'unreachable', message: `cannot reach ${server}: ${networkReason(e)}` });
+  }
+  if (res.ok) return ok(res);
+  const text = await res.text().catch(() => '');
+  return err({ kind: 'refused', status: res.status, ...refusalMessage(res.status, text) });
+}
+
+/** Who answered (`the head`, `the agent`) and what the answer is (`a manifest`): for error messages. */
+export interface Answer { from: string; what: string }
+
+/** A 2xx answer's text checked against `schema`: parsed, never cast. */
+export function parseAnswer<S extends z.ZodType>(status: number, text: string, answer: Answer, schema: S): ApiResult<z.infer<S>> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return err({ kind: 'bad-response', status, message: `${answer.from} sent ${answer.what} that is not JSON: ${text.slice(0, 120)}` });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(root)';
+    return err({ kind: 'bad-response', status, message: `${answer.from} sent ${answer.what} the client refuses: ${where}: ${issue?.message ?? 'malformed'}` });
+  }
+  return ok(parsed.data);
+}
+
+/**
+ * One JSON call: `body` (if any) sent as JSON, the answer checked against `schema`. `server` names
+ * the other side in connection errors (`the head at http://...`).
+ */
+export async function sendJson<S extends z.ZodType>(
+  transport: Transport, url: string, init: { method: string; headers: Record<string, string>; body?: unknown }, server: string, answer: Answer, schema: S,
+): Promise<ApiResult<z.infer<S>>> {
+  const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-type': 'application/json' };
+  let reply: TextAnswer;
+  try {
+    reply = await transport.text(url, { method: init.method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  } catch (e) {
+    return err({ kind: 'unreachable', message: `cannot reach ${server}: ${networkReason(e)}` });
+  }
+  if (reply.status < 200 || reply.status > 299) return err({ kind: 'refused', status: reply.status, ...refusalMessage(reply.status, reply.text) });
+  return parseAnswer(reply.status, reply.text, answer, schema);
+}
