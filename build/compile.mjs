@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run build` (also run by npm itself: `prepare` on npm ci/install, `pretest`): compile the
-// TypeScript sources of shared/, head/ and electron/ into plain JavaScript under dist/, one .js
+// TypeScript sources of shared/, client/, head/ and electron/ into plain JavaScript under dist/, one .js
 // file per .ts file with the same relative layout, so nothing transpiles at run time and
 // `import.meta.dirname`-relative paths (dashboard page, settings window) stay valid.
 //
@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OUT = path.join(ROOT, 'dist');
 /** Source folders compiled into dist/<folder>. */
-export const SOURCE_DIRS = ['shared', 'head', 'electron'];
+export const SOURCE_DIRS = ['shared', 'client', 'head', 'electron'];
 /** Files copied verbatim next to the compiled code (pages, preload scripts, the renderer). */
 const COPIED = /\.(html|css|cjs|js|mjs|json)$/;
 /** Written last: its mtime says when the build finished (test/helpers/built.ts compares it). */
