@@ -47,11 +47,11 @@ export type SafePath = { ok: true; rel: string } | { ok: false; error: string };
 export function checkRelativePath(p: string): SafePath {
   if (p.length === 0) return { ok: false, error: 'empty path' };
   if (p.length > 4096) return { ok: false, error: 'path too long' };
-  if (p.startsWith('/') || p.startsWith('\\')) return { ok: false, error: `absolute path '${printable(p)}' not allowed` };
+  if (p.startsWith('/') || p.startsWith('\\')) return { ok: false, error: `absolute path '${p}' not allowed` };
   const segments = p.split('/');
   for (const seg of segments) {
     const reason = unsafeNameReason(seg);
-    if (reason) return { ok: false, error: `path '${printable(p)}': segment ${reason}` };
+    if (reason) return { ok: false, error: `path '${p}': segment ${reason}` };
   }
   return { ok: true, rel: segments.join('/') };
 }
