@@ -103,12 +103,19 @@ export type RunningJob = z.infer<typeof RunningJobSchema>;
 export const NodeStateSchema = z.enum(['stopped', 'lost', 'offline', 'paused', 'busy', 'idle']);
 export type NodeState = z.infer<typeof NodeStateSchema>;
 
+/**
+ * A node's capabilities as the API shows them. The head only stores tags that passed the
+ * protocol's label rules (CapabilitiesSchema); a client does not re-check them, it escapes
+ * whatever it prints, so one odd tag cannot make `status` unreadable.
+ */
+export const CapabilitiesViewSchema = CapabilitiesSchema.extend({ tags: z.array(z.string()) });
+
 /** A node as `nodes` and `status` show it. */
 export const NodeViewSchema = z.object({
   name: z.string(),
   state: NodeStateSchema,
   owner: z.string().nullable(),
-  capabilities: CapabilitiesSchema,
+  capabilities: CapabilitiesViewSchema,
   lastSeen: z.number(),
   /** The node's pause: until when, null = until resumed. */
   paused: z.object({ since: z.number(), until: z.number().nullable() }).nullable(),
