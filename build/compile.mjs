@@ -105,7 +105,7 @@ async function main() {
     plugins: [externalImports],
     format: 'esm',
     platform: 'node',
-    target: 'node20.6',
+    target: 'node20.11',
     logLevel: 'warning',
     charset: 'utf8',
     legalComments: 'inline',
