@@ -39,7 +39,7 @@ test('a 0.1 head and agent stopped mid-run: the run is migrated, adopted and arc
   agent = startAgentProc({ url: head.url, agentTokenFile: path.join(lab, 'head', 'agent-token') }, 'old-node', path.join(lab, 'agent'));
   const batch = await waitBatchEnded(head, BATCH, 60_000);
   assert.match(agent.output(), new RegExp(`migrated the run in .*agent-state\\.json from version 0\\.1 \\(now run ${legacy}\\)`));
-  const byName = Object.fromEntries(batch.jobs.map((j: { name: string }) => [j.name, j]));
+  const byName = Object.fromEntries(batch.jobs.map((j) => [j.name, j]));
   assert.equal(byName.slow.outcome, 'succeeded');
   assert.equal(byName.slow.attempt, 1, 'the 0.1 run was adopted, not re-run');
   assert.equal(byName.later.outcome, 'succeeded');
