@@ -1,4 +1,5 @@
-// Lint: typescript-eslint's recommended rules plus the layering rule: shared/ and the agent core
+// Lint: typescript-eslint's recommended rules plus the package half of the layering rule (the path half,
+// which folder may import which, is test/unit/layering.test.ts): shared/ and the agent core
 // (electron/agent/) must never import electron, and shared/ must not import server or fs-heavy libs.
 import tseslint from 'typescript-eslint';
 

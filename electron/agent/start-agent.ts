@@ -3,7 +3,7 @@
  * {@link AgentPort} the tray shell drives. `distribute agent` and `distribute up` use the same
  * function, so the CLI, the tray and the status page all see one agent the same way.
  */
-import type { AgentPort } from '../main/agent-port.ts';
+import type { AgentPort } from './agent-port.ts';
 import type { AgentSnapshot } from './agent-state.ts';
 import { Agent, type AgentSettings } from './agent.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';

@@ -3,7 +3,7 @@
  * agent port, windows, the sync function); tests inject small fakes. Failures are reported to the
  * person through `report`, never thrown into Electron's menu callback.
  */
-import type { AgentPort } from './agent-port.ts';
+import type { AgentPort } from '../agent/agent-port.ts';
 import { PAUSE_DURATION_MS, type ActionId } from './menu-model.ts';
 import type { TraySettings } from './settings.ts';
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentSnapshot } from '../agent/agent-state.ts';
 import { createActionHandler, type SyncResults } from './actions.ts';
-import type { AgentPort, StartAgent } from './agent-port.ts';
+import type { AgentPort, StartAgent } from '../agent/agent-port.ts';
 import { appIconPath, panelTheme, trayIconPath } from './icon-paths.ts';
 import { idleTick, initialIdleTracker, type IdleTracker } from './idle-policy.ts';
 import { IpcChannel, type LoadSettingsReply, type SaveSettingsReply } from './ipc-contract.ts';

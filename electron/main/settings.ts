@@ -6,7 +6,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AgentSettings } from './agent-port.ts';
+import type { AgentSettings } from '../agent/agent-port.ts';
 
 /** Where relative defaults come from; injected so parsing stays pure. */
 export interface SettingsEnv {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActionHandler, type ActionDeps, type SyncResults } from '../../../../electron/main/actions.ts';
-import type { AgentPort, AgentSnapshot } from '../../../../electron/main/agent-port.ts';
+import type { AgentPort, AgentSnapshot } from '../../../../electron/agent/agent-port.ts';
 import type { ActionId } from '../../../../electron/main/menu-model.ts';
 import type { TraySettings } from '../../../../electron/main/settings.ts';
 

@@ -3,8 +3,8 @@
  * the core (electron/agent/agent.ts, plain Node) implements it, so the shell never reaches into the
  * agent's internals and tests can drive the shell's logic with a small fake.
  */
-import type { AgentSnapshot } from '../agent/agent-state.ts';
-import type { AgentSettings as CoreAgentSettings } from '../agent/agent-settings.ts';
+import type { AgentSnapshot } from './agent-state.ts';
+import type { AgentSettings as CoreAgentSettings } from './agent-settings.ts';
 
 export type { AgentSnapshot };
 
