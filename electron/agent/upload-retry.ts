@@ -4,7 +4,7 @@
  * (507; delay growing to 30 s), so neither a head that restarts nor a full archive disk, however
  * long either lasts, costs a finished result: the files stay on this node until they are taken.
  */
-export async function retryUpload<T>(fn: () => Promise<T>, times: number, log: (l: string) => void): Promise<T> {
+export async function retryUpload<T>(fn: () => Promise<T>, times: number, log: (l: string) => void, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
   let refusals = 0;
   let full = 0;
   for (let i = 0; ; i++) {
@@ -15,12 +15,12 @@ export async function retryUpload<T>(fn: () => Promise<T>, times: number, log: (
       if (status === '410') throw err; // the run is over: nothing to retry
       if (status === '507') {
         if (full % 10 === 0) log(`the head's archive disk is full; keeping the result here and retrying (${(err as Error).message})`);
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(full++, 5))));
+        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(full++, 5)));
         continue;
       }
       if (status !== undefined && ++refusals >= times) throw err;
       if (i < 8 || i % 30 === 0) log(`${(err as Error).message}; retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(i, 5))));
+      await sleep(Math.min(10_000, 500 * 2 ** Math.min(i, 5)));
     }
   }
 }
