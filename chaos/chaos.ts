@@ -30,6 +30,8 @@ export interface ChaosOptions {
   /** Give up (and fail) after this long. */
   timeoutMs: number;
   log: (line: string) => void;
+  /** No faults at all: the baseline to compare the wall time with. */
+  baseline?: boolean;
   /** Keep the temporary folder (default: removed when every check passed). */
   keep?: boolean;
 }
@@ -93,7 +95,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       void api(cluster.head, routes.batch(id)).then((r) => { if (r.status === 200 && r.body.phase === 'ended') ended = r.body; }, () => {});
     }, 1000);
     const deadline = started + opts.timeoutMs;
-    faults = await injectFaults(cluster, rng, {
+    faults = opts.baseline ? [] : await injectFaults(cluster, rng, {
       nodeTimeoutMs: opts.nodeTimeoutMs, gapMs: opts.gapMs, log: opts.log,
       done: () => ended !== null || Date.now() > deadline,
     });

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seed N] [--short] [--jobs N] [--json]`: a head and three agents run a batch
+ * `npm run chaos -- [--seed N] [--short] [--jobs N] [--baseline] [--json]`: a head and three agents run a batch
  * while the head is SIGKILLed and agents are SIGKILLed, SIGSTOPped past the node timeout and
  * SIGTERMed; prints the seed and a summary table, exits 1 when a check failed. `--short` is the
  * ~60 s variant `npm test` runs (test/integration/chaos-short.test.ts).
@@ -20,14 +20,15 @@ async function main(): Promise<number> {
   try {
     args = parseArgs({ options: {
       seed: { type: 'string' }, short: { type: 'boolean', default: false }, jobs: { type: 'string' },
-      json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, baseline: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
     } }).values;
   } catch (err) {
     process.stderr.write(`chaos: ${(err as Error).message}\n`);
     return 2;
   }
   if (args.help) {
-    process.stdout.write('usage: npm run chaos -- [--seed N] [--short] [--jobs N] [--json] [--keep]\n');
+    process.stdout.write('usage: npm run chaos -- [--seed N] [--short] [--jobs N] [--baseline] [--json] [--keep]\n  --baseline: the same batch without faults, for the wall time\n');
     return 0;
   }
   const seed = args.seed === undefined ? Math.floor(Math.random() * 1e6) : Number(args.seed);
@@ -41,7 +42,8 @@ async function main(): Promise<number> {
   let report;
   try {
     report = await runChaos({
-      ...preset, seed, jobs: jobs ?? preset.jobs, keep: args.keep,
+      ...preset, seed, jobs: jobs ?? preset.jobs, keep: args.keep, baseline: args.baseline,
+      minFaults: args.baseline ? 0 : preset.minFaults,
       log: (line) => process.stdout.write(`  [${new Date().toISOString().slice(11, 19)}] ${line}\n`),
     });
   } catch (err) {
