@@ -6,7 +6,7 @@
  */
 import { WebSocket } from 'ws';
 import {
-  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs,
+  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs, RunIdSchema,
   type AgentMessage, type HeadMessage, type Hello,
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
@@ -85,6 +85,10 @@ export class HeadConnection {
       const decoded = decodeHeadMessage(raw);
       if (!decoded.ok) {
         this.opts.log(`bad message from head: ${decoded.error}`);
+        // An assignment this agent cannot read (e.g. a job stored before the head checked it) is
+        // rejected by its run reference, so the head does not wait for it forever.
+        const ref = assignRef(raw);
+        if (ref) this.send({ type: 'job-rejected', ...ref, reason: `cannot take the job: ${decoded.error}`.slice(0, 500) });
         return;
       }
       const msg = decoded.message;
@@ -154,5 +158,17 @@ export class HeadConnection {
     if (this.retry) clearTimeout(this.retry);
     this.ws?.close(CloseCode.normal, 'agent stopping');
     this.ws = null;
+  }
+}
+
+/** The run reference of a raw `assign` message that failed to decode, when it has a valid one. */
+function assignRef(raw: unknown): { runId: string } | null {
+  try {
+    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+    const m = JSON.parse(text) as { type?: unknown; runId?: unknown };
+    if (m.type !== 'assign' || !RunIdSchema.safeParse(m.runId).success) return null;
+    return { runId: m.runId as string };
+  } catch {
+    return null;
   }
 }

@@ -23,7 +23,7 @@
  * through a shell and is reported as `signaled` (the same thing any shell wrapper would report).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FileTail } from './file-tail.ts';
@@ -144,16 +144,34 @@ export function startJobProcess(opts: StartJobOptions): JobProcess {
     if (outFd !== null) closeSync(outFd);
     return failed(marker, `cannot open log file: ${(err as Error).message}`);
   }
-  const tails = makeTails(opts.stdoutPath, fstatSync(outFd).size, opts.stderrPath, fstatSync(errFd).size, opts.onOutput);
+  const outFrom = fstatSync(outFd).size;
+  const errFrom = fstatSync(errFd).size;
 
-  const child = spawn('/bin/sh', ['-c', WRAPPER, resolve(opts.exitCodePath), opts.file, ...opts.args], {
-    cwd: opts.cwd,
-    env: { ...process.env, ...opts.env, [MARKER_VAR]: marker.slice(MARKER_VAR.length + 1) },
-    detached: true,
-    stdio: ['ignore', outFd, errFd],
-  });
-  closeSync(outFd);
-  closeSync(errFd);
+  // spawn() throws synchronously for what the kernel or Node refuse outright (a NUL byte in an
+  // argument, E2BIG for an oversized command line): nothing is left open then (the log fds are
+  // closed in `finally`, the tails are only started after a successful spawn), and the job ends
+  // spawn-failed with the reason in its stderr log.
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn('/bin/sh', ['-c', WRAPPER, resolve(opts.exitCodePath), opts.file, ...opts.args], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env, [MARKER_VAR]: marker.slice(MARKER_VAR.length + 1) },
+      detached: true,
+      stdio: ['ignore', outFd, errFd],
+    });
+  } catch (err) {
+    const message = spawnErrorMessage(err as NodeJS.ErrnoException);
+    try {
+      writeSync(errFd, `distribute: cannot start the job: ${message}\n`);
+    } catch {
+      // the reason still reaches the result
+    }
+    return failed(marker, message);
+  } finally {
+    closeSync(outFd);
+    closeSync(errFd);
+  }
+  const tails = makeTails(opts.stdoutPath, outFrom, opts.stderrPath, errFrom, opts.onOutput);
 
   const wrapperEnded = new Promise<JobExit>((settle) => {
     child.once('error', (err) => {
@@ -299,6 +317,13 @@ function makeTails(outPath: string, outFrom: number, errPath: string, errFrom: n
   ];
   for (const tail of tails) tail.start(TAIL_MS);
   return tails;
+}
+
+/** A readable reason for an error spawn() threw, without echoing a huge or binary command. */
+function spawnErrorMessage(err: NodeJS.ErrnoException): string {
+  if (err.code === 'E2BIG') return 'the command line is too long for the operating system (E2BIG)';
+  if (err.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/.test(err.message)) return 'the command contains a NUL byte';
+  return `${err.code ?? 'error'}: ${err.message.slice(0, 300)}`;
 }
 
 function failed(marker: string, message: string): JobProcess {

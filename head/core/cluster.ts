@@ -46,6 +46,8 @@ export interface ClusterOptions {
   /** A node silent this long is lost and its jobs re-queued. */
   nodeTimeoutMs: number;
   heartbeatMs: number;
+  /** A job handed back or rejected this many times is failed (default {@link DEFAULT_MAX_HAND_BACKS}). */
+  maxHandBacks?: number;
   log?: (line: string) => void;
   /**
    * Why no new job may be assigned now (the archive disk is full or below --min-free-disk), or
@@ -55,6 +57,9 @@ export interface ClusterOptions {
   /** A write into the archive failed for lack of space. */
   diskFull?: () => void;
 }
+
+/** Default of {@link ClusterOptions.maxHandBacks}: a node loss does not count. */
+export const DEFAULT_MAX_HAND_BACKS = 3;
 
 export class Cluster {
   readonly events = new HeadEventBus();
@@ -354,7 +359,7 @@ export class Cluster {
     this.leases.end(runId);
     this.nodes.get(from.node)?.runs.delete(runId);
     const at = this.locate(lease);
-    if (at) this.book.requeue(at.doc, at.index, runId, `rejected: ${reason}`);
+    if (at) this.handBack(at.doc, at.index, from.node, runId, reason);
     void this.opts.archive.discardStaging(lease.batchId, lease.job, runId).catch(() => {});
     this.scheduleSoon();
   }
@@ -371,6 +376,26 @@ export class Cluster {
     const index = doc ? this.book.position(doc, r.lease.job) : -1;
     if (!doc || index < 0 || doc.jobs[index].status.state === 'done') return { ok: false, reason: 'the job is already done' };
     return r;
+  }
+
+  /**
+   * Run `runId` of the job was handed back or rejected: re-queue it, or fail it on the
+   * `maxHandBacks`-th time (see the `hand-back` transition).
+   */
+  private handBack(doc: BatchDoc, index: number, node: string, runId: string, reason: string): void {
+    const before = doc.jobs[index].status;
+    const attempt = isActive(before) ? before.attempt : 0;
+    const maxHandBacks = this.opts.maxHandBacks ?? DEFAULT_MAX_HAND_BACKS;
+    if (!this.book.apply(doc, index, { type: 'hand-back', runId, now: this.now(), reason, maxHandBacks })) return;
+    const job = doc.jobs[index];
+    const ref = { batchId: doc.record.id, job: job.name, node, runId };
+    if (job.status.state === 'done') {
+      this.log(`job ${doc.record.namespace}/${doc.record.name}/${job.name} failed: handed back or rejected ${job.handBacks} times (last by ${node}: ${reason})`);
+      this.events.emit('job:finished', { ...ref, attempt, result: job.status.result, archived: false });
+      this.book.checkEnd(doc);
+    } else {
+      this.events.emit('job:requeued', { ...ref, reason: `rejected: ${reason}` });
+    }
   }
 
   buildSucceeded(node: string, batchId: string): void {

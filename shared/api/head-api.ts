@@ -61,7 +61,7 @@ export const BatchViewSchema = z.object({
 export type BatchView = z.infer<typeof BatchViewSchema>;
 
 /** How a job ended: the `outcome` of its {@link JobResultSchema result}. */
-export const JobOutcomeSchema = z.enum(['succeeded', 'failed', 'killed', 'spawn-failed', 'cancelled', 'build-failed']);
+export const JobOutcomeSchema = z.enum(['succeeded', 'failed', 'killed', 'spawn-failed', 'cancelled', 'build-failed', 'rejected']);
 // The enum must name exactly the outcomes of the result union (a compile error otherwise).
 type SameOutcomes = [z.infer<typeof JobOutcomeSchema>] extends [z.infer<typeof JobResultSchema>['outcome']]
   ? [z.infer<typeof JobResultSchema>['outcome']] extends [z.infer<typeof JobOutcomeSchema>] ? true : false : false;

@@ -7,6 +7,31 @@ import { z } from 'zod';
 import { safeName } from '../names.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 
+/**
+ * Longest command, argument or other string of a batch, in UTF-8 bytes: 128 KiB, which is also
+ * Linux's limit for one command-line argument (MAX_ARG_STRLEN). A longer shell command could
+ * never be started (E2BIG).
+ */
+export const MAX_ARG_BYTES = 128 * 1024;
+
+/**
+ * Why `value` cannot be handed to a process as a command or argument, or null: it holds a NUL
+ * byte (which no argument can carry) or is longer than {@link MAX_ARG_BYTES}.
+ */
+export function unsafeArgReason(value: string): string | null {
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0) return `must not contain a NUL byte (found at character ${nul + 1})`;
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes > MAX_ARG_BYTES) return `is ${bytes} bytes long; at most ${MAX_ARG_BYTES} bytes (128 KiB) are allowed`;
+  return null;
+}
+
+/** A string that becomes a command or an argument (see {@link unsafeArgReason}). */
+const argString = z.string().superRefine((value, ctx) => {
+  const reason = unsafeArgReason(value);
+  if (reason) ctx.addIssue({ code: 'custom', message: reason });
+});
+
 export const InputFileSchema = z.object({
   alias: safeName,
   sha256: z.string().regex(SHA256_PATTERN, 'expected a lowercase sha256 hex digest'),
@@ -26,7 +51,7 @@ export const JobSpecSchema = z.object({
   /** python: the job's script (run as `python3 <alias> <cores>`). */
   script: InputFileSchema.optional(),
   /** shell: the command line run with `/bin/sh -c`. */
-  command: z.string().optional(),
+  command: argString.optional(),
   /** Files copied into the job's `input/` folder (after the initialize files). */
   files: z.array(InputFileSchema),
 }).strict();
@@ -35,9 +60,9 @@ export type JobSpec = z.infer<typeof JobSpecSchema>;
 export const BatchSpecSchema = z.object({
   namespace: safeName,
   name: safeName,
-  matrix: z.string().optional(),
+  matrix: argString.optional(),
   kind: z.enum(['python', 'apptainer', 'shell']),
-  capabilities: z.array(z.string()),
+  capabilities: z.array(argString),
   resources: ResourcesSchema,
   maxRetries: z.number().int().min(0).max(100),
   /** Who may read the batch's jobs, logs and files: absent or `private` = owner and admins, `lab` = every user. */
@@ -45,10 +70,10 @@ export const BatchSpecSchema = z.object({
   /** python: build_file, run once per node as `python3 <alias>`. */
   buildFile: InputFileSchema.optional(),
   /** shell: build command run once per node with `/bin/sh -c`. */
-  buildCommand: z.string().optional(),
+  buildCommand: argString.optional(),
   /** apptainer: the image. */
   sif: InputFileSchema.optional(),
-  requiredMounts: z.array(z.string()).default([]),
+  requiredMounts: z.array(argString).default([]),
   /** Files copied into every job's `input/` folder. */
   initFiles: z.array(InputFileSchema),
   jobs: z.array(JobSpecSchema).min(1),

@@ -3,6 +3,7 @@
  * records a problem and returns undefined, so validation keeps going and reports everything at once.
  */
 import { unsafeNameReason } from '../names.ts';
+import { unsafeArgReason } from '../batch/spec.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 
 /** A map from the YAML document as a plain object. */
@@ -56,8 +57,16 @@ export function readMap(
  * A string. Plain numbers are accepted as their source text (`name: 7`, `mem_per_cpu: 4000`) because
  * the original tool took such scalars as strings and existing configs rely on it.
  */
-export function readString(r: Reporter, path: YamlPath, value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
+export function readString(r: Reporter, path: YamlPath, value: unknown, opts: { argCheck?: boolean } = {}): string | undefined {
+  if (typeof value === 'string') {
+    // Every string may end up in a command line or an argument (names say more about themselves).
+    const bad = opts.argCheck === false ? null : unsafeArgReason(value);
+    if (bad) {
+      r.add(path, bad);
+      return undefined;
+    }
+    return value;
+  }
   if (typeof value === 'number') return r.scalarSource(path) ?? String(value);
   r.add(path, `expected a string, got ${describe(value)}`);
   return undefined;
@@ -69,7 +78,7 @@ export function readOptionalString(r: Reporter, path: YamlPath, value: unknown):
 
 /** A string that becomes a folder or file name: one safe path segment. */
 export function readName(r: Reporter, path: YamlPath, value: unknown, label: string): string | undefined {
-  const name = readString(r, path, value);
+  const name = readString(r, path, value, { argCheck: false });
   if (name === undefined) return undefined;
   const reason = unsafeNameReason(name);
   if (reason) {

@@ -6,7 +6,9 @@
  *            assign(runId)     start              pause
  *  queued ─────────▶ assigned ───────▶ running ◀──────────▶ paused
  *    ▲                  │                 │ resume            │
- *    │   lose (node lost or job handed back: always re-queued, no retry used)
+ *    │   lose (node lost: always re-queued, no retry used)
+ *    │   hand-back (the node gave the job back or rejected it: re-queued, and the
+ *    │     `maxHandBacks`-th time done{rejected} instead)
  *    │   retry (the run failed and max_retries allows another)
  *    └──────────────────────────────────────┤                   │
  *                                           ▼ finish            ▼ finish
@@ -26,7 +28,9 @@ export type JobResult =
   | { outcome: 'killed'; signal: string }
   | { outcome: 'spawn-failed'; message: string }
   | { outcome: 'cancelled'; by: string }
-  | { outcome: 'build-failed'; message: string };
+  | { outcome: 'build-failed'; message: string }
+  /** Nodes handed the job back or rejected it too often (see `maxHandBacks`); `message` says why. */
+  | { outcome: 'rejected'; message: string };
 
 export type JobOutcome = JobResult['outcome'];
 
@@ -71,6 +75,8 @@ export interface Job {
   attempts: number;
   /** Failed runs that were retried (for `max_retries`). */
   retries: number;
+  /** Times a node handed the job back or rejected it (absent in stores of 0.1: none). */
+  handBacks?: number;
   status: JobState;
 }
 

@@ -15,6 +15,12 @@ export type JobEvent =
   | { type: 'finish'; runId: string; node: string; attempt: number; result: JobResult; now: number; maxRetries: number }
   /** Run `runId` was lost (its node vanished) or given back; the job is re-queued. */
   | { type: 'lose'; runId: string; now: number; reason: string }
+  /**
+   * Run `runId` gave the job back or was rejected by its node (busy, stopping, paused past its
+   * maximum, inputs missing, unreadable). Re-queued, unless this is the `maxHandBacks`-th time:
+   * then the job ends `rejected` with the reason, so a job no node can take does not circle forever.
+   */
+  | { type: 'hand-back'; runId: string; now: number; reason: string; maxHandBacks: number }
   | { type: 'cancel'; by: string; now: number }
   /** The batch cannot be built on any compatible node. */
   | { type: 'build-failed'; message: string; now: number }
@@ -25,12 +31,12 @@ export type TransitionResult = { ok: true; job: Job } | { ok: false; error: stri
 
 /** Outcomes `retry` may run again: the run failed (exit code, signal, spawn) or was cancelled. */
 export function isRetryable(result: JobResult): boolean {
-  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed' || result.outcome === 'cancelled';
+  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed' || result.outcome === 'cancelled' || result.outcome === 'rejected';
 }
 
-/** Outcomes that count as a failed run (for `retry --failed`). */
+/** Outcomes that count as a failed run (for `retry --failed`); a job no node would take counts too. */
 export function isFailure(result: JobResult): boolean {
-  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed';
+  return result.outcome === 'failed' || result.outcome === 'killed' || result.outcome === 'spawn-failed' || result.outcome === 'rejected';
 }
 
 function reject(job: Job, event: JobEvent): TransitionResult {
@@ -88,7 +94,9 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       const runMs = holds ? runMsOf(s, event.now) : 0;
       const failed = event.result.outcome === 'failed' || event.result.outcome === 'killed' || event.result.outcome === 'spawn-failed';
       if (failed && stale) return { ok: false, error: `job ${job.name}: a failed earlier run (${event.runId}, attempt ${event.attempt} on ${event.node}) does not end the job while ${s.state}` };
-      if (failed && job.retries < event.maxRetries)
+      // A command that cannot be spawned (a NUL byte, a command line over the OS limit, a missing
+      // program) fails the same way on every try: it ends at once instead of using up retries.
+      if (failed && event.result.outcome !== 'spawn-failed' && job.retries < event.maxRetries)
         return ok(job, { state: 'queued', since: event.now }, { retries: job.retries + 1 });
       return ok(job, { state: 'done', result: event.result, node: event.node, runId: event.runId, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
     }
@@ -97,6 +105,17 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       if ((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.runId === event.runId)
         return ok(job, { state: 'queued', since: event.now });
       return reject(job, event);
+
+    case 'hand-back': {
+      if (!((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.runId === event.runId))
+        return reject(job, event);
+      const handBacks = (job.handBacks ?? 0) + 1;
+      if (handBacks < event.maxHandBacks) return ok(job, { state: 'queued', since: event.now }, { handBacks });
+      return ok(job, {
+        state: 'done', result: { outcome: 'rejected', message: `handed back or rejected ${handBacks} times; last: ${event.reason}` },
+        node: s.node, runId: s.runId, attempt: s.attempt, startedAt: s.state === 'assigned' ? null : s.startedAt, endedAt: event.now, runMs: runMsOf(s, event.now),
+      }, { handBacks });
+    }
 
     case 'cancel':
       if (s.state === 'done') return reject(job, event);
@@ -109,7 +128,7 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
 
     case 'retry':
       if (s.state !== 'done' || !isRetryable(s.result)) return reject(job, event);
-      return ok(job, { state: 'queued', since: event.now }, { retries: 0 });
+      return ok(job, { state: 'queued', since: event.now }, { retries: 0, handBacks: 0 });
 
     case 'build-failed':
       if (s.state !== 'queued') return reject(job, event);

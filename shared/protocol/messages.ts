@@ -61,6 +61,8 @@ export const JobResultSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('spawn-failed'), message: z.string() }),
   z.object({ outcome: z.literal('cancelled'), by: z.string() }),
   z.object({ outcome: z.literal('build-failed'), message: z.string() }),
+  /** Only the head ends a job so (too many hand-backs); listed so results round-trip. */
+  z.object({ outcome: z.literal('rejected'), message: z.string() }),
 ]);
 
 /** One archived file of a job: path relative to the job's archive folder. */

@@ -196,7 +196,6 @@ for (const c of STALE_FINISH) {
 const FAILURES: JobResult[] = [
   { outcome: 'failed', exitCode: 1 },
   { outcome: 'killed', signal: 'SIGKILL' },
-  { outcome: 'spawn-failed', message: 'ENOENT' },
 ];
 
 for (const failure of FAILURES) {
@@ -210,6 +209,14 @@ for (const failure of FAILURES) {
     assert.deepEqual(last.job.status, doneBy(failure, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }));
   });
 }
+
+test('finish spawn-failed ends the job on the first try, whatever retries are left', () => {
+  const failure: JobResult = { outcome: 'spawn-failed', message: 'the command contains a NUL byte' };
+  const r = apply(jobIn('running'), { type: 'finish', runId: 'R1', node: 'n1', attempt: 2, result: failure, now: NOW, maxRetries: 9 });
+  assert.ok(r.ok);
+  assert.equal(r.job.retries, 0);
+  assert.deepEqual(r.job.status, doneBy(failure, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }));
+});
 
 test('finish with a non-failure outcome never retries', () => {
   for (const result of [OK, { outcome: 'cancelled', by: 'bob' }, { outcome: 'build-failed', message: 'x' }] as JobResult[]) {

@@ -148,7 +148,7 @@ const AGENT_INVALID: { name: string; message: Record<string, unknown>; error: st
   {
     name: 'unknown outcome',
     message: { ...AGENT_MESSAGES[9], result: { outcome: 'exploded' } },
-    error: "result.outcome: Invalid discriminator value. Expected 'succeeded' | 'failed' | 'killed' | 'spawn-failed' | 'cancelled' | 'build-failed'",
+    error: "result.outcome: Invalid discriminator value. Expected 'succeeded' | 'failed' | 'killed' | 'spawn-failed' | 'cancelled' | 'build-failed' | 'rejected'",
   },
   { name: 'succeeded with a non-zero exit code', message: { ...AGENT_MESSAGES[9], result: { outcome: 'succeeded', exitCode: 1 } }, error: 'result.exitCode: Invalid input: expected 0' },
   { name: 'negative runMs', message: { ...AGENT_MESSAGES[9], runMs: -1 }, error: 'runMs: Too small: expected number to be >=0' },
