@@ -16,8 +16,18 @@ import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OUT = path.join(ROOT, 'dist');
-/** Source folders compiled into dist/<folder>. */
-export const SOURCE_DIRS = ['shared', 'client', 'head', 'electron'];
+/** Top-level folders that are not application code: tests, scripts run through tsx, data, docs. */
+const NOT_SOURCE = new Set(['test', 'bench', 'chaos', 'build', 'bin', 'node_modules', 'dist', 'release', 'python', 'docs', 'examples', 'assets']);
+/**
+ * Source folders compiled into dist/<folder>: every top-level folder holding TypeScript except
+ * those above (shared/, client/, head/, electron/, ...), so a new layer is compiled without
+ * touching this file; the import check in main() catches code importing anything not compiled.
+ */
+export const SOURCE_DIRS = fs.readdirSync(ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !NOT_SOURCE.has(e.name))
+  .map((e) => e.name)
+  .filter((dir) => walk(dir).some((f) => f.endsWith('.ts')))
+  .sort();
 /** Files copied verbatim next to the compiled code (pages, preload scripts, the renderer). */
 const COPIED = /\.(html|css|cjs|js|mjs|json)$/;
 /** Written last: its mtime says when the build finished (test/helpers/built.ts compares it). */
@@ -110,8 +120,25 @@ async function main() {
     charset: 'utf8',
     legalComments: 'inline',
     write: false,
+    metafile: true,
   });
   if (result.errors.length) return 1;
+  // Every relative import of the compiled code must land on a compiled file: a source importing
+  // from a folder that is not compiled (test/, bench/) would otherwise fail only at run time.
+  const outputs = new Set(result.outputFiles.map((o) => o.path));
+  const broken = [];
+  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+    for (const imp of meta.imports) {
+      if (!imp.external || !/^\.{1,2}\//.test(imp.path) || !imp.path.endsWith('.js')) continue;
+      if (!outputs.has(path.resolve(ROOT, path.dirname(out), imp.path))) {
+        broken.push(`${path.relative(OUT, path.resolve(ROOT, out)).replace(/\.js$/, '.ts')} imports ${imp.path.replace(/\.js$/, '.ts')}, which is not compiled (compiled: ${SOURCE_DIRS.join(', ')})`);
+      }
+    }
+  }
+  if (broken.length) {
+    process.stderr.write(`distribute build: ${broken.join('\n  ')}\n`);
+    return 1;
+  }
   const expected = new Set([STAMP]);
   for (const out of result.outputFiles) {
     writeIfChanged(out.path, Buffer.from(out.contents));
