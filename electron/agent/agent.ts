@@ -120,9 +120,22 @@ export class Agent extends EventEmitter<Events> {
     return this.token !== this.settings.token;
   }
 
+  /** Resolved by {@link keepCredential}: uploads that wait for the node to enroll. */
+  private enrolledWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once this node holds its credential. Result uploads wait for it: a job adopted at
+   * start (it ran on while no agent was there) may end before the first connection enrolled, and
+   * the enrollment token is refused for uploads.
+   */
+  private untilEnrolled(): Promise<void> {
+    return this.enrolled ? Promise.resolve() : new Promise((resolve) => this.enrolledWaiters.push(resolve));
+  }
+
   /** The head handed over this node's credential in its welcome: keep it, use it from now on. */
   private async keepCredential(credential: string): Promise<void> {
     this.token = credential;
+    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
     try {
       await this.credentialFile.save(this.name, credential);
       this.log(`enrolled as node '${this.name}'; credential stored in ${this.credentialFile.file}`);
@@ -228,7 +241,7 @@ export class Agent extends EventEmitter<Events> {
       proc.resume();
       this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
       this.proc = proc;
-      this.running = this.supervise(run, proc);
+      this.running = this.supervise(run, proc).catch((err) => this.runFailed(run, err));
     } else if (run.phase === 'uploading' && run.exited) {
       // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
       this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
@@ -449,7 +462,8 @@ export class Agent extends EventEmitter<Events> {
   }
 
   /** Upload the results of `run` (with `only`, just those paths again); see result-upload.ts. */
-  private uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+  private async uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+    await this.untilEnrolled();
     return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token, log: this.log }, run, only);
   }
 

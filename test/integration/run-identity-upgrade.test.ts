@@ -37,7 +37,9 @@ test('a 0.1 head and agent stopped mid-run: the run is migrated, adopted and arc
   assert.ok(!fs.existsSync(path.join(lab, 'head/staging', BATCH, 'slow', '1')));
 
   agent = startAgentProc({ url: head.url, agentTokenFile: path.join(lab, 'head', 'agent-token') }, 'old-node', path.join(lab, 'agent'));
-  const batch = await waitBatchEnded(head, BATCH, 60_000);
+  const batch = await waitBatchEnded(head, BATCH, 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}\nhead:\n${head.output()}\nagent:\n${agent?.output()}`);
+  });
   assert.match(agent.output(), new RegExp(`migrated the run in .*agent-state\\.json from version 0\\.1 \\(now run ${legacy}\\)`));
   const byName = Object.fromEntries(batch.jobs.map((j) => [j.name, j]));
   assert.equal(byName.slow.outcome, 'succeeded');
