@@ -3,6 +3,7 @@
  * the timers (heartbeat check, store flush). Used by `distribute server`, `distribute up` and tests.
  */
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +41,8 @@ export interface HeadOptions {
   minFreeDiskBytes?: number;
   /** Simultaneous connections one address may hold (default 64; head/http/connection-limits.ts). */
   maxConnectionsPerAddress?: number;
+  /** Serve HTTPS and WSS with this certificate chain and private key (PEM). */
+  tls?: { cert: string; key: string };
   /** Shorter timeouts for tests (defaults in head/http/connection-limits.ts and body-limits.ts). */
   timeouts?: { headersMs?: number; idleMs?: number; bodyMs?: number };
   log?: (line: string) => void;
@@ -108,7 +111,10 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const app = createApp({ cluster, archive, disk, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, bodyDeadlineMs: opts.timeouts?.bodyMs, now: Date.now, log, addUser, rotateEnrollment });
   const hub = new AgentHub({ cluster, tokens, log, rateLimit: opts.rateLimit });
   // Header and request timeouts are checked this often (Node's default is every 30 s).
-  const server = http.createServer({ connectionsCheckingInterval: 2000 }, app);
+  // HTTPS (and so WSS) with a certificate; plain HTTP only without one (README: 'A real lab' uses TLS).
+  const server = opts.tls
+    ? https.createServer({ connectionsCheckingInterval: 2000, cert: opts.tls.cert, key: opts.tls.key }, app)
+    : http.createServer({ connectionsCheckingInterval: 2000 }, app);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -123,7 +129,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   cluster.listening();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
   const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);

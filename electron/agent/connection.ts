@@ -5,6 +5,7 @@
  * while disconnected are dropped: everything that matters is re-stated in the next hello.
  */
 import { WebSocket } from 'ws';
+import { caOptions } from './lab-ca.ts';
 import {
   AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs, RunIdSchema,
   type AgentMessage, type HeadMessage, type Hello,
@@ -72,7 +73,7 @@ export class HeadConnection {
     if (this.stopped) return;
     this.opts.onState('connecting');
     const url = new URL(AGENT_WS_PATH, this.opts.headUrl.replace(/^http/, 'ws'));
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token()}` }, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token()}` }, handshakeTimeout: 10_000, ...caOptions() });
     this.ws = ws;
     this.welcomed = false;
     ws.on('open', () => {

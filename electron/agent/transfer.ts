@@ -12,9 +12,12 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { SHA256_HEADER } from '../../shared/api/routes.ts';
+import { httpsKeepAliveAgent } from './lab-ca.ts';
 
 const agentFor = (url: URL) => (url.protocol === 'https:' ? https : http);
-const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
+const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }) };
+/** The connection pool for `url`: https ones trust the lab CA, if one is set (lab-ca.ts). */
+const poolFor = (url: URL) => (url.protocol === 'https:' ? httpsKeepAliveAgent() : keepAlive.http);
 
 export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
@@ -31,7 +34,7 @@ export async function downloadFile(url: string, token: string, dest: string, sha
   const u = new URL(url);
   const partial = `${dest}.partial`;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = agentFor(u).get(u, { headers: { authorization: `Bearer ${token}` }, agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http }, resolve);
+    const req = agentFor(u).get(u, { headers: { authorization: `Bearer ${token}` }, agent: poolFor(u) }, resolve);
     req.on('error', reject);
   });
   if (res.statusCode !== 200) {
@@ -65,7 +68,7 @@ export async function uploadFile(url: string, token: string, file: string, extra
   await new Promise<void>((resolve, reject) => {
     const req = agentFor(u).request(u, {
       method: 'PUT',
-      agent: u.protocol === 'https:' ? keepAlive.https : keepAlive.http,
+      agent: poolFor(u),
       headers: { ...extraHeaders, authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
     }, (res) => {
       readAll(res).then((body) => {

@@ -13,7 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentSnapshot } from '../agent/agent-state.ts';
+import { labCaPem, trustCaFrom } from '../agent/lab-ca.ts';
+import { httpsFetch, httpsTransport } from '../../head/cli/https-fetch.ts';
 import { createActionHandler, type SyncResults } from './actions.ts';
+import { caFileFrom } from './lab-ca-arg.ts';
 import type { AgentPort, StartAgent } from '../agent/agent-port.ts';
 import { appIconPath, panelTheme, trayIconPath } from './icon-paths.ts';
 import { idleTick, initialIdleTracker, type IdleTracker } from './idle-policy.ts';
@@ -84,7 +87,7 @@ function toTemplate(model: MenuItemModel[], run: (id: ActionId) => void): MenuIt
 const handleAction = createActionHandler({
   port: () => port,
   settings: () => settings,
-  syncResults: ((s) => syncResults({ client: new HeadClient({ base: s.headUrl, token: s.userToken ?? s.token }), out: s.resultsDir })) satisfies SyncResults,
+  syncResults: ((s) => syncResults({ client: new HeadClient({ base: s.headUrl, token: s.userToken ?? s.token, ...(labCaPem() ? { transport: httpsTransport } : {}) }), out: s.resultsDir })) satisfies SyncResults,
   openStatus,
   openSettings,
   quit: shutdown,
@@ -117,7 +120,7 @@ async function startCore(): Promise<void> {
   unsubscribe = [port.onChange(() => render())];
   if (settings.userToken) {
     const follower = startBatchNotifications({
-      headUrl: settings.headUrl, token: settings.userToken,
+      headUrl: settings.headUrl, token: settings.userToken, fetch: labCaPem() ? httpsFetch : undefined,
       context: () => ({ me: settings?.user ?? '', enabled: settings?.notifications ?? false, alreadyNotified: notified }),
       remember: (key) => notified.add(key),
       show: report,
@@ -283,6 +286,18 @@ async function ready(): Promise<void> {
 // One settings folder however the app was started (packaged, `electron .`, or `electron dist/electron/main/entry.js`,
 // where Electron would otherwise name it "Electron").
 app.setPath('userData', path.join(app.getPath('appData'), 'distribute'));
+
+// A lab CA (--ca F or $DISTRIBUTE_CA) is trusted before anything connects to the head: the agent
+// core, result syncs (HeadClient reads $DISTRIBUTE_CA) and the batch notifications all use it.
+const caFile = caFileFrom(process.argv, process.env);
+if (caFile) {
+  process.env.DISTRIBUTE_CA = caFile;
+  const problem = trustCaFrom(caFile);
+  if (problem) {
+    console.error(`distribute tray: ${problem}`);
+    app.exit(2);
+  }
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../../electron/agent/control-server.ts';
 import { startAgent } from '../../electron/agent/start-agent.ts';
+import { trustCaFrom } from '../../electron/agent/lab-ca.ts';
 import { settingsProblem } from '../../electron/agent/agent-settings.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import { stopSignal } from './stop-signals.ts';
@@ -15,6 +16,7 @@ export function register(program: Command): void {
     .command('agent')
     .description('run this machine as a compute node: connect to the head, run jobs, upload results')
     .option('--head <url>', 'head URL; http:// is assumed without a scheme', process.env.DISTRIBUTE_HEAD ?? 'http://127.0.0.1:8952')
+    .option('--ca <file>', 'trust this lab CA certificate for an https head, besides the system\'s (env DISTRIBUTE_CA)')
     .requiredOption('--token-file <file>', 'file holding the agent join token (the head\'s agent-token)')
     .option('--workdir <dir>', 'folder for inputs, batch folders and runs', path.join(os.homedir(), '.distribute', 'agent'))
     .option('--name <name>', 'node name shown on the head', os.hostname())
@@ -25,7 +27,7 @@ export function register(program: Command): void {
     .option('--at-max-pause <what>', 'a job still paused at the maximum: resume (continue it) or requeue (hand it back to the head)', 'resume')
     .option('--on-exit <what>', 'stopping the agent (Ctrl-C, SIGTERM) with a job running: requeue (kill it, the head runs it elsewhere) or keep (it runs on; the next agent started here adopts it)', 'requeue')
     .option('--control-port <port>', 'port of the local control endpoint and status page on 127.0.0.1 (0 = any free port)', String(DEFAULT_CONTROL_PORT))
-    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; onExit: string; controlPort: string }) => {
+    .action(action('agent', async (opts: { head: string; tokenFile: string; workdir: string; name: string; tag: string[]; owner?: string; python: string; maxPause: string; atMaxPause: string; onExit: string; controlPort: string; ca?: string }) => {
       const headUrl = parseHeadUrl(opts.head);
       let token: string;
       try {
@@ -40,6 +42,8 @@ export function register(program: Command): void {
       const controlPort = parsePort('--control-port', opts.controlPort);
       const problem = settingsProblem({ name: opts.name, owner: opts.owner, tags: opts.tag });
       if (problem) throw new CliError(problem, EXIT.usage);
+      const caProblem = trustCaFrom(opts.ca);
+      if (caProblem) throw new CliError(caProblem, EXIT.usage);
       const running = await startAgent({
         headUrl, token, workdir: opts.workdir, name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python,
         maxPauseMs: maxPause.ms, atMaxPause: opts.atMaxPause, onExit: opts.onExit, controlPort,

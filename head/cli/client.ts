@@ -12,6 +12,7 @@ import type { ApiError, ApiResult, Transport } from '../../shared/api/api-result
 import { DEFAULT_HEAD_URL, HeadClient } from '../../shared/api/head-client.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { formatSize } from '../../shared/size.ts';
+import { loadCaFile } from '../../electron/agent/ca-file.ts';
 import { requestText } from './http-request.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -27,6 +28,8 @@ export interface HeadOptions {
   token?: string;
   tokenFile?: string;
   data?: string;
+  /** A lab CA certificate to trust for an https head (else $DISTRIBUTE_CA). */
+  ca?: string;
 }
 
 /** Add --head, --token, --token-file and --data to a command that talks to the head. */
@@ -35,7 +38,8 @@ export function withHeadOptions(cmd: Command): Command {
     .option('--head <url>', 'head URL; http:// is assumed without a scheme (env DISTRIBUTE_HEAD, default http://127.0.0.1:8952)')
     .option('--token <token>', 'your token (env DISTRIBUTE_TOKEN)')
     .option('--token-file <file>', 'read your token from this file (env DISTRIBUTE_TOKEN_FILE)')
-    .option('--data <dir>', 'on the head machine: use the admin token of the head started with --data DIR (default: $DISTRIBUTE_DATA, else ~/.distribute/head)');
+    .option('--data <dir>', 'on the head machine: use the admin token of the head started with --data DIR (default: $DISTRIBUTE_DATA, else ~/.distribute/head)')
+    .option('--ca <file>', 'trust this lab CA certificate for an https head, besides the system\'s (env DISTRIBUTE_CA)');
 }
 
 /** A port option's value (0 = any free port), or a usage error naming the option. */
@@ -123,7 +127,28 @@ export function connectHead(opts: HeadOptions): HeadClient {
   const base = opts.head !== undefined ? parseHeadUrl(opts.head)
     : process.env.DISTRIBUTE_HEAD ? parseHeadUrl(process.env.DISTRIBUTE_HEAD, '$DISTRIBUTE_HEAD') : DEFAULT_HEAD_URL;
   const found = findToken(opts);
-  return new HeadClient({ base, token: found.token, tokenSource: found.source, transport: cliTransport });
+  return new HeadClient({ base, token: found.token, tokenSource: found.source, transport: base.startsWith('https:') ? tlsTransport(opts) : cliTransport });
+}
+
+/**
+ * For an https head: with a lab CA (--ca, else $DISTRIBUTE_CA; checked here, a bad file is a usage
+ * error) both kinds of call go through node:https trusting it (electron/agent/lab-ca.ts, loaded on
+ * the first call); without one, the system's trust store as usual.
+ */
+function tlsTransport(opts: HeadOptions): Transport {
+  const source = opts.ca !== undefined ? '--ca' : process.env.DISTRIBUTE_CA ? '$DISTRIBUTE_CA' : null;
+  if (!source) return cliTransport;
+  const loaded = loadCaFile(opts.ca ?? process.env.DISTRIBUTE_CA!);
+  if (!loaded.ok) throw new CliError(`${source}: ${loaded.error}`, EXIT.usage);
+  let ready: Promise<typeof fetch> | null = null;
+  const trusted = () => ready ??= (async () => {
+    (await import('../../electron/agent/lab-ca.ts')).trustLabCa(loaded.pem);
+    return (await import('./https-fetch.ts')).httpsFetch;
+  })();
+  return {
+    text: async (url, init) => { await trusted(); return requestText(url, init); },
+    fetch: async (url, init) => (await trusted())(url, init),
+  };
 }
 
 /** The exit code for a failed API call: 3 when the server is unreachable, else 1. */

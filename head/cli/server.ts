@@ -7,6 +7,7 @@ import { attachNotifiers } from '../notify/attach.ts';
 import { stopSignal } from './stop-signals.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../http/connection-limits.ts';
 import { parseByteSize } from './byte-size.ts';
+import { readTlsFiles } from './tls-files.ts';
 import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
 import { assertPortFree } from './port-free.ts';
 
@@ -23,8 +24,10 @@ export function register(program: Command): void {
     .option('--forget-nodes-after <duration>', 'forget a node (record and credential) offline this long (720h = 30 days); it must enroll again to come back', '720h')
     .option('--ws-rate <n>', 'messages per second one agent may send (bursts of 5x); a node over it is disconnected', String(DEFAULT_RATE_LIMIT.perSecond))
     .option('--min-free-disk <size>', 'assign no new job while the archive disk has less free space than this (bytes, or with K/M/G/T; 0 = never hold); finished results still come in', '1G')
+    .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, the chain if any); needs --tls-key')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--max-connections-per-address <n>', 'simultaneous connections one IP address may hold', String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))
-    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string; maxConnectionsPerAddress: string }) => {
+    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string; maxConnectionsPerAddress: string; tlsCert?: string; tlsKey?: string }) => {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
@@ -38,12 +41,14 @@ export function register(program: Command): void {
       if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new CliError(`--max-connections-per-address: '${opts.maxConnectionsPerAddress}' is not a whole number of at least 1`, EXIT.usage);
       const minFree = opts.minFreeDisk.trim() === '0' ? { ok: true as const, bytes: 0 } : parseByteSize(opts.minFreeDisk);
       if (!minFree.ok) throw new CliError(`--min-free-disk: ${minFree.error}`, EXIT.usage);
+      const tlsFiles = readTlsFiles(opts.tlsCert, opts.tlsKey);
+      if (!tlsFiles.ok) throw new CliError(tlsFiles.error, EXIT.usage);
       await assertPortFree(opts.host, port, '--port');
       const head = await startHead({
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
         heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: maxInput.bytes,
         forgetNodesAfterMs: forget.ms, rateLimit: { perSecond: rate, burst: rate * 5 },
-        minFreeDiskBytes: minFree.bytes, maxConnectionsPerAddress: maxConnections,
+        minFreeDiskBytes: minFree.bytes, maxConnectionsPerAddress: maxConnections, tls: tlsFiles.tls,
       });
       const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
       if (!detach.ok) {

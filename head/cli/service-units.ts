@@ -19,6 +19,9 @@ export interface HeadUnitOptions extends UnitBase {
   host: string;
   port: number;
   nodeTimeout?: string;
+  /** HTTPS: certificate and key files (absolute), passed to distribute server. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export interface AgentUnitOptions extends UnitBase {
@@ -30,6 +33,8 @@ export interface AgentUnitOptions extends UnitBase {
   owner?: string;
   python?: string;
   onExit: 'requeue' | 'keep';
+  /** Lab CA certificate file (absolute) for an https head. */
+  ca?: string;
 }
 
 /**
@@ -49,7 +54,8 @@ function execStart(base: UnitBase, args: string[]): string {
 
 /** The head's unit: restarts on failure, stops with SIGTERM so the store closes cleanly. */
 export function headUnit(o: HeadUnitOptions): string {
-  const args = ['server', '--data', o.data, '--host', o.host, '--port', String(o.port), ...(o.nodeTimeout ? ['--node-timeout', o.nodeTimeout] : [])];
+  const args = ['server', '--data', o.data, '--host', o.host, '--port', String(o.port), ...(o.nodeTimeout ? ['--node-timeout', o.nodeTimeout] : []),
+    ...(o.tlsCert && o.tlsKey ? ['--tls-cert', o.tlsCert, '--tls-key', o.tlsKey] : [])];
   return `# distribute head, written by \`distribute service head\`.
 # Install: sudo cp distribute-head.service /etc/systemd/system/ && sudo systemctl enable --now distribute-head
 [Unit]
@@ -80,7 +86,7 @@ WantedBy=multi-user.target
 export function agentUnit(o: AgentUnitOptions): string {
   const args = ['agent', '--head', o.head, '--token-file', o.tokenFile, '--workdir', o.workdir,
     ...(o.name ? ['--name', o.name] : []), ...o.tags.flatMap((t) => ['--tag', t]), ...(o.owner ? ['--owner', o.owner] : []),
-    ...(o.python ? ['--python', o.python] : []), '--on-exit', o.onExit];
+    ...(o.python ? ['--python', o.python] : []), ...(o.ca ? ['--ca', o.ca] : []), '--on-exit', o.onExit];
   return `# distribute agent (headless compute node), written by \`distribute service agent\`.
 # Install: sudo cp distribute-agent.service /etc/systemd/system/ && sudo systemctl enable --now distribute-agent
 [Unit]

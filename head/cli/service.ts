@@ -60,9 +60,15 @@ export function register(program: Command): void {
     .option('--data <dir>', 'head data folder', '/var/lib/distribute')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', '8952')
-    .option('--node-timeout <duration>', 'passed to distribute server'), 'distribute')
-    .action(action('service head', async (opts: CommonOptions & { data: string; host: string; port: string; nodeTimeout?: string }) => {
-      const text = headUnit({ ...base(opts), data: path.resolve(opts.data), host: opts.host, port: parsePort('--port', opts.port), nodeTimeout: opts.nodeTimeout });
+    .option('--node-timeout <duration>', 'passed to distribute server')
+    .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (readable by --user); needs --tls-key')
+    .option('--tls-key <file>', 'private key of --tls-cert (readable by --user only)'), 'distribute')
+    .action(action('service head', async (opts: CommonOptions & { data: string; host: string; port: string; nodeTimeout?: string; tlsCert?: string; tlsKey?: string }) => {
+      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
+      const text = headUnit({
+        ...base(opts), data: path.resolve(opts.data), host: opts.host, port: parsePort('--port', opts.port), nodeTimeout: opts.nodeTimeout,
+        tlsCert: opts.tlsCert && path.resolve(opts.tlsCert), tlsKey: opts.tlsKey && path.resolve(opts.tlsKey),
+      });
       emit(text, opts, 'distribute-head');
     }));
   common(service
@@ -75,12 +81,13 @@ export function register(program: Command): void {
     .option('--tag <tag...>', 'capability tags (repeatable)', [])
     .option('--owner <user>', 'user who owns this workstation')
     .option('--python <path>', 'python interpreter for python batches')
-    .option('--on-exit <what>', 'requeue (stopping the service hands the job back) or keep (the job runs on)', 'requeue'), 'distribute')
-    .action(action('service agent', async (opts: CommonOptions & { head: string; tokenFile: string; workdir: string; name?: string; tag: string[]; owner?: string; python?: string; onExit: string }) => {
+    .option('--on-exit <what>', 'requeue (stopping the service hands the job back) or keep (the job runs on)', 'requeue')
+    .option('--ca <file>', 'lab CA certificate for an https head'), 'distribute')
+    .action(action('service agent', async (opts: CommonOptions & { head: string; tokenFile: string; workdir: string; name?: string; tag: string[]; owner?: string; python?: string; onExit: string; ca?: string }) => {
       if (opts.onExit !== 'requeue' && opts.onExit !== 'keep') throw new CliError(`--on-exit: '${opts.onExit}' is not requeue or keep`, EXIT.usage);
       const text = agentUnit({
         ...base(opts), head: parseHeadUrl(opts.head), tokenFile: path.resolve(opts.tokenFile), workdir: path.resolve(opts.workdir),
-        name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python, onExit: opts.onExit,
+        name: opts.name, tags: opts.tag, owner: opts.owner, python: opts.python, onExit: opts.onExit, ca: opts.ca && path.resolve(opts.ca),
       });
       emit(text, opts, 'distribute-agent');
     }));

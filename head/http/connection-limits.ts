@@ -12,6 +12,7 @@
  *   long on purpose (`logs --follow`, `/api/events`) lift it for their own socket.
  */
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 export const HEADERS_TIMEOUT_MS = 20_000;
@@ -30,7 +31,7 @@ export interface ConnectionLimits {
 }
 
 /** Applies the timeouts and the per-address cap to `server` (HTTP or HTTPS). */
-export function limitConnections(server: Server, limits: ConnectionLimits): void {
+export function limitConnections(server: Server | HttpsServer, limits: ConnectionLimits): void {
   server.headersTimeout = limits.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = Math.min(KEEP_ALIVE_TIMEOUT_MS, server.headersTimeout - 1000);

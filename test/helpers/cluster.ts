@@ -37,7 +37,7 @@ export interface HeadProc extends Proc { url: string; dataDir: string; adminToke
 
 export async function startHeadProc(dataDir: string, opts: { port?: number; nodeTimeout?: string; extra?: string[] } = {}): Promise<HeadProc> {
   const p = startProc(['server', '--data', dataDir, '--port', String(opts.port ?? 0), '--node-timeout', opts.nodeTimeout ?? '3s', ...(opts.extra ?? [])]);
-  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(p.output())?.[1], 20_000, () => `head did not start:\n${p.output()}`);
+  const url = await waitFor(() => /listening on (https?:\/\/\S+)/.exec(p.output())?.[1], 20_000, () => `head did not start:\n${p.output()}`);
   return {
     ...p, url, dataDir, port: Number(new URL(url).port),
     adminToken: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),

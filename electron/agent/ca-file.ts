@@ -1,0 +1,25 @@
+/**
+ * Reading a lab CA certificate (`--ca F`, `$DISTRIBUTE_CA`) and checking it is one, with fs and
+ * crypto only: the CLI checks the file before it needs TLS, and loads TLS (lab-ca.ts) only when it
+ * actually talks to an https head.
+ */
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+
+/** The PEM text of the CA in `file`, or why it is not a usable certificate. */
+export function loadCaFile(file: string): { ok: true; pem: string } | { ok: false; error: string } {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, error: `cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  try {
+    const cert = new X509Certificate(pem);
+    if (!cert.ca) return { ok: false, error: `'${file}' is a certificate but not a CA certificate (basicConstraints CA:FALSE); give the lab CA's certificate` };
+  } catch {
+    return { ok: false, error: `'${file}' is not a PEM certificate` };
+  }
+  return { ok: true, pem };
+}
+
