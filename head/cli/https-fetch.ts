@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import type { Transport } from '../../shared/api/api-result.ts';
 import { caOptions } from '../../electron/agent/lab-ca.ts';
 
-/** A subset of fetch: method, headers, and a string, Buffer or Node stream body. */
+/** A subset of fetch: method, headers, and a string, bytes, web stream, Node stream or async-iterable body. */
 export const httpsFetch: typeof fetch = (input, init = {}) => new Promise<Response>((resolve, reject) => {
   const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
   const headers: Record<string, string> = {};
@@ -30,9 +30,12 @@ export const httpsFetch: typeof fetch = (input, init = {}) => new Promise<Respon
   const body = init.body as unknown;
   if (body === undefined || body === null) req.end();
   else if (typeof body === 'string' || body instanceof Uint8Array) req.end(body);
-  else if (body instanceof Readable) {
-    body.on('error', (err) => req.destroy(err));
-    body.pipe(req);
+  else if (body instanceof Readable || body instanceof ReadableStream || (typeof body === 'object' && Symbol.asyncIterator in body)) {
+    const source = body instanceof Readable ? body
+      : body instanceof ReadableStream ? Readable.fromWeb(body as import('node:stream/web').ReadableStream)
+        : Readable.from(body as AsyncIterable<Uint8Array>);
+    source.on('error', (err) => req.destroy(err));
+    source.pipe(req);
   } else {
     req.destroy();
     reject(new TypeError('httpsFetch: unsupported body type'));
