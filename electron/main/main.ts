@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentSnapshot } from '../agent/agent-state.ts';
 import { labCaPem, trustCaFrom } from '../agent/lab-ca.ts';
-import { httpsFetch, httpsTransport } from '../../head/cli/https-fetch.ts';
+import { httpsFetch, httpsTransport } from '../agent/https-fetch.ts';
 import { createActionHandler, type SyncResults } from './actions.ts';
 import { caFileFrom } from './lab-ca-arg.ts';
 import type { AgentPort, StartAgent } from '../agent/agent-port.ts';

@@ -143,7 +143,7 @@ function tlsTransport(opts: HeadOptions): Transport {
   let ready: Promise<typeof fetch> | null = null;
   const trusted = () => ready ??= (async () => {
     (await import('../../electron/agent/lab-ca.ts')).trustLabCa(loaded.pem);
-    return (await import('./https-fetch.ts')).httpsFetch;
+    return (await import('../../electron/agent/https-fetch.ts')).httpsFetch;
   })();
   return {
     text: async (url, init) => { await trusted(); return requestText(url, init); },

@@ -7,7 +7,7 @@
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { Transport } from '../../shared/api/api-result.ts';
-import { caOptions } from '../../electron/agent/lab-ca.ts';
+import { caOptions } from './lab-ca.ts';
 
 /** A subset of fetch: method, headers, and a string, bytes, web stream, Node stream or async-iterable body. */
 export const httpsFetch: typeof fetch = (input, init = {}) => new Promise<Response>((resolve, reject) => {
