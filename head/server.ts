@@ -11,6 +11,7 @@ import { Archive } from './archive/archive.ts';
 import { DiskWatch } from './archive/disk-space.ts';
 import { ensureTokenFile, hashToken, newToken, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
+import { heldPerNode } from './core/activity.ts';
 import { createApp } from './http/app.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, limitConnections } from './http/connection-limits.ts';
 import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS } from './archive/input-gc.ts';
@@ -137,6 +138,9 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const forgetNodes = () => void cluster.forgetOfflineNodes(forgetAfter).catch((err) => log(`forgetting offline nodes: ${(err as Error).message}`));
   forgetNodes();
   const forgetTimer = setInterval(forgetNodes, Math.min(3_600_000, Math.max(1000, forgetAfter / 4)));
+  const sampleActivity = () => cluster.activity.add(Date.now(), heldPerNode(cluster.batches.values()));
+  sampleActivity();
+  const activityTimer = setInterval(sampleActivity, cluster.activity.stepMs);
   // Inputs of ended batches are not needed any more: delete those no live batch still names. Every
   // few minutes also forget batches left uploading for a day and delete orphaned uploads (no batch
   // names them) an hour after they were written.
@@ -156,6 +160,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     async close() {
       clearInterval(timeoutTimer);
       clearInterval(reschedule);
+      clearInterval(activityTimer);
       clearInterval(inputSweep);
       clearInterval(forgetTimer);
       disk.stop();

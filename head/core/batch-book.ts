@@ -99,6 +99,7 @@ export class BatchBook {
   setJob(doc: BatchDoc, index: number, job: Job): void {
     this.index(doc).set(index, job);
     this.deps.store.touchJob(doc, index);
+    this.deps.events.emit('job:changed', { batchId: doc.record.id, job: job.name });
   }
 
   /**

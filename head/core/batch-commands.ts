@@ -10,6 +10,7 @@ import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
 import type { BatchBook } from './batch-book.ts';
+import type { HeadEventBus } from './events.ts';
 import type { LiveNode } from './live-node.ts';
 import type { RunLeases } from './run-leases.ts';
 import { fail, type Result } from './result.ts';
@@ -26,6 +27,8 @@ export interface BatchCommandsDeps {
   newId: () => string;
   /** A batch became schedulable: run the scheduler soon. */
   scheduleSoon: () => void;
+  /** Where `batch:changed` is announced. */
+  events?: HeadEventBus;
 }
 
 /** What `retry` did: the jobs re-queued, or (none re-queued) the inputs the head needs first. */
@@ -98,6 +101,7 @@ export class BatchCommands {
     doc.record.phase = record.phase;
     doc.record.submittedAt = record.submittedAt;
     this.deps.scheduleSoon();
+    this.deps.events?.emit('batch:changed', { batchId: doc.record.id });
     return { ok: true, value: doc };
   }
 
@@ -181,6 +185,7 @@ export class BatchCommands {
     this.deps.store.touchBatchRecord(doc);
     await this.deps.store.flush();
     this.deps.scheduleSoon();
+    this.deps.events?.emit('batch:changed', { batchId: doc.record.id });
     return { ok: true, value: { doc, retried, missing: null } };
   }
 
@@ -198,6 +203,7 @@ export class BatchCommands {
     this.deps.book.batches.delete(doc.record.id);
     this.deps.leases.dropBatch(doc.record.id);
     await this.deps.store.deleteBatch(doc.record.id);
+    this.deps.events?.emit('batch:changed', { batchId: doc.record.id });
     await this.deps.archive.removeBatch(doc.record.namespace, doc.record.name);
     await this.deps.archive.discardStaging(doc.record.id);
   }

@@ -21,6 +21,7 @@ import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
 import { HeadEventBus } from './events.ts';
 import { LiveLogs } from './live-logs.ts';
+import { ActivityLog } from './activity.ts';
 import { BatchBook } from './batch-book.ts';
 import { BatchCommands, type RetryOutcome } from './batch-commands.ts';
 import { RunFinisher, type FinishedRun, type FinishOutcome } from './finish-run.ts';
@@ -65,6 +66,8 @@ export class Cluster {
   readonly events = new HeadEventBus();
   /** Output of running jobs from their first line (`logs`, `logs --follow`, the dashboard). */
   readonly logs = new LiveLogs(this.events);
+  /** Jobs held per node over the last hour (the dashboard's chart); sampled by the server. */
+  readonly activity = new ActivityLog();
   /** Every known node by name (the registry's map). */
   readonly nodes: Map<string, LiveNode>;
   meta: MetaDoc = { users: [], nodes: [], credentials: [] };
@@ -96,7 +99,7 @@ export class Cluster {
       scheduleSoon,
     });
     this.nodes = this.registry.nodes;
-    this.commands = new BatchCommands({ book: this.book, store: opts.store, archive: opts.archive, nodes: this.nodes, leases: this.leases, now: this.now, newId, scheduleSoon });
+    this.commands = new BatchCommands({ book: this.book, store: opts.store, archive: opts.archive, nodes: this.nodes, leases: this.leases, now: this.now, newId, scheduleSoon, events: this.events });
     this.finisher = new RunFinisher({ book: this.book, archive: opts.archive, events: this.events, leases: this.leases, nodes: this.nodes, now: this.now, log: this.log, scheduleSoon, diskFull: opts.diskFull });
     // Agents may drop the inputs of a batch that ended.
     this.events.on('batch:ended', (e) => {

@@ -29,6 +29,12 @@ export interface HeadEvents {
   'job:finished': [{ batchId: string; job: string; node: string; runId: string; attempt: number; result: JobResult; archived: boolean }];
   'job:requeued': [{ batchId: string; job: string; node: string; runId: string; reason: string }];
   'batch:ended': [BatchEnded];
+  /** Any change of a job's state (the dashboard's live updates follow these). */
+  'job:changed': [{ batchId: string; job: string }];
+  /** A batch was submitted, re-opened by retry or removed (its record changed, not only a job). */
+  'batch:changed': [{ batchId: string }];
+  /** A node's record changed: connected, disconnected, paused, resumed, lost, stopped. */
+  'node:changed': [{ node: string | null }];
   'node:connected': [{ node: string }];
   'node:lost': [{ node: string; reason: string }];
 }

@@ -90,6 +90,7 @@ export class NodeRegistry {
   /** Persist the node records. */
   save(): void {
     this.deps.saveRecords([...this.nodes.values()].map((n) => n.record));
+    this.deps.events.emit('node:changed', { node: null });
   }
 
   /**

@@ -16,6 +16,8 @@ export const routes = {
   health: () => '/api/health',
   whoami: () => '/api/whoami',
   status: () => '/api/status',
+  /** Jobs held per node over the last hour (the dashboard's chart). */
+  activity: () => '/api/activity',
   nodes: () => '/api/nodes',
   nodePause: (name: string) => `/api/nodes/${enc(name)}/pause`,
   nodeResume: (name: string) => `/api/nodes/${enc(name)}/resume`,

@@ -9,12 +9,13 @@ import { api, tempDir, type HeadProc } from '../helpers/cluster.ts';
 export interface ShellJob { name: string; command: string }
 
 /** Write `distribute-jobs.yaml` for a shell batch into a fresh folder; returns its path. */
-export function writeShellConfig(namespace: string, batch: string, jobs: ShellJob[], opts: { build?: string; files?: Record<string, string | Buffer>; matrix?: string } = {}): string {
+export function writeShellConfig(namespace: string, batch: string, jobs: ShellJob[], opts: { build?: string; files?: Record<string, string | Buffer>; matrix?: string; share?: 'lab' } = {}): string {
   const dir = tempDir(`cfg-${batch}`);
   for (const [name, content] of Object.entries(opts.files ?? {})) fs.writeFileSync(path.join(dir, name), content);
   const lines = [
     'meta:', `  batch_name: ${batch}`, `  namespace: ${namespace}`, '  capabilities: []',
     ...(opts.matrix ? [`  matrix: ${JSON.stringify(opts.matrix)}`] : []),
+    ...(opts.share ? [`  share: ${opts.share}`] : []),
     'shell:', '  initialize:',
     ...(opts.build ? [`    build: ${JSON.stringify(opts.build)}`] : []),
     `    required_files: [${Object.keys(opts.files ?? {}).join(', ')}]`,

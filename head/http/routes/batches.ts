@@ -63,7 +63,8 @@ export function batchesRouter(deps: AppDeps): Router {
     const jobs = body.jobs;
     if (jobs !== undefined && (!Array.isArray(jobs) || !jobs.every((j: unknown) => typeof j === 'string'))) throw new HttpError(400, 'jobs must be a list of job names');
     if (body.failedOnly !== undefined && typeof body.failedOnly !== 'boolean') throw new HttpError(400, 'failedOnly must be true or false');
-    const done = unwrap(await cluster.retryBatch(principal, req.params.ref, { failedOnly: body.failedOnly === true, names: jobs }));
+    const found = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
+    const done = unwrap(await cluster.retryBatch(principal, found.record.id, { failedOnly: body.failedOnly === true, names: jobs }));
     if (done.missing) {
       res.status(409).json({ error: done.missing.error, missing: done.missing.files } satisfies RetryRefusal);
       return;

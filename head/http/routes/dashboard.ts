@@ -1,6 +1,8 @@
 /**
- * The head's web dashboard: one static page (nodes, batches, jobs, logs) that calls the same API
- * as the CLI with the token the user types in. The page itself needs no token.
+ * The head's web dashboard: one static page (batches with progress and actions, jobs, live logs,
+ * running jobs, a chart of the last hour, nodes) with its script and styles in their own files
+ * (`dashboard/dashboard.js`, `.css`), calling the same API as the CLI with the token the user types
+ * in. The page and its files need no token.
  *
  * Its Content-Security-Policy allows exactly the page's own inline scripts, by their sha256 (no
  * `'unsafe-inline'`: an injected `<script>` or `onclick=` does not run), forbids framing
@@ -11,7 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 
-const PAGE = path.join(import.meta.dirname, '../dashboard/index.html');
+const DIR = path.join(import.meta.dirname, '../dashboard');
+const PAGE = path.join(DIR, 'index.html');
+/** The page's own script and styles, served as files so the CSP allows them as 'self'. */
+const ASSETS = { '/dashboard.js': ['dashboard.js', 'text/javascript'], '/dashboard.css': ['dashboard.css', 'text/css'] } as const;
 
 /** The CSP for `html`: its inline `<script>` bodies are allowed by hash, nothing else runs. */
 export function dashboardCsp(html: string): string {
@@ -35,5 +40,14 @@ export function dashboardRouter(): Router {
     res.setHeader('x-content-type-options', 'nosniff');
     res.type('html').send(html);
   });
+  for (const [route, [file, type]] of Object.entries(ASSETS)) {
+    const body = fs.readFileSync(path.join(DIR, file), 'utf8');
+    r.get(route, (_req, res) => {
+      res.setHeader('content-type', `${type}; charset=utf-8`);
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', 'no-cache');
+      res.send(body);
+    });
+  }
   return r;
 }

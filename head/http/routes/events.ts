@@ -10,6 +10,7 @@ import { USER_EVENT_NAME, type UserEvent } from '../../../shared/protocol/events
 import type { BatchEnded } from '../../core/events.ts';
 import type { Principal } from '../../state/types.ts';
 import { userOf } from '../auth.ts';
+import { followLive } from '../live-feed.ts';
 import type { AppDeps } from '../deps.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -46,9 +47,12 @@ export function eventsRouter(deps: AppDeps): Router {
       if (seesBatch(principal, e.owner)) send(res, toBatchEndedEvent(e));
     };
     deps.cluster.events.on('batch:ended', onEnded);
+    // `?live`: the dashboard's updates too (see live-feed.ts).
+    const stopLive = req.query.live !== undefined ? followLive(deps.cluster, principal, res, { archive: () => deps.disk.state }) : () => {};
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     const close = () => {
       clearInterval(keepalive);
+      stopLive();
       deps.cluster.events.off('batch:ended', onEnded);
     };
     req.on('close', close);

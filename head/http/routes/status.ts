@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Status, WhoAmI } from '../../../shared/api/head-api.ts';
 import { routes } from '../../../shared/api/routes.ts';
+import { heldPerNode } from '../../core/activity.ts';
 import { canRead } from '../../core/batch-access.ts';
 import { batchView, nodeViews, runningJobs } from '../../core/views.ts';
 import type { BatchDoc } from '../../state/types.ts';
@@ -20,6 +21,11 @@ export function statusRouter(deps: AppDeps): Router {
     const namespaces = new Set(readable.map((d) => d.record.namespace));
     const disk = Object.fromEntries(Object.entries(await deps.archive.diskUsage()).filter(([ns]) => principal.kind === 'admin' || namespaces.has(ns)));
     res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk, archive: deps.disk.state } satisfies Status);
+  });
+  /** Jobs held per node over the last hour, for the dashboard's chart (node names are not private). */
+  r.get(routes.activity(), (req, res) => {
+    userOf(req);
+    res.json(deps.cluster.activity.series(deps.now(), heldPerNode(deps.cluster.batches.values())));
   });
   r.get(routes.whoami(), (req, res) => {
     const p = userOf(req);
