@@ -7,6 +7,7 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { describeCounts } from './wait.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 
 interface RmOptions extends HeadOptions { yes?: boolean; json?: boolean }
 
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .action(action('rm', async (ref: string, opts: RmOptions) => {
       const client = connectHead(opts);
       const b = must(await client.batch(ref));
-      const what = `${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}, ${b.phase}; ${describeCounts(b.counts, b.total)})`;
+      const what = terminalSafe(`${b.namespace}/${b.name} (id ${b.id}, owner ${b.owner}, ${b.phase}; ${describeCounts(b.counts, b.total)})`);
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError(`refusing to delete ${what} without --yes when not on a terminal`, EXIT.usage);
         const running = b.phase === 'active' ? ' Its running jobs are killed.' : '';
@@ -41,7 +42,7 @@ export function register(program: Command): void {
       // By id: the name may be reused between the question and the answer.
       const removed = must(await client.removeBatch(b.id));
       if (opts.json) process.stdout.write(JSON.stringify(removed, null, 2) + '\n');
-      else process.stdout.write(`deleted batch ${removed.removed} (id ${removed.id}) and its archived results\n`);
+      else process.stdout.write(`deleted batch ${terminalSafe(removed.removed)} (id ${terminalSafe(removed.id)}) and its archived results\n`);
       return EXIT.ok;
     }));
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { BatchView, JobCounts as Counts } from '../../shared/api/head-api.ts';
 import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { parseDuration } from '../../shared/duration.ts';
+import { terminalSafe } from '../../shared/terminal-text.ts';
 
 /** Jobs that are done, whatever their outcome. */
 export function doneCount(c: Counts): number {
@@ -76,7 +77,7 @@ export function register(program: Command): void {
             bar = null;
             const code = waitExitCode(b);
             if (opts.json) process.stdout.write(JSON.stringify({ ...b, ok: code === EXIT.ok }, null, 2) + '\n');
-            else process.stdout.write(`${b.namespace}/${b.name} ${b.outcome ?? 'ended'}: ${describeCounts(b.counts, b.total)}\n`);
+            else process.stdout.write(`${terminalSafe(`${b.namespace}/${b.name}`)} ${b.outcome ?? 'ended'}: ${describeCounts(b.counts, b.total)}\n`);
             return code;
           }
           if (Date.now() > deadline) throw new CliError(`batch ${ref} still running after ${opts.timeout}: ${describeCounts(b.counts, b.total)}`, EXIT.failed);
