@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { BatchView } from '../shared/api/head-api.ts';
+import { formatSize } from '../shared/format.ts';
 import { HeadClient } from '../shared/api/head-client.ts';
 import { pullBatch, type PullFailure, type TransferProgress } from './pull.ts';
 
@@ -89,7 +90,7 @@ export async function syncResults(target: SyncTarget): Promise<SyncReport> {
   }
   const failed = report.batches.filter((b) => b.error);
   report.ok = failed.length === 0;
-  const size = `${(report.bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const size = formatSize(report.bytes);
   report.message = mine.length === 0
     ? `no finished batches of ${report.user} to sync`
     : `${report.pulled} files (${size}) pulled from ${mine.length} batches into ${out}, ${report.skipped} already present`

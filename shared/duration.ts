@@ -10,7 +10,7 @@
  * The result must be positive: `0s` is refused because a zero-length pause or timeout is always a
  * mistake. Fractions (`1.5h`) are refused rather than rounded; write `1h30m`.
  *
- * {@link formatDuration} prints the same grammar with spaces (`1h 30m`), so its output parses back.
+ * shared/format.ts `formatDuration` prints the same grammar with spaces (`1h 30m`), so its output parses back.
  */
 
 export type ParsedDuration = { ok: true; ms: number } | { ok: false; error: string };
@@ -59,24 +59,4 @@ function positive(ms: number, text: string): ParsedDuration {
   if (!Number.isSafeInteger(ms)) return { ok: false, error: `duration '${text.trim()}' is too large` };
   if (ms <= 0) return { ok: false, error: `duration '${text.trim()}' must be longer than zero` };
   return { ok: true, ms };
-}
-
-/**
- * Prints a duration in whole seconds (rounded down) with the largest units first, leaving out
- * zero parts: `1h 30m`, `45s`, `2h 0m 5s` is printed `2h 5s`. Under one second (and negative
- * input, which only comes from clock skew) prints `0s`. Hours are not folded into days, so a
- * three-day solver run reads `72h 10m`.
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 1000) return '0s';
-  let rest = Math.floor(ms / 1000);
-  const h = Math.floor(rest / 3600);
-  rest -= h * 3600;
-  const m = Math.floor(rest / 60);
-  const s = rest - m * 60;
-  const parts: string[] = [];
-  if (h) parts.push(`${h}h`);
-  if (m) parts.push(`${m}m`);
-  if (s) parts.push(`${s}s`);
-  return parts.join(' ');
 }

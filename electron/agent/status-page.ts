@@ -10,6 +10,10 @@
  */
 
 import { controlRoutes } from '../../shared/api/routes.ts';
+import { formatClock, formatDuration, formatSize } from '../../shared/format.ts';
+
+/** The page's copy of shared/format.ts: the very functions, as source, so there is one formatter. */
+const SHARED_FORMATTERS = [formatDuration, formatSize, formatClock].map((f) => f.toString()).join('\n');
 
 const STYLE = `
 :root { color-scheme: light dark; --bg: #f4f5f7; --card: #fff; --text: #1d2330; --muted: #667085; --line: #e4e7ec;
@@ -67,14 +71,9 @@ function el(tag, props, ...children) {
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return e;
 }
-function dur(ms) {
-  let s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600); s -= h * 3600;
-  const m = Math.floor(s / 60); s -= m * 60;
-  return h ? h + 'h ' + String(m).padStart(2, '0') + 'm' : m ? m + 'm ' + String(s).padStart(2, '0') + 's' : s + 's';
-}
-function clock(t) { return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
-function gib(b) { return (b / 1073741824).toFixed(b >= 10 * 1073741824 ? 0 : 1) + ' GiB'; }
+// shared/format.ts, the formatters the CLI and the tray use, inlined from the module itself.
+${SHARED_FORMATTERS}
+function dur(ms) { return formatDuration(ms, { units: 2 }); }
 function now() { return Date.now() + offset; }
 function say(text, bad) { const m = $('message'); m.textContent = text; m.className = bad ? 'error' : 'muted'; }
 
@@ -141,8 +140,8 @@ function render() {
   const line = $('pause-state');
   if (p) {
     line.className = 'pause-line paused';
-    line.textContent = p.until ? 'Paused until ' + clock(p.until) + ' (' + dur(Math.ceil((p.until - now()) / 1000) * 1000) + ' left)' :
-      'Paused until resumed' + (p.capAt ? ' (at most until ' + clock(p.capAt) + ')' : '');
+    line.textContent = p.until ? 'Paused until ' + formatClock(p.until) + ' (' + dur(Math.ceil((p.until - now()) / 1000) * 1000) + ' left)' :
+      'Paused until resumed' + (p.capAt ? ' (at most until ' + formatClock(p.capAt) + ')' : '');
   } else {
     line.className = 'pause-line running';
     line.textContent = 'Not paused';
@@ -153,7 +152,7 @@ function render() {
 
   const cap = s.capabilities;
   const chips = $('caps');
-  chips.replaceChildren(...[cap.physicalCores + ' cores (' + cap.logicalCores + ' threads)', gib(cap.memoryBytes) + ' memory',
+  chips.replaceChildren(...[cap.physicalCores + ' cores (' + cap.logicalCores + ' threads)', formatSize(cap.memoryBytes) + ' memory',
     ...cap.gpus.map((g) => g.vendor + ' ' + g.model), ...cap.tags.map((t) => 'tag: ' + t)].map((t) => el('span', { className: 'chip' }, t)));
 
   const recent = $('recent');
@@ -161,7 +160,7 @@ function render() {
   if (!s.recent.length) recent.append(el('tr', {}, el('td', { className: 'muted', colSpan: 4 }, 'Nothing yet.')));
   for (const r of s.recent.slice(0, 10)) {
     recent.append(el('tr', {}, el('td', {}, r.batch + '/' + r.job), el('td', { className: r.outcome === 'succeeded' ? 'running' : 'error' }, r.outcome),
-      el('td', {}, dur(r.runMs)), el('td', { className: 'muted' }, clock(r.endedAt))));
+      el('td', {}, dur(r.runMs)), el('td', { className: 'muted' }, formatClock(r.endedAt))));
   }
 }
 

@@ -4,7 +4,7 @@
  * here, where table tests can see it.
  */
 import type { AgentSnapshot } from '../agent/agent-state.ts';
-import { formatClock, humanizeDuration } from './format.ts';
+import { formatClock, formatDuration } from '../../shared/format.ts';
 
 /** Every action a menu item can trigger; main.ts maps each to one call. */
 export type ActionId =
@@ -80,7 +80,7 @@ function pauseLabel(snapshot: AgentSnapshot, timeZone: string | undefined): stri
 export function tooltip(snapshot: AgentSnapshot, now: number, options: MenuOptions = {}): string {
   const lines = [`distribute: ${snapshot.name} (${CONNECTION_LABEL[snapshot.connection]})`];
   const job = jobLabel(snapshot);
-  if (job) lines.push(`Job ${job}, ${humanizeDuration(jobElapsedMs(snapshot, now))}`);
+  if (job) lines.push(`Job ${job}, ${formatDuration(jobElapsedMs(snapshot, now), { units: 2 })}`);
   else lines.push('No job');
   const pause = pauseLabel(snapshot, options.timeZone);
   if (pause) lines.push(pause);
@@ -103,7 +103,7 @@ export function buildMenuModel(snapshot: AgentSnapshot, now: number, options: Me
   const job = snapshot.current;
   if (job) {
     items.push(text(`Job: ${jobLabel(snapshot)}`));
-    items.push(text(`Owner ${job.owner}, running ${humanizeDuration(jobElapsedMs(snapshot, now))}`));
+    items.push(text(`Owner ${job.owner}, running ${formatDuration(jobElapsedMs(snapshot, now), { units: 2 })}`));
   } else {
     items.push(text('No job running'));
   }

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import { statfsSync } from 'node:fs';
-import { formatSize } from '../../shared/size.ts';
+import { formatSize } from '../../shared/format.ts';
 
 /** What status and nodes show about the archive disk. */
 export interface DiskState {

@@ -9,7 +9,8 @@ import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
 import type { NodeFit } from '../../shared/api/head-api.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 import { hashFile } from './hash-file.ts';
-import { action, bytes, CliError, connectHead, count, EXIT, exitCodeOf, must, withHeadOptions, type HeadOptions } from './client.ts';
+import { formatSize } from '../../shared/format.ts';
+import { action, CliError, connectHead, count, EXIT, exitCodeOf, must, withHeadOptions, type HeadOptions } from './client.ts';
 import { uploadInputs } from './upload-inputs.ts';
 
 interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       if (opts.dryRun) {
         const summary = { ok: true, namespace: spec.namespace, batch: spec.name, kind: spec.kind, jobs: spec.jobs.length, files: paths.length, bytes: total };
         if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-        else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${count(spec.jobs.length, 'job')}, ${count(paths.length, 'file')} (${bytes(total)})\n`);
+        else process.stdout.write(`config ok: batch '${spec.name}' in namespace '${spec.namespace}', ${spec.kind}, ${count(spec.jobs.length, 'job')}, ${count(paths.length, 'file')} (${formatSize(total)})\n`);
         return EXIT.ok;
       }
       const client = connectHead(opts);
@@ -49,7 +50,7 @@ export function register(program: Command): void {
       if (opts.json) {
         process.stdout.write(JSON.stringify({ id: batch.id, namespace: spec.namespace, batch: spec.name, jobs: spec.jobs.length, uploadedBytes: sendBytes, replaced: created.replaced, nodes: created.nodes }, null, 2) + '\n');
       } else {
-        process.stdout.write(`added batch '${terminalSafe(`${spec.namespace}/${spec.name}`)}' (id ${terminalSafe(batch.id)}): ${count(spec.jobs.length, 'job')}, uploaded ${count(toSend.length, 'file')} (${bytes(sendBytes)})\n`);
+        process.stdout.write(`added batch '${terminalSafe(`${spec.namespace}/${spec.name}`)}' (id ${terminalSafe(batch.id)}): ${count(spec.jobs.length, 'job')}, uploaded ${count(toSend.length, 'file')} (${formatSize(sendBytes)})\n`);
         if (created.replaced) process.stdout.write(`replaced the earlier batch ${terminalSafe(created.replaced)} and its archived results\n`);
         process.stdout.write(`${able.length} of ${created.nodes.length} known nodes can run it (${able.filter((n) => n.connected).length} connected)\n`);
         const unable = created.nodes.filter((n) => !n.ok);

@@ -1,6 +1,6 @@
 /** The one line `status` and `nodes` print about the head's archive disk. */
 import type { ArchiveDisk } from '../../shared/api/head-api.ts';
-import { formatSize } from '../../shared/size.ts';
+import { formatSize } from '../../shared/format.ts';
 
 /** `archive disk: 41.2 GiB free of 250.0 GiB`, or `DISK FULL: …` / `DISK LOW: …` with the reason. */
 export function archiveLine(d: ArchiveDisk): string {

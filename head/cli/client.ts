@@ -11,7 +11,6 @@ import type { Command } from 'commander';
 import type { ApiError, ApiResult, Transport } from '../../shared/api/api-result.ts';
 import { DEFAULT_HEAD_URL, HeadClient } from '../../shared/api/head-client.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
-import { formatSize } from '../../shared/size.ts';
 import { loadCaFile } from '../../electron/agent/ca-file.ts';
 import { requestText } from './http-request.ts';
 
@@ -181,21 +180,9 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
   };
 }
 
-/** Human durations for tables: 4s, 3m 12s, 2h 05m. */
-export function human(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 /** `1 file`, `3 files`: a count with its noun in the right number. */
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
-}
-
-export function bytes(n: number): string {
-  return formatSize(n);
 }
 
 /** Plain text table with padded columns; cells are shown with control characters escaped. */

@@ -11,7 +11,8 @@ import { controlPortPath, controlTokenPath, DEFAULT_CONTROL_PORT } from '../../e
 import type { ApiResult } from '../../shared/api/api-result.ts';
 import type { ControlState } from '../../shared/api/control-api.ts';
 import { ControlClient } from '../../shared/api/control-client.ts';
-import { formatDuration, parseDuration } from '../../shared/duration.ts';
+import { parseDuration } from '../../shared/duration.ts';
+import { formatDuration } from '../../shared/format.ts';
 import { cliTransport, CliError, EXIT, exitCodeOf, withHeadOptions, type HeadOptions } from './client.ts';
 
 export interface ControlOptions extends HeadOptions {

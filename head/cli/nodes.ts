@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { printable } from '../../shared/names.ts';
 import { archiveLine } from './archive-line.ts';
-import { action, bytes, connectHead, must, table, withHeadOptions, type HeadOptions } from './client.ts';
+import { formatSize } from '../../shared/format.ts';
+import { action, connectHead, must, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   const nodes = program.command('nodes').description('list compute nodes (default), or remove one (admin)');
@@ -21,8 +22,8 @@ export function register(program: Command): void {
       }
       process.stdout.write(nodes.length ? table([['NODE', 'STATE', 'CORES', 'THREADS', 'MEMORY', 'GPUS', 'TAGS', 'OWNER', 'CURRENT'], ...nodes.map((n) => [
         n.name, n.state + (n.paused?.until ? ` until ${new Date(n.paused.until).toLocaleTimeString()}` : ''),
-        String(n.capabilities.physicalCores), String(n.capabilities.logicalCores), bytes(n.capabilities.memoryBytes),
-        n.capabilities.gpus.map((g) => `${g.model} (${bytes(g.memoryBytes)})`).join(', ') || '-', n.capabilities.tags.join(',') || '-',
+        String(n.capabilities.physicalCores), String(n.capabilities.logicalCores), formatSize(n.capabilities.memoryBytes),
+        n.capabilities.gpus.map((g) => `${g.model} (${formatSize(g.memoryBytes)})`).join(', ') || '-', n.capabilities.tags.join(',') || '-',
         n.owner ?? '-', n.current ? `${n.current.namespace}/${n.current.batch}/${n.current.job} (${n.current.state})` : '-',
       ])]) : 'no node has joined this head yet\n');
       if (archive) process.stdout.write(`\n${archiveLine(archive)}\n`);

@@ -4,6 +4,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
+import { formatSize } from '../../shared/format.ts';
 
 export class Progress {
   private bar: cliProgress.SingleBar | null = null;
@@ -18,17 +19,17 @@ export class Progress {
       this.bar = new cliProgress.SingleBar({
         stream, format: `${label} [{bar}] {percentage}% | {done}/{all} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false,
       }, cliProgress.Presets.shades_classic);
-      this.bar.start(total, 0, { done: mib(0), all: mib(total), rate: mib(0) });
+      this.bar.start(total, 0, { done: formatSize(0), all: formatSize(total), rate: formatSize(0) });
     }
   }
 
   add(n: number): void {
     this.done += n;
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
-    if (this.bar) this.bar.update(this.done, { done: mib(this.done), all: mib(this.total), rate: mib(this.done / secs) });
+    if (this.bar) this.bar.update(this.done, { done: formatSize(this.done), all: formatSize(this.total), rate: formatSize(this.done / secs) });
     else if (!this.opts.quiet && this.total > 0 && Date.now() - this.lastLine > 2000) {
       this.lastLine = Date.now();
-      (this.opts.stream ?? process.stderr).write(`${this.label}: ${mib(this.done)} of ${mib(this.total)} (${Math.round((100 * this.done) / this.total)}%)\n`);
+      (this.opts.stream ?? process.stderr).write(`${this.label}: ${formatSize(this.done)} of ${formatSize(this.total)} (${Math.round((100 * this.done) / this.total)}%)\n`);
     }
   }
 
@@ -43,10 +44,4 @@ export class Progress {
     this.bar?.stop();
     this.bar = null;
   }
-}
-
-function mib(n: number): string {
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

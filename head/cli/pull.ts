@@ -5,7 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { formatProblems, parseConfig } from '../../shared/config/load.ts';
 import { pullBatch, type PullFailure, type Rule } from '../../client/pull.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
-import { action, bytes, CliError, connectHead, count, EXIT, withHeadOptions, type HeadOptions } from './client.ts';
+import { formatSize } from '../../shared/format.ts';
+import { action, CliError, connectHead, count, EXIT, withHeadOptions, type HeadOptions } from './client.ts';
 import { Progress } from './progress.ts';
 
 /** The exit code of a failed pull or sync: 3 when the head is unreachable, else 1. */
@@ -57,10 +58,10 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ ...summary, dryRun: opts.dryRun === true }, null, 2) + '\n');
       } else {
         if (opts.dryRun) {
-          for (const f of summary.files) process.stdout.write(`${f.decision === 'pull' ? 'would pull ' : f.decision === 'excluded' ? 'excluded   ' : 'identical  '} ${terminalSafe(f.path)} (${bytes(f.size)})\n`);
-          process.stdout.write(`${count(summary.pulled, 'file')} (${bytes(summary.bytes)}) would be pulled, ${summary.skipped} already present, ${summary.excluded} excluded\n`);
+          for (const f of summary.files) process.stdout.write(`${f.decision === 'pull' ? 'would pull ' : f.decision === 'excluded' ? 'excluded   ' : 'identical  '} ${terminalSafe(f.path)} (${formatSize(f.size)})\n`);
+          process.stdout.write(`${count(summary.pulled, 'file')} (${formatSize(summary.bytes)}) would be pulled, ${summary.skipped} already present, ${summary.excluded} excluded\n`);
         } else {
-          process.stdout.write(`pulled ${count(summary.pulled, 'file')} (${bytes(summary.bytes)}) into ${terminalSafe(path.join(path.resolve(opts.out), summary.namespace, summary.batch))}; ${summary.skipped} already present, ${summary.excluded} excluded\n`);
+          process.stdout.write(`pulled ${count(summary.pulled, 'file')} (${formatSize(summary.bytes)}) into ${terminalSafe(path.join(path.resolve(opts.out), summary.namespace, summary.batch))}; ${summary.skipped} already present, ${summary.excluded} excluded\n`);
         }
         if (summary.pendingJobs.length) process.stdout.write(`${count(summary.pendingJobs.length, 'job')} not finished yet; pull again later for their results\n`);
       }

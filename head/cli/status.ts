@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { archiveLine } from './archive-line.ts';
-import { action, bytes, connectHead, human, must, table, withHeadOptions, type HeadOptions } from './client.ts';
+import { formatSize, formatDuration } from '../../shared/format.ts';
+import { action, connectHead, must, table, withHeadOptions, type HeadOptions } from './client.ts';
 
 export function register(program: Command): void {
   withHeadOptions(program
@@ -22,7 +23,7 @@ export function register(program: Command): void {
         process.stdout.write(table([['JOB', 'STATE', 'NODE', 'EXIT', 'RUN TIME', 'BYTES'], ...b.jobs.map((j) => [
           j.name, 'outcome' in j && j.outcome ? j.outcome : j.state + ('pausedUntil' in j && j.pausedUntil ? ` until ${new Date(j.pausedUntil).toLocaleTimeString()}` : ''),
           'node' in j && j.node ? j.node : '-', 'result' in j && j.result && 'exitCode' in j.result ? String(j.result.exitCode) : '-',
-          'runMs' in j && typeof j.runMs === 'number' ? human(j.runMs) : '-', typeof j.bytes === 'number' ? bytes(j.bytes) : '-',
+          'runMs' in j && typeof j.runMs === 'number' ? formatDuration(j.runMs, { units: 2 }) : '-', typeof j.bytes === 'number' ? formatSize(j.bytes) : '-',
         ])]));
         for (const [node, log] of Object.entries(b.buildFailures)) process.stdout.write(`\nbuild failed on ${terminalSafe(node)}:\n${terminalSafeLines(log)}\n`);
         return;
@@ -42,15 +43,15 @@ export function register(program: Command): void {
       process.stdout.write(s.running.length ? table([['BATCH', 'JOB', 'OWNER', 'NODE', 'STATE', 'ELAPSED'], ...s.running.map((j) => [
         `${j.namespace}/${j.batch}`, j.name, j.owner, 'node' in j ? String(j.node) : '-',
         j.state === 'paused' && 'pausedUntil' in j ? `paused${j.pausedUntil ? ` until ${new Date(j.pausedUntil).toLocaleTimeString()}` : ''}` : j.state,
-        'runMs' in j && typeof j.runMs === 'number' ? human(j.runMs) : '-',
+        'runMs' in j && typeof j.runMs === 'number' ? formatDuration(j.runMs, { units: 2 }) : '-',
       ])]) : '  (none)\n');
       process.stdout.write('\nNODES\n');
       process.stdout.write(s.nodes.length ? table([['NODE', 'STATE', 'CORES', 'MEMORY', 'TAGS', 'CURRENT'], ...s.nodes.map((n) => [
-        n.name, n.state, String(n.capabilities.physicalCores), bytes(n.capabilities.memoryBytes), n.capabilities.tags.join(',') || '-',
+        n.name, n.state, String(n.capabilities.physicalCores), formatSize(n.capabilities.memoryBytes), n.capabilities.tags.join(',') || '-',
         n.current ? `${n.current.batch}/${n.current.job}` : '-',
       ])]) : '  (none)\n');
       const disk = Object.entries(s.disk);
       process.stdout.write(`\nARCHIVE\n${s.archive ? `${archiveLine(s.archive)}\n` : ''}`);
-      if (disk.length) process.stdout.write(table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, bytes(b)])]));
+      if (disk.length) process.stdout.write(table([['NAMESPACE', 'SIZE'], ...disk.map(([ns, b]) => [ns, formatSize(b)])]));
     }));
 }

@@ -1,7 +1,7 @@
 /**
  * `distribute wait BATCH`: wait until every job of a batch is done. A bar of jobs done/total on a
  * terminal, a plain line per change otherwise. Exit 0 only when every job succeeded, 1 when any
- * failed, was cancelled or lost (or the batch failed to build).
+ * failed or was cancelled (or the batch failed to build).
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';

@@ -8,7 +8,8 @@ import { transition, type JobEvent } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
-import type { BatchEnded, HeadEventBus } from './events.ts';
+import type { BatchEnd } from '../../shared/batch/batch-end.ts';
+import type { HeadEventBus } from './events.ts';
 import { JobIndex } from './job-index.ts';
 import { fail, type Result } from './result.ts';
 
@@ -131,7 +132,7 @@ export class BatchBook {
     if (!doc.record.outcome) doc.record.outcome = counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished';
     this.deps.store.touchBatchRecord(doc);
     const buildLogs = Object.values(doc.record.buildFailures);
-    const ended: BatchEnded = {
+    const ended: BatchEnd = {
       batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner,
       matrixUser: doc.spec.matrix, outcome: doc.record.outcome, succeeded: counts.succeeded, failed: counts.failed,
       cancelled: counts.cancelled, total: doc.jobs.length, runMs: doc.record.endedAt - (doc.record.submittedAt ?? doc.record.createdAt),

@@ -3,24 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { JobResult } from '../../shared/job/state.ts';
-import type { BatchOutcome } from '../state/types.ts';
-
-export interface BatchEnded {
-  batchId: string;
-  namespace: string;
-  batch: string;
-  owner: string;
-  matrixUser?: string;
-  outcome: BatchOutcome;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  total: number;
-  /** Wall time from submission to end. */
-  runMs: number;
-  /** Tail of a build log when the batch failed to build. */
-  buildLog?: string;
-}
+import type { BatchEnd } from '../../shared/batch/batch-end.ts';
 
 export interface HeadEvents {
   'job:assigned': [{ batchId: string; job: string; node: string; runId: string; attempt: number }];
@@ -28,7 +11,7 @@ export interface HeadEvents {
   'job:log': [{ batchId: string; job: string; runId: string; attempt: number; stream: 'stdout' | 'stderr'; data: string }];
   'job:finished': [{ batchId: string; job: string; node: string; runId: string; attempt: number; result: JobResult; archived: boolean }];
   'job:requeued': [{ batchId: string; job: string; node: string; runId: string; reason: string }];
-  'batch:ended': [BatchEnded];
+  'batch:ended': [BatchEnd];
   /** Any change of a job's state (the dashboard's live updates follow these). */
   'job:changed': [{ batchId: string; job: string }];
   /** A batch was submitted, re-opened by retry or removed (its record changed, not only a job). */

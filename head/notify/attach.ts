@@ -1,5 +1,5 @@
 /** Wire the head's `batch:ended` event to the configured notifiers (Matrix). */
-import type { BatchEnded } from '../core/events.ts';
+import type { BatchEnd } from '../../shared/batch/batch-end.ts';
 import type { RunningHead } from '../server.ts';
 import { loadMatrixNotifier } from './matrix-notifier.ts';
 
@@ -11,7 +11,7 @@ export async function attachNotifiers(head: RunningHead, opts: { matrixConfig?: 
   if (!loaded.ok) return { ok: false, error: `--matrix-config: ${loaded.error}` };
   const notifier = loaded.notifier;
   void notifier.check().then((r) => log(r.ok ? `matrix: notifications as ${r.userId}` : `matrix: credentials check failed: ${r.error}`));
-  const onEnded = (e: BatchEnded) => notifier.notify({ ...e, headUrl: head.url });
+  const onEnded = (e: BatchEnd) => notifier.notify({ ...e, headUrl: head.url });
   head.cluster.events.on('batch:ended', onEnded);
   return { ok: true, close: () => { head.cluster.events.off('batch:ended', onEnded); notifier.close(); } };
 }

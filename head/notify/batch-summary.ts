@@ -5,31 +5,14 @@
  * queue (matrix-notifier.ts) stay ignorant of batches, and tests can check wording without a
  * server.
  */
+import { formatDuration } from '../../shared/format.ts';
+import type { BatchEnd } from '../../shared/batch/batch-end.ts';
 
-/** A batch at its end, as the head hands it to a notifier. */
-export interface BatchSummary {
-  /** The head's id for the batch (stable across restarts). */
-  batchId: string;
-  namespace: string;
-  /** The batch name (`meta.batch_name`). */
-  batch: string;
-  /** The user who submitted the batch. */
-  owner: string;
-  /** `meta.matrix` of the config: the Matrix user to tell (`@user:server`); no message without it. */
-  matrixUser?: string;
-  /** finished: every job ended (succeeded or failed); build-failed: the build step failed on every node; cancelled: the owner or an admin cancelled it. */
-  outcome: 'finished' | 'build-failed' | 'cancelled';
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  total: number;
-  /** Wall time from submit to end, in milliseconds. */
-  runMs: number;
-  /** Base URL of the head (for the dashboard link), e.g. `http://lab-head:8080`. */
-  headUrl: string;
-  /** The build step's output (stdout and stderr) when the outcome is build-failed; only its tail is shown. */
-  buildLog?: string;
-}
+/**
+ * A batch's end (the one shape, shared/batch/batch-end.ts) as a notifier gets it: with the head's
+ * base URL for the dashboard link, e.g. `http://lab-head:8080`.
+ */
+export type BatchSummary = BatchEnd & { headUrl: string };
 
 /** A chat message: plain `body` always, HTML `formatted` for clients that render it. */
 export interface FormattedMessage {
@@ -40,28 +23,6 @@ export interface FormattedMessage {
 /** Lines and characters of the build log kept in a message: enough to see the error, small enough for a chat. */
 export const BUILD_LOG_TAIL_LINES = 20;
 export const BUILD_LOG_TAIL_CHARS = 2000;
-
-/**
- * Human-readable duration: `850 ms`, `42 s`, `3 min 5 s`, `2 h 14 min`, `3 d 4 h`. Two units at
- * most, because "2 h 14 min 3 s" is noise in a notification.
- */
-export function humanizeDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'unknown time';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const totalSeconds = Math.round(ms / 1000);
-  const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['min', 60], ['s', 1]];
-  const parts: string[] = [];
-  let rest = totalSeconds;
-  for (const [name, size] of units) {
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    if (count > 0 || parts.length > 0) parts.push(`${count} ${name}`);
-    if (parts.length === 2) break;
-  }
-  // Drop a trailing zero unit ("3 min 0 s" reads worse than "3 min").
-  if (parts.length === 2 && parts[1].startsWith('0 ')) parts.pop();
-  return parts.join(' ');
-}
 
 /** The last lines of a build log, cut to {@link BUILD_LOG_TAIL_LINES} lines and {@link BUILD_LOG_TAIL_CHARS} characters. */
 export function buildLogTail(log: string): string {
@@ -90,7 +51,7 @@ export function pullCommand(summary: Pick<BatchSummary, 'namespace' | 'batch'>):
  */
 export function formatBatchMessage(summary: BatchSummary): FormattedMessage {
   const name = `${summary.namespace}/${summary.batch}`;
-  const took = humanizeDuration(summary.runMs);
+  const took = formatDuration(summary.runMs, { units: 2 });
   const counts = `${summary.succeeded} succeeded, ${summary.failed} failed` +
     (summary.cancelled > 0 ? `, ${summary.cancelled} cancelled` : '') +
     ` (${plural(summary.total, 'job')})`;

@@ -8,7 +8,8 @@
  * the server committed but whose answer was lost is not posted twice.
  */
 import { randomBytes } from 'node:crypto';
-import { formatBatchMessage, humanizeDuration, type BatchSummary } from './batch-summary.ts';
+import { formatDuration } from '../../shared/format.ts';
+import { formatBatchMessage, type BatchSummary } from './batch-summary.ts';
 import { MatrixClient, type MatrixFailure, type MessageContent } from './matrix-client.ts';
 import { loadMatrixConfig, type MatrixConfig } from './matrix-config.ts';
 
@@ -164,7 +165,7 @@ export function createMatrixNotifier(config: MatrixConfig, opts: MatrixNotifierO
     }
     const delay = Math.max(delays[p.attempts - 1], failure.retryAfterMs ?? 0);
     p.dueAt = now() + delay;
-    log(`matrix: telling ${p.user} about ${label(p)} failed (${attemptText}): ${failure.reason}; retrying in ${humanizeDuration(delay)}`);
+    log(`matrix: telling ${p.user} about ${label(p)} failed (${attemptText}): ${failure.reason}; retrying in ${formatDuration(delay, { units: 2, ms: true })}`);
   }
 
   function remove(p: Pending): void {

@@ -6,13 +6,14 @@
  * - principal: who makes a request: the admin, a user, or an agent.
  * - run: one assignment of a job to a node, named by a random run id (shared/job/run-id.ts).
  */
+import type { BatchOutcome } from '../../shared/batch/batch-end.ts';
 import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { Job } from '../../shared/job/state.ts';
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
 import type { NodeCredential } from '../auth/node-credentials.ts';
 
 export type BatchPhase = 'uploading' | 'active' | 'ended';
-export type BatchOutcome = 'finished' | 'cancelled' | 'build-failed';
+export type { BatchOutcome };
 
 export interface BatchRecord {
   id: string;

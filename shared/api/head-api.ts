@@ -8,6 +8,7 @@
  * *node view* is a node with its state and current job.
  */
 import { z } from 'zod';
+import { BatchOutcomeSchema } from '../batch/batch-end.ts';
 import { BatchSpecSchema, ResourcesSchema } from '../batch/spec.ts';
 import { checkRelativePath, safeName } from '../names.ts';
 import { SHA256_PATTERN } from './routes.ts';
@@ -28,9 +29,6 @@ export type WhoAmI = z.infer<typeof WhoAmISchema>;
 
 export const BatchPhaseSchema = z.enum(['uploading', 'active', 'ended']);
 export type BatchPhase = z.infer<typeof BatchPhaseSchema>;
-/** How a batch ended: every job done (`finished`), killed, or its build failed on every node. */
-export const BatchOutcomeSchema = z.enum(['finished', 'cancelled', 'build-failed']);
-export type BatchOutcome = z.infer<typeof BatchOutcomeSchema>;
 
 /** Jobs of a batch per state, and done jobs per outcome (`failed` includes killed and spawn-failed). */
 export const JobCountsSchema = z.object({

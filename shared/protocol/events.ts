@@ -4,19 +4,12 @@
  * only events of their own batches; the admin sees all.
  */
 import { z } from 'zod';
+import { BatchEndSchema } from '../batch/batch-end.ts';
 
-/** One of the user's batches ended (every job is done). */
-export const BatchEndedEventSchema = z.object({
-  type: z.literal('batch-ended'),
-  batchId: z.string(),
-  namespace: z.string(),
-  batch: z.string(),
-  owner: z.string(),
-  outcome: z.enum(['finished', 'build-failed', 'cancelled']),
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative(),
-});
+/** One of the user's batches ended (every job is done): the public part of its {@link BatchEndSchema end}. */
+export const BatchEndedEventSchema = BatchEndSchema.pick({
+  batchId: true, namespace: true, batch: true, owner: true, outcome: true, succeeded: true, failed: true, total: true,
+}).extend({ type: z.literal('batch-ended') });
 export type BatchEndedEvent = z.infer<typeof BatchEndedEventSchema>;
 
 /** Every event of the user stream (a union so more kinds can join without breaking clients). */

@@ -7,7 +7,7 @@
 import { Router, type Response } from 'express';
 import { EVENTS_PATH } from '../../../shared/api/routes.ts';
 import { USER_EVENT_NAME, type UserEvent } from '../../../shared/protocol/events.ts';
-import type { BatchEnded } from '../../core/events.ts';
+import type { BatchEnd } from '../../../shared/batch/batch-end.ts';
 import type { Principal } from '../../state/types.ts';
 import { userOf } from '../auth.ts';
 import { followLive } from '../live-feed.ts';
@@ -21,7 +21,7 @@ export function seesBatch(principal: Principal, owner: string): boolean {
 }
 
 /** The wire form of the cluster's `batch:ended` event. */
-export function toBatchEndedEvent(e: BatchEnded): UserEvent {
+export function toBatchEndedEvent(e: BatchEnd): UserEvent {
   return {
     type: 'batch-ended', batchId: e.batchId, namespace: e.namespace, batch: e.batch, owner: e.owner,
     outcome: e.outcome, succeeded: e.succeeded, failed: e.failed, total: e.total,
@@ -43,7 +43,7 @@ export function eventsRouter(deps: AppDeps): Router {
     res.flushHeaders();
     // Tells the client the stream is live (it can stop backing off) and how soon to retry.
     res.write(`retry: 2000\n: connected as ${principal.name}\n\n`);
-    const onEnded = (e: BatchEnded) => {
+    const onEnded = (e: BatchEnd) => {
       if (seesBatch(principal, e.owner)) send(res, toBatchEndedEvent(e));
     };
     deps.cluster.events.on('batch:ended', onEnded);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, parseDuration } from '../../../shared/duration.ts';
+import { parseDuration } from '../../../shared/duration.ts';
+import { formatDuration } from '../../../shared/format.ts';
 
 const S = 1000;
 const M = 60 * S;

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentSnapshot } from '../../../../electron/agent/agent-state.ts';
 import { buildMenuModel, jobElapsedMs, tooltip, trayState, type MenuItemModel } from '../../../../electron/main/menu-model.ts';
-import { formatClock, humanizeDuration } from '../../../../electron/main/format.ts';
 
 const NOW = Date.UTC(2025, 0, 15, 14, 0, 0);
 const MIN = 60_000;
@@ -46,7 +45,7 @@ const cases: { name: string; snap: AgentSnapshot; state: string; menu: string[] 
     snap: snapshot({ current: job() }),
     state: 'running',
     menu: [
-      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 12 min (disabled)',
+      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 12m (disabled)',
       '---', ...PAUSE_ENABLED, ...TAIL,
     ],
   },
@@ -55,7 +54,7 @@ const cases: { name: string; snap: AgentSnapshot; state: string; menu: string[] 
     snap: snapshot({ current: job({ phase: 'building', startedAt: NOW - 30_000 }) }),
     state: 'running',
     menu: [
-      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (building) (disabled)', 'Owner brooks, running 30 s (disabled)',
+      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (building) (disabled)', 'Owner brooks, running 30s (disabled)',
       '---', ...PAUSE_ENABLED, ...TAIL,
     ],
   },
@@ -64,7 +63,7 @@ const cases: { name: string; snap: AgentSnapshot; state: string; menu: string[] 
     snap: snapshot({ current: job({ startedAt: NOW - 90 * MIN, pausedMs: 10 * MIN }), pause: { since: NOW - 5 * MIN, until: NOW + 25 * MIN } }),
     state: 'paused',
     menu: [
-      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 1 h 15 min (disabled)',
+      'ws-brooks: connected (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 1h 15m (disabled)',
       'Paused until 14:25 (disabled)', '---', ...PAUSE_DISABLED, 'Resume [resume]', ...TAIL,
     ],
   },
@@ -82,7 +81,7 @@ const cases: { name: string; snap: AgentSnapshot; state: string; menu: string[] 
     snap: snapshot({ connection: 'offline', current: job() }),
     state: 'offline',
     menu: [
-      'ws-brooks: offline (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 12 min (disabled)',
+      'ws-brooks: offline (disabled)', 'Job: sweep_re_1000 / job_3 (disabled)', 'Owner brooks, running 12m (disabled)',
       '---', ...PAUSE_ENABLED, ...TAIL,
     ],
   },
@@ -138,17 +137,7 @@ test('tooltip names node, connection, job and pause', () => {
   assert.equal(tooltip(snapshot(), NOW), 'distribute: ws-brooks (connected)\nNo job');
   assert.equal(
     tooltip(snapshot({ current: job(), pause: { since: NOW, until: NOW + 60 * MIN } }), NOW, { timeZone: 'UTC' }),
-    'distribute: ws-brooks (connected)\nJob sweep_re_1000 / job_3, 12 min\nPaused until 15:00',
+    'distribute: ws-brooks (connected)\nJob sweep_re_1000 / job_3, 12m\nPaused until 15:00',
   );
 });
 
-test('humanizeDuration and formatClock', () => {
-  const table: [number, string][] = [
-    [-5000, '0 s'], [0, '0 s'], [59_999, '59 s'], [60_000, '1 min'], [59 * MIN, '59 min'],
-    [60 * MIN, '1 h 00 min'], [125 * MIN, '2 h 05 min'], [27 * 60 * MIN, '1 d 3 h'],
-  ];
-  for (const [ms, text] of table) assert.equal(humanizeDuration(ms), text, `${ms} ms`);
-  assert.equal(formatClock(Date.UTC(2025, 0, 1, 0, 5), 'UTC'), '00:05');
-  assert.equal(formatClock(Date.UTC(2025, 0, 1, 23, 59), 'UTC'), '23:59');
-  assert.equal(formatClock(Date.UTC(2025, 0, 1, 23, 59), 'Europe/Berlin'), '00:59');
-});
