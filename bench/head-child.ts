@@ -26,7 +26,8 @@ if (!dataDir || !process.send) {
 }
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
-const head = await startHead({ dataDir, port: 0, nodeTimeoutMs: 60_000, heartbeatMs: 5_000, log: () => {} });
+// Every simulated agent connects from 127.0.0.1: lift the per-address connection cap (default 64).
+const head = await startHead({ dataDir, port: 0, nodeTimeoutMs: 60_000, heartbeatMs: 5_000, maxConnectionsPerAddress: 100_000, log: () => {} });
 process.send({ type: 'ready', url: head.url, adminToken: head.adminToken, agentToken: head.agentToken });
 
 function stats(): HeadChildStats {
