@@ -85,7 +85,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     notes: [
       `Each row is the median of ${RUNS} runs, spawned one after another and interleaved round by round after one warm-up round; wall time from spawn to exit as seen by the parent.`,
       '`status` asks a real head (`distribute server` on loopback, empty) and prints its tables. CPU is user + system of the child (from the parent\'s cutime/cstime, 10 ms ticks), mean of the runs.',
-      'The compiled CLI (`npm run build`) loads commander, the one command file named and what it imports; JSON calls go through node:http, not fetch (whose first use loads undici).',
+      'The compiled CLI (`npm run build`) loads commander, the one command file named and what it imports; JSON calls go through node:http, not fetch (whose first use loads undici); the answer schemas (zod, one vendored file) load while the request is in flight.',
       'The "before" rows run the same commands from the TypeScript sources through tsx, as every command started before the build step.',
     ],
   };

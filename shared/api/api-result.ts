@@ -101,18 +101,24 @@ export function parseAnswer<S extends z.ZodType>(status: number, text: string, a
 
 /**
  * One JSON call: `body` (if any) sent as JSON, the answer checked against `schema`. `server` names
- * the other side in connection errors (`the head at http://...`).
+ * the other side in connection errors (`the head at http://...`). `schema` may be a loader, called
+ * once the request is sent, so a module of schemas can load while the other side answers.
  */
 export async function sendJson<S extends z.ZodType>(
-  transport: Transport, url: string, init: { method: string; headers: Record<string, string>; body?: unknown }, server: string, answer: Answer, schema: S,
+  transport: Transport, url: string, init: { method: string; headers: Record<string, string>; body?: unknown }, server: string, answer: Answer,
+  schema: S | (() => Promise<S>),
 ): Promise<ApiResult<z.infer<S>>> {
   const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-type': 'application/json' };
+  const sent = transport.text(url, { method: init.method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const ready = typeof schema === 'function' ? schema() : Promise.resolve(schema);
+  // Awaited below only for a 2xx answer; a failed load must not be an unhandled rejection meanwhile.
+  ready.catch(() => undefined);
   let reply: TextAnswer;
   try {
-    reply = await transport.text(url, { method: init.method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    reply = await sent;
   } catch (e) {
     return err({ kind: 'unreachable', message: `cannot reach ${server}: ${networkReason(e)}` });
   }
   if (reply.status < 200 || reply.status > 299) return err({ kind: 'refused', status: reply.status, ...refusalMessage(reply.status, reply.text) });
-  return parseAnswer(reply.status, reply.text, answer, schema);
+  return parseAnswer(reply.status, reply.text, answer, await ready);
 }

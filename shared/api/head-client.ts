@@ -5,16 +5,23 @@
  * runs anywhere.
  */
 import { fetchTransport, parseAnswer, sendJson, sendRaw, type ApiResult, type Transport } from './api-result.ts';
-import {
-  BatchDetailSchema, BatchViewSchema, CreateBatchRefusalSchema, CreatedBatchSchema, CreatedUserSchema, HealthSchema,
-  KilledBatchSchema, ManifestSchema, RemovedNodeSchema, RetriedBatchSchema, RetryRefusalSchema, RotatedEnrollmentSchema, NodePausedSchema, NodeResumedSchema, NodesSchema, RemovedBatchSchema, StatusSchema,
-  StoredInputSchema, UsersSchema, WhoAmISchema,
-  type BatchDetail, type BatchView, type CreatedBatch, type CreatedUser, type CreateUserRequest, type Health, type KilledBatch,
-  type LogsQuery, type Manifest, type NodeFit, type NodePaused, type NodeResumed, type Nodes, type RemovedBatch, type Status,
-  type MissingInput, type RemovedNode, type RetriedBatch, type RotatedEnrollment, type RetryRequest, type StoredInput, type Users, type WhoAmI,
+import type {
+  BatchDetail, BatchView, CreatedBatch, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
 } from './head-api.ts';
+import type * as HeadApiModule from './head-api.ts';
 import { routes, SHA256_HEADER } from './routes.ts';
 import type { z } from 'zod';
+
+type HeadApi = typeof HeadApiModule;
+let headApi: Promise<HeadApi> | null = null;
+/**
+ * The answer schemas (head-api.ts, and zod with it) load on the first call, while its request is
+ * in flight: a short CLI command (`distribute status`) would otherwise spend ~60 ms of CPU before
+ * it even sent its request (bench/startup.ts).
+ */
+function loadHeadApi(): Promise<HeadApi> {
+  return (headApi ??= import('./head-api.ts'));
+}
 
 /** Default head URL when none is configured. */
 export const DEFAULT_HEAD_URL = 'http://127.0.0.1:8952';
@@ -61,17 +68,20 @@ export class HeadClient {
     return { ok: false, error: { ...r.error, message: `${r.error.message} (the token from ${this.opts.tokenSource})` } };
   }
 
-  /** `what` names the answer in a refusal of a malformed one (`the head sent a manifest the client refuses: ...`). */
-  private async call<S extends z.ZodType>(method: string, path: string, what: string, schema: S, body?: unknown): Promise<ApiResult<z.infer<S>>> {
+  /**
+   * `what` names the answer in a refusal of a malformed one (`the head sent a manifest the client
+   * refuses: ...`); `schema` picks the answer's schema from head-api.ts (loaded while the request is in flight).
+   */
+  private async call<S extends z.ZodType>(method: string, path: string, what: string, schema: (api: HeadApi) => S, body?: unknown): Promise<ApiResult<z.infer<S>>> {
     const answer = { from: 'the head', what };
-    return this.named(await sendJson(this.transport, this.url(path), { method, headers: this.headers(), body }, this.server, answer, schema));
+    return this.named(await sendJson(this.transport, this.url(path), { method, headers: this.headers(), body }, this.server, answer, () => loadHeadApi().then(schema)));
   }
 
-  private get<S extends z.ZodType>(path: string, what: string, schema: S): Promise<ApiResult<z.infer<S>>> {
+  private get<S extends z.ZodType>(path: string, what: string, schema: (api: HeadApi) => S): Promise<ApiResult<z.infer<S>>> {
     return this.call('GET', path, what, schema);
   }
 
-  private post<S extends z.ZodType>(path: string, body: unknown, what: string, schema: S): Promise<ApiResult<z.infer<S>>> {
+  private post<S extends z.ZodType>(path: string, body: unknown, what: string, schema: (api: HeadApi) => S): Promise<ApiResult<z.infer<S>>> {
     return this.call('POST', path, what, schema, body);
   }
 
@@ -81,33 +91,33 @@ export class HeadClient {
     return this.named(await sendRaw(this.transport, this.url(path), { ...init, headers }, this.server));
   }
 
-  health(): Promise<ApiResult<Health>> { return this.get(routes.health(), 'a health answer', HealthSchema); }
-  whoami(): Promise<ApiResult<WhoAmI>> { return this.get(routes.whoami(), 'a whoami answer', WhoAmISchema); }
-  status(): Promise<ApiResult<Status>> { return this.get(routes.status(), 'a status', StatusSchema); }
-  nodes(): Promise<ApiResult<Nodes>> { return this.get(routes.nodes(), 'a node list', NodesSchema); }
+  health(): Promise<ApiResult<Health>> { return this.get(routes.health(), 'a health answer', (a) => a.HealthSchema); }
+  whoami(): Promise<ApiResult<WhoAmI>> { return this.get(routes.whoami(), 'a whoami answer', (a) => a.WhoAmISchema); }
+  status(): Promise<ApiResult<Status>> { return this.get(routes.status(), 'a status', (a) => a.StatusSchema); }
+  nodes(): Promise<ApiResult<Nodes>> { return this.get(routes.nodes(), 'a node list', (a) => a.NodesSchema); }
 
   /** Pause a node through the head; `duration` like `1h` or `until-resumed`. */
   pauseNode(name: string, duration: string): Promise<ApiResult<NodePaused>> {
-    return this.post(routes.nodePause(name), { duration }, 'a pause answer', NodePausedSchema);
+    return this.post(routes.nodePause(name), { duration }, 'a pause answer', (a) => a.NodePausedSchema);
   }
-  resumeNode(name: string): Promise<ApiResult<NodeResumed>> { return this.post(routes.nodeResume(name), {}, 'a resume answer', NodeResumedSchema); }
+  resumeNode(name: string): Promise<ApiResult<NodeResumed>> { return this.post(routes.nodeResume(name), {}, 'a resume answer', (a) => a.NodeResumedSchema); }
 
   /** Forget a node and revoke its credential (admin). */
-  removeNode(name: string): Promise<ApiResult<RemovedNode>> { return this.call('DELETE', routes.node(name), 'a removal answer', RemovedNodeSchema); }
+  removeNode(name: string): Promise<ApiResult<RemovedNode>> { return this.call('DELETE', routes.node(name), 'a removal answer', (a) => a.RemovedNodeSchema); }
   /** Replace the agent enrollment token (admin). */
-  rotateEnrollment(): Promise<ApiResult<RotatedEnrollment>> { return this.post(routes.enrollmentRotate(), {}, 'a new enrollment token', RotatedEnrollmentSchema); }
+  rotateEnrollment(): Promise<ApiResult<RotatedEnrollment>> { return this.post(routes.enrollmentRotate(), {}, 'a new enrollment token', (a) => a.RotatedEnrollmentSchema); }
 
-  createUser(req: CreateUserRequest): Promise<ApiResult<CreatedUser>> { return this.post(routes.users(), req, 'a new user', CreatedUserSchema); }
-  users(): Promise<ApiResult<Users>> { return this.get(routes.users(), 'a user list', UsersSchema); }
+  createUser(req: CreateUserRequest): Promise<ApiResult<CreatedUser>> { return this.post(routes.users(), req, 'a new user', (a) => a.CreatedUserSchema); }
+  users(): Promise<ApiResult<Users>> { return this.get(routes.users(), 'a user list', (a) => a.UsersSchema); }
 
   /**
    * Register a batch (then upload its `missing` inputs and submit it). When no node can run it the
    * head refuses with 422 and the result carries `nodes`, each with its reasons.
    */
   async createBatch(spec: unknown, opts: { replace?: boolean; force?: boolean } = {}): Promise<CreateBatchResult> {
-    const r = await this.post(routes.batches(), { spec, replace: opts.replace === true, ...(opts.force ? { force: true } : {}) }, 'a new batch', CreatedBatchSchema);
+    const r = await this.post(routes.batches(), { spec, replace: opts.replace === true, ...(opts.force ? { force: true } : {}) }, 'a new batch', (a) => a.CreatedBatchSchema);
     if (r.ok || r.error.kind !== 'refused') return r;
-    const refusal = CreateBatchRefusalSchema.safeParse(r.error.body);
+    const refusal = (await loadHeadApi()).CreateBatchRefusalSchema.safeParse(r.error.body);
     return refusal.success ? { ...r, nodes: refusal.data.nodes } : r;
   }
 
@@ -121,35 +131,35 @@ export class HeadClient {
     };
     const sent = await this.raw(routes.input(sha256), init);
     if (!sent.ok) return sent;
-    return parseAnswer(sent.value.status, await sent.value.text(), { from: 'the head', what: 'an upload answer' }, StoredInputSchema);
+    return parseAnswer(sent.value.status, await sent.value.text(), { from: 'the head', what: 'an upload answer' }, (await loadHeadApi()).StoredInputSchema);
   }
 
-  submitBatch(id: string): Promise<ApiResult<BatchView>> { return this.post(routes.batchSubmit(id), {}, 'a submitted batch', BatchViewSchema); }
+  submitBatch(id: string): Promise<ApiResult<BatchView>> { return this.post(routes.batchSubmit(id), {}, 'a submitted batch', (a) => a.BatchViewSchema); }
 
   /** A batch and all its jobs; `files` adds each finished job's archived bytes and file count. */
   batch(ref: string, opts: { files?: boolean } = {}): Promise<ApiResult<BatchDetail>> {
-    return this.get(routes.batch(ref) + (opts.files ? '?files' : ''), 'a batch', BatchDetailSchema);
+    return this.get(routes.batch(ref) + (opts.files ? '?files' : ''), 'a batch', (a) => a.BatchDetailSchema);
   }
 
-  killBatch(ref: string): Promise<ApiResult<KilledBatch>> { return this.post(routes.batchKill(ref), {}, 'a kill answer', KilledBatchSchema); }
+  killBatch(ref: string): Promise<ApiResult<KilledBatch>> { return this.post(routes.batchKill(ref), {}, 'a kill answer', (a) => a.KilledBatchSchema); }
 
   /**
    * Re-queue a batch's failed or cancelled jobs. When the head deleted inputs the jobs need, it
    * refuses with 409 and the result carries the `missing` inputs to upload before asking again.
    */
   async retryBatch(ref: string, req: RetryRequest): Promise<ApiResult<RetriedBatch> & { missing?: MissingInput[] }> {
-    const r = await this.post(routes.batchRetry(ref), req, 'a retry answer', RetriedBatchSchema);
+    const r = await this.post(routes.batchRetry(ref), req, 'a retry answer', (a) => a.RetriedBatchSchema);
     if (r.ok || r.error.kind !== 'refused') return r;
-    const refusal = RetryRefusalSchema.safeParse(r.error.body);
+    const refusal = (await loadHeadApi()).RetryRefusalSchema.safeParse(r.error.body);
     return refusal.success ? { ...r, missing: refusal.data.missing } : r;
   }
 
   /** Delete a batch and its archive (running jobs are killed first). */
   removeBatch(ref: string): Promise<ApiResult<RemovedBatch>> {
-    return this.call('DELETE', routes.batchArchive(ref), 'a removal answer', RemovedBatchSchema);
+    return this.call('DELETE', routes.batchArchive(ref), 'a removal answer', (a) => a.RemovedBatchSchema);
   }
 
-  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.get(routes.batchManifest(ref), 'a manifest', ManifestSchema); }
+  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.get(routes.batchManifest(ref), 'a manifest', (a) => a.ManifestSchema); }
 
   /**
    * One archived file, streamed. With `start` > 0 a Range request resumes a partial download:
