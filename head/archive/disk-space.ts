@@ -19,7 +19,15 @@ export interface DiskState {
   /** Why no new job is assigned (null when state is ok). */
   reason: string | null;
   checkedAt: number;
+  /**
+   * Finished results refused for lack of space in the last two minutes, waiting on their nodes
+   * (the agents retry at least every 30 s): `namespace/batch/job` and since when.
+   */
+  waiting: { job: string; since: number }[];
 }
+
+/** A refused result counts as waiting this long after its last refusal. */
+const WAITING_MS = 120_000;
 
 export interface DiskWatchOptions {
   /** A folder on the archive's file system. */
@@ -51,6 +59,8 @@ export class DiskWatch {
   private current: DiskState;
   /** Free bytes measured just after a write failed for lack of space; null when none failed. */
   private freeAtFull: number | null = null;
+  /** Results refused for lack of space, by run id. */
+  private readonly waiting = new Map<string, { job: string; since: number; last: number }>();
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly statfs: (dir: string) => Promise<{ free: number; total: number }>;
@@ -63,7 +73,7 @@ export class DiskWatch {
       const st = statfsSync(dir);
       return { free: st.bavail * st.bsize, total: st.blocks * st.bsize };
     });
-    this.current = { state: 'ok', freeBytes: null, totalBytes: null, minFreeBytes: opts.minFreeBytes, reason: null, checkedAt: 0 };
+    this.current = { state: 'ok', freeBytes: null, totalBytes: null, minFreeBytes: opts.minFreeBytes, reason: null, checkedAt: 0, waiting: [] };
   }
 
   get state(): DiskState {
@@ -86,13 +96,26 @@ export class DiskWatch {
    * A write into the archive failed for lack of space (the caller logs what failed). The disk
    * counts as full until its free space grows past what is free now.
    */
-  async noteFull(): Promise<void> {
+  async noteFull(refused?: { runId: string; job: string }): Promise<void> {
+    if (refused) {
+      const was = this.waiting.get(refused.runId);
+      this.waiting.set(refused.runId, { job: refused.job, since: was?.since ?? this.now(), last: this.now() });
+    }
     let free: number | null = null;
     try {
       free = (await this.statfs(this.opts.dir)).free;
     } catch { /* unknown: any later growth clears it */ }
     this.freeAtFull = Math.min(this.freeAtFull ?? Infinity, free ?? 0);
     await this.check();
+  }
+
+  /** A result of run `runId` was stored: it no longer waits. */
+  stored(runId: string): void {
+    if (this.waiting.delete(runId)) this.current = { ...this.current, waiting: this.current.waiting.filter((w) => this.waitingJobs().has(w.job)) };
+  }
+
+  private waitingJobs(): Set<string> {
+    return new Set([...this.waiting.values()].map((w) => w.job));
   }
 
   /** Re-read the free space and update the state. */
@@ -136,7 +159,10 @@ export class DiskWatch {
       state = 'low';
       reason = `archive disk has ${formatSize(free)} free, below --min-free-disk ${formatSize(minFreeBytes)}: no new jobs are assigned`;
     }
-    this.current = { state, freeBytes: free, totalBytes: total, minFreeBytes, reason, checkedAt: this.now() };
+    const now = this.now();
+    for (const [run, w] of this.waiting) if (now - w.last > WAITING_MS) this.waiting.delete(run);
+    const waiting = [...this.waiting.values()].map(({ job, since }) => ({ job, since })).sort((a, b) => a.since - b.since);
+    this.current = { state, freeBytes: free, totalBytes: total, minFreeBytes, reason, checkedAt: now, waiting };
     if (state !== before) {
       this.opts.log(state === 'ok' ? `archive disk has space again (${formatSize(free ?? 0)} free): assigning jobs` : reason!);
       this.opts.onChange?.(this.current);

@@ -131,6 +131,8 @@ export const ArchiveDiskSchema = z.object({
   /** Why no new job is assigned (null when state is ok). */
   reason: z.string().nullable(),
   checkedAt: z.number(),
+  /** Finished results refused for lack of space lately, waiting on their nodes (absent from older heads). */
+  waiting: z.array(z.object({ job: z.string(), since: z.number() })).optional(),
 });
 export type ArchiveDisk = z.infer<typeof ArchiveDiskSchema>;
 

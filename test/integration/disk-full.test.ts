@@ -79,6 +79,7 @@ test('uploads hitting a full disk get 507, the disk shows full, results wait on 
   assert.notEqual(nodes.archive.state, 'ok');
   const statusText = await cli(['status'], envFor(head));
   assert.match(statusText.stdout, /DISK (FULL|LOW): /);
+  assert.match(statusText.stdout, /finished results? waits? on (its node|their nodes) for space: ft\/big-results\/j\d/, 'status names the results that wait');
   const nodesText = await cli(['nodes'], envFor(head));
   assert.match(nodesText.stdout, /DISK (FULL|LOW): /);
 

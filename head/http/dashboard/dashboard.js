@@ -103,7 +103,8 @@ function renderBatches() {
   $('summary').textContent = `${view.batches.size} batches · ${view.running.length} running · ${view.nodes.length} nodes · ${space}`;
   // A full (or nearly full) archive disk stops new jobs: say so at the top, with the reason.
   $('disk-full').hidden = !a || a.state === 'ok';
-  $('disk-full').textContent = a && a.state !== 'ok' ? (a.state === 'full' ? 'Disk full: ' : 'Disk low: ') + a.reason : '';
+  $('disk-full').textContent = a && a.state !== 'ok' ? (a.state === 'full' ? 'Disk full: ' : 'Disk low: ') + a.reason
+    + (a.waiting && a.waiting.length ? ` (${a.waiting.length} finished result(s) wait on their nodes: ${a.waiting.slice(0, 5).map((w) => w.job).join(', ')})` : '') : '';
 }
 
 function renderRunning() {

@@ -44,7 +44,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     if (!got.ok && got.status === 507) {
       const doc = deps.cluster.batches.get(batchId);
       deps.log(`archive disk full: refused ${doc?.record.namespace}/${doc?.record.name}/${job} ${target.rel} (507), run ${runId}; the agent keeps it and retries`);
-      await deps.disk.noteFull();
+      await deps.disk.noteFull({ runId, job: `${doc?.record.namespace}/${doc?.record.name}/${job}` });
     }
     if (!got.ok && got.status === 410) {
       deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId}: the run ended during the upload`);
@@ -52,6 +52,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     }
     if (!got.ok) throw new HttpError(got.status, got.error);
     await deps.archive.noteReceived(target.abs, got.sha256);
+    deps.disk.stored(runId);
     res.status(201).json({ path: target.rel, size: got.size } satisfies StoredResultFile);
   });
   return r;

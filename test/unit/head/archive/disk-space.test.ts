@@ -35,14 +35,17 @@ test('after ENOSPC the disk is full until its free space grows', async () => {
   const space = { free: 30 * MiB };
   const { w, lines } = watch(space);
   await w.check();
-  await w.noteFull();
+  await w.noteFull({ runId: 'r1', job: 'ns/b/j1' });
   assert.equal(w.state.state, 'full', 'full even above the minimum: a result did not fit');
+  assert.deepEqual(w.state.waiting.map((x) => x.job), ['ns/b/j1'], 'the refused result is named');
   assert.match(w.holdReason() ?? '', /archive disk full/);
   space.free += 512 * 1024; // a few temporary files removed: still full
   assert.equal((await w.check()).state, 'full');
   space.free += 10 * MiB;
   assert.equal((await w.check()).state, 'ok');
   assert.ok(lines.some((l) => /space again/.test(l)));
+  w.stored('r1');
+  assert.deepEqual(w.state.waiting, [], 'stored: it no longer waits');
 });
 
 test('isDiskFull knows ENOSPC and EDQUOT', () => {
