@@ -14,7 +14,7 @@ import { Cluster } from './core/cluster.ts';
 import { heldPerNode } from './core/activity.ts';
 import { createApp } from './http/app.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, limitConnections } from './http/connection-limits.ts';
-import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS } from './archive/input-gc.ts';
+import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS, RETRY_INPUTS_KEEP_MS } from './archive/input-gc.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { AgentHub } from './ws/agent-hub.ts';
 import type { RateLimit } from './ws/message-rate.ts';
@@ -148,7 +148,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     for (const doc of [...cluster.batches.values()]) {
       if (doc.record.phase === 'uploading' && Date.now() - doc.record.createdAt > ABANDONED_UPLOAD_MS) cluster.batches.delete(doc.record.id);
     }
-    return collectInputs(archive.inputsRoot, () => cluster.batches.values(), { orphanGraceMs: ORPHAN_INPUT_GRACE_MS })
+    return collectInputs(archive.inputsRoot, () => cluster.batches.values(), { orphanGraceMs: ORPHAN_INPUT_GRACE_MS, retryKeepMs: RETRY_INPUTS_KEEP_MS })
       .then((gc) => { for (const d of gc.cleaned) store.touchBatchRecord(d); if (gc.removed.length) log(`removed ${gc.removed.length} unused inputs (${gc.bytes} bytes)`); });
   };
   cluster.events.on('batch:ended', () => void gcInputs());

@@ -5,6 +5,9 @@
  * it is missing). Only names that look like a finished sha256 are touched, so an upload still in
  * progress (`<sha>.partial`) is never removed under its writer.
  *
+ * The inputs of an ended batch with failed or cancelled jobs stay for {@link RETRY_INPUTS_KEEP_MS}
+ * after it ended, so a retry needs no upload; the periodic sweep deletes them afterwards.
+ *
  * An input that no batch names at all (uploaded with no batch, or left by an `add` that never
  * submitted) is an orphan: it is removed once it is older than a grace period (the head uses
  * {@link ORPHAN_INPUT_GRACE_MS}), swept periodically, so nobody can fill the disk with uploads
@@ -14,6 +17,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { distinctInputs } from '../../shared/batch/spec.ts';
 import { SHA256_PATTERN } from '../../shared/api/routes.ts';
+import { isRetryable } from '../../shared/job/transition.ts';
 import type { BatchDoc } from '../state/types.ts';
 
 
@@ -23,10 +27,24 @@ export const ORPHAN_INPUT_GRACE_MS = 60 * 60 * 1000;
 /** How long a batch may stay `uploading` (an `add` that never submitted) before the head forgets it: one day. */
 export const ABANDONED_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How long the inputs of an ended batch with failed or cancelled jobs are kept, so `retry` (and
+ * the dashboard's Retry) can run those jobs again without uploading anything: one day.
+ */
+export const RETRY_INPUTS_KEEP_MS = 24 * 60 * 60 * 1000;
+
 export interface InputGcOptions {
   /** Orphans (named by no batch) younger than this, by modification time, are kept (default 0). */
   orphanGraceMs?: number;
+  /** Inputs of ended batches with retryable jobs are kept this long after the end (default 0). */
+  retryKeepMs?: number;
   now?: number;
+}
+
+/** Whether an ended batch still keeps its inputs for a retry at `now`. */
+export function keptForRetry(doc: BatchDoc, retryKeepMs: number, now: number): boolean {
+  if (doc.record.phase !== 'ended' || retryKeepMs <= 0 || doc.record.endedAt === null || now - doc.record.endedAt >= retryKeepMs) return false;
+  return doc.jobs.some((j) => j.status.state === 'done' && isRetryable(j.status.result));
 }
 
 export interface InputGcResult {
@@ -34,11 +52,11 @@ export interface InputGcResult {
   bytes: number;
 }
 
-/** sha256s of every input referenced by a batch that has not ended. */
-export function liveInputs(batches: Iterable<BatchDoc>): Set<string> {
+/** sha256s of every input referenced by a batch that has not ended (or is kept for a retry). */
+export function liveInputs(batches: Iterable<BatchDoc>, retryKeepMs = 0, now = Date.now()): Set<string> {
   const keep = new Set<string>();
   for (const doc of batches) {
-    if (doc.record.phase === 'ended') continue;
+    if (doc.record.phase === 'ended' && !keptForRetry(doc, retryKeepMs, now)) continue;
     for (const f of distinctInputs(doc.spec)) keep.add(f.sha256);
   }
   return keep;
@@ -52,7 +70,8 @@ export function liveInputs(batches: Iterable<BatchDoc>): Set<string> {
 export async function collectInputs(inputsRoot: string, batches: Iterable<BatchDoc> | (() => Iterable<BatchDoc>), opts: InputGcOptions = {}): Promise<InputGcResult & { cleaned: BatchDoc[] }> {
   const current = () => [...(typeof batches === 'function' ? batches() : batches)];
   const all = current();
-  let keep = liveInputs(all);
+  const retryKeepMs = opts.retryKeepMs ?? 0;
+  let keep = liveInputs(all, retryKeepMs, opts.now ?? Date.now());
   const named = new Set(all.flatMap((d) => distinctInputs(d.spec).map((f) => f.sha256)));
   const graceMs = opts.orphanGraceMs ?? 0;
   const now = opts.now ?? Date.now();
@@ -72,7 +91,7 @@ export async function collectInputs(inputsRoot: string, batches: Iterable<BatchD
       // Ask again right before deleting (no await in between): an `add` may have registered a
       // batch naming this file since the clean-up started (it found the file and will not upload it).
       if (typeof batches === 'function') {
-        keep = liveInputs(current());
+        keep = liveInputs(current(), retryKeepMs, now);
         if (keep.has(name)) continue;
       }
       await fs.rm(file, { force: true });
@@ -83,7 +102,7 @@ export async function collectInputs(inputsRoot: string, batches: Iterable<BatchD
     }
   }
   for (const doc of all) {
-    if (doc.record.phase === 'ended' && !doc.record.inputsCleaned) {
+    if (doc.record.phase === 'ended' && !doc.record.inputsCleaned && !keptForRetry(doc, retryKeepMs, now)) {
       doc.record.inputsCleaned = true;
       result.cleaned.push(doc);
     }

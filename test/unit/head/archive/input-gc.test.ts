@@ -58,3 +58,19 @@ test('an input no batch names is kept during the grace period and removed after 
   const old = await collectInputs(root, batches, { orphanGraceMs: 3_600_000, now: written + 3_600_001 });
   assert.deepEqual(old.removed, [sha('e')]);
 });
+
+test('an ended batch with a failed job keeps its inputs for a retry until the keep time is over', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-'));
+  for (const c of ['a', 'b', 'c']) fs.writeFileSync(path.join(root, sha(c)), c);
+  const failed = doc('failed', 'ended', ['a', 'b']);
+  failed.record.endedAt = 1000;
+  failed.jobs = [{ batchId: 'failed', name: 'j0', attempts: 1, retries: 0, status: { state: 'done', result: { outcome: 'failed', exitCode: 3 }, node: 'n', attempt: 1, startedAt: 0, endedAt: 1000, runMs: 1000 } } as BatchDoc['jobs'][number]];
+  const fine = doc('fine', 'ended', ['c', 'c']);
+  fine.record.endedAt = 1000;
+  const within = await collectInputs(root, [failed, fine], { retryKeepMs: 500, now: 1400 });
+  assert.deepEqual(within.removed, [sha('c')], 'only the batch without failures loses its inputs');
+  assert.deepEqual(within.cleaned.map((d) => d.record.id), ['fine']);
+  const later = await collectInputs(root, [failed, fine], { retryKeepMs: 500, now: 1600 });
+  assert.deepEqual(later.removed.sort(), [sha('a'), sha('b')]);
+  assert.deepEqual(later.cleaned.map((d) => d.record.id), ['failed']);
+});

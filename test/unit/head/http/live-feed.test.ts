@@ -27,7 +27,7 @@ function sink() {
   return { res: res as unknown as Response, frames };
 }
 
-const until = async (cond: () => boolean) => { for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10)); assert.ok(cond()); };
+const until = async (cond: () => boolean) => { for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10)); assert.ok(cond()); };
 
 test('live frames: first at once, changes coalesced, only readable batches', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distribute-live-'));
@@ -47,16 +47,16 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   }
 
   const forBob = sink();
-  const stop = followLive(cluster, bob, forBob.res, { delayMs: 20, archive: () => ({ state: 'ok' }) });
+  const stop = followLive(cluster, bob, forBob.res, { delayMs: 100, archive: () => ({ state: 'ok' }) });
   await until(() => forBob.frames.length === 1);
   assert.deepEqual(forBob.frames[0].batches.map((b: any) => b.name).sort(), ['mine', 'shared'], 'alice\'s private batch is not in bob\'s frames');
   assert.deepEqual(forBob.frames[0].archive, { state: 'ok' });
 
-  // Kill two batches at once: one frame for both, with each changed job.
-  assert.ok((await cluster.killBatch(alice, ids.private)).ok);
-  assert.ok((await cluster.killBatch(bob, ids.mine)).ok);
-  await until(() => forBob.frames.length === 2);
-  await new Promise((r) => setTimeout(r, 60));
+  // Kill two batches at once (their jobs change in the same tick): one frame for both, with each changed job.
+  const kills = await Promise.all([cluster.killBatch(alice, ids.private), cluster.killBatch(bob, ids.mine)]);
+  assert.ok(kills.every((k) => k.ok));
+  await until(() => forBob.frames.length >= 2);
+  await new Promise((r) => setTimeout(r, 300));
   assert.equal(forBob.frames.length, 2, 'the changes of both kills came as one frame');
   const frame = forBob.frames[1];
   assert.deepEqual(frame.batches.map((b: any) => b.name), ['mine']);
@@ -66,11 +66,11 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   // A removed batch is announced by id.
   const doc = cluster.batches.get(ids.mine)!;
   await cluster.removeBatch(doc, 'bob');
-  await until(() => forBob.frames.length === 3);
+  await until(() => forBob.frames.length >= 3);
   assert.deepEqual(forBob.frames[2].removed, [ids.mine]);
   stop();
   assert.ok((await cluster.killBatch(alice, ids.shared)).ok);
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, 300));
   assert.equal(forBob.frames.length, 3, 'no frame after stop');
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
