@@ -16,7 +16,8 @@ import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection, type AfterRefusal } from './connection.ts';
 import { NodeCredentialFile } from './node-credential.ts';
 import { adoptJob, launchJob } from './job-launch.ts';
-import type { JobProcess } from './job-process.ts';
+import { jobFiles, jobMarker, type JobProcess } from './job-process.ts';
+import { signalTree } from './process-tree.ts';
 import { NodePause, type PauseReason } from './node-pause.ts';
 import { runBuildStep } from './build-step.ts';
 import { toResult } from './job-outcome.ts';
@@ -248,6 +249,11 @@ export class Agent extends EventEmitter<Events> {
       this.running = this.uploadAndReport(run, run.exited).catch((err) => this.runFailed(run, err));
     } else if (run.phase !== 'finished') {
       // Died while downloading, building or running without a pid: give the job back; the head re-queues it.
+      // A build or job started in the instant before its pid was saved would run on unsupervised:
+      // end whatever carries its marker.
+      const dirs = [this.ws.runDirOf(run), this.ws.runDir(run.batch.id, '_build', run.runId)];
+      const killed = dirs.flatMap((dir) => signalTree(-1, -1, 'SIGKILL', jobMarker(jobFiles(dir).exitCodePath), 0));
+      if (killed.length) this.log(`ended ${killed.length} process(es) of ${run.batch.name}/${run.spec.name} that a previous agent process started but never recorded`);
       this.state.run = null;
     }
     await this.save();

@@ -1,0 +1,36 @@
+/**
+ * An agent killed in the instant between starting a job and saving its pid leaves the job running
+ * with no record of it; the restarted agent gives the run up (the head runs it again) and must end
+ * that unsupervised process instead of leaving it to run on: it finds it by its job marker.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { isAlive } from '../../electron/agent/process-tree.ts';
+import { startAgentProc, stop, tempDir, waitFor } from '../helpers/cluster.ts';
+
+test('a restarted agent ends the job process its predecessor started but never recorded', async () => {
+  const wd = tempDir('unrecorded');
+  const runId = 'unrecorded01';
+  const runDir = path.join(wd, 'runs', 'b1', `j1.${runId}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  fs.writeFileSync(path.join(wd, 'agent-state.json'), JSON.stringify({
+    built: [], recent: [], pause: null,
+    run: { batch: { id: 'b1', name: 'b', namespace: 'ns', owner: 'o' }, spec: { name: 'j1', command: 'true', files: [] }, runId, attempt: 1, phase: 'downloading', startedAt: 1, pausedMs: 0 },
+  }));
+  const job = spawn('sleep', ['120'], { detached: true, stdio: 'ignore', env: { ...process.env, DISTRIBUTE_JOB_MARKER: path.join(runDir, 'exit-code') } });
+  job.unref();
+  const token = path.join(wd, 'token');
+  fs.writeFileSync(token, 'agt_x\n');
+  const agent = startAgentProc({ url: 'http://127.0.0.1:1', agentTokenFile: token }, 'unrecorded', wd, ['--control-port', '0']);
+  try {
+    await waitFor(() => /ended 1 process\(es\) of b\/j1 that a previous agent process started but never recorded/.test(agent.output()), 30_000, () => agent.output());
+    await waitFor(() => !isAlive(job.pid!), 5000, () => 'the unrecorded job process still runs');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).run, null, 'the run is given up');
+  } finally {
+    await stop(agent);
+    try { process.kill(job.pid!, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
