@@ -22,8 +22,14 @@ export type ReceiveResult =
  * HTTP trailer (known to the sender only at the end) can be checked; returning undefined refuses.
  */
 export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string | (() => string | undefined); maxBytes?: number }): Promise<ReceiveResult> {
-  await fsp.mkdir(path.dirname(dest), { recursive: true });
   const partial = path.join(path.dirname(dest), `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.partial`);
+  let out: fs.WriteStream;
+  try {
+    out = await openPartial(partial);
+  } catch (err) {
+    if (isDiskFull(err)) return { ok: false, status: 507, error: `the head's disk is full (${(err as NodeJS.ErrnoException).code}); try again later` };
+    throw err;
+  }
   const hash = crypto.createHash('sha256');
   let size = 0;
   let tooBig = false;
@@ -40,7 +46,7 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
     },
   });
   try {
-    await pipeline(body, meter, fs.createWriteStream(partial));
+    await pipeline(body, meter, out);
   } catch (err) {
     await fsp.rm(partial, { force: true });
     if (tooBig) return { ok: false, status: 413, error: `upload larger than the limit of ${opts.maxBytes} bytes` };
@@ -68,4 +74,21 @@ export async function receiveFile(body: Readable, dest: string, opts: { expected
     throw err;
   }
   return { ok: true, size, sha256 };
+}
+
+/**
+ * Create the folders of `partial` and open it. Emptied staging folders are removed as runs end
+ * (archive.ts), so a folder this upload is about to use may vanish between its creation and the
+ * open: then create it again. Once the partial file exists its folder is no longer empty.
+ */
+async function openPartial(partial: string): Promise<fs.WriteStream> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.mkdir(path.dirname(partial), { recursive: true });
+      const handle = await fsp.open(partial, 'w');
+      return handle.createWriteStream();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
+  }
 }
