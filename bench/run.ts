@@ -9,6 +9,7 @@ import { formatResult, machineLine, type Bench } from './report.ts';
 
 const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   throughput: () => import('./throughput.ts'),
+  peers: () => import('./peers.ts'),
   'scheduler-scale': () => import('./scheduler-scale.ts'),
   'large-file': () => import('./large-file.ts'),
   startup: () => import('./startup.ts'),
