@@ -33,8 +33,8 @@ export class BatchBook {
     const slash = ref.indexOf('/');
     const matches = [...this.batches.values()].filter((d) =>
       slash >= 0 ? `${d.record.namespace}/${d.record.name}` === ref : d.record.name === ref);
-    if (matches.length === 0) return fail(404, `no batch '${ref}'`);
-    if (matches.length > 1) return fail(409, `'${ref}' names several batches (${matches.map((d) => `${d.record.namespace}/${d.record.name}`).join(', ')}): use namespace/name or the id`);
+    if (matches.length === 0) return fail('not-found', `no batch '${ref}'`);
+    if (matches.length > 1) return fail('conflict', `'${ref}' names several batches (${matches.map((d) => `${d.record.namespace}/${d.record.name}`).join(', ')}): use namespace/name or the id`);
     return { ok: true, value: matches[0] };
   }
 

@@ -50,7 +50,7 @@ export class BatchCommands {
     // Every check that can refuse comes before an old batch is removed: a refused --replace keeps it.
     const names = new Set<string>();
     for (const j of spec.jobs) {
-      if (names.has(j.name)) return fail(400, `duplicate job name '${j.name}'`);
+      if (names.has(j.name)) return fail('invalid', `duplicate job name '${j.name}'`);
       names.add(j.name);
     }
     const same = [...book.batches.values()].find((d) => d.record.namespace === spec.namespace && d.record.name === spec.name);
@@ -60,11 +60,11 @@ export class BatchCommands {
     } else if (same) {
       if (!book.canManage(owner, same)) {
         // --replace would be refused too: suggest what this user can do instead.
-        return fail(409, `batch '${spec.namespace}/${spec.name}' already exists and belongs to ${same.record.owner}; choose another batch_name or namespace`);
+        return fail('conflict', `batch '${spec.namespace}/${spec.name}' already exists and belongs to ${same.record.owner}; choose another batch_name or namespace`);
       }
       if (!replace) {
         const done = same.jobs.filter((j) => j.status.state === 'done').length;
-        return fail(409, `batch '${spec.namespace}/${spec.name}' already exists (${same.jobs.length} jobs, ${done} done, owner ${same.record.owner}); add --replace to delete it and its archived results`);
+        return fail('conflict', `batch '${spec.namespace}/${spec.name}' already exists (${same.jobs.length} jobs, ${done} done, owner ${same.record.owner}); add --replace to delete it and its archived results`);
       }
       await this.remove(same, owner.name);
       replaced = same.record.id;
@@ -88,12 +88,12 @@ export class BatchCommands {
   /** Make an uploaded batch schedulable; durable before it resolves. */
   async submit(principal: Principal, id: string): Promise<Result<BatchDoc>> {
     const doc = this.deps.book.batches.get(id);
-    if (!doc) return fail(404, `no batch '${id}'`);
-    if (!this.deps.book.canManage(principal, doc)) return fail(403, `batch ${id} belongs to ${doc.record.owner}`);
+    if (!doc) return fail('not-found', `no batch '${id}'`);
+    if (!this.deps.book.canManage(principal, doc)) return fail('forbidden', `batch ${id} belongs to ${doc.record.owner}`);
     if (doc.record.phase !== 'uploading') return { ok: true, value: doc };
     const missing: string[] = [];
     for (const f of distinctInputs(doc.spec)) if (!(await this.deps.archive.hasInput(f.sha256))) missing.push(`${f.alias} (${f.sha256.slice(0, 12)})`);
-    if (missing.length) return fail(409, `inputs not uploaded yet: ${missing.join(', ')}`);
+    if (missing.length) return fail('conflict', `inputs not uploaded yet: ${missing.join(', ')}`);
     // Written as active before it becomes active in memory: nothing is scheduled from a batch that
     // is not yet durable, and a failed write leaves it uploading (the client may submit again).
     const record = { ...doc.record, phase: 'active' as const, submittedAt: this.deps.now() };
@@ -111,7 +111,7 @@ export class BatchCommands {
     const found = book.find(ref);
     if (!found.ok) return found;
     const doc = found.value;
-    if (!book.canManage(principal, doc)) return fail(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}; only its owner or an admin may kill it`);
+    if (!book.canManage(principal, doc)) return fail('forbidden', `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}; only its owner or an admin may kill it`);
     let cancelled = 0;
     let killing = 0;
     doc.jobs.forEach((job, i) => {
@@ -141,8 +141,8 @@ export class BatchCommands {
     if (!found.ok) return found;
     const doc = found.value;
     const label = `${doc.record.namespace}/${doc.record.name}`;
-    if (!book.canManage(principal, doc)) return fail(403, `batch '${label}' belongs to ${doc.record.owner}; only its owner or an admin may retry it`);
-    if (doc.record.phase === 'uploading') return fail(409, `batch '${label}' was never submitted`);
+    if (!book.canManage(principal, doc)) return fail('forbidden', `batch '${label}' belongs to ${doc.record.owner}; only its owner or an admin may retry it`);
+    if (doc.record.phase === 'uploading') return fail('conflict', `batch '${label}' was never submitted`);
     const pick = (result: JobResult) => (opts.failedOnly ? isFailure(result) : isRetryable(result));
     const what = opts.failedOnly ? 'failed' : 'failed or cancelled';
     let positions: number[];
@@ -150,14 +150,14 @@ export class BatchCommands {
       positions = [];
       for (const name of new Set(opts.names)) {
         const i = book.position(doc, name);
-        if (i < 0) return fail(404, `batch '${label}' has no job '${name}'`);
+        if (i < 0) return fail('not-found', `batch '${label}' has no job '${name}'`);
         const s = doc.jobs[i].status;
-        if (s.state !== 'done' || !pick(s.result)) return fail(409, `job '${name}' is ${s.state === 'done' ? s.result.outcome : s.state}; only ${what} jobs can be retried`);
+        if (s.state !== 'done' || !pick(s.result)) return fail('conflict', `job '${name}' is ${s.state === 'done' ? s.result.outcome : s.state}; only ${what} jobs can be retried`);
         positions.push(i);
       }
     } else {
       positions = doc.jobs.flatMap((j, i) => (j.status.state === 'done' && pick(j.status.result) ? [i] : []));
-      if (!positions.length) return fail(409, `batch '${label}' has no ${what} jobs to retry`);
+      if (!positions.length) return fail('conflict', `batch '${label}' has no ${what} jobs to retry`);
     }
     const missing: { sha256: string; alias: string }[] = [];
     const needed = new Map<string, string>();

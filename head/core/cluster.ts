@@ -261,7 +261,7 @@ export class Cluster {
     const wasConnected = this.nodes.get(name)?.link != null;
     const known = this.registry.remove(name, CloseCode.revoked, reason);
     const revoked = this.credentials.revoke(name);
-    if (!known && !revoked) return fail(404, `no node '${name}'`);
+    if (!known && !revoked) return fail('not-found', `no node '${name}'`);
     await this.opts.store.saveMetaNow(this.meta);
     this.log(`node ${name} removed: ${reason}`);
     return { ok: true, value: { name, wasConnected } };

@@ -303,9 +303,9 @@ export class NodeRegistry {
   /** Pause or resume a node on behalf of a user (admin or the node's owner). */
   control(principal: Principal, name: string, action: { type: 'pause'; until: number | null } | { type: 'resume' }): Result<NodeRecord> {
     const node = this.nodes.get(name);
-    if (!node) return fail(404, `no node '${name}'`);
-    if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail(403, `only an admin or the owner of node '${name}' may ${action.type} it`);
-    if (!node.link) return fail(409, `node '${name}' is not connected`);
+    if (!node) return fail('not-found', `no node '${name}'`);
+    if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail('forbidden', `only an admin or the owner of node '${name}' may ${action.type} it`);
+    if (!node.link) return fail('conflict', `node '${name}' is not connected`);
     node.link.send(action);
     return { ok: true, value: node.record };
   }

@@ -1,6 +1,7 @@
 /** One error type for HTTP routes, turned into `{ error }` JSON by the final handler. */
 import type { NextFunction, Request, Response } from 'express';
 import type { ErrorBody } from '../../shared/api/head-api.ts';
+import type { Problem, Result } from '../core/result.ts';
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -8,9 +9,12 @@ export class HttpError extends Error {
   }
 }
 
-/** Throw the error of a failed cluster Result, or return its value. */
-export function unwrap<T>(r: { ok: true; value: T } | { ok: false; status: number; error: string }): T {
-  if (!r.ok) throw new HttpError(r.status, r.error);
+/** The HTTP status of each kind of domain problem: the one place the head maps them. */
+export const PROBLEM_STATUS: Record<Problem, number> = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409 };
+
+/** Throw the error of a failed cluster Result (with its problem's status), or return its value. */
+export function unwrap<T>(r: Result<T>): T {
+  if (!r.ok) throw new HttpError(PROBLEM_STATUS[r.problem], r.error);
   return r.value;
 }
 
