@@ -35,7 +35,7 @@ export interface PersistedRun {
    */
   exited?: { result: JobResult; endedAt: number; runMs: number };
   /** Set once the job ended: what to report. */
-  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[] };
+  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] };
 }
 
 /** The node's pause. `until` null = until resumed; `capAt` = the hard end (the maximum); `watchdog` = its pid. */

@@ -445,9 +445,9 @@ export class Agent extends EventEmitter<Events> {
 
   /** Upload the results of a run whose processes ended, then report it. */
   private async uploadAndReport(run: PersistedRun, exited: NonNullable<PersistedRun['exited']>): Promise<void> {
-    const files = await this.uploadAll(run);
+    const { files, skipped } = await this.upload(run);
     run.phase = 'finished';
-    run.finished = { ...exited, files };
+    run.finished = { ...exited, files, ...(skipped.length ? { skipped } : {}) };
     delete run.exited;
     await this.save();
     await this.reporter.report(run);
@@ -469,6 +469,10 @@ export class Agent extends EventEmitter<Events> {
 
   /** Upload the results of `run` (with `only`, just those paths again); see result-upload.ts. */
   private async uploadAll(run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+    return (await this.upload(run, only)).files;
+  }
+
+  private async upload(run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
     await this.untilEnrolled();
     return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token, log: this.log }, run, only);
   }

@@ -70,7 +70,7 @@ export class ResultReporter {
     const ref = runRef(run);
     for (let round = 0; round < MISSING_ROUNDS;) {
       const ack = await new Promise<ResultAck | null>((resolve) => {
-        const send = () => this.host.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files });
+        const send = () => this.host.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files, ...(fin.skipped?.length ? { skipped: fin.skipped } : {}) });
         const timer = setTimeout(() => { this.ackWaiter = null; this.resendReport = null; resolve(null); }, ACK_TIMEOUT_MS);
         this.ackWaiter = (m) => {
           if (m.runId !== ref.runId) return;

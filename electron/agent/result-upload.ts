@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
+import { checkRelativePath, printable } from '../../shared/names.ts';
 import { SAVE_DIR } from '../../shared/job/command.ts';
 import { RUN_KEY_HEADER, routes, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
@@ -25,17 +26,24 @@ export interface ResultUploadContext {
 /**
  * Uploads the results of `run` and returns the list for job-finished; with `only`, uploads just
  * those archive paths again (the ones the head reported missing). Files the archive cannot take
- * (skipped by collection, or under the reserved {@link META_DIR}) are named in the job's stderr
- * log instead, so the user sees why they are absent.
+ * (skipped by collection, under the reserved {@link META_DIR}, or with a name the head cannot store:
+ * a backslash, a control character, a segment over 200 characters; see shared/names.ts) are named
+ * in the job's stderr log and returned as `skipped`, which job-finished carries into the job's
+ * result.json. Such a file never makes the job run again.
  */
-export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<ResultFile[]> {
+export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
   const saveDir = path.join(ctx.ws.batchDir(run.batch.id), SAVE_DIR);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
   for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
+  const unstorable = files.filter((f) => !checkRelativePath(f.rel).ok);
+  for (const f of unstorable) {
+    const check = checkRelativePath(f.rel);
+    skipped.push(`${printable(f.rel.length > 300 ? `${f.rel.slice(0, 300)}...` : f.rel)} (the archive cannot store this name: ${check.ok ? '' : printable(check.error.slice(0, 400))})`);
+  }
   if (skipped.length) await fs.appendFile(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
-  const all = [...files.filter((f) => !reserved.includes(f)),
+  const all = [...files.filter((f) => !reserved.includes(f) && !unstorable.includes(f)),
     { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
   // The logs always exist in the archive, even for a job that never wrote (or never started).
   for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
@@ -56,5 +64,5 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     }
     uploaded.push({ path: f.rel, ...sent });
   }
-  return uploaded;
+  return { files: uploaded, skipped };
 }

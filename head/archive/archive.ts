@@ -38,6 +38,8 @@ export interface JobResultMeta {
   runMs: number;
   files: ResultFile[];
   bytes: number;
+  /** Files the job saved that were not archived, with the reason (e.g. a name the archive cannot store). */
+  skipped?: string[];
 }
 
 /** The staged files of a run checked against its report: what must be uploaded again. */

@@ -15,7 +15,7 @@ import type { LiveNode, Sender } from './live-node.ts';
 import type { Lease, RunLeases } from './run-leases.ts';
 
 /** A `job-finished` report: the run, its result and its uploaded files. */
-export interface FinishedRun { runId: string; result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[] }
+export interface FinishedRun { runId: string; result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] }
 
 /**
  * What the head answers a `job-finished` report with (`result-ack`); `later`: nothing now (the
@@ -105,7 +105,7 @@ export class RunFinisher {
         await archive.commit({
           batchId, namespace: doc.record.namespace, batch: doc.record.name, job: jobName, runId, attempt: lease.attempt,
           node, result: msg.result, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs, files: msg.files,
-          bytes: msg.files.reduce((a, f) => a + f.size, 0),
+          bytes: msg.files.reduce((a, f) => a + f.size, 0), ...(msg.skipped?.length ? { skipped: msg.skipped } : {}),
         });
         archived = true;
       } catch (err) {

@@ -120,6 +120,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     runMs: z.number().nonnegative(),
     /** Every uploaded result file (paths relative to the job's archive folder). */
     files: z.array(ResultFileSchema),
+    /** Files of `distribute_save/` that were not archived, each with the reason (escaped). */
+    skipped: z.array(z.string().max(1000)).max(1000).optional(),
   }),
   /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
   z.object({ type: z.literal('job-rejected'), ...RunRef, reason: z.string() }),
