@@ -4,7 +4,7 @@
  * agents download files by sha256 and lay them out by alias.
  */
 import { z } from 'zod';
-import { safeName } from '../names.ts';
+import { safeLabel, safeName } from '../names.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 
 /**
@@ -62,7 +62,7 @@ export const BatchSpecSchema = z.object({
   name: safeName,
   matrix: argString.optional(),
   kind: z.enum(['python', 'apptainer', 'shell']),
-  capabilities: z.array(argString),
+  capabilities: z.array(safeLabel),
   resources: ResourcesSchema,
   maxRetries: z.number().int().min(0).max(100),
   /** Who may read the batch's jobs, logs and files: absent or `private` = owner and admins, `lab` = every user. */

@@ -2,6 +2,7 @@
  * The `meta` section (who, where in the archive, what a node needs) and the `slurm` settings, which
  * appear batch-wide at the top level and per job.
  */
+import { unsafeLabelReason } from '../names.ts';
 import type { Meta, Resources, SlurmSettings } from './types.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 import {
@@ -45,6 +46,12 @@ export function readMeta(r: Reporter, value: unknown): Meta | undefined {
         const tag = readString(r, p, v);
         if (tag !== undefined && tag.trim() === '') {
           r.add(p, 'capability must not be empty');
+          return undefined;
+        }
+        // A capability is matched against node tags, which are labels (shared/names.ts).
+        const bad = tag === undefined ? null : unsafeLabelReason(tag);
+        if (bad) {
+          r.add(p, `capability ${bad}`);
           return undefined;
         }
         return tag;

@@ -37,7 +37,7 @@ test('the head\'s spec schema refuses the same strings (a client that skips the 
   const parsed = BatchSpecSchema.safeParse(spec);
   assert.equal(parsed.success, false);
   assert.deepEqual(parsed.error?.issues.map((i) => [i.path.join('.'), i.message]), [
-    ['capabilities.1', 'must not contain a NUL byte (found at character 3)'],
+    ['capabilities.1', "'ca\\x00p' must not contain NUL or control characters"],
     ['buildCommand', 'is 131073 bytes long; at most 131072 bytes (128 KiB) are allowed'],
     ['jobs.0.command', 'must not contain a NUL byte (found at character 2)'],
   ]);
