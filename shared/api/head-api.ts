@@ -13,7 +13,7 @@ import { BatchSpecSchema, ResourcesSchema } from '../batch/spec.ts';
 import { checkRelativePath, safeName } from '../names.ts';
 import { SHA256_PATTERN } from './routes.ts';
 import { CapabilitiesSchema } from '../protocol/capabilities.ts';
-import { JobResultSchema } from '../protocol/messages.ts';
+import { JobOutcomeSchema, JobResultSchema } from '../job/result.ts';
 
 /** Every error answer of the head: `{ error }`, sometimes with more detail (see {@link CreateBatchRefusalSchema}). */
 export const ErrorBodySchema = z.object({ error: z.string() });
@@ -57,14 +57,6 @@ export const BatchViewSchema = z.object({
   buildFailures: z.record(z.string(), z.string()),
 });
 export type BatchView = z.infer<typeof BatchViewSchema>;
-
-/** How a job ended: the `outcome` of its {@link JobResultSchema result}. */
-export const JobOutcomeSchema = z.enum(['succeeded', 'failed', 'killed', 'spawn-failed', 'cancelled', 'build-failed', 'rejected']);
-// The enum must name exactly the outcomes of the result union (a compile error otherwise).
-type SameOutcomes = [z.infer<typeof JobOutcomeSchema>] extends [z.infer<typeof JobResultSchema>['outcome']]
-  ? [z.infer<typeof JobResultSchema>['outcome']] extends [z.infer<typeof JobOutcomeSchema>] ? true : false : false;
-const sameOutcomes: SameOutcomes = true;
-void sameOutcomes;
 
 const jobBase = { name: z.string(), attempts: z.number().int(), retries: z.number().int() };
 const held = { node: z.string(), attempt: z.number().int() };

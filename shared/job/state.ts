@@ -21,18 +21,10 @@
  * of a run the job no longer holds is rejected (finish has the one exception described there).
  */
 
-/** How a job ended. */
-export type JobResult =
-  | { outcome: 'succeeded'; exitCode: 0 }
-  | { outcome: 'failed'; exitCode: number }
-  | { outcome: 'killed'; signal: string }
-  | { outcome: 'spawn-failed'; message: string }
-  | { outcome: 'cancelled'; by: string }
-  | { outcome: 'build-failed'; message: string }
-  /** Nodes handed the job back or rejected it too often (see `maxHandBacks`); `message` says why. */
-  | { outcome: 'rejected'; message: string };
+import type { JobResult } from './result.ts';
 
-export type JobOutcome = JobResult['outcome'];
+/** How a job ended: derived from its schema in ./result.ts. */
+export type { JobOutcome, JobResult } from './result.ts';
 
 export type JobState =
   | { state: 'queued'; since: number }

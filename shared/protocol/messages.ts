@@ -14,6 +14,7 @@
  * it only from the connection holding that run's lease; see docs/fault-tolerance.md.
  */
 import { z } from 'zod';
+import { JobResultSchema } from '../job/result.ts';
 import { CapabilitiesSchema } from './capabilities.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 import { RUN_ID_PATTERN } from '../job/run-id.ts';
@@ -54,16 +55,7 @@ export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, 'not a run id');
 /** How every message about one run names it. */
 const RunRef = { runId: RunIdSchema };
 
-export const JobResultSchema = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('succeeded'), exitCode: z.literal(0) }),
-  z.object({ outcome: z.literal('failed'), exitCode: z.number().int() }),
-  z.object({ outcome: z.literal('killed'), signal: z.string() }),
-  z.object({ outcome: z.literal('spawn-failed'), message: z.string() }),
-  z.object({ outcome: z.literal('cancelled'), by: z.string() }),
-  z.object({ outcome: z.literal('build-failed'), message: z.string() }),
-  /** Only the head ends a job so (too many hand-backs); listed so results round-trip. */
-  z.object({ outcome: z.literal('rejected'), message: z.string() }),
-]);
+export { JobResultSchema };
 
 /** One archived file of a job: path relative to the job's archive folder. */
 export const ResultFileSchema = z.object({
