@@ -88,7 +88,9 @@ async function openPartial(partial: string): Promise<fs.WriteStream> {
       const handle = await fsp.open(partial, 'w');
       return handle.createWriteStream();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+      // ENOTDIR: what a recursive mkdir reports when a folder on its way is removed under it.
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || attempt >= 5) throw err;
     }
   }
 }
