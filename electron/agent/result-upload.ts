@@ -1,7 +1,7 @@
 /**
  * Uploads a finished job's results to the head, into the run's staging (with the run's key, which
  * the head requires): every file of the batch's `distribute_save/` plus the job's stdout and
- * stderr logs, each hashed as it is sent.
+ * stderr logs, each hashed as it is sent, up to 4 at a time.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +14,9 @@ import { jobFiles } from './job-process.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
 import { collectResults, type Workspace } from './workspace.ts';
+
+/** Result files uploaded at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */
+const PARALLEL_UPLOADS = 4;
 
 /** Where results go and where they are read from. */
 export interface ResultUploadContext {
@@ -47,22 +50,36 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
   // The logs always exist in the archive, even for a job that never wrote (or never started).
   for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
-  const uploaded: ResultFile[] = [];
-  for (const f of all) {
-    if (only && !only.has(f.rel)) continue;
-    const url = new URL(routes.agentResult(run.runId, f.rel), ctx.headUrl).toString();
-    const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
-    let sent: { sha256: string; size: number };
-    try {
-      sent = await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log);
-    } catch (err) {
-      if (!/HTTP 410/.test((err as Error).message)) throw err;
-      // The head no longer wants this run's files (its job is done or another run won): report
-      // what there is; the head answers "discarded".
-      ctx.log(`results of ${run.batch.name}/${run.spec.name} are no longer wanted: ${(err as Error).message}`);
-      break;
+  const todo = all.filter((f) => !only || only.has(f.rel));
+  const uploaded: (ResultFile | null)[] = todo.map(() => null);
+  let next = 0;
+  let gone = false;
+  let failure: { err: unknown } | null = null;
+  // A few uploads at once: each is a round trip to the head (request, sha256 on both ends, a
+  // rename into staging), and a job's logs alone are two of them. Every file is still uploaded
+  // before job-finished is sent, so the head's checks are unchanged.
+  const worker = async () => {
+    while (!gone && !failure && next < todo.length) {
+      const i = next++;
+      const f = todo[i];
+      const url = new URL(routes.agentResult(run.runId, f.rel), ctx.headUrl).toString();
+      const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
+      try {
+        uploaded[i] = { path: f.rel, ...await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log) };
+      } catch (err) {
+        if (!/HTTP 410/.test((err as Error).message)) {
+          failure ??= { err };
+          return;
+        }
+        // The head no longer wants this run's files (its job is done or another run won): report
+        // what there is; the head answers "discarded".
+        if (!gone) ctx.log(`results of ${run.batch.name}/${run.spec.name} are no longer wanted: ${(err as Error).message}`);
+        gone = true;
+      }
     }
-    uploaded.push({ path: f.rel, ...sent });
-  }
-  return { files: uploaded, skipped };
+  };
+  // Wait for every upload to settle before throwing, so none outlives the run it belongs to.
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
+  return { files: uploaded.filter((f): f is ResultFile => f !== null), skipped };
 }
