@@ -49,6 +49,13 @@ export interface ChaosReport {
   root: string;
 }
 
+/** Every incarnation's output into ROOT/logs/LABEL.log, so a kept folder can be read afterwards. */
+function writeLogs(root: string, procs: { label: string; proc: { output: () => string } }[]): void {
+  const dir = path.join(root, 'logs');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const p of procs) fs.writeFileSync(path.join(dir, `${p.label.replace('#', '-')}.log`), p.proc.output());
+}
+
 /** What job `i` writes; a deterministic function of the seed. */
 function expectedFor(rng: Rng, job: string, jobMs: [number, number]): Expected & { sleepMs: number } {
   const token = Math.floor(rng.next() * 2 ** 32).toString(16).padStart(8, '0');
@@ -141,6 +148,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const ok = checks.every((c) => c.ok);
     if (ok && !opts.keep) fs.rmSync(root, { recursive: true, force: true });
+    else writeLogs(root, cluster.procs);
     return { seed: opts.seed, jobs: opts.jobs, agents: opts.agents, nodeTimeoutMs: opts.nodeTimeoutMs, wallMs, faults, attribution, checks, ok, root };
   } finally {
     // Whatever happened, leave nothing running.

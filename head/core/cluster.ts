@@ -450,9 +450,10 @@ export class Cluster {
     });
   }
 
-  /** Snapshot of what the pure scheduler needs. */
+  /** Snapshot of what the pure scheduler needs (after a restart without the jobs that wait for their node). */
   schedulerState(): SchedulerState {
-    return schedulerSnapshot(this.book.batches.values(), (doc) => this.book.index(doc), this.nodes.values());
+    const held = this.registry.recovering() ? (batchId: string, job: string) => this.registry.mayBeHeldByAbsent(batchId, job) : undefined;
+    return schedulerSnapshot(this.book.batches.values(), (doc) => this.book.index(doc), this.nodes.values(), held);
   }
 
   /**
@@ -460,7 +461,6 @@ export class Cluster {
    * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
    */
   runSchedule(): void {
-    if (this.registry.recovering()) return; // see NodeRegistry `awaiting`
     if (this.opts.assignHold?.()) return; // status says why
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.free)) return;

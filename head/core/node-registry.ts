@@ -37,9 +37,11 @@ export class NodeRegistry {
   readonly nodes = new Map<string, LiveNode>();
   /**
    * After a restart: nodes that were connected when the head went down, and until when we wait
-   * for them. Until each has said hello (or the node timeout passed) nothing is scheduled, because
-   * the store may not yet know that such a node runs a job (job states are written coalesced),
-   * and handing that job to a faster-reconnecting node would run it twice.
+   * for them. Until each has said hello (or the node timeout passed) no job a node not back yet
+   * may hold is scheduled (see {@link mayBeHeldByAbsent}), because the store may not yet know
+   * that the node runs it (job states are written coalesced), and handing that job to a
+   * faster-reconnecting node would run it twice. Other jobs are scheduled at once (all scheduling
+   * used to wait: a head restarted every few seconds under load then scheduled almost nothing).
    */
   private readonly awaiting = new Set<string>();
   private recoverUntil = 0;
@@ -82,9 +84,21 @@ export class NodeRegistry {
     }
   }
 
-  /** Still waiting for nodes after a restart: nothing may be scheduled yet (see `awaiting`). */
+  /** Still waiting for nodes after a restart: see `awaiting` and {@link mayBeHeldByAbsent}. */
   recovering(): boolean {
     return this.awaiting.size > 0 && this.deps.now() < this.recoverUntil;
+  }
+
+  /**
+   * While recovering: may a node that is not back (not connected since the restart: awaited, or
+   * offline already) be running job `job` of batch `batchId`? Only such jobs wait for the window;
+   * every other queued job may go to a node that is back. The run journal is written before any
+   * `assign` goes out, so a job a node may hold always has a run of that node there (even when the
+   * job's own state never reached the disk). Every journaled run counts, not just the latest: a
+   * lost node's own run may still be going. A node that is back reconciled its runs in `hello`.
+   */
+  mayBeHeldByAbsent(batchId: string, job: string): boolean {
+    return this.deps.leases.forJob(batchId, job).some((l) => !l.ended && !this.nodes.get(l.node)?.link);
   }
 
   /** Persist the node records. */

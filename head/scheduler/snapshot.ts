@@ -7,7 +7,11 @@ import type { JobIndex } from '../core/job-index.ts';
 import { isFree, type LiveNode } from '../core/live-node.ts';
 import type { SchedulerState } from './types.ts';
 
-export function schedulerSnapshot(batches: Iterable<BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>): SchedulerState {
+/**
+ * `held` (after a head restart) names queued jobs a node not yet back may still run: they are
+ * left out, so they wait for that node while the others are scheduled.
+ */
+export function schedulerSnapshot(batches: Iterable<BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>, held?: (batchId: string, job: string) => boolean): SchedulerState {
   const active = [...batches].filter((doc) => doc.record.phase === 'active');
   const buildFailed = new Map<string, string[]>();
   for (const doc of active) {
@@ -29,9 +33,13 @@ export function schedulerSnapshot(batches: Iterable<BatchDoc>, indexOf: (doc: Ba
     const index = indexOf(doc);
     if (index.activeCount()) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + index.activeCount();
     if (!index.queuedCount() || !free) continue;
+    const queued = held
+      ? index.firstQueued(index.queuedCount()).filter((job) => !held(doc.record.id, job)).slice(0, free)
+      : index.firstQueued(free);
+    if (!queued.length) continue;
     out.push({
       id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt,
-      capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued: index.firstQueued(free),
+      capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued,
     });
   }
   return { nodes, batches: out, runningByOwner };
