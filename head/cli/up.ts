@@ -12,6 +12,7 @@ import { startHead } from '../server.ts';
 import { stopSignal } from './stop-signals.ts';
 import { action, defaultDataDir, parsePort } from './client.ts';
 import { assertPortFree } from './port-free.ts';
+import { selfCommand } from './self-command.ts';
 
 export function register(program: Command): void {
   program
@@ -33,15 +34,16 @@ export function register(program: Command): void {
         running = await startAgent({ headUrl: head.url, token: head.agentToken, workdir: opts.workdir, tags: opts.tag, name: os.hostname(), controlPort });
       }
       const agent = running?.agent ?? null;
+      const cmd = selfCommand();
       process.stderr.write([
         `distribute is up: head ${head.url} (data ${opts.data})${agent ? `, local agent '${agent.name}' (workdir ${opts.workdir})` : ''}`,
         `Dashboard: ${head.url}/ (sign in with the admin token in ${head.adminTokenFile})`,
         'In another terminal try:',
-        '  npx distribute add examples/python-sweep/distribute-jobs.yaml',
-        '  npx distribute status',
-        '  npx distribute pull examples/python-sweep/distribute-jobs.yaml --out results',
+        `  ${cmd} add examples/python-sweep/distribute-jobs.yaml`,
+        `  ${cmd} status`,
+        `  ${cmd} pull examples/python-sweep/distribute-jobs.yaml --out results`,
         // The page URL without its ?token=: terminals end up in scrollback, logs and screen shares.
-        ...(running ? [`  open http://127.0.0.1:${running.control.port}/   (status page; its token is in ${path.join(opts.workdir, 'control-token')}; or: npx distribute pause --duration 30m)`] : []),
+        ...(running ? [`  open http://127.0.0.1:${running.control.port}/   (status page; its token is in ${path.join(opts.workdir, 'control-token')}; or: ${cmd} pause --duration 30m)`] : []),
         'Ctrl-C stops both.', '',
       ].join('\n'));
       await stopSignal();

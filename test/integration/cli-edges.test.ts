@@ -179,6 +179,10 @@ test('the up banner says where the admin token for the dashboard is', async () =
   const exited = new Promise((resolve) => child.on('exit', resolve));
   await waitFor(() => /Ctrl-C stops/.test(err), 20_000, () => `no banner:\n${err}`);
   assert.match(err, new RegExp(`Dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(sign in with the admin token in ${path.join(data, 'admin-token')}\\)`));
+  // The hints name a command that works from any folder: not `npx distribute` (outside the checkout
+  // npx fetches an unrelated package); this checkout's bin/distribute.js is not on the PATH here.
+  assert.doesNotMatch(err, /npx/);
+  assert.match(err, new RegExp(`^  node ${fs.realpathSync(BIN).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} status$`, 'm'));
   child.kill('SIGINT');
   await exited;
 });
