@@ -1,7 +1,7 @@
 /**
  * Pull as a sync: fetch a batch's manifest, pick files by include/exclude rules, skip files already
  * present with the same sha256, download the rest to `<file>.partial` (resuming a partial with an
- * HTTP Range request), verify the sha256 and rename into place. Used by `pull`, `sync` and the
+ * HTTP Range request; up to 8 files at a time), verify the sha256 and rename into place. Used by `pull`, `sync` and the
  * tray. Failures come back as values ({@link PullFailure}), never as exceptions.
  */
 import crypto from 'node:crypto';
@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ApiError } from '../shared/api/api-result.ts';
 import type { Manifest, ManifestFile } from '../shared/api/head-api.ts';
 import type { HeadClient } from '../shared/api/head-client.ts';
+import { eachLimited } from '../shared/each-limited.ts';
 
 export interface Rule { kind: 'include' | 'exclude'; pattern: RegExp }
 
@@ -144,6 +145,13 @@ export interface PullOptions {
   progress?: (totalBytes: number) => TransferProgress;
 }
 
+/**
+ * Files downloaded at the same time. Each small file is a full round trip to the head (request,
+ * open, hash, rename on both ends), so one at a time leaves both sides idle most of the time; the
+ * global fetch keeps these connections alive between files.
+ */
+const PARALLEL_DOWNLOADS = 8;
+
 const noProgress: TransferProgress = { add: () => undefined, stop: () => undefined };
 
 /** Sync one batch (`ref`: id, namespace/name or name) into `<outDir>/<namespace>/<batch>/<job>/…`. */
@@ -159,7 +167,8 @@ export async function pullBatch(client: HeadClient, ref: string, outDir: string,
   if (!opts.dryRun) {
     const progress = opts.progress?.(bytes) ?? noProgress;
     try {
-      for (const f of todo) await fetchFile(client, manifest.id, f, progress);
+      // The first failure stops new downloads; those already running finish before it is returned.
+      await eachLimited(todo, PARALLEL_DOWNLOADS, (f) => fetchFile(client, manifest.id, f, progress));
     } catch (err) {
       if (err instanceof PullStop) return { ok: false, error: err.failure };
       const e = err as NodeJS.ErrnoException;
