@@ -224,7 +224,9 @@ test('the job completes with its whole tree and its run time excludes every paus
   assert.equal(pulled.code, 0, pulled.stderr);
   const result = fs.readFileSync(path.join(out, 'tests', 'pausing', 'tree', 'result.txt'), 'utf8');
   assert.equal(result, 'done: main, child exited 0\n');
-  assert.ok(pausedAtLeastMs > 9000, `paused at least ${pausedAtLeastMs} ms`);
+  // By construction the pauses above add up to at least 2.5 + 1.9 + 1.5 + 0.5 s on any machine
+  // (the --node pause may be short when the machine is quiet).
+  assert.ok(pausedAtLeastMs > 6000, `paused at least ${pausedAtLeastMs} ms`);
   assert.ok(job.runMs <= wall - pausedAtLeastMs + 500, `runMs ${job.runMs} should exclude ${pausedAtLeastMs} ms of pauses (wall ${wall})`);
   assert.ok(job.runMs > 1000, `runMs ${job.runMs}`);
 });
