@@ -16,7 +16,8 @@ import { hashRunKey, newRunId, newRunKey } from '../../shared/job/run-id.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, MetaDoc, NodeRecord, Principal, RunRecord } from '../state/types.ts';
-import { schedule } from '../scheduler/schedule.ts';
+import { planDrain, schedule, type Drain } from '../scheduler/schedule.ts';
+import { largestRequest } from '../../shared/batch/request.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
 import { HeadEventBus } from './events.ts';
@@ -77,6 +78,8 @@ export class Cluster {
   readonly leases: RunLeases;
   private readonly now: () => number;
   private scheduled = false;
+  /** The node drained for a big job, kept from one scheduling call to the next (see `planDrain`). */
+  private drain: Drain | null = null;
   private readonly log: (line: string) => void;
   private readonly book: BatchBook;
   private readonly registry: NodeRegistry;
@@ -192,15 +195,21 @@ export class Cluster {
     return this.book.canManage(principal, doc);
   }
 
+  /** The job indexes of a batch (position by name, queued and active jobs). */
+  jobIndex(doc: BatchDoc) {
+    return this.book.index(doc);
+  }
+
   /** Every batch by id (submitted or still uploading). */
   get batches(): Map<string, BatchDoc> {
     return this.book.batches;
   }
 
   /** Per known node: can it run a batch with these needs, and why not. */
-  compatibility(spec: Pick<BatchSpec, 'capabilities' | 'resources'>) {
+  compatibility(spec: Pick<BatchSpec, 'capabilities' | 'resources' | 'request' | 'jobs'>) {
+    const need = { capabilities: spec.capabilities, resources: spec.resources, request: largestRequest(spec) };
     return [...this.nodes.values()].map((n) => {
-      const c = checkCompatibility(n.record.capabilities, spec);
+      const c = checkCompatibility(n.record.capabilities, need);
       return { node: n.record.name, connected: n.link !== null, ok: c.ok, reasons: c.ok ? [] : c.reasons };
     });
   }
@@ -453,7 +462,7 @@ export class Cluster {
   /** Snapshot of what the pure scheduler needs (after a restart without the jobs that wait for their node). */
   schedulerState(): SchedulerState {
     const held = this.registry.recovering() ? (batchId: string, job: string) => this.registry.mayBeHeldByAbsent(batchId, job) : undefined;
-    return schedulerSnapshot(this.book.batches.values(), (doc) => this.book.index(doc), this.nodes.values(), held);
+    return schedulerSnapshot(this.book.batches, (doc) => this.book.index(doc), this.nodes.values(), held);
   }
 
   /**
@@ -463,7 +472,8 @@ export class Cluster {
   runSchedule(): void {
     if (this.opts.assignHold?.()) return; // status says why
     const state = this.schedulerState();
-    if (!state.batches.length || !state.nodes.some((n) => n.free)) return;
+    if (!state.batches.length || !state.nodes.some((n) => n.accepting)) return;
+    state.drain = this.drain = planDrain(state, this.drain);
     const granted: { record: RunRecord; lease: Lease; key: string; doc: BatchDoc; index: number }[] = [];
     for (const a of schedule(state)) {
       const doc = this.book.batches.get(a.batchId);

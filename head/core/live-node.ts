@@ -33,7 +33,7 @@ export interface LiveNode {
   graceUntil?: number;
 }
 
-/** A node may be given a job: connected, alive, not paused, holding nothing. */
-export function isFree(n: LiveNode): boolean {
-  return n.link !== null && n.alive && !n.leaving && n.runs.size === 0 && n.record.paused === null;
+/** A node may be given jobs that fit beside its runs: connected, alive, not paused, not leaving. */
+export function isAccepting(n: LiveNode): boolean {
+  return n.link !== null && n.alive && !n.leaving && n.record.paused === null;
 }

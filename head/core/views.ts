@@ -7,6 +7,8 @@ import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
 import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
+import { capacityOf, freeCapacity, type Capacity } from '../../shared/batch/request.ts';
+import { nodeUsage, shareOfRun } from '../scheduler/snapshot.ts';
 import type { LiveNode } from './live-node.ts';
 
 export function batchView(doc: BatchDoc): BatchView {
@@ -31,30 +33,55 @@ export function jobView(job: Job, now: number): JobView {
   }
 }
 
+/** Memory in GiB with one decimal, for views. */
+const gib = (bytes: number): number => Math.floor((bytes / 1024 ** 3) * 10) / 10;
+const capacityView = (c: Capacity) => ({ cpus: c.cpus, memoryGb: gib(c.memoryBytes), gpus: c.gpus });
+
 /**
- * Every node; `visible` (default all) says which batches the caller may read: a node running a job
- * of any other batch shows as busy with no `current` job, so private batch and job names stay private.
+ * Every node with every run it holds (`runs`; `current` is the first, for older clients), what it
+ * offers (`capacity`) and what is left of it (`free`). `visible` (default all) says which batches
+ * the caller may read: runs of any other batch are left out of `runs` (the node still shows as busy
+ * and they still count against `free`), so private batch and job names stay private.
  */
 export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean = () => true): NodeView[] {
-  const current = new Map<string, { batchId: string; batch: string; namespace: string; job: string; state: string }>();
+  const index = (doc: BatchDoc) => cluster.jobIndex(doc);
   const busy = new Set<string>();
   for (const doc of cluster.batches.values()) {
-    for (const job of doc.jobs) {
-      if (isActive(job.status)) busy.add(job.status.node);
-      if (!visible(doc)) continue;
-      if (isActive(job.status)) current.set(job.status.node, { batchId: doc.record.id, batch: doc.record.name, namespace: doc.record.namespace, job: job.name, state: job.status.state });
+    for (const i of index(doc).activePositions()) {
+      const s = doc.jobs[i].status;
+      if (isActive(s)) busy.add(s.node);
     }
   }
-  return cluster.liveNodes().map((n) => ({
-    name: n.record.name,
-    state: nodeState(n, busy.has(n.record.name)),
-    owner: n.record.owner,
-    capabilities: n.record.capabilities,
-    lastSeen: n.record.lastSeen,
-    paused: n.record.paused,
-    agentVersion: n.record.agentVersion,
-    current: current.get(n.record.name) ?? null,
-  }));
+  return cluster.liveNodes().map((n) => {
+    const capacity = capacityOf(n.record.capabilities);
+    const runs = [...n.runs.values()].flatMap((run) => {
+      const doc = cluster.batches.get(run.batchId);
+      if (!doc || !visible(doc)) return [];
+      const i = index(doc).position(run.job);
+      const s = i >= 0 ? doc.jobs[i].status : null;
+      const official = s !== null && isActive(s) && s.node === n.record.name && s.runId === run.runId;
+      const share = shareOfRun(doc, run.job, index);
+      return [{
+        runId: run.runId, batchId: run.batchId, batch: doc.record.name, namespace: doc.record.namespace, job: run.job, attempt: run.attempt,
+        state: official ? s.state : 'stray',
+        request: share ? { cpus: share.cpus, memoryGb: gib(share.memoryBytes), gpus: share.gpus } : null,
+      }];
+    });
+    const usage = nodeUsage(n, cluster.batches, index);
+    return {
+      name: n.record.name,
+      state: nodeState(n, busy.has(n.record.name)),
+      owner: n.record.owner,
+      capabilities: n.record.capabilities,
+      lastSeen: n.record.lastSeen,
+      paused: n.record.paused,
+      agentVersion: n.record.agentVersion,
+      capacity: capacityView(capacity),
+      free: capacityView(freeCapacity(capacity, usage)),
+      runs,
+      current: runs[0] ?? null,
+    };
+  });
 }
 
 /**

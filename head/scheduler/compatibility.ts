@@ -5,11 +5,17 @@
  */
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
 import type { Resources } from '../../shared/config/types.ts';
+import type { RequestSpec } from '../../shared/batch/spec.ts';
 
 /** What a batch asks of a node. */
 export interface Need {
   capabilities: string[];
   resources: Resources;
+  /**
+   * The largest request of each kind among the batch's jobs (`largestRequest`): a node that
+   * offers less could never hold that job. Absent: every job takes the whole node.
+   */
+  request?: RequestSpec;
 }
 
 /** The verdict for one node: ok, or every reason it cannot run the batch. */
@@ -55,6 +61,20 @@ export function checkCompatibility(node: Capabilities, need: Need): Compatibilit
       if (largestGb + EPSILON < gpuMemoryGb) {
         reasons.push(`needs a GPU with ${gpuMemoryGb} GiB, largest has ${formatGib(largestGb)}`);
       }
+    }
+  }
+
+  if (need.request) {
+    const { cpus: reqCpus = 1, memory_gb: reqGb, gpus: reqGpus } = need.request;
+    if (node.physicalCores + EPSILON < reqCpus) {
+      reasons.push(`a job requests ${reqCpus} ${plural(reqCpus, 'core', 'cores')}, node offers ${node.physicalCores}`);
+    }
+    if (reqGb) {
+      const hasGb = node.memoryBytes / GIB;
+      if (hasGb + EPSILON < reqGb) reasons.push(`a job requests ${reqGb} GiB memory, node offers ${formatGib(hasGb)}`);
+    }
+    if (reqGpus && node.gpus.length < reqGpus) {
+      reasons.push(`a job requests ${reqGpus} ${plural(reqGpus, 'GPU', 'GPUs')}, node offers ${node.gpus.length}`);
     }
   }
 

@@ -1,46 +1,77 @@
 /**
- * What the pure scheduler sees of the head's live state: free nodes with what they built or
- * failed to build, active batches with their first queued jobs, and jobs held per owner.
+ * What the pure scheduler sees of the head's live state: accepting nodes with what their runs
+ * occupy and what they built or failed to build, active batches with their first queued jobs and
+ * their shares, and cores held per owner.
  */
 import type { BatchDoc } from '../state/types.ts';
 import type { JobIndex } from '../core/job-index.ts';
-import { isFree, type LiveNode } from '../core/live-node.ts';
-import type { SchedulerState } from './types.ts';
+import { isAccepting, type LiveNode } from '../core/live-node.ts';
+import { isActive } from '../../shared/job/state.ts';
+import { addUsage, capacityOf, coresOf, freeCapacity, jobShare, NO_USAGE, type Share, type Usage } from '../../shared/batch/request.ts';
+import type { SchedulerBatch, SchedulerState } from './types.ts';
+
+/** The share of job `name` of a batch (null: the whole node, or an unknown job). */
+export function shareOfRun(doc: BatchDoc | undefined, name: string, indexOf: (doc: BatchDoc) => JobIndex): Share | null {
+  if (!doc) return null;
+  const i = indexOf(doc).position(name);
+  return i < 0 ? null : jobShare(doc.spec, doc.spec.jobs[i]);
+}
+
+/** What the runs a node holds occupy (the official ones and strays from before it was lost). */
+export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): Usage {
+  const capacity = capacityOf(node.record.capabilities);
+  let usage = NO_USAGE;
+  for (const run of node.runs.values()) usage = addUsage(usage, shareOfRun(batches.get(run.batchId), run.job, indexOf), capacity);
+  return usage;
+}
 
 /**
  * `held` (after a head restart) names queued jobs a node not yet back may still run: they are
  * left out, so they wait for that node while the others are scheduled.
  */
-export function schedulerSnapshot(batches: Iterable<BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>, held?: (batchId: string, job: string) => boolean): SchedulerState {
-  const active = [...batches].filter((doc) => doc.record.phase === 'active');
+export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>, held?: (batchId: string, job: string) => boolean): SchedulerState {
+  const active = [...batchMap.values()].filter((doc) => doc.record.phase === 'active');
   const buildFailed = new Map<string, string[]>();
   for (const doc of active) {
     for (const node of Object.keys(doc.record.buildFailures)) buildFailed.set(node, [...(buildFailed.get(node) ?? []), doc.record.id]);
   }
-  const nodes = [...liveNodes].map((n) => ({
+  const live = [...liveNodes];
+  const nodes = live.map((n) => ({
     id: n.record.name,
     capabilities: n.record.capabilities,
-    free: isFree(n),
+    accepting: isAccepting(n),
+    usage: nodeUsage(n, batchMap, indexOf),
     built: n.record.built,
     buildFailed: buildFailed.get(n.record.name) ?? [],
     lastBatch: n.record.lastBatch,
   }));
-  // One call assigns at most one job per free node, so each batch needs to show only that many.
-  const free = nodes.filter((n) => n.free).length;
+  // Every assignment takes at least one free core, so one call hands out at most this many jobs;
+  // each batch needs to show only that many (and at least its first, for the drain rule).
+  const slots = Math.max(1, nodes.filter((n) => n.accepting).reduce((sum, n) => sum + freeCapacity(capacityOf(n.capabilities), n.usage).cpus, 0));
+  const coresByNode = new Map(live.map((n) => [n.record.name, capacityOf(n.record.capabilities)]));
   const runningByOwner: Record<string, number> = {};
-  const out = [];
+  const out: SchedulerBatch[] = [];
   for (const doc of active) {
     const index = indexOf(doc);
-    if (index.activeCount()) runningByOwner[doc.record.owner] = (runningByOwner[doc.record.owner] ?? 0) + index.activeCount();
-    if (!index.queuedCount() || !free) continue;
+    for (const i of index.activePositions()) {
+      const s = doc.jobs[i].status;
+      if (!isActive(s)) continue;
+      const capacity = coresByNode.get(s.node) ?? { cpus: 1, memoryBytes: 0, gpus: 0 };
+      const owner = doc.record.owner;
+      runningByOwner[owner] = (runningByOwner[owner] ?? 0) + coresOf(jobShare(doc.spec, doc.spec.jobs[i]), capacity);
+    }
+    if (!index.queuedCount() || !nodes.some((n) => n.accepting)) continue;
     const queued = held
-      ? index.firstQueued(index.queuedCount()).filter((job) => !held(doc.record.id, job)).slice(0, free)
-      : index.firstQueued(free);
+      ? index.firstQueued(index.queuedCount()).filter((job) => !held(doc.record.id, job)).slice(0, slots)
+      : index.firstQueued(slots);
     if (!queued.length) continue;
-    out.push({
+    const batch: SchedulerBatch = {
       id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt,
-      capabilities: doc.spec.capabilities, resources: doc.spec.resources, queued,
-    });
+      capabilities: doc.spec.capabilities, resources: doc.spec.resources, share: jobShare(doc.spec, {}), queued,
+    };
+    const own = queued.filter((name) => doc.spec.jobs[index.position(name)]?.request);
+    if (own.length) batch.jobShares = Object.fromEntries(own.map((name) => [name, jobShare(doc.spec, doc.spec.jobs[index.position(name)])]));
+    out.push(batch);
   }
   return { nodes, batches: out, runningByOwner };
 }

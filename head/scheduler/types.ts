@@ -2,21 +2,32 @@
  * Types of the pure scheduler: the snapshot of the cluster it reads and the assignments it returns.
  *
  * Glossary:
- * - free node: connected, not paused, holding no job; only free nodes receive work.
- * - held job: a job assigned to, running on or paused on a node; fairness counts these per owner.
+ * - accepting node: connected, alive, not paused, not leaving; only accepting nodes receive work.
+ * - share: what one job occupies on a node (cores, memory, GPUs; see shared/batch/request.ts);
+ *   null = the whole node (a job without a request, as every job was before requests).
+ * - usage: the sum of the shares of the runs a node holds; a node takes a job when its share fits
+ *   beside them (a whole-node job needs an empty node).
+ * - held cores: the cores of the jobs an owner has assigned, running or paused (a whole-node job
+ *   counts all the node's cores); fairness compares owners by these.
  * - built batch: a batch whose build step already succeeded on a node (the expensive part that
  *   makes a node prefer to stay on a batch, "sticky").
+ * - drain: a node kept free of new work until it can take a job that fits nowhere now (see
+ *   docs/scheduling.md, "Big jobs are not starved").
  * - owner: the user who submitted a batch; fairness is between owners, not between batches.
  */
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
 import type { Resources } from '../../shared/config/types.ts';
+import type { Share, Usage } from '../../shared/batch/request.ts';
 
 /** One compute node as the scheduler sees it. */
 export interface SchedulerNode {
   id: string;
+  /** What it offers (cores, memory, GPUs) and its tags. */
   capabilities: Capabilities;
-  /** connected, not paused, holds no job */
-  free: boolean;
+  /** connected, alive, not paused, not leaving */
+  accepting: boolean;
+  /** What the runs it holds occupy now. */
+  usage: Usage;
   /** Batch ids whose build step succeeded on this node. */
   built: string[];
   /** batch ids whose build failed here */
@@ -35,6 +46,10 @@ export interface SchedulerBatch {
   capabilities: string[];
   /** Hardware minimums a node must meet. */
   resources: Resources;
+  /** Share of each job (null: the whole node), unless `jobShares` names the job. */
+  share: Share | null;
+  /** Jobs whose share differs from the batch's (they carry their own request). */
+  jobShares?: Record<string, Share | null>;
   /** names of queued jobs in submission order */
   queued: string[];
 }
@@ -43,8 +58,13 @@ export interface SchedulerBatch {
 export interface SchedulerState {
   nodes: SchedulerNode[];
   batches: SchedulerBatch[];
-  /** jobs currently held (assigned/running/paused) per owner */
+  /** Cores currently held (assigned/running/paused jobs) per owner. */
   runningByOwner: Record<string, number>;
+  /**
+   * The node drained for a big job in this call (from `planDrain`, which the head feeds the
+   * previous call's drain); absent: `schedule` works it out without memory (`drainFor`).
+   */
+  drain?: { nodeId: string; batchId: string } | null;
 }
 
 /** "Give job `job` of batch `batchId` to node `nodeId`." */

@@ -5,7 +5,7 @@
  *
  * Glossary: a *batch view* is a batch as the API shows it (record, counts per state, build
  * failures); a *job view* is one job in the state it is in, carrying only that state's data; a
- * *node view* is a node with its state and current job.
+ * *node view* is a node with its state, free capacity and the runs it holds.
  */
 import { z } from 'zod';
 import { BatchOutcomeSchema } from '../batch/batch-end.ts';
@@ -100,6 +100,17 @@ export type NodeState = z.infer<typeof NodeStateSchema>;
  */
 export const CapabilitiesViewSchema = CapabilitiesSchema.extend({ tags: z.array(z.string()) });
 
+/** Cores, memory (GiB) and GPUs of a node: what it offers, or what is free of it. */
+export const NodeRoomSchema = z.object({ cpus: z.number(), memoryGb: z.number(), gpus: z.number() });
+
+/** One run a node holds: `state` is the job's (`stray` for a run the head no longer counts as the job's). */
+export const NodeRunSchema = z.object({
+  runId: z.string(), batchId: z.string(), batch: z.string(), namespace: z.string(), job: z.string(), attempt: z.number(),
+  state: z.string(),
+  /** The run's request (null: it has the whole node). */
+  request: NodeRoomSchema.nullable(),
+});
+
 /** A node as `nodes` and `status` show it. */
 export const NodeViewSchema = z.object({
   name: z.string(),
@@ -110,7 +121,14 @@ export const NodeViewSchema = z.object({
   /** The node's pause: until when, null = until resumed. */
   paused: z.object({ since: z.number(), until: z.number().nullable() }).nullable(),
   agentVersion: z.string(),
-  current: z.object({ batchId: z.string(), batch: z.string(), namespace: z.string(), job: z.string(), state: z.string() }).nullable(),
+  /** What the node offers jobs (memory in GiB, one decimal). */
+  capacity: NodeRoomSchema,
+  /** What is left of it beside the runs it holds (0 everywhere while a job has the whole node). */
+  free: NodeRoomSchema,
+  /** Every run the node holds that the caller may see (several when requests let jobs share it). */
+  runs: z.array(NodeRunSchema),
+  /** The first of `runs`, for clients that show one job per node. */
+  current: NodeRunSchema.nullable(),
 });
 export type NodeView = z.infer<typeof NodeViewSchema>;
 

@@ -46,6 +46,14 @@ export const ResourcesSchema = z.object({
   gpu_memory_gb: z.number().positive().optional(),
 }).strict();
 
+/** What one job occupies on a node while it runs (see shared/batch/request.ts). */
+export const RequestSchema = z.object({
+  cpus: z.number().int().positive().optional(),
+  memory_gb: z.number().positive().optional(),
+  gpus: z.number().int().nonnegative().optional(),
+}).strict();
+export type RequestSpec = z.infer<typeof RequestSchema>;
+
 export const JobSpecSchema = z.object({
   name: safeName,
   /** python: the job's script (run as `python3 <alias> <cores>`). */
@@ -54,6 +62,8 @@ export const JobSpecSchema = z.object({
   command: argString.optional(),
   /** Files copied into the job's `input/` folder (after the initialize files). */
   files: z.array(InputFileSchema),
+  /** The job's own request; overrides the batch's key by key. */
+  request: RequestSchema.optional(),
 }).strict();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
@@ -64,6 +74,8 @@ export const BatchSpecSchema = z.object({
   kind: z.enum(['python', 'apptainer', 'shell']),
   capabilities: z.array(safeLabel),
   resources: ResourcesSchema,
+  /** What each job occupies while it runs; absent = the whole node. */
+  request: RequestSchema.optional(),
   maxRetries: z.number().int().min(0).max(100),
   /** Who may read the batch's jobs, logs and files: absent or `private` = owner and admins, `lab` = every user. */
   share: z.enum(['private', 'lab']).optional(),

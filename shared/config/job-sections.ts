@@ -4,13 +4,13 @@
  * unique, folder-safe names.
  */
 import type {
-  ApptainerJob, ApptainerSection, FileRef, JobSection, PythonJob, PythonSection, ShellJob, ShellSection, SlurmSettings,
+  ApptainerJob, ApptainerSection, FileRef, JobSection, PythonJob, PythonSection, Request, ShellJob, ShellSection, SlurmSettings,
 } from './types.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 import { pathToString } from './reporter.ts';
 import { isAbsent, isObj, readList, readMap, readName, readOptionalString, readString, type Obj } from './read-values.ts';
 import { checkAliases, readFileList, readFileRef, type FileContext, type LocatedFile } from './file-refs.ts';
-import { readSlurm } from './meta-section.ts';
+import { readRequest, readSlurm } from './meta-section.ts';
 
 export const SECTION_KINDS = ['python', 'apptainer', 'shell'] as const;
 export type SectionKind = (typeof SECTION_KINDS)[number];
@@ -19,13 +19,14 @@ export type SectionKind = (typeof SECTION_KINDS)[number];
 interface CommonJob {
   name: string;
   required_files: FileRef[];
+  request?: Request;
   slurm?: SlurmSettings;
 }
 
 const JOB_KEYS: Record<SectionKind, readonly string[]> = {
-  python: ['name', 'file', 'required_files', 'slurm'],
-  apptainer: ['name', 'required_files', 'slurm'],
-  shell: ['name', 'command', 'required_files', 'slurm'],
+  python: ['name', 'file', 'required_files', 'request', 'slurm'],
+  apptainer: ['name', 'required_files', 'request', 'slurm'],
+  shell: ['name', 'command', 'required_files', 'request', 'slurm'],
 };
 const JOB_REQUIRED: Record<SectionKind, readonly string[]> = {
   python: ['name', 'file'],
@@ -150,6 +151,7 @@ function readJob(
   // The job's files land in input/ beside the initialize files.
   if (files) checkAliases(r, initFiles, files);
   const slurm = isAbsent(map.slurm) ? undefined : readSlurm(r, [...path, 'slurm'], map.slurm);
+  const request = isAbsent(map.request) ? undefined : readRequest(r, [...path, 'request'], map.request);
 
   let script: FileRef | undefined;
   let command: string | undefined;
@@ -162,6 +164,7 @@ function readJob(
   }
   if (r.problems.length > before || name === undefined || !files) return undefined;
   const common: CommonJob = { name, required_files: files.map((f) => f.ref) };
+  if (request) common.request = request;
   if (slurm) common.slurm = slurm;
   if (kind === 'python') return { ...common, file: script as FileRef };
   if (kind === 'shell') return { ...common, command: command as string };

@@ -3,21 +3,22 @@
  * appear batch-wide at the top level and per job.
  */
 import { unsafeLabelReason } from '../names.ts';
-import type { Meta, Resources, SlurmSettings } from './types.ts';
+import type { Meta, Request, Resources, SlurmSettings } from './types.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 import {
-  isAbsent, nonNegativeInt, positive, positiveInt, readList, readMap, readName, readNumber,
+  isAbsent, nonNegativeInt, positive, positiveInt, readBoolean, readList, readMap, readName, readNumber,
   readOptionalString, readString,
 } from './read-values.ts';
 
-export const META_KEYS = ['batch_name', 'namespace', 'matrix', 'capabilities', 'description', 'resources', 'max_retries', 'share'] as const;
+export const META_KEYS = ['batch_name', 'namespace', 'matrix', 'capabilities', 'description', 'resources', 'request', 'max_retries', 'share'] as const;
 
 /** Who may read a batch's jobs, logs and files: `private` (its owner and admins; the default) or `lab` (every user). */
 export const SHARE_VALUES = ['private', 'lab'] as const;
 export const RESOURCE_KEYS = ['cpus', 'memory_gb', 'gpus', 'gpu_memory_gb'] as const;
+export const REQUEST_KEYS = ['cpus', 'memory_gb', 'gpus'] as const;
 export const SLURM_KEYS = [
   'job_name', 'output', 'nodes', 'ntasks', 'cpus_per_task', 'mem_per_cpu', 'hint', 'time', 'partition',
-  'account', 'mail_user', 'mail_type',
+  'account', 'mail_user', 'mail_type', 'gres', 'gpus', 'constraint', 'exclusive',
 ] as const;
 const SLURM_COUNTS = new Set(['nodes', 'ntasks', 'cpus_per_task']);
 
@@ -59,6 +60,7 @@ export function readMeta(r: Reporter, value: unknown): Meta | undefined {
     }
   }
   const resources = isAbsent(map.resources) ? {} : readResources(r, [...path, 'resources'], map.resources);
+  const request = isAbsent(map.request) ? undefined : readRequest(r, [...path, 'request'], map.request);
   let maxRetries = 0;
   if (!isAbsent(map.max_retries)) {
     maxRetries = readNumber(r, [...path, 'max_retries'], map.max_retries,
@@ -71,11 +73,12 @@ export function readMeta(r: Reporter, value: unknown): Meta | undefined {
     else share = value as Meta['share'];
   }
   if (r.problems.length > before || batchName === undefined || namespace === undefined
-    || capabilities === undefined || resources === undefined) return undefined;
+    || capabilities === undefined || resources === undefined || (!isAbsent(map.request) && request === undefined)) return undefined;
   const meta: Meta = { batch_name: batchName, namespace, capabilities, resources, max_retries: maxRetries };
   if (matrix !== undefined) meta.matrix = matrix;
   if (description !== undefined) meta.description = description;
   if (share !== undefined) meta.share = share;
+  if (request !== undefined) meta.request = request;
   return meta;
 }
 
@@ -95,17 +98,41 @@ function readResources(r: Reporter, path: YamlPath, value: unknown): Resources |
   return ok ? out : undefined;
 }
 
+/**
+ * Reads a `request:` map (`meta.request` or a job's own): whole cores, memory in GiB, whole GPUs.
+ * An empty map is a request of one core.
+ */
+export function readRequest(r: Reporter, path: YamlPath, value: unknown): Request | undefined {
+  const map = readMap(r, path, value, REQUEST_KEYS);
+  if (!map) return undefined;
+  const out: Request = {};
+  let ok = true;
+  for (const key of REQUEST_KEYS) {
+    if (isAbsent(map[key])) continue;
+    const n = key === 'memory_gb'
+      ? readNumber(r, [...path, key], map[key], positive, 'a positive number of GiB')
+      : key === 'cpus'
+        ? readNumber(r, [...path, key], map[key], positiveInt, 'a positive whole number of cores')
+        : readNumber(r, [...path, key], map[key], nonNegativeInt, 'a whole number of GPUs (0 or more)');
+    if (n === undefined) ok = false;
+    else out[key] = n;
+  }
+  return ok ? out : undefined;
+}
+
 /** Reads a `slurm:` map (top level or per job). */
 export function readSlurm(r: Reporter, path: YamlPath, value: unknown): SlurmSettings | undefined {
   const map = readMap(r, path, value, SLURM_KEYS);
   if (!map) return undefined;
-  const out: Record<string, string | number> = {};
+  const out: Record<string, string | number | boolean> = {};
   let ok = true;
   for (const key of SLURM_KEYS) {
     if (isAbsent(map[key])) continue;
-    const got = SLURM_COUNTS.has(key)
-      ? readNumber(r, [...path, key], map[key], positiveInt, 'a positive integer')
-      : readString(r, [...path, key], map[key]);
+    const got = key === 'exclusive'
+      ? readBoolean(r, [...path, key], map[key])
+      : SLURM_COUNTS.has(key)
+        ? readNumber(r, [...path, key], map[key], positiveInt, 'a positive integer')
+        : readString(r, [...path, key], map[key]);
     if (got === undefined) ok = false;
     else out[key] = got;
   }

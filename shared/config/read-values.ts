@@ -103,6 +103,13 @@ export function readNumber(
   return value;
 }
 
+/** `true` or `false`. */
+export function readBoolean(r: Reporter, path: YamlPath, value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  r.add(path, `expected true or false, got ${describe(value)}`);
+  return undefined;
+}
+
 export const positive = (n: number): boolean => n > 0;
 export const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
 export const nonNegativeInt = (n: number): boolean => Number.isInteger(n) && n >= 0;

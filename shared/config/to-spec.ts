@@ -4,7 +4,7 @@
  * {@link configFiles} first, then uploads each distinct sha256 once.
  */
 import type { BatchSpec, InputFile, JobSpec } from '../batch/spec.ts';
-import type { BatchConfig, FileRef } from './types.ts';
+import type { BatchConfig, FileRef, Request } from './types.ts';
 
 /** Content hash of one local file. */
 export interface FileHash {
@@ -50,19 +50,21 @@ export function configToSpec(config: BatchConfig, hashes: Map<string, FileHash>)
   };
   if (meta.matrix !== undefined) spec.matrix = meta.matrix;
   if (meta.share !== undefined) spec.share = meta.share;
+  if (meta.request !== undefined) spec.request = { ...meta.request };
+  const withRequest = (job: JobSpec, request: Request | undefined): JobSpec => (request ? { ...job, request: { ...request } } : job);
   switch (section.kind) {
     case 'python':
       if (section.initialize.build_file) spec.buildFile = input(section.initialize.build_file);
-      spec.jobs = section.jobs.map((j): JobSpec => ({ name: j.name, script: input(j.file), files: j.required_files.map(input) }));
+      spec.jobs = section.jobs.map((j) => withRequest({ name: j.name, script: input(j.file), files: j.required_files.map(input) }, j.request));
       break;
     case 'apptainer':
       spec.sif = input(section.initialize.sif);
       spec.requiredMounts = [...section.initialize.required_mounts];
-      spec.jobs = section.jobs.map((j): JobSpec => ({ name: j.name, files: j.required_files.map(input) }));
+      spec.jobs = section.jobs.map((j) => withRequest({ name: j.name, files: j.required_files.map(input) }, j.request));
       break;
     case 'shell':
       if (section.initialize.build !== undefined) spec.buildCommand = section.initialize.build;
-      spec.jobs = section.jobs.map((j): JobSpec => ({ name: j.name, command: j.command, files: j.required_files.map(input) }));
+      spec.jobs = section.jobs.map((j) => withRequest({ name: j.name, command: j.command, files: j.required_files.map(input) }, j.request));
       break;
   }
   return spec;

@@ -7,6 +7,8 @@
  * - namespace: groups batches in the archive (`<namespace>/<batch>/<job>/`).
  * - capability: a free-form tag a node must advertise to run the batch (`python3`, `gfortran`).
  * - resources: minimum detected hardware a node must have (cores, memory, GPUs).
+ * - request: the share of a node one job occupies while it runs (cores, memory, GPUs); a node runs
+ *   as many jobs as their requests fit. A job without a request occupies the whole node.
  */
 
 /** A file named in a config: `path` is absolute after loading; `alias` is the name on the node. */
@@ -29,6 +31,19 @@ export interface Resources {
   gpu_memory_gb?: number;
 }
 
+/**
+ * What one job occupies on a node while it runs (`meta.request`, overridable per job key by key).
+ * Absent keys: 1 core, no memory reservation, no GPU.
+ */
+export interface Request {
+  /** Cores (whole cores; the job sees this number as `$DISTRIBUTE_CORES`). */
+  cpus?: number;
+  /** Memory in GiB reserved for the job. */
+  memory_gb?: number;
+  /** GPUs, each pinned to this job alone. */
+  gpus?: number;
+}
+
 /** SLURM settings (batch-wide under top-level `slurm:`, overridable per job). */
 export interface SlurmSettings {
   job_name?: string;
@@ -43,6 +58,14 @@ export interface SlurmSettings {
   account?: string;
   mail_user?: string;
   mail_type?: string;
+  /** `--gres` (e.g. `gpu:a100:2`). */
+  gres?: string;
+  /** `--gpus` (e.g. `2` or `a100:2`). */
+  gpus?: string;
+  /** `--constraint` (node features, e.g. `avx512&ib`). */
+  constraint?: string;
+  /** `--exclusive`: the job gets whole nodes. */
+  exclusive?: boolean;
 }
 
 export interface Meta {
@@ -51,6 +74,8 @@ export interface Meta {
   matrix?: string;
   capabilities: string[];
   resources: Resources;
+  /** What each job occupies while it runs; absent = the whole node. */
+  request?: Request;
   /** Times a job that failed or was lost is re-queued (default 0 for failures; lost jobs always re-run). */
   max_retries: number;
   description?: string;
@@ -62,12 +87,16 @@ export interface PythonJob {
   name: string;
   file: FileRef;
   required_files: FileRef[];
+  /** Overrides `meta.request` key by key. */
+  request?: Request;
   slurm?: SlurmSettings;
 }
 
 export interface ApptainerJob {
   name: string;
   required_files: FileRef[];
+  /** Overrides `meta.request` key by key. */
+  request?: Request;
   slurm?: SlurmSettings;
 }
 
@@ -76,6 +105,8 @@ export interface ShellJob {
   /** A command line run with `/bin/sh -c` from the batch folder; `$DISTRIBUTE_CORES` holds the core count. */
   command: string;
   required_files: FileRef[];
+  /** Overrides `meta.request` key by key. */
+  request?: Request;
   slurm?: SlurmSettings;
 }
 

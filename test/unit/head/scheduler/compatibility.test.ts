@@ -79,3 +79,16 @@ test('compatibleNodes: splits nodes, keeping input order and reasons', () => {
 test('compatibleNodes: no nodes, nobody compatible', () => {
   assert.deepEqual(compatibleNodes([], { capabilities: [], resources: {} }), { compatible: [], incompatible: [] });
 });
+
+test('checkCompatibility: a request the node could never hold is refused with the reason', () => {
+  const verdict = checkCompatibility(laptop, { capabilities: [], resources: {}, request: { cpus: 64, memory_gb: 512, gpus: 2 } });
+  assert.deepEqual(verdict, {
+    ok: false,
+    reasons: [
+      `a job requests 64 cores, node offers ${laptop.physicalCores}`,
+      'a job requests 512 GiB memory, node offers 16',
+      `a job requests 2 GPUs, node offers ${laptop.gpus.length}`,
+    ],
+  });
+  assert.deepEqual(checkCompatibility(laptop, { capabilities: [], resources: {}, request: { cpus: 1, memory_gb: 1 } }), { ok: true });
+});

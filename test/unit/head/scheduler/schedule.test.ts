@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { schedule } from '../../../../head/scheduler/schedule.ts';
+import { drainFor, planDrain, schedule, type Drain } from '../../../../head/scheduler/schedule.ts';
+import { NO_USAGE, type Share, type Usage } from '../../../../shared/batch/request.ts';
 import type { Assignment, SchedulerBatch, SchedulerNode, SchedulerState } from '../../../../head/scheduler/types.ts';
 import type { Capabilities } from '../../../../shared/protocol/capabilities.ts';
 import type { Resources } from '../../../../shared/config/types.ts';
@@ -13,8 +14,18 @@ function caps(over: Partial<Capabilities> = {}): Capabilities {
 }
 
 function node(id: string, over: Partial<SchedulerNode> = {}): SchedulerNode {
-  return { id, capabilities: caps(), free: true, built: [], buildFailed: [], lastBatch: null, ...over };
+  return { id, capabilities: caps(), accepting: true, usage: NO_USAGE, built: [], buildFailed: [], lastBatch: null, ...over };
 }
+
+/** An 8-core node's usage while it runs one whole-node job. */
+const BUSY: Usage = { cpus: 8, memoryBytes: 32 * GIB, gpus: 0, runs: 1, whole: true };
+
+/** Usage of `runs` 1-core jobs of `share`. */
+function using(runs: number, share: Share): Usage {
+  return { cpus: runs * share.cpus, memoryBytes: runs * share.memoryBytes, gpus: runs * share.gpus, runs, whole: false };
+}
+
+const ONE: Share = { cpus: 1, memoryBytes: 0, gpus: 0 };
 
 /** A batch with `jobs` queued jobs named `<id>-0`, `<id>-1`, ... */
 function batch(
@@ -22,7 +33,7 @@ function batch(
   owner: string,
   createdAt: number,
   jobs: number,
-  over: { capabilities?: string[]; resources?: Resources } = {},
+  over: { capabilities?: string[]; resources?: Resources; share?: Share | null; jobShares?: Record<string, Share | null> } = {},
 ): SchedulerBatch {
   return {
     id,
@@ -30,6 +41,8 @@ function batch(
     createdAt,
     capabilities: over.capabilities ?? ['python3'],
     resources: over.resources ?? {},
+    share: over.share ?? null,
+    ...(over.jobShares ? { jobShares: over.jobShares } : {}),
     queued: Array.from({ length: jobs }, (_, i) => `${id}-${i}`),
   };
 }
@@ -137,18 +150,18 @@ const table: Row[] = [
     state: state(
       [node('n1')],
       [batch('a1', 'ana', 1, 9), batch('b1', 'ben', 2, 9), batch('c1', 'cat', 3, 9)],
-      { ana: 3, ben: 2, cat: 1 },
+      { ana: 24, ben: 16, cat: 8 },
     ),
     expected: [a('n1', 'c1', 'c1-0')],
   },
   {
     name: 'owners tied on held jobs: the one with the oldest batch goes first',
-    state: state([node('n1')], [batch('a1', 'ana', 5, 9), batch('b1', 'ben', 2, 9)], { ana: 1, ben: 1 }),
+    state: state([node('n1')], [batch('a1', 'ana', 5, 9), batch('b1', 'ben', 2, 9)], { ana: 8, ben: 8 }),
     expected: [a('n1', 'b1', 'b1-0')],
   },
   {
     name: 'an owner absent from runningByOwner holds zero',
-    state: state([node('n1')], [batch('a1', 'ana', 1, 9), batch('b1', 'ben', 2, 9)], { ana: 1 }),
+    state: state([node('n1')], [batch('a1', 'ana', 1, 9), batch('b1', 'ben', 2, 9)], { ana: 8 }),
     expected: [a('n1', 'b1', 'b1-0')],
   },
   {
@@ -161,11 +174,11 @@ const table: Row[] = [
     state: state(
       [
         node('n1', { built: ['sweep'], lastBatch: 'sweep' }),
-        node('n2', { free: false, built: ['sweep'], lastBatch: 'sweep' }),
-        node('n3', { free: false, built: ['sweep'], lastBatch: 'sweep' }),
+        node('n2', { usage: BUSY, built: ['sweep'], lastBatch: 'sweep' }),
+        node('n3', { usage: BUSY, built: ['sweep'], lastBatch: 'sweep' }),
       ],
       [batch('sweep', 'ana', 1, 480), batch('small', 'ben', 1000, 5)],
-      { ana: 2 },
+      { ana: 16 },
     ),
     expected: [a('n1', 'small', 'small-0')],
   },
@@ -182,7 +195,7 @@ const table: Row[] = [
   },
   {
     name: 'several free nodes first bring the least-served owner level',
-    state: state([node('n1'), node('n2'), node('n3'), node('n4')], [batch('a1', 'ana', 1, 50), batch('b1', 'ben', 2, 50)], { ana: 3 }),
+    state: state([node('n1'), node('n2'), node('n3'), node('n4')], [batch('a1', 'ana', 1, 50), batch('b1', 'ben', 2, 50)], { ana: 24 }),
     expected: [a('n1', 'b1', 'b1-0'), a('n2', 'b1', 'b1-1'), a('n3', 'b1', 'b1-2'), a('n4', 'a1', 'a1-0')],
   },
   {
@@ -195,7 +208,7 @@ const table: Row[] = [
     state: state(
       [node('n1')],
       [batch('a1', 'ana', 1, 9), batch('b1', 'ben', 2, 9, { capabilities: ['gfortran'] })],
-      { ana: 5 },
+      { ana: 40 },
     ),
     expected: [a('n1', 'a1', 'a1-0')],
   },
@@ -205,7 +218,7 @@ const table: Row[] = [
     state: state(
       [node('n1', { built: ['a1'] })],
       [batch('b1', 'ben', 1, 9), batch('a1', 'ana', 2, 9)],
-      { ana: 1, ben: 1 },
+      { ana: 8, ben: 8 },
     ),
     expected: [a('n1', 'a1', 'a1-0')],
   },
@@ -214,7 +227,7 @@ const table: Row[] = [
     state: state(
       [node('n1', { built: ['a1'], lastBatch: 'a1' })],
       [batch('a1', 'ana', 1, 9), batch('b1', 'ben', 2, 9)],
-      { ana: 2, ben: 0 },
+      { ana: 16, ben: 0 },
     ),
     expected: [a('n1', 'b1', 'b1-0')],
   },
@@ -261,7 +274,7 @@ const table: Row[] = [
   },
   {
     name: 'non-free nodes get nothing',
-    state: state([node('busy', { free: false }), node('paused', { free: false, lastBatch: 'a1', built: ['a1'] })], [batch('a1', 'ana', 1, 9)]),
+    state: state([node('busy', { usage: BUSY }), node('paused', { accepting: false, lastBatch: 'a1', built: ['a1'] })], [batch('a1', 'ana', 1, 9)]),
     expected: [],
   },
   {
@@ -282,7 +295,7 @@ test('schedule: deterministic and independent of array order; the state is not m
     node('n1'),
     node('n2', { built: ['b1'], lastBatch: 'b1' }),
     node('n3', { capabilities: gpuBox }),
-    node('n4', { free: false }),
+    node('n4', { usage: BUSY }),
     node('n5', { buildFailed: ['a1'] }),
   ];
   const batches = [
@@ -291,13 +304,13 @@ test('schedule: deterministic and independent of array order; the state is not m
     batch('c1', 'cat', 3, 4, { resources: { gpus: 1 } }),
     batch('a2', 'ana', 4, 4),
   ];
-  const original = state(nodes, batches, { ana: 1 });
+  const original = state(nodes, batches, { ana: 8 });
   const frozen = structuredClone(original);
   const first = schedule(original);
   assert.deepEqual(original, frozen);
   assert.equal(first.length, 4);
   assert.deepEqual(schedule(original), first);
-  const shuffled = state([...nodes].reverse(), [batches[2], batches[0], batches[3], batches[1]], { ana: 1 });
+  const shuffled = state([...nodes].reverse(), [batches[2], batches[0], batches[3], batches[1]], { ana: 8 });
   assert.deepEqual(schedule(shuffled), first);
   // No job handed out twice.
   assert.equal(new Set(first.map((x) => x.job)).size, first.length);
@@ -315,6 +328,7 @@ test('schedule: simulation, a 5-job batch behind a 500-job batch starts within o
   /** node id → [owner, finish time] */
   const running = new Map<string, { owner: string; batchId: string; end: number }>();
   const starts: { job: string; at: number }[] = [];
+  let drain: Drain | null = null;
 
   // At time 0 the sweep fills all nodes; nodes then finish at 0+JOB+offset (offsets 0..3).
   let assigned = schedule(state(nodes, [sweep], {}));
@@ -331,10 +345,12 @@ test('schedule: simulation, a 5-job batch behind a 500-job batch starts within o
         if (!n.built.includes(job.batchId)) n.built.push(job.batchId);
       }
     }
-    for (const n of nodes) n.free = !running.has(n.id);
+    for (const n of nodes) n.usage = running.has(n.id) ? BUSY : NO_USAGE;
     const held: Record<string, number> = {};
-    for (const job of running.values()) held[job.owner] = (held[job.owner] ?? 0) + 1;
-    assigned = schedule(state(nodes, batches, held));
+    for (const job of running.values()) held[job.owner] = (held[job.owner] ?? 0) + 8;
+    const st = state(nodes, batches, held);
+    drain = planDrain(st, drain);
+    assigned = schedule({ ...st, drain });
     for (const x of assigned) {
       const b = batches.find((y) => y.id === x.batchId)!;
       assert.equal(b.queued.shift(), x.job);
@@ -353,4 +369,158 @@ test('schedule: simulation, a 5-job batch behind a 500-job batch starts within o
     ['small', 'small', 'sweep', 'sweep', 'small', 'small', 'sweep', 'sweep', 'small'],
   );
   assert.deepEqual(smallStarts.map((s) => s.at), [10, 11, 20, 21, 30]);
+});
+
+// --- packing: requests, shares, several jobs per node -------------------------------------------
+
+const packing: Row[] = [
+  {
+    name: 'packing: 1-core jobs fill a node up to its cores',
+    state: state([node('n1')], [batch('p', 'ana', 1, 10, { share: ONE })]),
+    expected: Array.from({ length: 8 }, (_, i) => a('n1', 'p', `p-${i}`)),
+  },
+  {
+    name: 'packing: memory limits how many fit (3 x 10 GiB on a 32 GiB node)',
+    state: state([node('n1')], [batch('p', 'ana', 1, 10, { share: { cpus: 1, memoryBytes: 10 * GIB, gpus: 0 } })]),
+    expected: [a('n1', 'p', 'p-0'), a('n1', 'p', 'p-1'), a('n1', 'p', 'p-2')],
+  },
+  {
+    name: 'packing: GPUs are never shared (2 one-GPU jobs on a 2-GPU box)',
+    state: state([node('box', { capabilities: gpuBox })], [batch('g', 'ana', 1, 5, { share: { cpus: 2, memoryBytes: 0, gpus: 1 } })]),
+    expected: [a('box', 'g', 'g-0'), a('box', 'g', 'g-1')],
+  },
+  {
+    name: 'packing: only the free part counts (6 of 8 cores used, two more 1-core jobs)',
+    state: state([node('n1', { usage: using(6, ONE) })], [batch('p', 'ana', 1, 10, { share: ONE })], { ana: 6 }),
+    expected: [a('n1', 'p', 'p-0'), a('n1', 'p', 'p-1')],
+  },
+  {
+    name: 'packing: a job without a request waits for an empty node and then has it alone',
+    state: state(
+      [node('n1', { usage: using(1, ONE) }), node('n2')],
+      [batch('whole', 'ana', 1, 3), batch('small', 'ben', 2, 20, { share: ONE })],
+      { ben: 1 },
+    ),
+    // n1 (warm: none) sorted by id; it cannot take a whole-node job, ben fills it; n2 is empty:
+    // ana holds nothing and takes it whole.
+    expected: [...Array.from({ length: 7 }, (_, i) => a('n1', 'small', `small-${i}`)), a('n2', 'whole', 'whole-0')],
+  },
+  {
+    name: 'packing: a job\'s own request overrides the batch\'s',
+    state: state([node('n1')], [batch('p', 'ana', 1, 3, { share: ONE, jobShares: { 'p-0': { cpus: 6, memoryBytes: 0, gpus: 0 } } })]),
+    expected: [a('n1', 'p', 'p-0'), a('n1', 'p', 'p-1'), a('n1', 'p', 'p-2')],
+  },
+  {
+    name: 'packing: a request larger than the node never lands there',
+    state: state([node('n1'), node('big', { capabilities: gpuBox })], [batch('p', 'ana', 1, 1, { share: { cpus: 16, memoryBytes: 0, gpus: 0 } })]),
+    expected: [a('big', 'p', 'p-0')],
+  },
+  {
+    name: 'fairness counts cores: ben\'s one 4-core job is less than ana\'s six 1-core jobs',
+    state: state(
+      [node('n1', { usage: using(6, ONE) })],
+      [batch('a1', 'ana', 1, 9, { share: ONE }), batch('b1', 'ben', 2, 9, { share: ONE })],
+      { ana: 6, ben: 4 },
+    ),
+    expected: [a('n1', 'b1', 'b1-0'), a('n1', 'b1', 'b1-1')],
+  },
+  {
+    name: 'fairness counts cores: several slots in one call even out the cores held',
+    state: state([node('n1')], [batch('a1', 'ana', 1, 9, { share: { cpus: 4, memoryBytes: 0, gpus: 0 } }), batch('b1', 'ben', 2, 9, { share: ONE })]),
+    // ana takes 4 cores; ben then takes 1-core jobs until he holds as many (ties go to ana's older batch, which no longer fits).
+    expected: [a('n1', 'a1', 'a1-0'), a('n1', 'b1', 'b1-0'), a('n1', 'b1', 'b1-1'), a('n1', 'b1', 'b1-2'), a('n1', 'b1', 'b1-3')],
+  },
+  {
+    name: 'drain: a waiting whole-node job of the least-served owner keeps small jobs off the node',
+    state: state([node('n1', { usage: using(3, ONE) })], [batch('whole', 'ana', 5, 1), batch('small', 'ben', 1, 50, { share: ONE })], { ben: 3 }),
+    expected: [],
+  },
+  {
+    name: 'drain: the drained node is the one with the fewest cores in use; others keep packing',
+    state: state(
+      [node('n1', { usage: using(5, ONE) }), node('n2', { usage: using(2, ONE) })],
+      [batch('whole', 'ana', 5, 1), batch('small', 'ben', 1, 50, { share: ONE })],
+      { ben: 7 },
+    ),
+    expected: [a('n1', 'small', 'small-0'), a('n1', 'small', 'small-1'), a('n1', 'small', 'small-2')],
+  },
+  {
+    name: 'drain: none while the owner fairness serves next holds more (ana already runs a whole node)',
+    state: state(
+      [node('n1', { usage: BUSY }), node('n2', { usage: using(3, ONE) })],
+      [batch('whole', 'ana', 1, 5), batch('small', 'ben', 2, 50, { share: ONE })],
+      { ana: 8, ben: 3 },
+    ),
+    expected: Array.from({ length: 5 }, (_, i) => a('n2', 'small', `small-${i}`)),
+  },
+];
+
+for (const row of packing) {
+  test(`schedule: ${row.name}`, () => {
+    assert.deepEqual(schedule(row.state), row.expected);
+  });
+}
+
+test('drainFor: picks the least-served owner\'s job that fits nowhere, on the emptiest node that could hold it', () => {
+  const nodes = [node('n1', { usage: using(5, ONE) }), node('n2', { usage: using(2, ONE) }), node('n3', { accepting: false })];
+  const batches = [batch('whole', 'ana', 5, 1), batch('small', 'ben', 1, 50, { share: ONE })];
+  assert.deepEqual(drainFor(nodes, batches, { ben: 7 }), { nodeId: 'n2', batchId: 'whole' });
+  // The job fits somewhere now: no drain, ordinary scheduling places it.
+  assert.equal(drainFor([...nodes, node('n4')], batches, { ben: 7 }), null);
+  // Nobody's work can run on these nodes: no drain.
+  assert.equal(drainFor(nodes, [batch('f', 'ana', 1, 1, { capabilities: ['gfortran'] })], {}), null);
+});
+
+/**
+ * The anti-starvation promise as a simulation: one 2-core node, ben streams 1-core jobs (each 3
+ * time units, a new batch of them every few units), ana submits one whole-node job at time 4.
+ * Without the drain rule a 1-core job would always take the free core before the node empties.
+ */
+test('schedule: simulation, a whole-node job is not starved by a stream of 1-core jobs', () => {
+  const n1 = node('n1', { capabilities: caps({ physicalCores: 2 }) });
+  let drain: Drain | null = null;
+  const running: { owner: string; share: Share | null; end: number; job: string }[] = [];
+  const batches: SchedulerBatch[] = [];
+  let started: number | null = null;
+  for (let now = 0; now <= 40 && started === null; now++) {
+    // Ben's sweep was submitted first and never runs out; more batches of his keep coming.
+    if (now === 0) batches.push(batch('sweep', 'ben', 0, 100, { share: ONE }));
+    if (now % 2 === 0) batches.push(batch(`s${now}`, 'ben', now, 4, { share: ONE }));
+    if (now === 4) batches.push(batch('whole', 'ana', 4, 1));
+    for (let i = running.length - 1; i >= 0; i--) if (running[i].end <= now) running.splice(i, 1);
+    let usage: Usage = NO_USAGE;
+    const held: Record<string, number> = {};
+    for (const r of running) {
+      usage = r.share ? { ...usage, cpus: usage.cpus + 1, runs: usage.runs + 1 } : { ...usage, cpus: 2, runs: usage.runs + 1, whole: true };
+      held[r.owner] = (held[r.owner] ?? 0) + (r.share ? 1 : 2);
+    }
+    n1.usage = usage;
+    const st = state([n1], batches.filter((b) => b.queued.length), held);
+    drain = planDrain(st, drain);
+    for (const x of schedule({ ...st, drain })) {
+      const b = batches.find((y) => y.id === x.batchId)!;
+      assert.equal(b.queued.shift(), x.job);
+      running.push({ owner: b.owner, share: b.share, end: now + 3, job: x.job });
+      if (x.job === 'whole-0') started = now;
+    }
+    // Staggered ends keep one core busy at all times unless the node is drained.
+    if (now === 1 && running.length === 2) running[1].end += 1;
+  }
+  assert.ok(started !== null, 'the whole-node job started');
+  assert.ok(started - 4 <= 6, `the whole-node job waited ${started - 4} units (two 1-core job lengths at most)`);
+});
+
+test('planDrain: a drain is kept through the moment its node empties, and dropped once its owner is served more', () => {
+  const n1 = node('n1', { capabilities: caps({ physicalCores: 2 }) });
+  const batches = [batch('sweep', 'ben', 0, 50, { share: ONE }), batch('whole', 'ana', 4, 1)];
+  const previous: Drain = { nodeId: 'n1', batchId: 'whole' };
+  // The node emptied; both owners hold nothing, and without memory ben's older sweep would win it.
+  const empty = state([n1], batches, {});
+  assert.equal(drainFor(empty.nodes, empty.batches, empty.runningByOwner), null);
+  assert.deepEqual(schedule(empty), [a('n1', 'sweep', 'sweep-0'), a('n1', 'sweep', 'sweep-1')]);
+  assert.deepEqual(planDrain(empty, previous), previous);
+  assert.deepEqual(schedule({ ...empty, drain: previous }), [a('n1', 'whole', 'whole-0')]);
+  // Ana now holds more than ben (she runs a whole node elsewhere): the drain is dropped.
+  const served = state([n1, node('n2', { usage: BUSY })], batches, { ana: 8, ben: 1 });
+  assert.notDeepEqual(planDrain(served, previous), previous);
 });

@@ -45,7 +45,7 @@ test('the invalid fixture reports every problem, formatted one per line', async 
     "distribute-jobs.yaml: python.jobs[0].file: file 'missing.py' not found (line 9)",
     "distribute-jobs.yaml: python.jobs[1].name: duplicate job name 'job_1' (first used by python.jobs[0] on line 8) (line 10)",
     "distribute-jobs.yaml: python.jobs[1].file: file 'missing.py' not found (line 11)",
-    "distribute-jobs.yaml: python.jobs[1].colour: unknown key 'colour'; expected one of: name, file, required_files, slurm (line 12)",
+    "distribute-jobs.yaml: python.jobs[1].colour: unknown key 'colour'; expected one of: name, file, required_files, request, slurm (line 12)",
   ].join('\n'));
 });
 

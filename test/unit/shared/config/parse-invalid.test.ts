@@ -60,10 +60,10 @@ const cases: InvalidCase[] = [
       '      script: run.py', 'extra: 1'),
     files: ['run.py'],
     problems: [
-      { path: 'meta.owner', line: 5, message: "unknown key 'owner'; expected one of: batch_name, namespace, matrix, capabilities, description, resources, max_retries, share" },
+      { path: 'meta.owner', line: 5, message: "unknown key 'owner'; expected one of: batch_name, namespace, matrix, capabilities, description, resources, request, max_retries, share" },
       { path: 'python.initialize.build', line: 8, message: "unknown key 'build'; expected one of: build_file, required_files" },
       { path: 'python.jobs[0].file.mode', line: 11, message: "unknown key 'mode'; expected one of: path, alias" },
-      { path: 'python.jobs[0].script', line: 12, message: "unknown key 'script'; expected one of: name, file, required_files, slurm" },
+      { path: 'python.jobs[0].script', line: 12, message: "unknown key 'script'; expected one of: name, file, required_files, request, slurm" },
       { path: 'extra', line: 13, message: "unknown key 'extra'; expected one of: meta, python, apptainer, shell, slurm" },
     ],
   },
@@ -109,6 +109,21 @@ const cases: InvalidCase[] = [
       { path: 'python.jobs[0].slurm.cpus_per_task', line: 12, message: 'must be a positive integer, got 0' },
       { path: 'python.jobs[0].slurm.time', line: 12, message: 'expected a string, got a list' },
       { path: 'slurm', line: 13, message: "expected a map, got a string ('yes')" },
+    ],
+  },
+  {
+    name: 'bad requests, in meta and per job',
+    text: yaml(...META, '  request: { cpus: 1.5, memory_gb: 0, gpus: -1, disk: 3 }',
+      'shell:', '  jobs:', '    - { name: j, command: x, request: { cpus: two } }', '    - { name: k, command: x, request: 4 }',
+      'slurm: { exclusive: "yes", gres: "gpu:2" }'),
+    problems: [
+      { path: 'meta.request.disk', line: 5, message: "unknown key 'disk'; expected one of: cpus, memory_gb, gpus" },
+      { path: 'meta.request.cpus', line: 5, message: 'must be a positive whole number of cores, got 1.5' },
+      { path: 'meta.request.memory_gb', line: 5, message: 'must be a positive number of GiB, got 0' },
+      { path: 'meta.request.gpus', line: 5, message: 'must be a whole number of GPUs (0 or more), got -1' },
+      { path: 'shell.jobs[0].request.cpus', line: 8, message: "expected a number, got a string ('two')" },
+      { path: 'shell.jobs[1].request', line: 9, message: 'expected a map, got a number' },
+      { path: 'slurm.exclusive', line: 10, message: "expected true or false, got a string ('yes')" },
     ],
   },
   {
@@ -220,7 +235,7 @@ const cases: InvalidCase[] = [
       { path: 'apptainer.initialize.required_mounts[0]', line: 7, message: "mount 'scratch' must be an absolute path inside the container" },
       { path: 'apptainer.initialize.required_mounts[1]', line: 7, message: "mount '/a,b' must not contain ',' or ':' (they separate apptainer --bind entries)" },
       { path: 'apptainer.initialize.required_mounts[2]', line: 7, message: "mount '/x/../y' must not contain '..'" },
-      { path: 'apptainer.jobs[0].file', line: 10, message: "unknown key 'file'; expected one of: name, required_files, slurm" },
+      { path: 'apptainer.jobs[0].file', line: 10, message: "unknown key 'file'; expected one of: name, required_files, request, slurm" },
     ],
   },
   {

@@ -161,6 +161,28 @@ const cases: ValidCase[] = [
       },
     }),
   },
+  {
+    name: 'meta.request for every job, a job overriding it, new slurm keys',
+    text: yaml(...META,
+      '  request: { cpus: 1, memory_gb: 2.5 }',
+      'shell:',
+      '  jobs:',
+      '    - { name: small, command: "true" }',
+      '    - { name: big, command: "true", request: { cpus: 4, gpus: 1 } }',
+      'slurm: { gres: "gpu:1", gpus: 2, constraint: avx512, exclusive: true }'),
+    files: [],
+    expect: () => ({
+      meta: { ...baseMeta, request: { cpus: 1, memory_gb: 2.5 } },
+      section: {
+        kind: 'shell', initialize: { required_files: [] },
+        jobs: [
+          { name: 'small', command: 'true', required_files: [] },
+          { name: 'big', command: 'true', required_files: [], request: { cpus: 4, gpus: 1 } },
+        ],
+      },
+      slurm: { gres: 'gpu:1', gpus: '2', constraint: 'avx512', exclusive: true },
+    }),
+  },
 ];
 
 // Anchors have to sit inside known keys (unknown keys are errors), so one is defined on the first job.

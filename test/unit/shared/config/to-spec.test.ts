@@ -74,3 +74,18 @@ test('a file without a hash is a programming error', () => {
   const config = parse(yaml(...META, 'python:', '  jobs: [{ name: a, file: run.py }]'));
   assert.throws(() => configToSpec(config, new Map()), /no hash for '\/cfg\/run.py'/);
 });
+
+test('requests: meta.request goes to the batch, a job\'s own request to the job; largestRequest spans both', async () => {
+  const { largestRequest, jobShare } = await import('../../../../shared/batch/request.ts');
+  const config = parse(yaml(...META, '  request: { cpus: 1, memory_gb: 2 }', 'shell:', '  jobs:',
+    '    - { name: a, command: x }', '    - { name: b, command: x, request: { cpus: 3, gpus: 1 } }'));
+  const spec = configToSpec(config, hashesFor(configFiles(config)));
+  assert.deepEqual(spec.request, { cpus: 1, memory_gb: 2 });
+  assert.equal(spec.jobs[0].request, undefined);
+  assert.deepEqual(spec.jobs[1].request, { cpus: 3, gpus: 1 });
+  assert.ok(BatchSpecSchema.safeParse(spec).success);
+  assert.deepEqual(largestRequest(spec), { cpus: 3, memory_gb: 2, gpus: 1 });
+  // Key by key: job b keeps the batch's memory.
+  assert.deepEqual(jobShare(spec, spec.jobs[1]), { cpus: 3, memoryBytes: 2 * 1024 ** 3, gpus: 1 });
+  assert.equal(jobShare({}, {}), null);
+});
