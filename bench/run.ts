@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'scheduler-scale': () => import('./scheduler-scale.ts'),
   'large-file': () => import('./large-file.ts'),
   startup: () => import('./startup.ts'),
+  packing: () => import('./packing.ts'),
 };
 
 async function main(): Promise<number> {

@@ -9,7 +9,7 @@ import type { AgentSettings as CoreAgentSettings } from './agent-settings.ts';
 export type { AgentSnapshot };
 
 /** What the shell hands the core to start it: the part of the core's settings the tray sets. */
-export type AgentSettings = Pick<CoreAgentSettings, 'headUrl' | 'token' | 'workdir' | 'name' | 'tags' | 'owner'>;
+export type AgentSettings = Pick<CoreAgentSettings, 'headUrl' | 'token' | 'workdir' | 'name' | 'tags' | 'owner' | 'cpus' | 'memoryGb' | 'gpus'>;
 
 /** A running agent core, as the tray sees it. */
 export interface AgentPort {

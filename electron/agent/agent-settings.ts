@@ -21,6 +21,12 @@ export interface AgentSettings {
    * 'requeue' kills it and hands it back to the head to run elsewhere, the node staying paused.
    */
   atMaxPause?: 'resume' | 'requeue';
+  /** Cores offered to jobs (default: every physical core). */
+  cpus?: number;
+  /** Memory offered to jobs in GiB (default: all of it). */
+  memoryGb?: number;
+  /** Positions in the node's GPU list offered to jobs (default: every GPU; `[]` = none). */
+  gpus?: number[];
   /** Grace between SIGTERM and SIGKILL when a job is cancelled. */
   killGraceMs?: number;
   /** Where log lines go (default: stderr, prefixed with the node name). */

@@ -1,6 +1,6 @@
 /**
- * What the agent holds, persisted in `<workdir>/agent-state.json` so a restarted agent adopts a
- * job that survived it and re-reports a finished one. The state is one mutable object the agent
+ * What the agent holds, persisted in `<workdir>/agent-state.json` so a restarted agent adopts the
+ * jobs that survived it and re-reports finished ones. The state is one mutable object the agent
  * edits in place; {@link AgentStore.save} writes a snapshot of it (serialised at call time, written
  * in order, atomically through a temporary file).
  */
@@ -11,7 +11,7 @@ import { legacyRunId } from '../../shared/job/run-id.ts';
 import type { BatchHeader, ResultFile } from '../../shared/protocol/index.ts';
 import type { CurrentJob, RecentJob } from './agent-state.ts';
 
-/** The run the agent holds (at most one): a job from assignment until the head acknowledged its result. */
+/** A run the agent holds: a job from assignment until the head acknowledged its result. */
 export interface PersistedRun {
   batch: BatchHeader;
   spec: JobSpec;
@@ -22,6 +22,14 @@ export interface PersistedRun {
   /** Folder name part of a run begun under version 0.1 (its attempt); else the folder is named by runId. */
   dirKey?: string;
   attempt: number;
+  /** Cores the job was given (its request, or all the node offers); absent in older state files. */
+  cores?: number;
+  /** Positions in the node's offered GPU list pinned to this job (never shared with another run). */
+  gpus?: number[];
+  /** False when the run shares the node (it has a request): it works in a folder of its own. */
+  whole?: boolean;
+  /** Pid of the pause watchdog that continues this job if the agent is gone when its pause ends. */
+  watchdog?: number;
   phase: CurrentJob['phase'] | 'finished';
   startedAt: number;
   pausedMs: number;
@@ -38,13 +46,14 @@ export interface PersistedRun {
   finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] };
 }
 
-/** The node's pause. `until` null = until resumed; `capAt` = the hard end (the maximum); `watchdog` = its pid. */
+/** The node's pause. `until` null = until resumed; `capAt` = the hard end (the maximum). */
 export interface PersistedPause {
   since: number;
   until: number | null;
   capAt: number;
   /** The pause ends at the agent's maximum (decides what `atMaxPause` does). */
   atMax?: boolean;
+  /** Watchdog pid written by agents that held one run at a time (now kept per run). */
   watchdog?: number;
 }
 
@@ -52,7 +61,8 @@ export interface PersistedPause {
 export interface PersistedState {
   /** Batches whose build step succeeded on this node. */
   built: string[];
-  run: PersistedRun | null;
+  /** Every run held, in the order they were assigned. */
+  runs: PersistedRun[];
   recent: RecentJob[];
   pause: PersistedPause | null;
   /** Cached inputs (sha256) each batch used on this node, so they can go when the batch ends. */
@@ -67,17 +77,40 @@ export function runRef(run: PersistedRun): RunRef {
   return { runId: run.runId };
 }
 
+/** A run's identity within this agent: its run id. */
+export function runKey(run: RunRef): string {
+  return run.runId;
+}
+
 /**
- * An agent-state.json written by version 0.1 knew its run by attempt number only: give the run the
- * id the head derives for it too (shared/job/run-id.ts) and keep its folder where it is, since a
- * job that survived the upgrade still writes there. Returns whether anything changed.
+ * Agents that ran one job at a time kept it in `run`: it becomes the only entry of `runs`. An
+ * agent-state.json written by version 0.1 knew its run by attempt number only: give the run the id
+ * the head derives for it too (shared/job/run-id.ts) and keep its folder where it is, since a job
+ * that survived the upgrade still writes there. Returns whether anything changed.
  */
-export function migrateState(state: PersistedState): boolean {
-  const run = state.run as (PersistedRun & { runId?: string }) | null;
-  if (!run || typeof run.runId === 'string') return false;
-  run.runId = legacyRunId(run.batch.id, run.spec.name, run.attempt);
-  run.dirKey = String(run.attempt);
-  return true;
+export function migrateState(state: PersistedState & { run?: PersistedRun | null }): boolean {
+  let changed = false;
+  if (!Array.isArray(state.runs)) {
+    state.runs = state.run ? [state.run] : [];
+    changed = true;
+  }
+  if ('run' in state) {
+    // A single-run agent kept the pause watchdog on the pause; it belongs to that run now.
+    if (state.runs.length === 1 && state.pause?.watchdog && state.runs[0].watchdog === undefined) state.runs[0].watchdog = state.pause.watchdog;
+    delete state.run;
+    changed = true;
+  }
+  for (const run of state.runs as (PersistedRun & { runId?: string })[]) {
+    if (run.whole === undefined) {
+      run.whole = !run.spec.request && !run.batch.request;
+      changed = true;
+    }
+    if (typeof run.runId === 'string') continue;
+    run.runId = legacyRunId(run.batch.id, run.spec.name, run.attempt);
+    run.dirKey = String(run.attempt);
+    changed = true;
+  }
+  return changed;
 }
 
 /** Run time of `run` if it ended at `endedAt`: wall time minus the time it was stopped by pauses. */
@@ -90,6 +123,7 @@ export function currentJob(run: PersistedRun | null): CurrentJob | null {
   return run && run.phase !== 'finished' ? {
     batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
     attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: run.pausedAt ?? null, phase: run.phase,
+    cores: run.cores ?? null, gpus: run.gpus ?? [],
   } : null;
 }
 
@@ -99,7 +133,7 @@ const RECENT_LIMIT = 20;
 /** Loads and saves the agent's state file. */
 export class AgentStore {
   /** The live state; edit it in place and call {@link save}. */
-  state: PersistedState = { built: [], run: null, recent: [], pause: null };
+  state: PersistedState = { built: [], runs: [], recent: [], pause: null };
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly file: string, private readonly log: (line: string) => void) {}
@@ -110,9 +144,14 @@ export class AgentStore {
       this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.file, 'utf8')) as PersistedState };
     } catch { /* first start */ }
     if (migrateState(this.state)) {
-      this.log(`migrated the run in ${this.file} from version 0.1 (now run ${this.state.run?.runId})`);
+      this.log(`migrated ${this.file} from an earlier version (runs ${this.state.runs.map((r) => r.runId).join(', ') || 'none'})`);
       await this.save();
     }
+  }
+
+  /** Removes `run` from the runs held. Does not save. */
+  drop(run: PersistedRun): void {
+    this.state.runs = this.state.runs.filter((r) => r !== run);
   }
 
   /**

@@ -1,8 +1,11 @@
 /**
- * The agent core: plain Node, hosted by `distribute agent` and by the tray app. It holds at most
- * one run at a time: download inputs → build once per batch → run the job → upload results →
- * report. What it holds is persisted in `agent-state.json`, so a restarted agent adopts a job
- * that survived it (continuing it if it was stopped) and re-reports a finished one.
+ * The agent core: plain Node, hosted by `distribute agent` and by the tray app. It offers the
+ * node's cores, memory and GPUs (or less, see offer.ts) and holds as many runs as their requests
+ * fit; a run without a request has the node alone. Each run: download inputs → build once per
+ * batch (later runs of the batch wait for that build) → run the job with its share of cores and
+ * its own GPUs → upload results → report. What it holds is persisted in `agent-state.json`, so a
+ * restarted agent adopts the jobs that survived it (continuing them if they were stopped) and
+ * re-reports finished ones.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { CloseCode, PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultFile } from '../../shared/protocol/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
-import { AgentStore, currentJob, runMs, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
+import { AgentStore, currentJob, runKey, runMs, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { HeadConnection, type AfterRefusal } from './connection.ts';
 import { NodeCredentialFile } from './node-credential.ts';
@@ -19,12 +22,14 @@ import { adoptJob, launchJob } from './job-launch.ts';
 import { jobFiles, jobMarker, type JobProcess } from './job-process.ts';
 import { signalTree } from './process-tree.ts';
 import { NodePause, type PauseReason } from './node-pause.ts';
-import { runBuildStep } from './build-step.ts';
+import { runBuildStep, type BuildOutcome } from './build-step.ts';
+import { addUsage, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
+import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
 import { uploadResults } from './result-upload.ts';
-import { fetchRunInputs, prepareBuild, prepareJobDirs } from './run-files.ts';
+import { fetchRunInputs, prepareBuild, prepareJobDirs, workDirOf } from './run-files.ts';
 import { Workspace } from './workspace.ts';
 import { settingsProblem, type AgentSettings } from './agent-settings.ts';
 
@@ -34,6 +39,20 @@ type Events = { change: [AgentSnapshot] };
 
 /** How long a stopping agent that is not connected waits for the head to hear its hand-back. */
 const HAND_BACK_CONNECT_MS = 5000;
+
+/** What the agent keeps in memory about a run it holds (the persisted part is `run`). */
+interface LiveRun {
+  run: PersistedRun;
+  /** The job's process while it runs. */
+  proc: JobProcess | null;
+  /** Why the head cancelled it (null: it was not). */
+  cancelled: string | null;
+  /** Why it is being killed to hand it back to the head (null: it is not). */
+  handingBack: string | null;
+  logs: LogForwarder;
+  /** Settles when the run is over on this node (reported, handed back or dropped). */
+  done: Promise<void>;
+}
 
 /** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
 export class Agent extends EventEmitter<Events> {
@@ -45,14 +64,14 @@ export class Agent extends EventEmitter<Events> {
   private readonly store: AgentStore;
   private connection: Connection = 'connecting';
   private capabilities: AgentSnapshot['capabilities'] = { tags: [], physicalCores: 1, logicalCores: 1, memoryBytes: 0, gpus: [] };
-  private proc: JobProcess | null = null;
-  private cancelled: string | null = null;
+  /** The runs held, by runKey (finished ones stay until the head acknowledged them). */
+  private readonly live = new Map<string, LiveRun>();
+  /** Build steps in progress, by batch id: later runs of the batch wait for the same one. */
+  private readonly builds = new Map<string, Promise<BuildOutcome>>();
+  /** Build step processes running now (the pause stops them too). */
+  private readonly buildProcs = new Set<JobProcess>();
   private readonly reporter: ResultReporter;
   private readonly pauses: NodePause;
-  /** Why the running job is being killed to hand it back to the head (null: it is not). */
-  private handingBack: string | null = null;
-  private readonly logs = new LogForwarder((m) => this.conn.send(m), () => (this.state.run ? runRef(this.state.run) : null));
-  private running: Promise<void> = Promise.resolve();
   /** stop() was called: take no new job. */
   private stopping = false;
   /** The node credential once enrolled (node-credential.ts), else the enrollment token. */
@@ -71,14 +90,17 @@ export class Agent extends EventEmitter<Events> {
     this.credentialFile = new NodeCredentialFile(this.ws.root);
     this.pauses = new NodePause({
       state: () => this.state,
-      proc: () => this.proc,
+      jobs: () => [...this.live.values()].flatMap((l) => (l.proc && l.run.phase === 'running' ? [{ run: l.run, proc: l.proc }] : [])),
+      otherProcs: () => [...this.buildProcs],
       send: (m) => this.conn.send(m),
       save: () => this.save(),
       changed: () => this.changed(),
       log: this.log,
-      handBack: (reason) => {
-        this.handingBack = reason;
-        void this.killProc();
+      handBack: (run) => {
+        const l = this.live.get(runKey(runRef(run)));
+        if (!l) return;
+        l.handingBack = 'paused for the maximum time; handed back to run elsewhere';
+        void this.killProc(l);
       },
       maxPauseMs: settings.maxPauseMs,
       atMaxPause: settings.atMaxPause,
@@ -109,7 +131,9 @@ export class Agent extends EventEmitter<Events> {
 
   async start(): Promise<void> {
     await this.ws.init();
-    this.capabilities = await detectCapabilities(this.settings.tags);
+    const offered = applyOffer(await detectCapabilities(this.settings.tags), { cpus: this.settings.cpus, memoryGb: this.settings.memoryGb, gpus: this.settings.gpus });
+    for (const note of offered.notes) this.log(note);
+    this.capabilities = offered.capabilities;
     await this.store.load();
     this.token = (await this.credentialFile.load(this.name, this.log)) ?? this.settings.token;
     await this.recover();
@@ -148,14 +172,15 @@ export class Agent extends EventEmitter<Events> {
   /** The head closed the socket: react to refusals that concern this node's credential. */
   private onClosed(code: number, reason: string): AfterRefusal {
     if (code === CloseCode.revoked) {
-      // The admin removed this node: drop the credential, stop the job (the head re-queued it)
+      // The admin removed this node: drop the credential, stop the jobs (the head re-queued them)
       // and stay offline until the agent is started again.
       this.log(`the head admin removed this node (${reason}); stopping work. Start the agent again to enroll anew.`);
       this.token = this.settings.token;
       void this.credentialFile.remove();
-      if (this.proc) {
-        this.cancelled = 'node removed by the head admin';
-        void this.killProc();
+      for (const l of this.live.values()) {
+        if (!l.proc) continue;
+        l.cancelled = 'node removed by the head admin';
+        void this.killProc(l);
       }
       return 'stop';
     }
@@ -178,18 +203,22 @@ export class Agent extends EventEmitter<Events> {
    */
   async stop(opts: { handBack?: boolean } = {}): Promise<void> {
     this.stopping = true;
-    const run = this.state.run;
-    if (opts.handBack && this.proc && run?.phase === 'running' && !this.conn.connected) {
-      // Stopped right after starting (an adopted job, not connected yet): give the connection a
-      // moment, so the head hears the hand-back now instead of after its node timeout.
+    const running = [...this.live.values()].filter((l) => l.proc && l.run.phase === 'running');
+    if (opts.handBack && running.length && !this.conn.connected) {
+      // Stopped right after starting (adopted jobs, not connected yet): give the connection a
+      // moment, so the head hears the hand-backs now instead of after its node timeout.
       await this.conn.whenConnected(HAND_BACK_CONNECT_MS);
     }
     this.conn.send({ type: 'leaving' });
-    if (opts.handBack && this.proc && run?.phase === 'running') {
-      this.log(`stopping: handing ${run.batch.name}/${run.spec.name} back to the head`);
-      this.handingBack = 'the agent on this node was stopped; handed back to run elsewhere';
-      await this.killProc();
-      await this.running;
+    if (opts.handBack) {
+      for (const l of running) {
+        this.log(`stopping: handing ${l.run.batch.name}/${l.run.spec.name} back to the head`);
+        l.handingBack = 'the agent on this node was stopped; handed back to run elsewhere';
+      }
+      await Promise.all(running.map(async (l) => {
+        await this.killProc(l);
+        await l.done;
+      }));
     }
     // Never leave a job stopped behind us (and tell the head while we still can).
     if (this.state.pause) await this.resume();
@@ -202,13 +231,16 @@ export class Agent extends EventEmitter<Events> {
 
   /** What the agent holds and shows now. */
   snapshot(): AgentSnapshot {
-    const run = this.state.run;
+    const jobs = this.state.runs.map(currentJob).filter((j) => j !== null);
+    const free = freeCapacity(capacityOf(this.capabilities), this.usage());
     return {
       name: this.name,
       headUrl: this.settings.headUrl,
       connection: this.connection,
       capabilities: this.capabilities,
-      current: currentJob(run),
+      current: jobs[0] ?? null,
+      jobs,
+      free,
       pause: this.state.pause ? { since: this.state.pause.since, until: this.state.pause.until, capAt: this.state.pause.capAt } : null,
       recent: this.state.recent,
     };
@@ -229,50 +261,78 @@ export class Agent extends EventEmitter<Events> {
     return this.store.save();
   }
 
-  /** After a restart: continue a job that survived us (never left stopped), or finish reporting. */
+  /** After a restart: continue the jobs that survived us (never left stopped), or finish reporting. */
   private async recover(): Promise<void> {
-    const run = this.state.run;
-    // A pause does not outlive the agent that made it: the job is continued (adoption below
+    // A pause does not outlive the agent that made it: the jobs are continued (adoption below
     // sends SIGCONT) and the head is told at the welcome.
     this.pauses.dropAfterRestart();
-    if (!run) return;
-    if (run.phase === 'running' && run.pid && run.pgid) {
-      const dir = this.ws.runDirOf(run);
-      const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => this.onOutput(s, c));
-      proc.resume();
-      this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
-      this.proc = proc;
-      this.running = this.supervise(run, proc).catch((err) => this.runFailed(run, err));
-    } else if (run.phase === 'uploading' && run.exited) {
-      // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
-      this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
-      this.running = this.uploadAndReport(run, run.exited).catch((err) => this.runFailed(run, err));
-    } else if (run.phase !== 'finished') {
-      // Died while downloading, building or running without a pid: give the job back; the head re-queues it.
-      // A build or job started in the instant before its pid was saved would run on unsupervised:
-      // end whatever carries its marker.
-      const dirs = [this.ws.runDirOf(run), this.ws.runDir(run.batch.id, '_build', run.runId)];
-      const killed = dirs.flatMap((dir) => signalTree(-1, -1, 'SIGKILL', jobMarker(jobFiles(dir).exitCodePath), 0));
-      if (killed.length) this.log(`ended ${killed.length} process(es) of ${run.batch.name}/${run.spec.name} that a previous agent process started but never recorded`);
-      this.state.run = null;
+    for (const run of [...this.state.runs]) {
+      if (run.phase === 'running' && run.pid && run.pgid) {
+        const l = this.track(run);
+        const dir = this.ws.runDirOf(run);
+        const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => l.logs.push(s, c));
+        proc.resume();
+        this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
+        l.proc = proc;
+        l.done = this.supervise(l, proc).catch((err) => this.runFailed(run, err));
+      } else if (run.phase === 'uploading' && run.exited) {
+        // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
+        const l = this.track(run);
+        this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
+        l.done = this.uploadAndReport(run, run.exited).catch((err) => this.runFailed(run, err));
+      } else if (run.phase === 'finished') {
+        this.track(run);
+      } else {
+        // Died while downloading, building or running without a pid: give the job back; the head re-queues it.
+        // A build or job started in the instant before its pid was saved would run on unsupervised:
+        // end whatever carries its marker.
+        const dirs = [this.ws.runDirOf(run), this.ws.runDir(run.batch.id, '_build', run.runId)];
+        const killed = dirs.flatMap((dir) => signalTree(-1, -1, 'SIGKILL', jobMarker(jobFiles(dir).exitCodePath), 0));
+        if (killed.length) this.log(`ended ${killed.length} process(es) of ${run.batch.name}/${run.spec.name} that a previous agent process started but never recorded`);
+        this.store.drop(run);
+      }
     }
     await this.save();
+  }
+
+  /** Starts keeping `run` in memory. */
+  private track(run: PersistedRun): LiveRun {
+    const ref = runRef(run);
+    const l: LiveRun = {
+      run, proc: null, cancelled: null, handingBack: null, done: Promise.resolve(),
+      logs: new LogForwarder((m) => this.conn.send(m), () => ref),
+    };
+    this.live.set(runKey(ref), l);
+    return l;
+  }
+
+  /** Forgets `run`: it is over on this node. Does not save. */
+  private untrack(run: PersistedRun): void {
+    this.live.delete(runKey(runRef(run)));
+    this.store.drop(run);
+  }
+
+  /** What the runs held occupy (runs of older agents without a recorded share count as whole-node). */
+  private usage(): Usage {
+    const capacity = capacityOf(this.capabilities);
+    let usage = NO_USAGE;
+    for (const run of this.state.runs) {
+      if (run.phase === 'finished') continue; // only waiting for the head's answer: occupies nothing
+      usage = addUsage(usage, run.whole === false ? jobShare(run.batch, run.spec) : null, capacity);
+    }
+    return usage;
   }
 
   // ---- protocol ------------------------------------------------------------------------------
 
   private async hello(): Promise<Hello> {
-    const run = this.state.run;
-    const held: Hello['held'] = [];
     // Every phase is reported (downloading, building and uploading too): a run the head does not
     // hear about is re-queued and would run twice.
-    if (run) {
-      held.push({
-        runId: run.runId, runKey: run.runKey,
-        state: run.phase === 'finished' ? 'finished' : this.proc?.isPaused() ? 'paused' : 'running',
-        pausedUntil: this.state.pause?.until ?? null,
-      });
-    }
+    const held: Hello['held'] = this.state.runs.map((run) => ({
+      runId: run.runId, runKey: run.runKey,
+      state: run.phase === 'finished' ? 'finished' : this.live.get(runKey(runRef(run)))?.proc?.isPaused() ? 'paused' : 'running',
+      pausedUntil: this.state.pause?.until ?? null,
+    }));
     return {
       type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: VERSION, name: this.name,
       capabilities: this.capabilities, held, built: this.state.built, owner: this.settings.owner,
@@ -283,22 +343,21 @@ export class Agent extends EventEmitter<Events> {
     switch (m.type) {
       case 'welcome': {
         if (m.credential) void this.keepCredential(m.credential);
-        const run = this.state.run;
         // The agent owns the pause: tell the head either way, since it remembers a pause of an
         // earlier agent process that recover() dropped.
         this.conn.send(this.state.pause ? { type: 'node-paused', until: this.state.pause.until } : { type: 'node-resumed' });
-        if (run?.phase === 'finished' && run.finished) this.reporter.onWelcome(run);
+        for (const run of this.state.runs) if (run.phase === 'finished' && run.finished) this.reporter.onWelcome(run);
         return;
       }
       case 'assign':
         void this.onAssign(m);
         return;
       case 'cancel': {
-        const run = this.state.run;
-        if (run && run.runId === m.runId) {
-          this.log(`cancelling ${run.batch.name}/${run.spec.name}: ${m.reason}`);
-          this.cancelled = m.reason;
-          void this.killProc();
+        const l = this.live.get(runKey(m));
+        if (l && l.run.phase !== 'finished') {
+          this.log(`cancelling ${l.run.batch.name}/${l.run.spec.name}: ${m.reason}`);
+          l.cancelled = m.reason;
+          void this.killProc(l);
         }
         return;
       }
@@ -324,7 +383,7 @@ export class Agent extends EventEmitter<Events> {
    * uses, so a workstation's disk does not fill up with old meshes and images.
    */
   private async forgetBatch(batchId: string): Promise<void> {
-    if (this.state.run?.batch.id === batchId) return;
+    if (this.state.runs.some((r) => r.batch.id === batchId)) return;
     const inputs = this.state.inputs ?? {};
     const mine = inputs[batchId] ?? [];
     delete inputs[batchId];
@@ -337,10 +396,7 @@ export class Agent extends EventEmitter<Events> {
 
   private async onAssign(m: Extract<HeadMessage, { type: 'assign' }>): Promise<void> {
     const ref = { runId: m.runId };
-    if (this.state.run) {
-      this.conn.send({ type: 'job-rejected', ...ref, reason: 'busy with another job' });
-      return;
-    }
+    if (this.live.has(runKey(ref))) return; // a repeated assign of a run held already
     if (this.stopping) {
       this.conn.send({ type: 'job-rejected', ...ref, reason: 'the agent is stopping' });
       return;
@@ -349,30 +405,69 @@ export class Agent extends EventEmitter<Events> {
       this.conn.send({ type: 'job-rejected', ...ref, reason: 'node is paused' });
       return;
     }
-    const run: PersistedRun = { batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0 };
-    this.state.run = run;
-    this.cancelled = null;
+    // Trust the head's packing only as far as this node's own count agrees.
+    const capacity = capacityOf(this.capabilities);
+    const share = jobShare(m.batch, m.spec);
+    const usage = this.usage();
+    if (!fits(capacity, usage, share)) {
+      this.conn.send({ type: 'job-rejected', ...ref, reason: usage.runs ? `busy: does not fit beside ${usage.runs} running ${usage.runs === 1 ? 'job' : 'jobs'}` : 'the job asks for more than this node offers' });
+      return;
+    }
+    const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.map((r) => r.gpus ?? []));
+    const run: PersistedRun = {
+      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0,
+      whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: share ? slots.slice(0, share.gpus) : slots,
+    };
+    this.state.runs.push(run);
+    const l = this.track(run);
     await this.save();
     this.changed();
-    this.running = this.execute(run).catch((err) => this.runFailed(run, err));
+    l.done = this.execute(l).catch((err) => this.runFailed(run, err));
   }
 
   /** The run could not go on (inputs missing, the head refused its results): hand it back. */
   private async runFailed(run: PersistedRun, err: unknown): Promise<void> {
     this.log(`run of ${run.batch.name}/${run.spec.name} failed: ${(err as Error).message}`);
     this.conn.send({ type: 'job-rejected', ...runRef(run), reason: (err as Error).message.slice(0, 500) });
-    if (this.state.run === run) this.state.run = null;
+    this.untrack(run);
     await this.save();
     this.changed();
   }
 
   // ---- running a job -------------------------------------------------------------------------
 
+  /** Every core the node offers: what a run without a request, and a build step, gets. */
   private cores(): number {
-    return Math.max(1, this.capabilities.physicalCores);
+    return capacityOf(this.capabilities).cpus;
   }
 
-  private async execute(run: PersistedRun): Promise<void> {
+  /**
+   * The batch's build step on this node, once: the first run of the batch runs it, runs that
+   * arrive meanwhile wait for the same outcome.
+   */
+  private build(batch: PersistedRun['batch'], runId: string): Promise<BuildOutcome> {
+    let pending = this.builds.get(batch.id);
+    if (!pending) {
+      pending = (async () => {
+        await prepareBuild(this.ws, batch);
+        return runBuildStep({
+          batch, batchDir: this.ws.batchDir(batch.id), logDir: this.ws.runDir(batch.id, '_build', runId), cores: this.cores(),
+          python: this.settings.python, paused: this.state.pause !== null,
+          onProcess: (p: JobProcess | null, done?: JobProcess) => {
+            if (p) this.buildProcs.add(p);
+            if (done) this.buildProcs.delete(done);
+          },
+        });
+      })();
+      this.builds.set(batch.id, pending);
+      const forget = () => { if (this.builds.get(batch.id) === pending) this.builds.delete(batch.id); };
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+
+  private async execute(l: LiveRun): Promise<void> {
+    const { run } = l;
     const { batch } = run;
     const ref = runRef(run);
     const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token }, run);
@@ -382,33 +477,39 @@ export class Agent extends EventEmitter<Events> {
     if (!this.state.built.includes(batch.id)) {
       run.phase = 'building';
       this.changed();
-      await prepareBuild(this.ws, batch);
-      const built = await runBuildStep({
-        batch, batchDir: this.ws.batchDir(batch.id), logDir: this.ws.runDir(batch.id, '_build', run.runId), cores: this.cores(),
-        python: this.settings.python, paused: this.state.pause !== null, onProcess: (p) => { this.proc = p; },
-      });
-      if (this.cancelled) return this.finishCancelled(run);
+      const first = !this.builds.has(batch.id);
+      const built = await this.build(batch, run.runId);
+      if (l.cancelled) return this.finishCancelled(l);
       if (!built.ok) {
-        this.log(`build of ${batch.name} failed: ${built.summary}`);
-        this.conn.send({ type: 'build-failed', batchId: batch.id, log: built.log });
-        this.state.run = null;
+        if (first) {
+          this.log(`build of ${batch.name} failed: ${built.summary}`);
+          this.conn.send({ type: 'build-failed', batchId: batch.id, log: built.log });
+        }
+        // The head re-queues every run of the batch it gave this node.
+        this.untrack(run);
         await this.save();
         this.changed();
         return;
       }
-      this.state.built.push(batch.id);
-      this.conn.send({ type: 'build-succeeded', batchId: batch.id });
+      if (!this.state.built.includes(batch.id)) {
+        this.state.built.push(batch.id);
+        this.conn.send({ type: 'build-succeeded', batchId: batch.id });
+      }
     }
 
     const dirs = await prepareJobDirs(this.ws, run);
     // Cancelled while downloading or building: never start the job.
-    if (this.cancelled) return this.finishCancelled(run);
+    if (l.cancelled) return this.finishCancelled(l);
     run.phase = 'running';
     run.startedAt = Date.now();
     run.pausedMs = 0;
     run.pausedAt = null;
-    const proc = launchJob(run, dirs, { cores: this.cores(), python: this.settings.python, onOutput: (s, c) => this.onOutput(s, c) });
-    this.proc = proc;
+    const pinned = (run.gpus ?? []).map((i) => this.capabilities.gpus[i]).filter((g) => g !== undefined);
+    // A run sharing the node sees only its own GPUs; a whole-node run sees what the node offers
+    // (untouched environment unless --gpus narrowed the offer).
+    const env = !run.whole || this.settings.gpus !== undefined ? gpuEnv(pinned) : undefined;
+    const proc = launchJob(run, dirs, { cores: run.cores ?? this.cores(), env, python: this.settings.python, onOutput: (s, c) => l.logs.push(s, c) });
+    l.proc = proc;
     run.pid = proc.pid;
     run.pgid = proc.pgid;
     await this.save();
@@ -419,22 +520,24 @@ export class Agent extends EventEmitter<Events> {
       await this.save();
     }
     this.changed();
-    await this.supervise(run, proc);
+    await this.supervise(l, proc);
   }
 
-  private async supervise(run: PersistedRun, proc: JobProcess): Promise<void> {
+  private async supervise(l: LiveRun, proc: JobProcess): Promise<void> {
+    const { run } = l;
     const exit = await proc.done;
-    this.proc = null;
-    this.logs.flush(runRef(run));
+    l.proc = null;
+    l.logs.flush(runRef(run));
     // Ended while stopped (killed, cancelled): the stopped time is still not run time.
     this.pauses.jobEnded(run);
-    if (this.handingBack) {
+    if (l.handingBack) {
       // Killed on purpose (paused past the maximum, agent stopping): the head re-queues it.
-      const reason = this.handingBack;
-      this.handingBack = null;
+      const reason = l.handingBack;
+      l.handingBack = null;
+      this.live.delete(runKey(runRef(run)));
       return this.reporter.handBack(run, reason);
     }
-    if (this.cancelled) return this.finishCancelled(run);
+    if (l.cancelled) return this.finishCancelled(l);
     const endedAt = Date.now();
     run.phase = 'uploading';
     run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt) };
@@ -450,21 +553,29 @@ export class Agent extends EventEmitter<Events> {
     run.finished = { ...exited, files, ...(skipped.length ? { skipped } : {}) };
     delete run.exited;
     await this.save();
+    this.changed();
+    await this.report(run);
+  }
+
+  /** Reports a finished run until the head answers, then forgets it. */
+  private async report(run: PersistedRun): Promise<void> {
     await this.reporter.report(run);
+    if (!this.state.runs.includes(run)) this.live.delete(runKey(runRef(run)));
   }
 
-  /** Kills the running job's (or build's) whole tree, SIGKILL after the configured grace. */
-  private async killProc(): Promise<void> {
-    await this.proc?.kill(this.settings.killGraceMs ?? 5000);
+  /** Kills a run's job tree, SIGKILL after the configured grace. */
+  private async killProc(l: LiveRun): Promise<void> {
+    await l.proc?.kill(this.settings.killGraceMs ?? 5000);
   }
 
-  private async finishCancelled(run: PersistedRun): Promise<void> {
+  private async finishCancelled(l: LiveRun): Promise<void> {
+    const { run } = l;
     const endedAt = Date.now();
     run.phase = 'finished';
     run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] };
-    this.cancelled = null;
+    l.cancelled = null;
     await this.save();
-    await this.reporter.report(run);
+    await this.report(run);
   }
 
   /** Upload the results of `run` (with `only`, just those paths again); see result-upload.ts. */
@@ -479,10 +590,7 @@ export class Agent extends EventEmitter<Events> {
 
   private async removeRunDir(run: PersistedRun): Promise<void> {
     await fs.rm(this.ws.runDirOf(run), { recursive: true, force: true });
-  }
-
-  private onOutput(stream: 'stdout' | 'stderr', chunk: string): void {
-    this.logs.push(stream, chunk);
+    if (run.whole === false) await fs.rm(workDirOf(this.ws, run), { recursive: true, force: true });
   }
 
   // ---- pause (node-pause.ts) -----------------------------------------------------------------
@@ -501,14 +609,14 @@ export class Agent extends EventEmitter<Events> {
     return this.snapshot();
   }
 
-  /** End the pause: continue the job (or build) and take work again. */
+  /** End the pause: continue the jobs (and builds) and take work again. */
   async resume(): Promise<AgentSnapshot> {
     await this.pauses.resume();
     return this.snapshot();
   }
 
-  /** Resolves when the current run (if any) is over; for tests. */
-  idle(): Promise<void> {
-    return this.running;
+  /** Resolves when the runs held now are over; for tests. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((l) => l.done));
   }
 }

@@ -19,8 +19,8 @@ export interface BuildOptions {
   python?: string;
   /** Start the build stopped (the node is paused). */
   paused: boolean;
-  /** Told about the process while it runs (so pause and cancel reach it), then null. */
-  onProcess: (proc: JobProcess | null) => void;
+  /** Told about the process when it starts (so pause reaches it), and again with `ended` when it is over. */
+  onProcess: (proc: JobProcess | null, ended?: JobProcess) => void;
 }
 
 export async function runBuildStep(opts: BuildOptions): Promise<BuildOutcome> {
@@ -38,7 +38,7 @@ export async function runBuildStep(opts: BuildOptions): Promise<BuildOutcome> {
   // A build started while the node is paused waits for the resume like a job does.
   if (opts.paused) proc.pause();
   const exit = await proc.done;
-  opts.onProcess(null);
+  opts.onProcess(null, proc);
   if (exit.kind === 'exited' && exit.code === 0) return { ok: true };
   const summary = describeExit(exit);
   const log = `build step ${summary}\n--- stdout ---\n${await readTail(files.stdoutPath)}\n--- stderr ---\n${await readTail(files.stderrPath)}`;

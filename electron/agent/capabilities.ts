@@ -95,12 +95,18 @@ export function isComputeGpu(controller: ControllerInfo): boolean {
 
 /** Turns systeminformation controllers into the protocol's GPUs, keeping compute GPUs only. */
 export function gpusFromControllers(controllers: readonly ControllerInfo[]): Gpu[] {
+  // Device indices count per vendor in the order found (PCI bus order, as lspci and nvidia-smi list them).
+  const perVendor = new Map<string, number>();
   return controllers.filter(isComputeGpu).map((controller) => {
     const mib = positive(controller.memoryTotal) ?? positive(controller.vram ?? undefined) ?? 0;
+    const vendor = vendorName(controller);
+    const index = perVendor.get(vendor) ?? 0;
+    perVendor.set(vendor, index + 1);
     return {
-      vendor: vendorName(controller),
+      vendor,
       model: (controller.model ?? '').trim(),
       memoryBytes: Math.round(mib * MIB),
+      index,
     };
   });
 }

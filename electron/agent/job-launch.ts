@@ -10,7 +10,10 @@ import type { JobDirs } from './run-files.ts';
 
 /** How the job runs on this node. */
 export interface LaunchOptions {
+  /** Cores the job was given: its request, or every core the node offers. */
   cores: number;
+  /** More environment (GPU pinning). */
+  env?: Record<string, string>;
   /** Python interpreter for python batches. */
   python?: string;
   onOutput: OutputListener;
@@ -23,7 +26,7 @@ export function launchJob(run: PersistedRun, dirs: JobDirs, opts: LaunchOptions)
   const cmd = jobCommand(batch, spec, { inputDir, saveDir, mountDirs }, { cores: opts.cores, python: opts.python });
   return startJobProcess({
     file: cmd.file, args: cmd.args, cwd: batchDir,
-    env: jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: opts.cores }),
+    env: { ...jobEnv({ batch: batch.name, namespace: batch.namespace, job: spec.name, cores: opts.cores }), ...opts.env },
     ...jobFiles(runDir), onOutput: opts.onOutput,
   });
 }

@@ -1,11 +1,11 @@
 /**
  * The pause of a node, owned by the agent.
  *
- * A pause belongs to the node: while it lasts no job is taken, and the running job's (or build
- * step's) whole process tree is stopped. It ends by itself at `capAt` (its own end, or the
- * maximum), a detached watchdog continues the job if the agent is gone by then, and a restarted
- * agent continues the job at once ({@link NodePause.dropAfterRestart}). Stopped time is kept in
- * run.pausedAt/pausedMs so it is never counted as run time.
+ * A pause belongs to the node: while it lasts no job is taken, and every running job's (and
+ * build step's) whole process tree is stopped. It ends by itself at `capAt` (its own end, or the
+ * maximum), a detached watchdog per job continues it if the agent is gone by then, and a restarted
+ * agent continues the jobs at once ({@link NodePause.dropAfterRestart}). Stopped time is kept in
+ * each run's pausedAt/pausedMs so it is never counted as run time.
  *
  * The pause itself lives in the agent's persisted state (`state.pause`), so it is saved with the
  * run it applies to.
@@ -27,25 +27,27 @@ export type PauseReason = 'user' | 'head' | 'idle';
 export interface NodePauseHost {
   /** The agent's persisted state (its `pause` field is this pause). */
   state(): PersistedState;
-  /** The running job's or build step's process, if any. */
-  proc(): JobProcess | null;
+  /** Every running job with its process (phase 'running'). */
+  jobs(): { run: PersistedRun; proc: JobProcess }[];
+  /** Every other process the pause must stop (build steps). */
+  otherProcs(): JobProcess[];
   send(m: AgentMessage): boolean;
   save(): Promise<void>;
   /** The snapshot changed. */
   changed(): void;
   log(line: string): void;
   /**
-   * Kill the running job and hand it back to the head (a pause reached the maximum with
+   * Kill a running job and hand it back to the head (a pause reached the maximum with
    * atMaxPause 'requeue'); the job's end is then reported as handed back, giving `reason`.
    */
-  handBack(reason: string): void;
+  handBack(run: PersistedRun, reason: string): void;
   /** Longest pause (ms); default {@link DEFAULT_MAX_PAUSE_MS}. */
   maxPauseMs?: number;
   /** What a job still paused at the maximum does (default 'resume'). */
   atMaxPause?: 'resume' | 'requeue';
 }
 
-/** Starts, replaces and ends the node's pause, and applies it to the running job or build. */
+/** Starts, replaces and ends the node's pause, and applies it to the running jobs and builds. */
 export class NodePause {
   private timer: NodeJS.Timeout | null = null;
 
@@ -68,28 +70,26 @@ export class NodePause {
     const atMax = durationMs === null || durationMs >= max;
     const capAt = now + (atMax ? max : durationMs);
     const until = durationMs === null ? null : capAt;
-    const pause = { since: state.pause?.since ?? now, until, capAt, atMax, watchdog: state.pause?.watchdog };
+    const pause = { since: state.pause?.since ?? now, until, capAt, atMax };
     state.pause = pause;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.ended(), capAt - now);
-    const run = state.run;
-    const proc = this.host.proc();
-    if (proc && run?.phase === 'running') this.pauseJob(run, proc);
-    else proc?.pause();
+    for (const { run, proc } of this.host.jobs()) this.pauseJob(run, proc);
+    for (const proc of this.host.otherProcs()) proc.pause();
     this.host.log(`paused by ${reason} ${until === null ? 'until resumed' : `until ${new Date(until).toISOString()}`}`);
     this.host.send({ type: 'node-paused', until });
     await this.host.save();
     this.host.changed();
   }
 
-  /** Stops the running job's tree, (re)arms its watchdog and tells the head. Needs a pause; does not save. */
+  /** Stops a running job's tree, (re)arms its watchdog and tells the head. Needs a pause; does not save. */
   pauseJob(run: PersistedRun, proc: JobProcess): void {
     const pause = this.host.state().pause;
     if (!pause) return;
     proc.pause();
     run.pausedAt ??= Date.now();
-    stopPauseWatchdog(pause.watchdog);
-    pause.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
+    stopPauseWatchdog(run.watchdog);
+    run.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
     this.host.send({ type: 'job-paused', ...runRef(run), until: pause.until });
   }
 
@@ -102,9 +102,12 @@ export class NodePause {
     if (!pause) return;
     state.pause = null;
     stopPauseWatchdog(pause.watchdog);
-    this.host.proc()?.resume();
-    const run = state.run;
-    if (run?.pausedAt) {
+    for (const { proc } of this.host.jobs()) proc.resume();
+    for (const proc of this.host.otherProcs()) proc.resume();
+    for (const run of state.runs) {
+      stopPauseWatchdog(run.watchdog);
+      run.watchdog = undefined;
+      if (!run.pausedAt) continue;
       run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
       run.pausedAt = null;
       this.host.send({ type: 'job-resumed', ...runRef(run) });
@@ -120,12 +123,11 @@ export class NodePause {
    * is still not run time, and its watchdog has nothing left to continue. Does not save.
    */
   jobEnded(run: PersistedRun): void {
+    stopPauseWatchdog(run.watchdog);
+    run.watchdog = undefined;
     if (!run.pausedAt) return;
-    const state = this.host.state();
     run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
     run.pausedAt = null;
-    stopPauseWatchdog(state.pause?.watchdog);
-    if (state.pause) state.pause.watchdog = undefined;
   }
 
   /**
@@ -136,13 +138,15 @@ export class NodePause {
    */
   dropAfterRestart(): void {
     const state = this.host.state();
-    const run = state.run;
-    if (state.pause) {
-      stopPauseWatchdog(state.pause.watchdog);
-      if (run?.pausedAt) run.pausedMs += Math.max(0, Math.min(Date.now(), state.pause.capAt) - run.pausedAt);
-      state.pause = null;
+    const pause = state.pause;
+    if (pause) stopPauseWatchdog(pause.watchdog);
+    for (const run of state.runs) {
+      stopPauseWatchdog(run.watchdog);
+      run.watchdog = undefined;
+      if (pause && run.pausedAt) run.pausedMs += Math.max(0, Math.min(Date.now(), pause.capAt) - run.pausedAt);
+      run.pausedAt = null;
     }
-    if (run) run.pausedAt = null;
+    state.pause = null;
   }
 
   /** Stops the end-of-pause timer (the agent is stopping). */
@@ -156,12 +160,14 @@ export class NodePause {
     const pause = state.pause;
     this.timer = null;
     if (!pause) return;
-    const run = state.run;
-    if (pause.atMax && this.host.atMaxPause === 'requeue' && this.host.proc() && run?.phase === 'running') {
-      this.host.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
-      // The node stays paused until resumed; nothing is left stopped once the job is gone.
+    const jobs = this.host.jobs();
+    if (pause.atMax && this.host.atMaxPause === 'requeue' && jobs.length) {
+      // The node stays paused until resumed; nothing is left stopped once the jobs are gone.
       pause.until = null;
-      this.host.handBack('paused for the maximum time; handed back to run elsewhere');
+      for (const { run } of jobs) {
+        this.host.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
+        this.host.handBack(run, 'paused for the maximum time; handed back to run elsewhere');
+      }
       return;
     }
     await this.resume();

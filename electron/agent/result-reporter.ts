@@ -1,11 +1,11 @@
 /**
- * Reports a finished run to the head: sends job-finished until the head answers with result-ack,
+ * Reports finished runs to the head (each run on its own): sends job-finished until the head answers with result-ack,
  * uploads again the files it reports missing, and then releases the run (recent list, run
  * directory removed, state saved). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
  * agent-state.json as 'finished' until acknowledged, and every welcome sends it again.
  */
 import type { AgentMessage, HeadMessage, ResultFile } from '../../shared/protocol/index.ts';
-import { runMs, runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
+import { runKey, runMs, runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
 
 type ResultAck = Extract<HeadMessage, { type: 'result-ack' }>;
 
@@ -28,23 +28,26 @@ export interface ResultReporterHost {
   changed(): void;
 }
 
-/** The agent's single outstanding job-finished and the wait for its acknowledgement. */
+/** The agent's outstanding job-finished reports (one per finished run) and the waits for their acknowledgements. */
 export class ResultReporter {
-  private ackWaiter: ((m: ResultAck) => void) | null = null;
-  /** Re-sends the job-finished that `report()` waits an answer for. */
-  private resendReport: (() => boolean) | null = null;
+  /** Per run (runKey): the wait for its result-ack. */
+  private readonly ackWaiters = new Map<string, (m: ResultAck) => void>();
+  /** Per run: re-sends the job-finished that `report()` waits an answer for. */
+  private readonly resenders = new Map<string, () => boolean>();
 
   constructor(private readonly host: ResultReporterHost) {}
 
   /** A result-ack arrived from the head. */
   onAck(m: ResultAck): void {
-    this.ackWaiter?.(m);
+    this.ackWaiters.get(runKey(m))?.(m);
   }
 
   /** A new connection was welcomed while `run` (finished) waits to be reported. */
   onWelcome(run: PersistedRun): void {
-    if (this.resendReport) this.resendReport();
-    else if (!this.ackWaiter) void this.report(run);
+    const key = runKey(runRef(run));
+    const resend = this.resenders.get(key);
+    if (resend) resend();
+    else if (!this.ackWaiters.has(key)) void this.report(run);
   }
 
   /**
@@ -56,7 +59,7 @@ export class ResultReporter {
     const endedAt = Date.now();
     this.host.send({ type: 'job-rejected', ...runRef(run), reason });
     store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: runMs(run, endedAt) });
-    store.state.run = null;
+    store.drop(run);
     await this.host.removeRunDir(run);
     await store.save();
     this.host.changed();
@@ -68,33 +71,36 @@ export class ResultReporter {
     if (!fin) return;
     const { store } = this.host;
     const ref = runRef(run);
+    const key = runKey(ref);
+    const held = () => store.state.runs.includes(run);
+    const forget = () => {
+      this.ackWaiters.delete(key);
+      this.resenders.delete(key);
+    };
     for (let round = 0; round < MISSING_ROUNDS;) {
       const ack = await new Promise<ResultAck | null>((resolve) => {
         const send = () => this.host.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files, ...(fin.skipped?.length ? { skipped: fin.skipped } : {}) });
-        const timer = setTimeout(() => { this.ackWaiter = null; this.resendReport = null; resolve(null); }, ACK_TIMEOUT_MS);
-        this.ackWaiter = (m) => {
-          if (m.runId !== ref.runId) return;
+        const timer = setTimeout(() => { forget(); resolve(null); }, ACK_TIMEOUT_MS);
+        this.ackWaiters.set(key, (m) => {
           clearTimeout(timer);
-          this.ackWaiter = null;
-          this.resendReport = null;
-          // Free the node now, in the message handler: the head may send the next assign in the
-          // same network read, before this promise's continuation runs.
-          if (m.status !== 'missing-files' && store.state.run === run) store.state.run = null;
+          forget();
+          // Free the run's share now, in the message handler: the head may send the next assign
+          // in the same network read, before this promise's continuation runs.
+          if (m.status !== 'missing-files') store.drop(run);
           resolve(m);
-        };
+        });
         // A head that restarted after receiving job-finished never answers it: the welcome of
         // the new connection sends it again through this.
-        this.resendReport = send;
+        this.resenders.set(key, send);
         if (!send()) {
           // Not connected: the welcome of the next connection triggers report() again.
           clearTimeout(timer);
-          this.ackWaiter = null;
-          this.resendReport = null;
+          forget();
           resolve(null);
         }
       });
       if (!ack) {
-        if (this.host.connected() && store.state.run === run) continue; // no answer: ask again
+        if (this.host.connected() && held()) continue; // no answer: ask again
         return;
       }
       if (ack.status === 'missing-files') {
@@ -103,7 +109,7 @@ export class ResultReporter {
         continue;
       }
       store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs });
-      if (store.state.run === run) store.state.run = null;
+      store.drop(run);
       await this.host.removeRunDir(run);
       await store.save();
       this.host.changed();

@@ -1,6 +1,6 @@
 /**
  * Uploads a finished job's results to the head, into the run's staging (with the run's key, which
- * the head requires): every file of the batch's `distribute_save/` plus the job's stdout and
+ * the head requires): every file of its working folder's `distribute_save/` plus the job's stdout and
  * stderr logs, each hashed as it is sent, up to 4 at a time.
  */
 import fs from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { jobFiles } from './job-process.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
 import { collectResults, type Workspace } from './workspace.ts';
+import { workDirOf } from './run-files.ts';
 
 /** Result files uploaded at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */
 const PARALLEL_UPLOADS = 4;
@@ -35,7 +36,7 @@ export interface ResultUploadContext {
  * result.json. Such a file never makes the job run again.
  */
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
-  const saveDir = path.join(ctx.ws.batchDir(run.batch.id), SAVE_DIR);
+  const saveDir = path.join(workDirOf(ctx.ws, run), SAVE_DIR);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));

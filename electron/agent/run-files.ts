@@ -20,7 +20,7 @@ export interface RunFilesContext {
 
 /** Where a prepared job runs. */
 export interface JobDirs {
-  /** The batch's working directory (the job's cwd). */
+  /** The job's working directory (its cwd): the batch folder, or the run's own for a shared node. */
   batchDir: string;
   /** This run's directory (logs, exit code, mounts). */
   runDir: string;
@@ -52,17 +52,26 @@ export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): P
 /** Places what the batch's build step needs (init files, build file, image) in the batch directory. */
 export async function prepareBuild(ws: Workspace, batch: BatchHeader): Promise<void> {
   const batchDir = ws.batchDir(batch.id);
-  await ws.prepareJob(batch.id, batch.initFiles, []);
+  await ws.prepareJob(batchDir, batch.initFiles, []);
   if (batch.buildFile) await ws.place(batch.buildFile, path.join(batchDir, batch.buildFile.alias));
   if (batch.sif) await ws.place(batch.sif, path.join(batchDir, batch.sif.alias));
+}
+
+/**
+ * The folder a run works in: the batch folder for a run that has the node alone (as before
+ * requests), its own folder for a run that shares the node.
+ */
+export function workDirOf(ws: Workspace, run: PersistedRun): string {
+  return run.whole === false ? ws.workDir(run.batch.id, run.spec.name, run.runId) : ws.batchDir(run.batch.id);
 }
 
 /** Places the job's inputs and script and creates its mount directories. */
 export async function prepareJobDirs(ws: Workspace, run: PersistedRun): Promise<JobDirs> {
   const { batch, spec } = run;
-  const batchDir = ws.batchDir(batch.id);
+  const batchDir = workDirOf(ws, run);
+  if (run.whole === false) await ws.linkBatchFolder(batch.id, batchDir, spec.script ? [spec.script.alias] : []);
   const runDir = ws.runDirOf(run);
-  const { inputDir, saveDir } = await ws.prepareJob(batch.id, batch.initFiles, spec.files, spec.script);
+  const { inputDir, saveDir } = await ws.prepareJob(batchDir, batch.initFiles, spec.files, spec.script);
   const mountDirs: string[] = [];
   for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {
     const d = path.join(runDir, `mount-${i}`);

@@ -117,22 +117,29 @@ function render() {
   conn.textContent = s.connection === 'connected' ? 'connected to head' : s.connection;
   $('head').textContent = s.headUrl;
   const mode = s.pause ? 'paused' : s.current ? 'running' : 'idle';
+  $('job-title').textContent = (s.jobs && s.jobs.length > 1) ? s.jobs.length + ' jobs running' : 'Current job';
   const badge = $('state');
   badge.className = 'badge ' + mode;
   badge.textContent = mode;
 
   const job = $('job');
   job.replaceChildren();
-  if (s.current) {
-    const c = s.current;
+  const jobs = s.jobs || (s.current ? [s.current] : []);
+  for (const c of jobs) {
     const stopped = c.pausedAt ? now() - c.pausedAt : 0;
     const elapsed = c.phase === 'running' ? dur(now() - c.startedAt - c.pausedMs - stopped) : '—';
+    const share = (c.cores ? c.cores + (c.cores === 1 ? ' core' : ' cores') : '') + (c.gpus && c.gpus.length ? ', GPU ' + c.gpus.join(',') : '');
     const rows = [['Batch', c.namespace + '/' + c.batch], ['Job', c.job + (c.attempt > 1 ? ' (attempt ' + c.attempt + ')' : '')],
-      ['Owner', c.owner], ['Phase', c.pausedAt ? 'stopped (paused)' : c.phase], ['Elapsed', elapsed],
+      ['Owner', c.owner], ['Phase', c.pausedAt ? 'stopped (paused)' : c.phase], ['Share', share || '—'], ['Elapsed', elapsed],
       ['Paused so far', dur(c.pausedMs + stopped)]];
-    job.append(el('dl', { id: 'job-details' }, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));
-  } else {
+    job.append(el('dl', { className: 'job-details', id: jobs.length === 1 ? 'job-details' : 'job-' + c.job }, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));
+  }
+  if (!jobs.length) {
     job.append(el('p', { className: 'muted', id: 'no-job' }, s.pause ? 'No job. The node takes no work while paused.' : 'No job right now. Waiting for work from the head.'));
+  }
+  if (s.free) {
+    job.append(el('p', { className: 'muted', id: 'free' }, 'Free for more jobs: ' + s.free.cpus + (s.free.cpus === 1 ? ' core, ' : ' cores, ') +
+      formatSize(s.free.memoryBytes) + ', ' + s.free.gpus + (s.free.gpus === 1 ? ' GPU' : ' GPUs')));
   }
 
   const p = s.pause;
@@ -153,7 +160,7 @@ function render() {
   const cap = s.capabilities;
   const chips = $('caps');
   chips.replaceChildren(...[cap.physicalCores + ' cores (' + cap.logicalCores + ' threads)', formatSize(cap.memoryBytes) + ' memory',
-    ...cap.gpus.map((g) => g.vendor + ' ' + g.model), ...cap.tags.map((t) => 'tag: ' + t)].map((t) => el('span', { className: 'chip' }, t)));
+    ...cap.gpus.map((g, i) => 'GPU ' + i + ': ' + g.vendor + ' ' + g.model), ...cap.tags.map((t) => 'tag: ' + t)].map((t) => el('span', { className: 'chip' }, t)));
 
   const recent = $('recent');
   recent.replaceChildren();
@@ -231,7 +238,7 @@ export function statusPageHtml(): string {
       <div id="message" class="muted" role="status"></div>
     </section>
     <section class="card">
-      <h2>Current job</h2>
+      <h2 id="job-title">Current job</h2>
       <div id="job"></div>
     </section>
     <section class="card">

@@ -5,7 +5,11 @@
  *        <build file>, <job script>, input/, distribute_save/
  *   <workdir>/runs/<batchId>/<job>.<runId>/  stdout.log, stderr.log, exit-code of one run
  *                                            (`<job>.<attempt>` for a run begun under version 0.1)
- *   <workdir>/agent-state.json               built batches, the run in progress, recent jobs
+ *   <workdir>/work/<batchId>/<job>.<runId>/  working folder of a job with a request: its own
+ *        input/, distribute_save/ and script, and a link to every other entry of the batch folder
+ *        (what the build step made), so jobs of one batch running side by side never share inputs
+ *        or results. A job without a request has the node alone and works in the batch folder.
+ *   <workdir>/agent-state.json               built batches, the runs held, recent jobs
  * Inputs are copied (reflinked where the file system can) from the cache, so a job that edits
  * its input never corrupts the cache.
  */
@@ -38,6 +42,11 @@ export class Workspace {
     return this.runDir(run.batch.id, run.spec.name, run.dirKey ?? run.runId);
   }
 
+  /** Working folder of a run that shares the node (see the layout above). */
+  workDir(batchId: string, job: string, runId: string): string {
+    return path.join(this.root, 'work', batchId, `${job}.${runId}`);
+  }
+
   statePath(): string {
     return path.join(this.root, 'agent-state.json');
   }
@@ -47,7 +56,7 @@ export class Workspace {
     // when an earlier version created it 0755.
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     await fs.chmod(this.root, 0o700);
-    for (const d of ['cache', 'batches', 'runs']) await fs.mkdir(path.join(this.root, d), { recursive: true });
+    for (const d of ['cache', 'batches', 'runs', 'work']) await fs.mkdir(path.join(this.root, d), { recursive: true });
   }
 
   async hasCached(sha256: string): Promise<boolean> {
@@ -66,9 +75,24 @@ export class Workspace {
     await fs.copyFile(this.cachePath(file.sha256), dest, fsc.COPYFILE_FICLONE);
   }
 
-  /** Reset `input/` and `distribute_save/` of the batch folder and lay out the job's inputs. */
-  async prepareJob(batchId: string, initFiles: InputFile[], jobFiles: InputFile[], script?: InputFile): Promise<{ inputDir: string; saveDir: string }> {
-    const dir = this.batchDir(batchId);
+  /**
+   * Creates a shared run's working folder `dir` with a link to every entry of the batch folder
+   * except `input/`, `distribute_save/` and `skip` (the job's own script), which the run gets its own of.
+   */
+  async linkBatchFolder(batchId: string, dir: string, skip: string[] = []): Promise<void> {
+    const batchDir = this.batchDir(batchId);
+    await fs.mkdir(dir, { recursive: true });
+    const own = new Set([INPUT_DIR, SAVE_DIR, ...skip]);
+    for (const name of await fs.readdir(batchDir).catch(() => [] as string[])) {
+      if (own.has(name)) continue;
+      const link = path.join(dir, name);
+      await fs.rm(link, { force: true, recursive: true });
+      await fs.symlink(path.join(batchDir, name), link);
+    }
+  }
+
+  /** Reset `input/` and `distribute_save/` of the working folder `dir` and lay out the job's inputs. */
+  async prepareJob(dir: string, initFiles: InputFile[], jobFiles: InputFile[], script?: InputFile): Promise<{ inputDir: string; saveDir: string }> {
     const inputDir = path.join(dir, INPUT_DIR);
     const saveDir = path.join(dir, SAVE_DIR);
     await fs.rm(inputDir, { recursive: true, force: true });
@@ -84,6 +108,7 @@ export class Workspace {
   async removeBatch(batchId: string): Promise<void> {
     await fs.rm(this.batchDir(batchId), { recursive: true, force: true });
     await fs.rm(path.join(this.root, 'runs', batchId), { recursive: true, force: true });
+    await fs.rm(path.join(this.root, 'work', batchId), { recursive: true, force: true });
   }
 
   async removeCached(sha256s: string[]): Promise<void> {

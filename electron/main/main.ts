@@ -71,6 +71,8 @@ function stoppedSnapshot(): AgentSnapshot {
     connection: 'offline',
     capabilities: { tags: settings?.tags ?? [], physicalCores: 0, logicalCores: 0, memoryBytes: 0, gpus: [] },
     current: null,
+    jobs: [],
+    free: { cpus: 0, memoryBytes: 0, gpus: 0 },
     pause: null,
     recent: [],
   };

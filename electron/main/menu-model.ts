@@ -46,28 +46,40 @@ const CONNECTION_LABEL: Record<AgentSnapshot['connection'], string> = {
 export function trayState(snapshot: AgentSnapshot): TrayState {
   if (snapshot.pause) return 'paused';
   if (snapshot.connection !== 'connected') return 'offline';
-  if (snapshot.current) return 'running';
+  if (jobsOf(snapshot).length) return 'running';
   return 'idle';
 }
 
+type Job = NonNullable<AgentSnapshot['current']>;
+
+/** Every job the node runs (snapshots of older agents carry only `current`). */
+export function jobsOf(snapshot: AgentSnapshot): Job[] {
+  return snapshot.jobs ?? (snapshot.current ? [snapshot.current] : []);
+}
+
 /**
- * Run time of the current job: wall time since start minus paused time. `pausedMs` covers the
- * pauses that already ended; a pause still going on is subtracted here, from its start or the
- * job's start, whichever is later.
+ * Run time of a job (default: the first): wall time since start minus paused time. `pausedMs`
+ * covers the pauses that already ended; a pause still going on is subtracted here, from its start
+ * or the job's start, whichever is later.
  */
-export function jobElapsedMs(snapshot: AgentSnapshot, now: number): number {
-  const job = snapshot.current;
+export function jobElapsedMs(snapshot: AgentSnapshot, now: number, job: Job | null = snapshot.current): number {
   if (!job) return 0;
   let paused = job.pausedMs;
   if (snapshot.pause) paused += Math.max(0, now - Math.max(snapshot.pause.since, job.startedAt));
   return Math.max(0, now - job.startedAt - paused);
 }
 
-function jobLabel(snapshot: AgentSnapshot): string | null {
-  const job = snapshot.current;
+function jobLabel(snapshot: AgentSnapshot, job: Job | null = snapshot.current): string | null {
   if (!job) return null;
   const phase = job.phase === 'running' ? '' : ` (${job.phase})`;
   return `${job.batch} / ${job.job}${phase}`;
+}
+
+/** What is left for more jobs, e.g. `Free: 3 cores, 12.5 GiB, 1 GPU`. */
+export function freeLabel(snapshot: AgentSnapshot): string {
+  const f = snapshot.free;
+  const gb = Math.floor((f.memoryBytes / 1024 ** 3) * 10) / 10;
+  return `Free: ${f.cpus} ${f.cpus === 1 ? 'core' : 'cores'}, ${gb} GiB, ${f.gpus} ${f.gpus === 1 ? 'GPU' : 'GPUs'}`;
 }
 
 function pauseLabel(snapshot: AgentSnapshot, timeZone: string | undefined): string | null {
@@ -79,9 +91,9 @@ function pauseLabel(snapshot: AgentSnapshot, timeZone: string | undefined): stri
 /** Hover text of the tray icon: node, state, and the job if any. */
 export function tooltip(snapshot: AgentSnapshot, now: number, options: MenuOptions = {}): string {
   const lines = [`distribute: ${snapshot.name} (${CONNECTION_LABEL[snapshot.connection]})`];
-  const job = jobLabel(snapshot);
-  if (job) lines.push(`Job ${job}, ${formatDuration(jobElapsedMs(snapshot, now), { units: 2 })}`);
-  else lines.push('No job');
+  const jobs = jobsOf(snapshot);
+  for (const job of jobs) lines.push(`Job ${jobLabel(snapshot, job)}, ${formatDuration(jobElapsedMs(snapshot, now, job), { units: 2 })}`);
+  if (!jobs.length) lines.push('No job');
   const pause = pauseLabel(snapshot, options.timeZone);
   if (pause) lines.push(pause);
   return lines.join('\n');
@@ -92,7 +104,8 @@ const action = (label: string, id: ActionId, enabled = true): MenuItemModel => (
 const separator: MenuItemModel = { type: 'separator' };
 
 /**
- * The tray menu, top to bottom: who and how connected, the current job, the pause state, the pause
+ * The tray menu, top to bottom: who and how connected, every job running (and the room left
+ * beside them), the pause state, the pause
  * and resume actions, then status / sync / settings / quit. Pause items are disabled while paused
  * (a second pause would silently replace the first); Resume appears only while paused.
  */
@@ -100,13 +113,22 @@ export function buildMenuModel(snapshot: AgentSnapshot, now: number, options: Me
   const paused = snapshot.pause !== null;
   const items: MenuItemModel[] = [text(`${snapshot.name}: ${CONNECTION_LABEL[snapshot.connection]}`)];
 
-  const job = snapshot.current;
-  if (job) {
-    items.push(text(`Job: ${jobLabel(snapshot)}`));
-    items.push(text(`Owner ${job.owner}, running ${formatDuration(jobElapsedMs(snapshot, now), { units: 2 })}`));
+  const jobs = jobsOf(snapshot);
+  if (jobs.length === 1) {
+    const job = jobs[0];
+    items.push(text(`Job: ${jobLabel(snapshot, job)}`));
+    items.push(text(`Owner ${job.owner}, running ${formatDuration(jobElapsedMs(snapshot, now, job), { units: 2 })}`));
+  } else if (jobs.length > 1) {
+    items.push(text(`${jobs.length} jobs running`));
+    for (const job of jobs) {
+      const share = job.cores ? `, ${job.cores} ${job.cores === 1 ? 'core' : 'cores'}` : '';
+      items.push(text(`${jobLabel(snapshot, job)} (${job.owner}${share}), ${formatDuration(jobElapsedMs(snapshot, now, job), { units: 2 })}`));
+    }
   } else {
     items.push(text('No job running'));
   }
+  // Room for more jobs beside those running (a job with the whole node leaves none).
+  if (jobs.length && snapshot.free && snapshot.free.cpus > 0) items.push(text(freeLabel(snapshot)));
   const pause = pauseLabel(snapshot, options.timeZone);
   if (pause) items.push(text(pause));
 

@@ -40,8 +40,11 @@ function read() {
     startAtLogin: field('startAtLogin').checked,
     trayTheme: field('trayTheme').value,
   };
-  for (const optional of ['name', 'user', 'userToken', 'workdir', 'resultsDir']) {
+  for (const optional of ['name', 'user', 'userToken', 'workdir', 'resultsDir', 'gpus']) {
     if (text(optional)) values[optional] = text(optional);
+  }
+  for (const number of ['cpus', 'memoryGb']) {
+    if (text(number)) values[number] = Number(text(number));
   }
   return values;
 }

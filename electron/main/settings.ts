@@ -7,6 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AgentSettings } from '../agent/agent-port.ts';
+import { parseGpuList } from '../agent/offer.ts';
 
 /** Where relative defaults come from; injected so parsing stays pure. */
 export interface SettingsEnv {
@@ -27,6 +28,12 @@ export interface TraySettings {
   /** Node name; absent = the agent picks (the host name). */
   name?: string;
   tags: string[];
+  /** Cores offered to jobs (absent: every core), like `distribute agent --cpus`. */
+  cpus?: number;
+  /** Memory offered to jobs in GiB (absent: all of it), like `--memory-gb`. */
+  memoryGb?: number;
+  /** GPUs offered to jobs: `0,1` or `none` (absent: all), like `--gpus`. */
+  gpus?: string;
   /** The user's account name on the head: whose batches to notify about. */
   user?: string;
   notifications: boolean;
@@ -71,6 +78,9 @@ const SettingsSchema = z.object({
   workdir: userPath.optional(),
   name: z.string().trim().min(1).max(200).optional(),
   tags: z.array(z.string().trim().min(1, 'tags must not be empty').regex(/^\S+$/, 'a tag must not contain spaces')).default([]),
+  cpus: z.number().int('must be a whole number of cores').min(1, 'must be at least 1 core').optional(),
+  memoryGb: z.number().positive('must be a positive number of GiB').optional(),
+  gpus: z.string().trim().refine((v) => parseGpuList(v).ok, 'must list GPU numbers like 0,1 (or none)').optional(),
   user: z.string().trim().min(1).optional(),
   notifications: z.boolean().default(true),
   autoPause: z.object({
@@ -120,6 +130,9 @@ export function parseSettingsObject(input: unknown, env: SettingsEnv): SettingsR
   if (data.name !== undefined) settings.name = data.name;
   if (data.user !== undefined) settings.user = data.user;
   if (data.userToken !== undefined) settings.userToken = data.userToken;
+  if (data.cpus !== undefined) settings.cpus = data.cpus;
+  if (data.memoryGb !== undefined) settings.memoryGb = data.memoryGb;
+  if (data.gpus !== undefined) settings.gpus = data.gpus;
   return { ok: true, settings };
 }
 
@@ -143,6 +156,9 @@ export function serializeSettings(settings: TraySettings): string {
     workdir: settings.workdir,
     name: settings.name,
     tags: settings.tags,
+    cpus: settings.cpus,
+    memoryGb: settings.memoryGb,
+    gpus: settings.gpus,
     user: settings.user,
     notifications: settings.notifications,
     autoPause: settings.autoPause,
@@ -173,6 +189,13 @@ export function agentSettings(settings: TraySettings): AgentSettings {
   const out: AgentSettings = { headUrl: settings.headUrl, token: settings.token, workdir: settings.workdir, tags: settings.tags };
   if (settings.name !== undefined) out.name = settings.name;
   if (settings.user !== undefined) out.owner = settings.user;
+  // What the node offers to jobs: the same limits as `distribute agent --cpus/--memory-gb/--gpus`.
+  if (settings.cpus !== undefined) out.cpus = settings.cpus;
+  if (settings.memoryGb !== undefined) out.memoryGb = settings.memoryGb;
+  if (settings.gpus !== undefined) {
+    const gpus = parseGpuList(settings.gpus);
+    if (gpus.ok) out.gpus = gpus.value;
+  }
   return out;
 }
 

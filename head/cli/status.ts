@@ -1,5 +1,6 @@
 /** `distribute status [BATCH]`: batches with counts per state, running jobs, nodes; or one batch's jobs. */
 import type { Command } from 'commander';
+import { freeText, runsText } from './nodes.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { archiveLine } from './archive-line.ts';
 import { formatSize, formatDuration } from '../../shared/format.ts';
@@ -46,9 +47,9 @@ export function register(program: Command): void {
         'runMs' in j && typeof j.runMs === 'number' ? formatDuration(j.runMs, { units: 2 }) : '-',
       ])]) : '  (none)\n');
       process.stdout.write('\nNODES\n');
-      process.stdout.write(s.nodes.length ? table([['NODE', 'STATE', 'CORES', 'MEMORY', 'TAGS', 'CURRENT'], ...s.nodes.map((n) => [
+      process.stdout.write(s.nodes.length ? table([['NODE', 'STATE', 'CORES', 'MEMORY', 'TAGS', 'FREE', 'JOBS'], ...s.nodes.map((n) => [
         n.name, n.state, String(n.capabilities.physicalCores), formatSize(n.capabilities.memoryBytes), n.capabilities.tags.join(',') || '-',
-        n.current ? `${n.current.batch}/${n.current.job}` : '-',
+        freeText(n), runsText(n),
       ])]) : '  (none)\n');
       const disk = Object.entries(s.disk);
       process.stdout.write(`\nARCHIVE\n${s.archive ? `${archiveLine(s.archive)}\n` : ''}`);

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BatchConfig, FileRef } from '../../shared/config/types.ts';
+import { effectiveRequest } from '../../shared/batch/request.ts';
 import { buildCommand, INPUT_DIR, jobCommand, jobEnv, SAVE_DIR, type CommandLine } from '../../shared/job/command.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE, META_DIR } from '../../shared/archive-layout.ts';
@@ -80,6 +81,7 @@ function commandParts(config: BatchConfig) {
     script: s.kind === 'python' ? (j as { file: FileRef }).file : undefined,
     command: s.kind === 'shell' ? (j as { command: string }).command : undefined,
     files: j.required_files,
+    request: effectiveRequest({ request: config.meta.request }, { request: j.request }),
   }));
   return { batch, jobs };
 }
@@ -158,10 +160,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunReport> {
         await fs.mkdir(d, { recursive: true });
         mountDirs.push(d);
       }
-      const cmd = jobCommand(batch, job, { inputDir, saveDir, mountDirs }, cmdOpts);
+      // Jobs run one after another here; each still sees the cores it requested, as on a node.
+      const jobCores = job.request ? Math.min(job.request.cpus ?? 1, cores) : cores;
+      const cmd = jobCommand(batch, job, { inputDir, saveDir, mountDirs }, { ...cmdOpts, cores: jobCores });
       const logDir = path.join(runsDir, job.name);
       const startedAt = Date.now();
-      const exit = await run(job.name, cmd, jobEnv({ batch: batchName, namespace, job: job.name, cores }), logDir);
+      const exit = await run(job.name, cmd, jobEnv({ batch: batchName, namespace, job: job.name, cores: jobCores }), logDir);
       const endedAt = Date.now();
       if (opts.signal?.aborted) report.aborted = true;
       const result = toResult(exit);

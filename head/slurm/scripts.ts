@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { BatchConfig, SlurmSettings } from '../../shared/config/types.ts';
 import { buildCommand, INPUT_DIR, jobCommand, jobEnv, SAVE_DIR, type CommandOptions } from '../../shared/job/command.ts';
-import { sbatchLines } from './settings.ts';
+import { sbatchLines, unmappedResources } from './settings.ts';
 import { CORES_SENTINEL, placeholder, renderCommand, renderWord, shellQuote } from './shell.ts';
 import type { SlurmOptions, SlurmScript } from './transpile.ts';
 
@@ -196,5 +196,5 @@ ${build ? 'The build step (build.sbatch) runs once in build/; the jobs wait for 
 Each job runs in jobs/<job>/: input/ holds its files, results go to jobs/<job>/distribute_save/,
 its output to jobs/<job>/stdout.txt and stderr.txt; SLURM's own log goes to logs/ unless the config says otherwise.
 Try one job without SLURM: ${build ? './run-build.sh && ' : ''}./run-job.sh <job>
-`;
+${unmappedResources(config.meta.resources).map((r) => `Not requested from SLURM (no portable option): ${r}\n`).join('')}`;
 }

@@ -2,7 +2,8 @@
  * SLURM settings: merging batch-wide defaults with a job's overrides, grouping jobs whose effective
  * settings are equal (one job array per group), and rendering `#SBATCH` lines.
  */
-import type { SlurmSettings } from '../../shared/config/types.ts';
+import type { Resources, SlurmSettings } from '../../shared/config/types.ts';
+import type { RequestSpec } from '../../shared/batch/spec.ts';
 
 /** Config key → sbatch long option, in the order the lines are written. */
 const OPTIONS: Array<[keyof SlurmSettings, string]> = [
@@ -18,6 +19,12 @@ const OPTIONS: Array<[keyof SlurmSettings, string]> = [
   ['time', 'time'],
   ['mail_user', 'mail-user'],
   ['mail_type', 'mail-type'],
+  ['mincpus', 'mincpus'],
+  ['mem', 'mem'],
+  ['gres', 'gres'],
+  ['gpus', 'gpus'],
+  ['constraint', 'constraint'],
+  ['exclusive', 'exclusive'],
 ];
 
 /**
@@ -25,6 +32,56 @@ const OPTIONS: Array<[keyof SlurmSettings, string]> = [
  * node and one task; everything else (time, memory, partition) is left to the cluster's defaults.
  */
 export const DEFAULT_SETTINGS: SlurmSettings = { nodes: 1, ntasks: 1 };
+
+/**
+ * What a batch's `meta.resources` (minimums of a node) say in SLURM terms: `cpus` → `--mincpus`,
+ * `memory_gb` → `--mem`, `gpus` → `--gres=gpu:N`. `gpu_memory_gb` has no portable SLURM option;
+ * {@link unmappedResources} names it so the README says so.
+ */
+export function resourceSettings(resources: Resources): SlurmSettings {
+  const out: SlurmSettings = {};
+  if (resources.cpus) out.mincpus = Math.ceil(resources.cpus);
+  if (resources.memory_gb) out.mem = memText(resources.memory_gb);
+  if (resources.gpus) out.gres = `gpu:${resources.gpus}`;
+  return out;
+}
+
+/** Resource keys the SLURM export cannot express (they are listed in README.txt, never dropped silently). */
+export function unmappedResources(resources: Resources): string[] {
+  return resources.gpu_memory_gb ? [`gpu_memory_gb: ${resources.gpu_memory_gb} (use slurm: constraint or gres with a GPU type instead)`] : [];
+}
+
+/**
+ * What a request occupies, in SLURM terms: `--cpus-per-task`, `--mem`, `--gres=gpu:N`. A batch's
+ * request (`whole`) stands for 1 core when it names none; a job's own request maps only the keys
+ * it names, since it overrides the batch's key by key.
+ */
+export function requestSettings(request: RequestSpec | undefined, whole = true): SlurmSettings {
+  if (!request) return {};
+  const out: SlurmSettings = {};
+  if (request.cpus !== undefined || whole) out.cpus_per_task = request.cpus ?? 1;
+  if (request.memory_gb) out.mem = memText(request.memory_gb);
+  if (request.gpus) out.gres = `gpu:${request.gpus}`;
+  return out;
+}
+
+/** GiB as sbatch's `--mem` in MiB (whole MiB, rounded up so the job never gets less). */
+function memText(gib: number): string {
+  return `${Math.ceil(gib * 1024)}M`;
+}
+
+/**
+ * Settings derived from resources and the request give way to what the user wrote: `--mem` goes
+ * when `mem_per_cpu` is set (sbatch refuses both), a derived `--gres` when `gres` or `gpus` is set.
+ */
+export function withoutConflicts(merged: SlurmSettings, written: Array<SlurmSettings | undefined>): SlurmSettings {
+  const out = { ...merged };
+  const wrote = (key: keyof SlurmSettings) => written.some((w) => w?.[key] !== undefined);
+  if (wrote('mem_per_cpu')) delete out.mem;
+  if (wrote('gpus') && !wrote('gres')) delete out.gres;
+  if (out.exclusive === false) delete out.exclusive;
+  return out;
+}
 
 /** Defaults, then batch-wide settings, then the job's own: later keys win, `undefined` never does. */
 export function mergeSettings(...layers: Array<SlurmSettings | undefined>): SlurmSettings {
@@ -70,6 +127,7 @@ export function badSettingReason(s: SlurmSettings): string | null {
   for (const [key] of OPTIONS) {
     const value = s[key];
     if (value === undefined) continue;
+    if (typeof value === 'boolean') continue;
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0)) return `${key} must be a positive integer, got ${value}`;
     if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) return `${key} must not contain line breaks or control characters`;
     if (typeof value === 'string' && value.trim() === '') return `${key} must not be empty`;
@@ -86,7 +144,11 @@ export function sbatchLines(s: SlurmSettings): string[] {
   const lines: string[] = [];
   for (const [key, option] of OPTIONS) {
     const value = s[key];
-    if (value === undefined) continue;
+    if (value === undefined || value === false) continue;
+    if (value === true) {
+      lines.push(`#SBATCH --${option}`);
+      continue;
+    }
     const text = String(value);
     lines.push(`#SBATCH --${option}=${/\s/.test(text) ? `"${text}"` : text}`);
   }

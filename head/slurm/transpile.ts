@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import type { BatchConfig, ConfigProblem, FileRef, SlurmSettings } from '../../shared/config/types.ts';
 import { unsafeNameReason } from '../../shared/names.ts';
 import { INPUT_DIR } from '../../shared/job/command.ts';
-import { badSettingReason, DEFAULT_SETTINGS, groupBySettings, mergeSettings } from './settings.ts';
+import { badSettingReason, DEFAULT_SETTINGS, groupBySettings, mergeSettings, requestSettings, resourceSettings, withoutConflicts } from './settings.ts';
 import { buildSbatch, jobsSbatch, readme, runBuildScript, runJobScript, submitScript, uploadScript } from './scripts.ts';
 
 /** One file of the generated folder: text to write, or a config input to copy. */
@@ -100,7 +100,13 @@ export function transpileSlurm(config: BatchConfig, options: SlurmOptions = {}):
   files.text('run-job.sh', runJobScript(config, options), EXEC);
 
   const scripts: SlurmScript[] = [];
-  const groups = groupBySettings(section.jobs.map((job) => ({ job: job.name, settings: mergeSettings(batchDefaults, job.slurm) })));
+  // Node minimums, then batch-wide request and slurm:, then the job's own request and slurm:: the
+  // more specific level wins, and at one level what slurm: says beats what the request implies.
+  const derived = mergeSettings(DEFAULT_SETTINGS, resourceSettings(meta.resources), requestSettings(meta.request), config.slurm);
+  const groups = groupBySettings(section.jobs.map((job) => {
+    const merged = mergeSettings(derived, requestSettings(job.request, !meta.request), job.slurm);
+    return { job: job.name, settings: withoutConflicts(merged, [config.slurm, job.slurm]) };
+  }));
   for (const group of groups) {
     for (let start = 0; start < group.jobs.length; start += arrayLimit) {
       const jobs = group.jobs.slice(start, start + arrayLimit);

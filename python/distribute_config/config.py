@@ -143,6 +143,7 @@ def _job(j: Job, kind: str, base_dir: str) -> Dict[str, Any]:
         "file": _file(j.file, base_dir) if j.file is not None and kind == "python" else None,
         "command": j.command if kind == "shell" else None,
         "required_files": [_file(f, base_dir) for f in j.required_files],
+        "request": dict(j.request) if j.request is not None else None,
         "slurm": _slurm(j.slurm),
     })
 
@@ -164,6 +165,7 @@ def to_dict(config: Config, base_dir: Optional[str] = None) -> Dict[str, Any]:
         "matrix": m.matrix,
         "capabilities": list(m.capabilities),
         "resources": dict(m.resources) or None,
+        "request": dict(m.request) if m.request is not None else None,
         "max_retries": m.max_retries,
         "description": m.description,
         "share": m.share,

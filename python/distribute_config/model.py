@@ -26,6 +26,34 @@ _MATRIX_ID = re.compile(r"^@[^:\s]+:\S+$")
 RESOURCE_KEYS: Tuple[str, ...] = ("cpus", "memory_gb", "gpus", "gpu_memory_gb")
 """Keys accepted in ``metadata(resources=...)``: minimum hardware a node must have."""
 
+REQUEST_KEYS: Tuple[str, ...] = ("cpus", "memory_gb", "gpus")
+"""Keys accepted in ``metadata(request=...)`` and ``job(request=...)``: what one job occupies."""
+
+
+def check_request(what: str, request: Optional[Mapping[str, Union[int, float]]]) -> Optional[Dict[str, Union[int, float]]]:
+    """Validate a request (whole ``cpus`` >= 1, ``memory_gb`` > 0, whole ``gpus`` >= 0); None stays None."""
+    if request is None:
+        return None
+    if not isinstance(request, Mapping):
+        raise TypeError(f"{what} must be a dict like {{'cpus': 1, 'memory_gb': 2}}, got {request!r}")
+    out: Dict[str, Union[int, float]] = {}
+    for key, value in request.items():
+        if key not in REQUEST_KEYS:
+            raise ValueError(f"unknown {what} key {key!r}; use {', '.join(REQUEST_KEYS)}")
+        if value is None:
+            continue
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        if key == "memory_gb":
+            if not number or value <= 0:
+                raise ValueError(f"{what} memory_gb must be a number > 0, got {value!r}")
+            out[key] = value
+            continue
+        least = 1 if key == "cpus" else 0
+        if not number or not float(value).is_integer() or value < least:
+            raise ValueError(f"{what} {key} must be a whole number >= {least}, got {value!r}")
+        out[key] = int(value)
+    return out
+
 
 @dataclass(frozen=True)
 class File:
@@ -113,6 +141,10 @@ class Slurm:
     account: Optional[str] = None
     mail_user: Optional[str] = None
     mail_type: Optional[str] = None
+    gres: Optional[str] = None
+    gpus: Optional[str] = None
+    constraint: Optional[str] = None
+    exclusive: Optional[bool] = None
 
 
 _SLURM_INTS = ("nodes", "ntasks", "cpus_per_task")
@@ -131,18 +163,29 @@ def slurm(
     account: Optional[str] = None,
     mail_user: Optional[str] = None,
     mail_type: Optional[str] = None,
+    gres: Optional[str] = None,
+    gpus: Optional[Union[str, int]] = None,
+    constraint: Optional[str] = None,
+    exclusive: Optional[bool] = None,
 ) -> Slurm:
     """SLURM settings: batch-wide (``python_config(..., slurm=...)``) or one job's overrides.
 
     They become ``#SBATCH --<name>`` lines (``cpus_per_task`` -> ``--cpus-per-task``), e.g.
     ``slurm(ntasks=4, time="01:00:00", mem_per_cpu="2G")``. ``mem_per_cpu`` given as a number is
-    taken as megabytes (SLURM's default unit). Omitted settings are left out of the config.
+    taken as megabytes (SLURM's default unit). ``gres`` (``"gpu:a100:2"``), ``gpus`` (``2`` or
+    ``"a100:2"``) and ``constraint`` (``"avx512"``) pass through; ``exclusive=True`` asks for whole
+    nodes. A job's ``request`` already becomes ``--cpus-per-task``, ``--mem`` and ``--gres=gpu:N``;
+    settings given here win over it. Omitted settings are left out of the config.
     """
     if mem_per_cpu is not None and not isinstance(mem_per_cpu, bool) and isinstance(mem_per_cpu, int):
         mem_per_cpu = str(mem_per_cpu)
+    if gpus is not None and not isinstance(gpus, bool) and isinstance(gpus, int):
+        gpus = str(gpus)
+    if exclusive is not None and not isinstance(exclusive, bool):
+        raise ValueError(f"slurm exclusive must be True or False, got {exclusive!r}")
     values = dict(job_name=job_name, output=output, nodes=nodes, ntasks=ntasks, cpus_per_task=cpus_per_task,
                   mem_per_cpu=mem_per_cpu, hint=hint, time=time, partition=partition, account=account,
-                  mail_user=mail_user, mail_type=mail_type)
+                  mail_user=mail_user, mail_type=mail_type, gres=gres, gpus=gpus, constraint=constraint)
     for key, value in values.items():
         if value is None:
             continue
@@ -151,7 +194,7 @@ def slurm(
                 raise ValueError(f"slurm {key} must be a positive whole number, got {value!r}")
         elif not isinstance(value, str) or value == "" or "\n" in value:
             raise ValueError(f"slurm {key} must be a non-empty one-line string, got {value!r}")
-    return Slurm(**values)  # type: ignore[arg-type]
+    return Slurm(exclusive=exclusive, **values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -166,6 +209,7 @@ class Metadata:
     max_retries: Optional[int] = None
     description: Optional[str] = None
     share: Optional[str] = None
+    request: Optional[Mapping[str, Union[int, float]]] = None
 
 
 SHARE_VALUES = ("private", "lab")
@@ -181,6 +225,7 @@ def metadata(
     max_retries: Optional[int] = None,
     description: Optional[str] = None,
     share: Optional[str] = None,
+    request: Optional[Mapping[str, Union[int, float]]] = None,
 ) -> Metadata:
     """Describe the batch: where its results go and what a node needs to run it.
 
@@ -194,9 +239,12 @@ def metadata(
         description: free text shown in status listings.
         share: ``"lab"`` lets every user of the head read the batch's jobs, logs and results;
             ``"private"`` (the default when omitted) keeps them to the owner and admins.
+        request: what each job occupies while it runs: any of ``cpus``, ``memory_gb``, ``gpus``
+            (e.g. ``{"cpus": 1}``); a node runs as many jobs as fit. Without it every job has a
+            whole node to itself, as in the original distribute.
 
     Raises:
-        ValueError: an unsafe name, an unknown resource key, a negative number.
+        ValueError: an unsafe name, an unknown resource or request key, a negative number.
     """
     check_name("namespace", namespace)
     check_name("batch_name", batch_name)
@@ -225,7 +273,8 @@ def metadata(
     if share is not None and share not in SHARE_VALUES:
         raise ValueError(f"share must be 'private' or 'lab', got {share!r}")
     return Metadata(namespace=namespace, batch_name=batch_name, capabilities=tuple(caps), matrix=matrix,
-                    resources=res, max_retries=max_retries, description=description, share=share)
+                    resources=res, max_retries=max_retries, description=description, share=share,
+                    request=check_request("request", request))
 
 
 @dataclass(frozen=True)
@@ -288,6 +337,7 @@ class Job:
     required_files: Tuple[File, ...] = ()
     slurm: Optional[Slurm] = None
     command: Optional[str] = None
+    request: Optional[Mapping[str, Union[int, float]]] = None
 
 
 def job(
@@ -296,6 +346,7 @@ def job(
     required_files: Optional[Iterable[FileLike]] = None,
     slurm: Optional[Slurm] = None,
     command: Optional[str] = None,
+    request: Optional[Mapping[str, Union[int, float]]] = None,
 ) -> Job:
     """One job: its name (a folder name in the archive) and what it runs.
 
@@ -305,6 +356,7 @@ def job(
         required_files: this job's own files, put into its ``input/`` folder.
         slurm: this job's SLURM overrides of the batch-wide settings.
         command: shell batches: the command line run with ``/bin/sh -c``.
+        request: this job's own request, overriding ``metadata(request=...)`` key by key.
     """
     check_name("job name", name)
     if slurm is not None and not isinstance(slurm, Slurm):
@@ -319,6 +371,7 @@ def job(
         required_files=tuple(as_files(required_files, f"job {name!r} required_files")),
         slurm=slurm,
         command=command,
+        request=check_request(f"job {name!r} request", request),
     )
 
 

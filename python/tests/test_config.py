@@ -159,3 +159,30 @@ class YamlTextTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RequestTests(unittest.TestCase):
+    def test_request_written_for_batch_and_job(self) -> None:
+        m = dc.metadata(namespace="brooks", batch_name="sweep_1", capabilities=["python3"], request={"cpus": 1, "memory_gb": 2.5})
+        jobs = [dc.job("a", command="true"), dc.job("b", command="true", request={"cpus": 4, "gpus": 1})]
+        config = dc.shell_config(m, dc.description(dc.initialize(), jobs), slurm=dc.slurm(gres="gpu:1", gpus=2, constraint="avx512", exclusive=True))
+        out = dc.to_dict(config)
+        self.assertEqual(out["meta"]["request"], {"cpus": 1, "memory_gb": 2.5})
+        self.assertNotIn("request", out["shell"]["jobs"][0])
+        self.assertEqual(out["shell"]["jobs"][1]["request"], {"cpus": 4, "gpus": 1})
+        self.assertEqual(out["slurm"], {"gres": "gpu:1", "gpus": "2", "constraint": "avx512", "exclusive": True})
+        self.assertIn("exclusive: true", dc.to_yaml(config))
+
+    def test_no_request_means_whole_node(self) -> None:
+        self.assertNotIn("request", dc.to_dict(dc.shell_config(meta(), dc.description(dc.initialize(), [dc.job("a", command="x")])))["meta"])
+
+    def test_bad_requests(self) -> None:
+        for bad, message in [({"cpus": 0}, "cpus must be a whole number >= 1"), ({"cpus": 1.5}, "cpus must be a whole number"),
+                             ({"memory_gb": 0}, "memory_gb must be a number > 0"), ({"gpus": -1}, "gpus must be a whole number >= 0"),
+                             ({"disk": 1}, "unknown request key 'disk'")]:
+            with self.assertRaisesRegex(ValueError, message):
+                dc.metadata(namespace="n", batch_name="b", capabilities=[], request=bad)
+        with self.assertRaisesRegex(ValueError, "job 'a' request cpus"):
+            dc.job("a", command="x", request={"cpus": "two"})
+        with self.assertRaisesRegex(ValueError, "exclusive must be True or False"):
+            dc.slurm(exclusive="yes")  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import { CapabilitiesSchema } from '../protocol/capabilities.ts';
 export const ConnectionSchema = z.enum(['connecting', 'connected', 'offline']);
 export type Connection = z.infer<typeof ConnectionSchema>;
 
-/** The job this agent runs now. */
+/** A job this agent runs now. */
 export const CurrentJobSchema = z.object({
   batchId: z.string(),
   batch: z.string(),
@@ -25,6 +25,10 @@ export const CurrentJobSchema = z.object({
   /** Epoch ms the job's processes were stopped (the current pause), null while running. */
   pausedAt: z.number().nullable().optional(),
   phase: z.enum(['downloading', 'building', 'running', 'uploading']),
+  /** Cores the job was given (null: not known, a run of an older agent). */
+  cores: z.number().nullable().optional(),
+  /** Positions in the node's offered GPU list pinned to the job. */
+  gpus: z.array(z.number()).optional(),
 });
 export type CurrentJob = z.infer<typeof CurrentJobSchema>;
 
@@ -49,7 +53,12 @@ export const AgentSnapshotSchema = z.object({
   connection: ConnectionSchema,
   /** Tags plus detected hardware, as sent in `hello`. */
   capabilities: CapabilitiesSchema,
+  /** The first of `jobs` (null when none), for clients that show one job. */
   current: CurrentJobSchema.nullable(),
+  /** Every job the node runs now (several when their requests fit side by side). */
+  jobs: z.array(CurrentJobSchema),
+  /** What is left of the node's offer for more jobs (memory in bytes). */
+  free: z.object({ cpus: z.number(), memoryBytes: z.number(), gpus: z.number() }),
   pause: NodePauseSchema.nullable(),
   recent: z.array(RecentJobSchema),
 });

@@ -27,6 +27,11 @@ meta:
   #   memory_gb: 32                # total memory, GiB
   #   gpus: 1                      # number of GPUs
   #   gpu_memory_gb: 16            # memory of the largest GPU, GiB
+  # request:                       # what EACH job occupies while it runs; a node runs as many as
+  #   cpus: 1                      # fit (cores; the job sees this many as <cores>/$DISTRIBUTE_CORES)
+  #   memory_gb: 4                 # memory reserved per job, GiB
+  #   gpus: 0                      # GPUs pinned to the job alone (CUDA_VISIBLE_DEVICES / ROCR_VISIBLE_DEVICES)
+  #                                # without a request every job has a whole node to itself
   # max_retries: 2                 # re-run a failed job up to this many times (default 0)
   # share: lab                     # let every user of the head read its jobs, logs and results (default private: you and admins)
 `;
@@ -47,6 +52,10 @@ const SLURM = `
 #   account: my-account
 #   mail_user: you@example.org
 #   mail_type: END,FAIL
+#   gres: gpu:1                    # a request already becomes --cpus-per-task, --mem and --gres=gpu:N;
+#   gpus: 1                        #   what is written here wins over it
+#   constraint: avx512
+#   exclusive: true                # whole nodes
 `;
 
 const PYTHON = `${META('python_sweep', 'python3')}
@@ -69,6 +78,7 @@ python:
       required_files:
         - { path: params_2.json, alias: params.json }
       # slurm: { time: "02:00:00" }  # per-job SLURM override
+      # request: { cpus: 4 }         # this job's own request (overrides meta.request key by key)
 ${SLURM}`;
 
 const APPTAINER = `${META('apptainer_sweep', 'apptainer')}

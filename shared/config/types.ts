@@ -66,6 +66,10 @@ export interface SlurmSettings {
   constraint?: string;
   /** `--exclusive`: the job gets whole nodes. */
   exclusive?: boolean;
+  /** `--mem` (not a config key: the SLURM export derives it from `request.memory_gb` or `resources.memory_gb`). */
+  mem?: string;
+  /** `--mincpus` (not a config key: derived from `resources.cpus`). */
+  mincpus?: number;
 }
 
 export interface Meta {

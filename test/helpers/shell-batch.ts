@@ -10,9 +10,11 @@ import { api, cli, startAgentProc, stop, tempDir, waitFor, type CliResult, type 
 export interface ShellBatchOptions {
   name: string;
   namespace?: string;
-  jobs: { name: string; command: string }[];
+  jobs: { name: string; command: string; request?: Record<string, number> }[];
   capabilities?: string[];
   resources?: Record<string, number>;
+  /** `meta.request`: what each job occupies (absent: the whole node). */
+  request?: Record<string, number>;
   maxRetries?: number;
   build?: string;
 }
@@ -23,6 +25,7 @@ export function writeShellBatch(dir: string, opts: ShellBatchOptions): string {
     meta: {
       batch_name: opts.name, namespace: opts.namespace ?? 'ft', capabilities: opts.capabilities ?? [],
       ...(opts.resources ? { resources: opts.resources } : {}),
+      ...(opts.request ? { request: opts.request } : {}),
       ...(opts.maxRetries !== undefined ? { max_retries: opts.maxRetries } : {}),
     },
     shell: { initialize: opts.build ? { build: opts.build } : {}, jobs: opts.jobs },

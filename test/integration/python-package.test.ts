@@ -42,13 +42,13 @@ out = sys.argv[1]
 for name in ("run.py", "build.py", "mesh.h5"):
     open(os.path.join(out, name), "w").write("# " + name + "\\n")
 meta = dc.metadata(namespace="roundtrip", batch_name="py_sweep", capabilities=["python3", "gfortran"],
-                   matrix="@someone:matrix.org", resources={"cpus": 2, "memory_gb": 1.5}, max_retries=2,
+                   matrix="@someone:matrix.org", resources={"cpus": 2, "memory_gb": 1.5}, max_retries=2, request={"cpus": 1},
                    description='tricky: "quotes", #hash, yes, 01:00')
 jobs = dc.sweep([{"re": re, "name": "x" * 3} for re in (100, 200, 400)], script=dc.file(os.path.join(out, "run.py")),
                 out_dir=os.path.join(out, "params"), name=lambda i, p: "re_%d" % p["re"],
                 required_files=[dc.file(os.path.join(out, "mesh.h5"), alias="grid.h5")])
 jobs.append(dc.job("custom", file=dc.file(os.path.join(out, "run.py")), required_files=[],
-                   slurm=dc.slurm(time="02:00:00", cpus_per_task=8)))
+                   slurm=dc.slurm(time="02:00:00", cpus_per_task=8, exclusive=True), request={"cpus": 2, "memory_gb": 4}))
 init = dc.initialize(build_file=dc.file(os.path.join(out, "build.py")), required_files=[])
 config = dc.python_config(meta, dc.description(init, jobs),
                           slurm=dc.slurm(ntasks=4, time="01:00:00", mem_per_cpu="2G", partition="short"))
@@ -97,6 +97,7 @@ test('a generated python config loads with the content the package wrote', async
   assert.deepEqual(config.meta.capabilities, ['python3', 'gfortran']);
   assert.equal(config.meta.matrix, '@someone:matrix.org');
   assert.deepEqual(config.meta.resources, { cpus: 2, memory_gb: 1.5 });
+  assert.deepEqual(config.meta.request, { cpus: 1 });
   assert.equal(config.meta.max_retries, 2);
   assert.equal(config.meta.description, 'tricky: "quotes", #hash, yes, 01:00');
   assert.deepEqual(config.slurm, { ntasks: 4, time: '01:00:00', mem_per_cpu: '2G', partition: 'short' });
@@ -104,6 +105,7 @@ test('a generated python config loads with the content the package wrote', async
   if (config.section.kind !== 'python') return;
   assert.deepEqual(config.section.initialize.build_file, { path: join(dir, 'build.py'), alias: 'build.py' });
   assert.deepEqual(config.section.jobs.map((j) => j.name), ['re_100', 're_200', 're_400', 'custom']);
+  assert.deepEqual(config.section.jobs[3].request, { cpus: 2, memory_gb: 4 });
   const re200 = config.section.jobs[1];
   assert.deepEqual(re200.file, { path: join(dir, 'run.py'), alias: 'run.py' });
   assert.deepEqual(re200.required_files, [
@@ -111,7 +113,7 @@ test('a generated python config loads with the content the package wrote', async
     { path: join(dir, 'mesh.h5'), alias: 'grid.h5' },
   ]);
   assert.deepEqual(JSON.parse(readFileSync(re200.required_files[0].path, 'utf8')), { re: 200, name: 'xxx' });
-  assert.deepEqual(config.section.jobs[3].slurm, { time: '02:00:00', cpus_per_task: 8 });
+  assert.deepEqual(config.section.jobs[3].slurm, { time: '02:00:00', cpus_per_task: 8, exclusive: true });
 });
 
 test('generated apptainer and shell configs load', async (t) => {

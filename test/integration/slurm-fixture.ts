@@ -1,7 +1,8 @@
 /**
  * A python batch for the SLURM run tests: a build step that writes a file the jobs read and counts
  * its own runs, an initialize file, and per-job parameter files under one alias. One job carries a
- * SLURM override, so the folder has a job array and a single-job script.
+ * SLURM override and a request (2 cores, 256 MiB), so the folder has a job array and a single-job
+ * script with --cpus-per-task=2 and --mem=256M.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,8 @@ export function writePythonBatch(dir: string): string {
     `    - name: "${name}"`,
     '      file: run.py',
     `      required_files: [{ path: params/p${i}.json, alias: params.json }]`,
-    ...(name === 'odd one' ? ['      slurm: { time: "00:05:00" }'] : []),
+    // Its own request: 2 cores (beating the batch-wide cpus_per_task: 1) and 256 MiB.
+    ...(name === 'odd one' ? ['      slurm: { time: "00:05:00" }', '      request: { cpus: 2, memory_gb: 0.25 }'] : []),
   ].join('\n'));
   const config = join(dir, 'distribute-jobs.yaml');
   writeFileSync(config, `meta:
@@ -60,8 +62,11 @@ slurm:
   return config;
 }
 
-/** Asserts every job's results and that the build step ran exactly once. */
-export function checkOutputs(out: string): void {
+/**
+ * Asserts every job's results and that the build step ran exactly once; `onSlurm`: the jobs ran
+ * under SLURM, so the job with a request got exactly its 2 cores.
+ */
+export function checkOutputs(out: string, onSlurm = false): void {
   assert.equal(readFileSync(join(out, 'build', 'build-runs.txt'), 'utf8'), 'ran\n', 'the build step ran exactly once');
   JOB_NAMES.forEach((name, i) => {
     const jobDir = join(out, 'jobs', name);
@@ -71,7 +76,8 @@ export function checkOutputs(out: string): void {
     assert.equal(result.mesh, 'mesh-v1');
     assert.equal(result.job, name);
     assert.equal(result.batch, 'slurm_e2e');
-    assert.ok(Number.isInteger(result.cores) && (result.cores as number) >= 1, `${name} got a core count`);
+    if (name === 'odd one' && onSlurm) assert.equal(result.cores, 2, 'the job with a request of 2 cores got them (--cpus-per-task=2)');
+    else assert.ok(Number.isInteger(result.cores) && (result.cores as number) >= 1, `${name} got a core count`);
     assert.equal(readFileSync(join(jobDir, 'stdout.txt'), 'utf8'), `hello from ${name}\n`);
   });
 }

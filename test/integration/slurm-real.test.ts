@@ -99,6 +99,9 @@ test('the generated folder runs on a real SLURM: build once, then every job with
   assert.deepEqual(Object.fromEntries(last), {
     [buildId]: 'COMPLETED', [`${arrayId}_0`]: 'COMPLETED', [`${arrayId}_1`]: 'COMPLETED', [`${arrayId}_2`]: 'COMPLETED', [singleId]: 'COMPLETED',
   }, logs());
-  checkOutputs(out);
+  checkOutputs(out, true);
   assert.equal(JOB_NAMES.length, 4);
+  const single = readFileSync(join(out, 'jobs-2.sbatch'), 'utf8');
+  assert.match(single, /#SBATCH --cpus-per-task=2\n/, 'the request became --cpus-per-task');
+  assert.match(single, /#SBATCH --mem=256M\n/, 'the request became --mem');
 });

@@ -113,16 +113,21 @@ function renderRunning() {
 }
 
 function renderNodes() {
-  $('nodes').innerHTML = table(['node', 'state', 'owner', 'cores', 'memory', 'gpus', 'tags', 'current', ''], view.nodes.map((n) => [
+  // Every job a node runs (several when their requests fit side by side) and the room left beside them.
+  const free = (n) => (n.free && n.state !== 'offline' && n.state !== 'lost' && n.state !== 'stopped'
+    ? esc(n.free.cpus + ' cores, ' + n.free.memoryGb + ' GiB' + (n.free.gpus ? ', ' + n.free.gpus + ' GPUs' : '')) : '-');
+  const jobs = (n) => ((n.runs || []).length
+    ? n.runs.map((r) => esc(r.batch + '/' + r.job) + (r.request ? ' (' + esc(r.request.cpus) + 'c)' : '')).join('<br>') : '-');
+  $('nodes').innerHTML = table(['node', 'state', 'owner', 'cores', 'memory', 'gpus', 'tags', 'free', 'jobs', ''], view.nodes.map((n) => [
     esc(n.name), state(n.state) + (n.paused?.until ? ' until ' + esc(new Date(n.paused.until).toLocaleTimeString()) : ''), esc(n.owner || '-'),
     n.capabilities.physicalCores, bytes(n.capabilities.memoryBytes), n.capabilities.gpus.length,
-    esc(n.capabilities.tags.join(', ')), n.current ? esc(n.current.batch + '/' + n.current.job) : '-',
+    esc(n.capabilities.tags.join(', ')), free(n), jobs(n),
     { actions: true, html: canControl(n) && n.state !== 'offline' && n.state !== 'lost' && n.state !== 'stopped'
       ? (n.paused ? `<button data-node="${esc(n.name)}" data-act="resume">Resume</button>` : `<button data-node="${esc(n.name)}" data-act="pause">Pause 1 h</button>`) : '' }]));
   $('nodes').querySelectorAll('button[data-node]').forEach((btn) => btn.addEventListener('click', () => {
     const name = btn.dataset.node;
-    if (btn.dataset.act === 'pause') act(`Pause node ${name} for 1 hour? Its job stops until then (or until resumed).`, `/api/nodes/${encodeURIComponent(name)}/pause`, { duration: '1h' }, () => `asked ${name} to pause`);
-    else act(`Resume node ${name}? Its job continues.`, `/api/nodes/${encodeURIComponent(name)}/resume`, {}, () => `asked ${name} to resume`);
+    if (btn.dataset.act === 'pause') act(`Pause node ${name} for 1 hour? Its jobs stop until then (or until resumed).`, `/api/nodes/${encodeURIComponent(name)}/pause`, { duration: '1h' }, () => `asked ${name} to pause`);
+    else act(`Resume node ${name}? Its jobs continue.`, `/api/nodes/${encodeURIComponent(name)}/resume`, {}, () => `asked ${name} to resume`);
   }));
 }
 

@@ -55,9 +55,9 @@ test('gpusFromControllers: keeps compute GPUs, prefers nvidia-smi memory, conver
     { vendor: 'NVIDIA Corporation', model: 'Tesla K80', vram: null },
   ]);
   assert.deepEqual(gpus, [
-    { vendor: 'NVIDIA', model: 'GeForce RTX 3060', memoryBytes: 12288 * MIB },
-    { vendor: 'AMD', model: 'Radeon RX 6800', memoryBytes: 16384 * MIB },
-    { vendor: 'NVIDIA', model: 'Tesla K80', memoryBytes: 0 },
+    { vendor: 'NVIDIA', model: 'GeForce RTX 3060', memoryBytes: 12288 * MIB, index: 0 },
+    { vendor: 'AMD', model: 'Radeon RX 6800', memoryBytes: 16384 * MIB, index: 0 },
+    { vendor: 'NVIDIA', model: 'Tesla K80', memoryBytes: 0, index: 1 },
   ]);
 });
 

@@ -15,7 +15,9 @@ function snapshot(over: Partial<AgentSnapshot> = {}): AgentSnapshot {
     current: null,
     pause: null,
     recent: [],
+    free: { cpus: 0, memoryBytes: 0, gpus: 0 },
     ...over,
+    jobs: over.jobs ?? (over.current ? [over.current] : []),
   };
 }
 

@@ -119,3 +119,20 @@ test('the user token is separate from the agent join token and round-trips', () 
   const empty = parseSettings(JSON.stringify({ headUrl: 'http://head:8952', token: 'agt_join', userToken: '' }), env);
   assert.equal(empty.ok, false);
 });
+
+test('what the node offers to jobs: cores, memory and GPUs, passed to the agent like --cpus/--memory-gb/--gpus', () => {
+  const r = parseSettings(JSON.stringify({ headUrl: 'http://h:1', token: 't', cpus: 6, memoryGb: 24.5, gpus: '1,0' }), env);
+  assert.ok(r.ok, JSON.stringify(r));
+  const agent = agentSettings(r.settings);
+  assert.deepEqual([agent.cpus, agent.memoryGb, agent.gpus], [6, 24.5, [0, 1]]);
+  const none = parseSettings(JSON.stringify({ headUrl: 'http://h:1', token: 't', gpus: 'none' }), env);
+  assert.ok(none.ok);
+  assert.deepEqual(agentSettings(none.settings).gpus, []);
+  const bad = parseSettings(JSON.stringify({ headUrl: 'http://h:1', token: 't', cpus: 0, memoryGb: -1, gpus: 'first' }), env);
+  assert.equal(bad.ok, false);
+  assert.deepEqual(bad.ok ? [] : bad.errors.map((e) => e.path).sort(), ['cpus', 'gpus', 'memoryGb']);
+  // Round trip through the file keeps them.
+  const again = parseSettings(serializeSettings(r.settings), env);
+  assert.ok(again.ok);
+  assert.deepEqual([again.settings.cpus, again.settings.memoryGb, again.settings.gpus], [6, 24.5, '1,0']);
+});

@@ -92,3 +92,25 @@ test('a batch with no jobs is a problem, not a crash', () => {
   assert.ok(!r.ok);
   assert.match(r.problems[0].message, /at least one job/);
 });
+
+test('requests and resources become sbatch options; the config\'s slurm: keys win; nothing is dropped silently', () => {
+  const config = pythonBatch(3, {});
+  config.meta = { ...config.meta, resources: { cpus: 8, memory_gb: 16, gpus: 1, gpu_memory_gb: 20 }, request: { cpus: 2, memory_gb: 3.5 } };
+  const jobs = config.section.jobs as Array<{ name: string; request?: object; slurm?: object }>;
+  jobs[1].request = { cpus: 4, gpus: 2 };
+  jobs[2].slurm = { mem_per_cpu: '1G', gpus: 'a100:1', constraint: 'avx512', exclusive: true };
+  const r = transpileSlurm(config);
+  assert.ok(r.ok);
+  const sbatch = (job: string) => {
+    const script = r.plan.scripts.find((s) => s.jobs.includes(job))!;
+    return (byPath(r.plan.files).get(script.file) as { content: string }).content.split('\n').filter((l) => l.startsWith('#SBATCH'));
+  };
+  const opts = (job: string) => sbatch(job).filter((l) => /cpus-per-task|mincpus|--mem|gres|gpus|constraint|exclusive/.test(l));
+  assert.deepEqual(opts('j0'), ['#SBATCH --cpus-per-task=2', '#SBATCH --mincpus=8', '#SBATCH --mem=3584M', '#SBATCH --gres=gpu:1']);
+  // Key by key: j1 keeps the batch's 3.5 GiB and asks for its own cores and GPUs.
+  assert.deepEqual(opts('j1'), ['#SBATCH --cpus-per-task=4', '#SBATCH --mincpus=8', '#SBATCH --mem=3584M', '#SBATCH --gres=gpu:2']);
+  // mem_per_cpu replaces the derived --mem, gpus the derived --gres.
+  assert.deepEqual(opts('j2'), ['#SBATCH --cpus-per-task=2', '#SBATCH --mem-per-cpu=1G', '#SBATCH --mincpus=8', '#SBATCH --gpus=a100:1', '#SBATCH --constraint=avx512', '#SBATCH --exclusive']);
+  const readme = (byPath(r.plan.files).get('README.txt') as { content: string }).content;
+  assert.match(readme, /Not requested from SLURM \(no portable option\): gpu_memory_gb: 20/);
+});
