@@ -77,10 +77,6 @@ export class RunFinisher {
       if (live) live.record.lastBatch = batchId;
       this.deps.scheduleSoon();
     };
-    // The run's processes are gone: its share of the node is free for the next job now, while its
-    // result is still being checked and archived (the agent counts a finished run as occupying
-    // nothing too). The lease stays until the report is settled.
-    if (live?.runs.delete(runId)) this.deps.scheduleSoon();
     if (!doc || index < 0 || doc.jobs[index].status.state === 'done') {
       const s = doc && index >= 0 ? doc.jobs[index].status : null;
       // A re-sent report of the run that is already archived (the ack was lost in a restart).
