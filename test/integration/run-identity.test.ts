@@ -63,7 +63,8 @@ test('a head SIGKILLed inside the coalescing window, a stopped agent and a re-ru
   const stateFile = path.join(wdA, 'agent-state.json');
   const hasRun = () => {
     try {
-      return JSON.parse(fs.readFileSync(stateFile, 'utf8')).run?.runId as string | undefined;
+      // The agent keeps every run it holds in `runs` (several when requests let jobs share a node).
+      return JSON.parse(fs.readFileSync(stateFile, 'utf8')).runs?.[0]?.runId as string | undefined;
     } catch {
       return undefined;
     }

@@ -70,7 +70,8 @@ test('another agent-token client cannot report, log into, upload into or claim a
   });
   const { id } = await addBatch(head, config);
   await waitFor(async () => (await jobOf(head, id, 'j'))?.state === 'running', 20_000, () => 'the genuine job never started');
-  const { runId, runKey } = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).run as { runId: string; runKey: string };
+  // The genuine agent's only run (agent-state.json keeps every run held in `runs`).
+  const { runId, runKey } = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).runs[0] as { runId: string; runKey: string };
   const mark = head.output().length;
 
   // hello claiming the genuine run (even knowing its key: it was never assigned to this node).
