@@ -86,17 +86,23 @@ export function runKey(run: RunRef): string {
  * Agents that ran one job at a time kept it in `run`: it becomes the only entry of `runs`. An
  * agent-state.json written by version 0.1 knew its run by attempt number only: give the run the id
  * the head derives for it too (shared/job/run-id.ts) and keep its folder where it is, since a job
- * that survived the upgrade still writes there. Returns whether anything changed.
+ * that survived the upgrade still writes there. Returns whether anything changed, and the run ids
+ * derived for 0.1 runs.
  */
-export function migrateState(state: PersistedState & { run?: PersistedRun | null }): boolean {
+export function migrateState(state: PersistedState & { run?: PersistedRun | null }): { changed: boolean; legacy: string[] } {
   let changed = false;
+  const legacy: string[] = [];
   if (!Array.isArray(state.runs)) {
-    state.runs = state.run ? [state.run] : [];
+    state.runs = [];
     changed = true;
   }
   if ('run' in state) {
-    // A single-run agent kept the pause watchdog on the pause; it belongs to that run now.
-    if (state.runs.length === 1 && state.pause?.watchdog && state.runs[0].watchdog === undefined) state.runs[0].watchdog = state.pause.watchdog;
+    const single = state.run;
+    if (single && !state.runs.includes(single)) {
+      // A single-run agent kept the pause watchdog on the pause; it belongs to that run now.
+      if (state.pause?.watchdog && single.watchdog === undefined) single.watchdog = state.pause.watchdog;
+      state.runs.push(single);
+    }
     delete state.run;
     changed = true;
   }
@@ -108,9 +114,10 @@ export function migrateState(state: PersistedState & { run?: PersistedRun | null
     if (typeof run.runId === 'string') continue;
     run.runId = legacyRunId(run.batch.id, run.spec.name, run.attempt);
     run.dirKey = String(run.attempt);
+    legacy.push(run.runId);
     changed = true;
   }
-  return changed;
+  return { changed, legacy };
 }
 
 /** Run time of `run` if it ended at `endedAt`: wall time minus the time it was stopped by pauses. */
@@ -143,10 +150,9 @@ export class AgentStore {
     try {
       this.state = { ...this.state, ...JSON.parse(await fs.readFile(this.file, 'utf8')) as PersistedState };
     } catch { /* first start */ }
-    if (migrateState(this.state)) {
-      this.log(`migrated ${this.file} from an earlier version (runs ${this.state.runs.map((r) => r.runId).join(', ') || 'none'})`);
-      await this.save();
-    }
+    const migrated = migrateState(this.state);
+    for (const runId of migrated.legacy) this.log(`migrated the run in ${this.file} from version 0.1 (now run ${runId})`);
+    if (migrated.changed) await this.save();
   }
 
   /** Removes `run` from the runs held. Does not save. */
