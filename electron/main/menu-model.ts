@@ -77,7 +77,7 @@ function jobLabel(snapshot: AgentSnapshot, job: Job | null = snapshot.current): 
 
 /** What is left for more jobs, e.g. `Free: 3 cores, 12.5 GiB, 1 GPU`. */
 export function freeLabel(snapshot: AgentSnapshot): string {
-  const f = snapshot.free;
+  const f = snapshot.free ?? { cpus: 0, memoryBytes: 0, gpus: 0 };
   const gb = Math.floor((f.memoryBytes / 1024 ** 3) * 10) / 10;
   return `Free: ${f.cpus} ${f.cpus === 1 ? 'core' : 'cores'}, ${gb} GiB, ${f.gpus} ${f.gpus === 1 ? 'GPU' : 'GPUs'}`;
 }

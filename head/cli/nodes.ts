@@ -12,13 +12,13 @@ import { action, connectHead, must, table, withHeadOptions, type HeadOptions } f
 
 /** `3c 12.5G 1gpu`: what is left of a node for more jobs (`-` while it is not connected). */
 export function freeText(n: Pick<NodeView, 'free' | 'state'>): string {
-  if (n.state === 'offline' || n.state === 'lost' || n.state === 'stopped') return '-';
+  if (!n.free || n.state === 'offline' || n.state === 'lost' || n.state === 'stopped') return '-';
   return `${n.free.cpus}c ${n.free.memoryGb}G${n.free.gpus ? ` ${n.free.gpus}gpu` : ''}`;
 }
 
 /** Every run of a node: `ns/batch/job (running, 1c)`, comma-separated; `-` for none. */
 export function runsText(n: Pick<NodeView, 'runs'>, namespace = false): string {
-  if (!n.runs.length) return '-';
+  if (!n.runs?.length) return '-';
   return n.runs.map((r) => `${namespace ? `${r.namespace}/` : ''}${r.batch}/${r.job} (${r.state}${r.request ? `, ${r.request.cpus}c` : ''})`).join(', ');
 }
 

@@ -55,10 +55,10 @@ export const AgentSnapshotSchema = z.object({
   capabilities: CapabilitiesSchema,
   /** The first of `jobs` (null when none), for clients that show one job. */
   current: CurrentJobSchema.nullable(),
-  /** Every job the node runs now (several when their requests fit side by side). */
-  jobs: z.array(CurrentJobSchema),
-  /** What is left of the node's offer for more jobs (memory in bytes). */
-  free: z.object({ cpus: z.number(), memoryBytes: z.number(), gpus: z.number() }),
+  /** Every job the node runs now (several when their requests fit side by side; absent from older agents). */
+  jobs: z.array(CurrentJobSchema).optional(),
+  /** What is left of the node's offer for more jobs (memory in bytes; absent from older agents). */
+  free: z.object({ cpus: z.number(), memoryBytes: z.number(), gpus: z.number() }).optional(),
   pause: NodePauseSchema.nullable(),
   recent: z.array(RecentJobSchema),
 });

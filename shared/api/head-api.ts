@@ -121,12 +121,12 @@ export const NodeViewSchema = z.object({
   /** The node's pause: until when, null = until resumed. */
   paused: z.object({ since: z.number(), until: z.number().nullable() }).nullable(),
   agentVersion: z.string(),
-  /** What the node offers jobs (memory in GiB, one decimal). */
-  capacity: NodeRoomSchema,
+  /** What the node offers jobs (memory in GiB, one decimal; absent from older heads). */
+  capacity: NodeRoomSchema.optional(),
   /** What is left of it beside the runs it holds (0 everywhere while a job has the whole node). */
-  free: NodeRoomSchema,
+  free: NodeRoomSchema.optional(),
   /** Every run the node holds that the caller may see (several when requests let jobs share it). */
-  runs: z.array(NodeRunSchema),
+  runs: z.array(NodeRunSchema).optional(),
   /** The first of `runs`, for clients that show one job per node. */
   current: NodeRunSchema.nullable(),
 });
