@@ -28,7 +28,9 @@ test('a restarted agent ends the job process its predecessor started but never r
   try {
     await waitFor(() => /ended 1 process\(es\) of b\/j1 that a previous agent process started but never recorded/.test(agent.output()), 30_000, () => agent.output());
     await waitFor(() => !isAlive(job.pid!), 5000, () => 'the unrecorded job process still runs');
-    assert.equal(JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).run, null, 'the run is given up');
+    // The agent keeps its runs in runs[] since several share a node; the 0.1-style `run` is migrated into it.
+    const saved = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8'));
+    assert.deepEqual(saved.runs, [], 'the run is given up');
   } finally {
     await stop(agent);
     try { process.kill(job.pid!, 'SIGKILL'); } catch { /* gone */ }
