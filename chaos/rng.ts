@@ -9,10 +9,7 @@ export class Rng {
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return mulberry32(this.state);
   }
 
   /** Uniform integer in [min, max]. */
@@ -27,4 +24,15 @@ export class Rng {
     for (const [item, w] of items) if ((r -= w) < 0) return item;
     return items[items.length - 1][0];
   }
+}
+
+/**
+ * The mulberry32 output function for one state value: a float in [0, 1). Shared with the fuzz
+ * sets' random source (test/security/fuzz-rng.ts), so both replay the same way from a seed.
+ */
+export function mulberry32(state: number): number {
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }

@@ -2,6 +2,8 @@
  * A small seeded random source for the fuzz sets (mulberry32): the same seed gives the same cases
  * on every machine, so a failure names its seed and case number and can be replayed.
  */
+import { mulberry32 } from '../../chaos/rng.ts';
+
 export class Rng {
   private state: number;
 
@@ -12,10 +14,7 @@ export class Rng {
   /** A float in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return mulberry32(this.state);
   }
 
   int(max: number): number {
