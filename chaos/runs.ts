@@ -2,8 +2,10 @@
  * Every run of a job appends one line to a counter file outside the workdirs: the job's name, the
  * time it started and its `DISTRIBUTE_JOB_MARKER` (a path inside the agent's workdir, which
  * names the node). A job with more than one line ran again; each re-run is put down to the fault
- * that caused it: a fault of the node that held the previous run, or else a head restart in
- * between, or else nothing (unexplained).
+ * that caused it: a fault of the node that held the earlier run, or a fault that froze the node of
+ * the later run until just before it started (a node stopped with an assignment in hand starts it
+ * when it is continued, after the head gave the job to another node: the runs then start in the
+ * opposite order), or else a head restart in between, or else nothing (unexplained).
  */
 import fs from 'node:fs';
 import { FAULT_KINDS, type Fault, type FaultKind } from './faults.ts';
@@ -43,8 +45,11 @@ export function attribute(lines: RunLine[], faults: Fault[]): Attribution {
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1];
       const cur = list[i];
-      const within = (f: Fault) => f.at >= prev.at - SLACK_MS && f.at <= cur.at;
-      const ofNode = faults.filter((f) => f.target === prev.node && within(f)).pop();
+      // A fault is an interval (a SIGSTOP lasts until the SIGCONT): it counts when it overlaps
+      // the time between the two starts.
+      const within = (f: Fault) => f.at <= cur.at && Math.max(f.until, f.at) >= prev.at - SLACK_MS;
+      const froze = (f: Fault) => f.at <= cur.at && f.until >= cur.at - SLACK_MS;
+      const ofNode = faults.filter((f) => (f.target === prev.node && within(f)) || (f.target === cur.node && f.target !== prev.node && froze(f))).pop();
       const ofHead = faults.filter((f) => f.target === 'head' && within(f)).pop();
       const cause: Cause = ofNode?.kind ?? ofHead?.kind ?? 'unexplained';
       reruns[cause]++;
