@@ -105,7 +105,8 @@ export class BatchBook {
 
   /**
    * After a crash: a job whose result reached the archive (its `result.json` is written before the
-   * agent is told) is done, whatever the coalesced store had time to write.
+   * agent is told) is done, whatever the coalesced store had time to write (the `recover` event).
+   * A result of an attempt that `retry` superseded is not taken.
    */
   async recoverFromArchive(doc: BatchDoc, archive: Archive): Promise<void> {
     for (let i = 0; i < doc.jobs.length; i++) {
@@ -114,9 +115,9 @@ export class BatchBook {
       const stored = await archive.readResult(doc.record.namespace, doc.record.name, job.name);
       const superseded = doc.record.retried?.[job.name] ?? 0;
       if (stored && stored.batchId === doc.record.id && stored.attempt > superseded) {
-        this.setJob(doc, i, {
-          ...job,
-          status: { state: 'done', result: stored.result, node: stored.node, runId: stored.runId ?? null, attempt: stored.attempt, startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
+        this.apply(doc, i, {
+          type: 'recover', result: stored.result, node: stored.node, runId: stored.runId ?? null, attempt: stored.attempt,
+          times: { startedAt: stored.startedAt, endedAt: stored.endedAt, runMs: stored.runMs },
         });
       }
     }

@@ -92,7 +92,9 @@ export class RunFinisher {
     }
     if (checked.missing.length) return { missing: checked.missing };
     const before = doc.jobs[index];
-    const r = transition(before, { type: 'finish', runId, node, attempt: lease.attempt, result: msg.result, now: this.deps.now(), maxRetries: doc.spec.maxRetries });
+    // The agent's own run times (exact, without pauses) become the job's: the transition sets them.
+    const times = { startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs };
+    const r = transition(before, { type: 'finish', runId, node, attempt: lease.attempt, result: msg.result, now: this.deps.now(), maxRetries: doc.spec.maxRetries, times });
     if (!r.ok) {
       this.deps.log(`ignored: ${r.error}`);
       await archive.discardStaging(batchId, jobName, runId);
@@ -121,9 +123,7 @@ export class RunFinisher {
         release();
         return 'discarded';
       }
-      // Use the agent's own run time (it excludes pauses and is exact) in the job record.
-      const status = r.job.status;
-      book.setJob(doc, index, { ...r.job, status: { ...status, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs } });
+      book.setJob(doc, index, r.job);
       this.cancelLosers(lease);
     } else {
       book.setJob(doc, index, r.job); // re-queued for a retry

@@ -1,7 +1,7 @@
 /**
  * The head's compute nodes: who is connected, alive, paused or leaving, the hello that reconciles
  * the runs a node still holds with the head's record, the node timeout, and the wait for nodes
- * after a head restart. Job state changes still go through the batch book.
+ * after a head restart. Job state changes go through the batch book (`transition()`).
  */
 import type { Hello } from '../../shared/protocol/messages.ts';
 import { isActive } from '../../shared/job/state.ts';
@@ -199,11 +199,7 @@ export class NodeRegistry {
 
   /** Re-adopt a run the head had given up on (or forgot in a crash): it continues, nothing is re-run. */
   private adopt(doc: BatchDoc, index: number, lease: Lease): void {
-    const job = doc.jobs[index];
-    this.deps.book.setJob(doc, index, {
-      ...job, attempts: Math.max(job.attempts, lease.attempt),
-      status: { state: 'running', node: lease.node, runId: lease.runId, attempt: lease.attempt, startedAt: this.deps.now(), pausedMs: 0 },
-    });
+    this.deps.book.apply(doc, index, { type: 'adopt', node: lease.node, runId: lease.runId, attempt: lease.attempt, now: this.deps.now() });
   }
 
   /** Bring the record's paused/running in line with what the agent reported. */

@@ -16,6 +16,8 @@
  *  cancel: from any non-done state ─▶ done{cancelled}
  *  build-failed: queued ─▶ done{build-failed} (the build failed on every compatible node)
  *  retry (`distribute retry`): done{failed | killed | spawn-failed | cancelled} ─▶ queued
+ *  adopt: queued ─▶ running (a node proved it still holds a run the head had given up on)
+ *  recover: from any non-done state ─▶ done{archived result} (at start-up, from the archive)
  * ```
  * Every event of a run (start, pause, resume, finish, lose) names the run by its run id; an event
  * of a run the job no longer holds is rejected (finish has the one exception described there).

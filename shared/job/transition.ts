@@ -11,8 +11,12 @@ export type JobEvent =
   | { type: 'start'; runId: string; now: number }
   | { type: 'pause'; runId: string; until: number | null; now: number }
   | { type: 'resume'; runId: string; now: number }
-  /** Run `runId` (of `node`, attempt `attempt`) ran the job to an end (exit code, signal, spawn failure). */
-  | { type: 'finish'; runId: string; node: string; attempt: number; result: JobResult; now: number; maxRetries: number }
+  /**
+   * Run `runId` (of `node`, attempt `attempt`) ran the job to an end (exit code, signal, spawn
+   * failure). `times`: the run's own start, end and run time as its node measured them (exact,
+   * without pauses); when given they are the done job's times, else the head's own view is used.
+   */
+  | { type: 'finish'; runId: string; node: string; attempt: number; result: JobResult; now: number; maxRetries: number; times?: RunTimes }
   /** Run `runId` was lost (its node vanished) or given back; the job is re-queued. */
   | { type: 'lose'; runId: string; now: number; reason: string }
   /**
@@ -25,7 +29,22 @@ export type JobEvent =
   /** The batch cannot be built on any compatible node. */
   | { type: 'build-failed'; message: string; now: number }
   /** `distribute retry`: a failed or cancelled job runs again (its archived result stays until then). */
-  | { type: 'retry'; now: number };
+  | { type: 'retry'; now: number }
+  /**
+   * Node `node` proved (its hello, the run's lease) that it still holds run `runId` of a job the
+   * head has queued: the head gave the run up when the node was lost, or a crash lost the job's
+   * state. The run goes on there (as running), nothing runs twice.
+   */
+  | { type: 'adopt'; node: string; runId: string; attempt: number; now: number }
+  /**
+   * At start-up: the archive holds a result of this job from run `runId` (its result.json is written
+   * before the node is told), so the job is done with it, whatever the coalesced store had time to
+   * write.
+   */
+  | { type: 'recover'; result: JobResult; node: string; runId: string | null; attempt: number; times: { startedAt: number | null; endedAt: number; runMs: number } };
+
+/** A run's start, end and run time (wall time minus paused time) as its node measured them. */
+export interface RunTimes { startedAt: number; endedAt: number; runMs: number }
 
 export type TransitionResult = { ok: true; job: Job } | { ok: false; error: string };
 
@@ -98,7 +117,8 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
       // program) fails the same way on every try: it ends at once instead of using up retries.
       if (failed && event.result.outcome !== 'spawn-failed' && job.retries < event.maxRetries)
         return ok(job, { state: 'queued', since: event.now }, { retries: job.retries + 1 });
-      return ok(job, { state: 'done', result: event.result, node: event.node, runId: event.runId, attempt: event.attempt, startedAt, endedAt: event.now, runMs });
+      const times = event.times ?? { startedAt, endedAt: event.now, runMs };
+      return ok(job, { state: 'done', result: event.result, node: event.node, runId: event.runId, attempt: event.attempt, ...times });
     }
 
     case 'lose':
@@ -129,6 +149,15 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
     case 'retry':
       if (s.state !== 'done' || !isRetryable(s.result)) return reject(job, event);
       return ok(job, { state: 'queued', since: event.now }, { retries: 0, handBacks: 0 });
+
+    case 'adopt':
+      if (s.state !== 'queued') return reject(job, event);
+      return ok(job, { state: 'running', node: event.node, runId: event.runId, attempt: event.attempt, startedAt: event.now, pausedMs: 0 },
+        { attempts: Math.max(job.attempts, event.attempt) });
+
+    case 'recover':
+      if (s.state === 'done') return reject(job, event);
+      return ok(job, { state: 'done', result: event.result, node: event.node, runId: event.runId, attempt: event.attempt, ...event.times });
 
     case 'build-failed':
       if (s.state !== 'queued') return reject(job, event);

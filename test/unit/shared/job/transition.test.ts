@@ -37,6 +37,8 @@ const EVENTS = {
   cancel: { type: 'cancel', by: 'alice', now: NOW },
   'build-failed': { type: 'build-failed', message: 'gfortran missing', now: NOW },
   retry: { type: 'retry', now: NOW },
+  adopt: { type: 'adopt', node: 'n2', runId: 'R2', attempt: 3, now: NOW },
+  recover: { type: 'recover', result: OK, node: 'n3', runId: 'R3', attempt: 2, times: { startedAt: 1500, endedAt: 6000, runMs: 4000 } },
 } satisfies Record<string, JobEvent>;
 type EventName = keyof typeof EVENTS;
 
@@ -63,6 +65,10 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
       status: doneBy({ outcome: 'build-failed', message: 'gfortran missing' }, { node: null, runId: null, attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }),
     },
     retry: 'reject',
+    // A node came back holding a run the head had given up on: it goes on there.
+    adopt: { status: { state: 'running', node: 'n2', runId: 'R2', attempt: 3, startedAt: NOW, pausedMs: 0 }, attempts: 3 },
+    // The archive has its result (a crash lost the store's write): done with the archived times.
+    recover: { status: doneBy(OK, { node: 'n3', runId: 'R3', attempt: 2, startedAt: 1500, endedAt: 6000, runMs: 4000 }) },
   },
   assigned: {
     assign: 'reject',
@@ -75,6 +81,8 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: null, endedAt: NOW, runMs: 0 }) },
     'build-failed': 'reject',
     retry: 'reject',
+    adopt: 'reject',
+    recover: { status: doneBy(OK, { node: 'n3', runId: 'R3', attempt: 2, startedAt: 1500, endedAt: 6000, runMs: 4000 }) },
   },
   running: {
     assign: 'reject',
@@ -88,6 +96,8 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 8500 }) },
     'build-failed': 'reject',
     retry: 'reject',
+    adopt: 'reject',
+    recover: { status: doneBy(OK, { node: 'n3', runId: 'R3', attempt: 2, startedAt: 1500, endedAt: 6000, runMs: 4000 }) },
   },
   paused: {
     assign: 'reject',
@@ -103,6 +113,8 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     cancel: { status: doneBy(cancelled, { node: 'n1', runId: 'R1', attempt: 2, startedAt: 1000, endedAt: NOW, runMs: 2500 }) },
     'build-failed': 'reject',
     retry: 'reject',
+    adopt: 'reject',
+    recover: { status: doneBy(OK, { node: 'n3', runId: 'R3', attempt: 2, startedAt: 1500, endedAt: 6000, runMs: 4000 }) },
   },
   done: {
     assign: 'reject',
@@ -115,6 +127,9 @@ const TABLE: Record<JobStateName, Record<EventName, Cell>> = {
     cancel: 'reject',
     'build-failed': 'reject',
     retry: 'reject',
+    adopt: 'reject',
+    // A result already taken is never replaced by another from the archive.
+    recover: 'reject',
   },
 };
 
@@ -225,6 +240,26 @@ test('finish with a non-failure outcome never retries', () => {
     assert.equal(r.job.status.state, 'done', result.outcome);
     assert.equal(r.job.retries, 0);
   }
+});
+
+test('finish with the run\'s own times: the done job carries them, not the head\'s view', () => {
+  const times = { startedAt: 1200, endedAt: 9800, runMs: 7000 };
+  for (const state of ['running', 'paused', 'assigned'] as const) {
+    const r = apply(jobIn(state), { ...EVENTS['finish-ok'], times });
+    assert.ok(r.ok && r.job.status.state === 'done', state);
+    assert.deepEqual(r.job.status, doneBy(OK, { node: 'n1', runId: 'R1', attempt: 2, ...times }), state);
+  }
+  // A retried failure leaves no times behind: the job is queued.
+  const retried = apply(jobIn('running'), { ...EVENTS['finish-failed-retry'], times });
+  assert.ok(retried.ok);
+  assert.deepEqual(retried.job.status, { state: 'queued', since: NOW });
+});
+
+test('adopt keeps the higher attempt count (a crash may have lost the job\'s own count)', () => {
+  const r = apply(jobIn('queued', { attempts: 5 }), EVENTS.adopt);
+  assert.ok(r.ok);
+  assert.equal(r.job.attempts, 5);
+  assert.equal(r.job.status.state === 'running' && r.job.status.attempt, 3);
 });
 
 test('run time never goes negative when the clock steps back', () => {
