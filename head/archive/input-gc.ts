@@ -19,6 +19,7 @@ import { distinctInputs } from '../../shared/batch/spec.ts';
 import { SHA256_PATTERN } from '../../shared/api/routes.ts';
 import { isRetryable } from '../../shared/job/transition.ts';
 import type { BatchDoc } from '../state/types.ts';
+import { inputsCleanedRecord } from '../state/batch-record.ts';
 
 
 /** How long an input no batch names is kept after it was written: one hour. */
@@ -43,7 +44,7 @@ export interface InputGcOptions {
 
 /** Whether an ended batch still keeps its inputs for a retry at `now`. */
 export function keptForRetry(doc: BatchDoc, retryKeepMs: number, now: number): boolean {
-  if (doc.record.phase !== 'ended' || retryKeepMs <= 0 || doc.record.endedAt === null || now - doc.record.endedAt >= retryKeepMs) return false;
+  if (doc.record.phase !== 'ended' || retryKeepMs <= 0 || now - doc.record.endedAt >= retryKeepMs) return false;
   return doc.jobs.some((j) => j.status.state === 'done' && isRetryable(j.status.result));
 }
 
@@ -103,7 +104,7 @@ export async function collectInputs(inputsRoot: string, batches: Iterable<BatchD
   }
   for (const doc of all) {
     if (doc.record.phase === 'ended' && !doc.record.inputsCleaned && !keptForRetry(doc, retryKeepMs, now)) {
-      doc.record.inputsCleaned = true;
+      doc.record = inputsCleanedRecord(doc.record);
       result.cleaned.push(doc);
     }
   }

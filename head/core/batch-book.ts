@@ -8,7 +8,8 @@ import { transition, type JobEvent } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
-import type { BatchEnd } from '../../shared/batch/batch-end.ts';
+import type { BatchEnd, BatchOutcome } from '../../shared/batch/batch-end.ts';
+import { endedRecord } from '../state/batch-record.ts';
 import type { HeadEventBus } from './events.ts';
 import { JobIndex } from './job-index.ts';
 import { fail, type Result } from './result.ts';
@@ -123,23 +124,27 @@ export class BatchBook {
     }
   }
 
-  /** End an active batch whose jobs are all done, and announce it (`batch:ended`). */
-  checkEnd(doc: BatchDoc): void {
-    if (doc.record.phase !== 'active') return;
+  /**
+   * End an active batch whose jobs are all done, and announce it (`batch:ended`): the one place a
+   * batch ends. Its outcome is `outcome` when given (a kill: `cancelled`), else what the jobs say
+   * (`build-failed` when every job failed to build, else `finished`).
+   */
+  checkEnd(doc: BatchDoc, outcome?: BatchOutcome): void {
+    const r = doc.record;
+    if (r.phase !== 'active') return;
     if (!this.index(doc).allDone()) return;
     const counts = countOutcomes(doc.jobs);
-    doc.record.phase = 'ended';
-    doc.record.endedAt = this.deps.now();
-    if (!doc.record.outcome) doc.record.outcome = counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished';
+    const ended = endedRecord(r, outcome ?? (counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished'), this.deps.now());
+    doc.record = ended;
     this.deps.store.touchBatchRecord(doc);
-    const buildLogs = Object.values(doc.record.buildFailures);
-    const ended: BatchEnd = {
-      batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner,
-      matrixUser: doc.spec.matrix, outcome: doc.record.outcome, succeeded: counts.succeeded, failed: counts.failed,
-      cancelled: counts.cancelled, total: doc.jobs.length, runMs: doc.record.endedAt - (doc.record.submittedAt ?? doc.record.createdAt),
-      buildLog: doc.record.outcome === 'build-failed' ? buildLogs[buildLogs.length - 1] : undefined,
+    const buildLogs = Object.values(ended.buildFailures);
+    const end: BatchEnd = {
+      batchId: ended.id, namespace: ended.namespace, batch: ended.name, owner: ended.owner,
+      matrixUser: doc.spec.matrix, outcome: ended.outcome, succeeded: counts.succeeded, failed: counts.failed,
+      cancelled: counts.cancelled, total: doc.jobs.length, runMs: ended.endedAt - ended.submittedAt,
+      buildLog: ended.outcome === 'build-failed' ? buildLogs[buildLogs.length - 1] : undefined,
     };
-    this.deps.events.emit('batch:ended', ended);
+    this.deps.events.emit('batch:ended', end);
   }
 }
 

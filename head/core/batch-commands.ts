@@ -9,6 +9,7 @@ import { isFailure, isRetryable } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchDoc, Principal } from '../state/types.ts';
+import { reopenedRecord, submittedRecord, uploadingRecord } from '../state/batch-record.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
 import type { LiveNode } from './live-node.ts';
@@ -71,10 +72,7 @@ export class BatchCommands {
     }
     const now = this.deps.now();
     const doc: BatchDoc = {
-      record: {
-        id: this.deps.newId(), namespace: spec.namespace, name: spec.name, owner: owner.name, createdAt: now, submittedAt: null,
-        phase: 'uploading', endedAt: null, outcome: null, buildFailures: {}, inputsCleaned: false,
-      },
+      record: uploadingRecord({ id: this.deps.newId(), namespace: spec.namespace, name: spec.name, owner: owner.name, createdAt: now, buildFailures: {} }),
       spec,
       jobs: spec.jobs.map((j) => ({ batchId: '', name: j.name, attempts: 0, retries: 0, status: { state: 'queued', since: now } })),
     };
@@ -96,10 +94,9 @@ export class BatchCommands {
     if (missing.length) return fail('conflict', `inputs not uploaded yet: ${missing.join(', ')}`);
     // Written as active before it becomes active in memory: nothing is scheduled from a batch that
     // is not yet durable, and a failed write leaves it uploading (the client may submit again).
-    const record = { ...doc.record, phase: 'active' as const, submittedAt: this.deps.now() };
+    const record = submittedRecord(doc.record, this.deps.now());
     await this.deps.store.createBatch({ ...doc, record });
-    doc.record.phase = record.phase;
-    doc.record.submittedAt = record.submittedAt;
+    doc.record = record;
     this.deps.scheduleSoon();
     this.deps.events?.emit('batch:changed', { batchId: doc.record.id });
     return { ok: true, value: doc };
@@ -123,8 +120,7 @@ export class BatchCommands {
       book.apply(doc, i, { type: 'cancel', by: principal.name, now: this.deps.now() });
       cancelled++;
     });
-    if (doc.record.phase === 'active') doc.record.outcome = 'cancelled';
-    book.checkEnd(doc);
+    book.checkEnd(doc, 'cancelled');
     await this.deps.store.flush();
     return { ok: true, value: { doc, cancelled, killing } };
   }
@@ -170,18 +166,15 @@ export class BatchCommands {
     }
     const now = this.deps.now();
     const retried: string[] = [];
-    doc.record.retried ??= {};
+    const superseded = { ...doc.record.retried };
     for (const i of positions) {
       const job = doc.jobs[i];
       const attempt = job.status.state === 'done' ? job.status.attempt : job.attempts;
       if (!book.apply(doc, i, { type: 'retry', now })) continue;
-      doc.record.retried[job.name] = Math.max(attempt, job.attempts);
+      superseded[job.name] = Math.max(attempt, job.attempts);
       retried.push(job.name);
     }
-    doc.record.phase = 'active';
-    doc.record.outcome = null;
-    doc.record.endedAt = null;
-    doc.record.inputsCleaned = false;
+    doc.record = reopenedRecord(doc.record, superseded);
     this.deps.store.touchBatchRecord(doc);
     await this.deps.store.flush();
     this.deps.scheduleSoon();

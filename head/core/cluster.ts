@@ -434,7 +434,6 @@ export class Cluster {
       doc.jobs.forEach((job, i) => {
         if (job.status.state === 'queued') this.book.apply(doc, i, { type: 'build-failed', message: `build failed on ${Object.keys(doc.record.buildFailures).join(', ')}`, now: this.now() });
       });
-      if (doc.jobs.every((j) => j.status.state === 'done' && j.status.result.outcome === 'build-failed')) doc.record.outcome = 'build-failed';
       this.book.checkEnd(doc);
     }
     this.scheduleSoon();

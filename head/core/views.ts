@@ -5,6 +5,7 @@
 import type { BatchView, JobView, NodeState, NodeView, RunningJob } from '../../shared/api/head-api.ts';
 import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
+import { submittedAtOf } from '../state/batch-record.ts';
 import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
 import { capacityOf, freeCapacity, type Capacity } from '../../shared/batch/request.ts';
@@ -14,8 +15,9 @@ import type { LiveNode } from './live-node.ts';
 export function batchView(doc: BatchDoc): BatchView {
   const r = doc.record;
   return {
-    id: r.id, namespace: r.namespace, name: r.name, owner: r.owner, kind: doc.spec.kind, phase: r.phase, outcome: r.outcome,
-    createdAt: r.createdAt, submittedAt: r.submittedAt, endedAt: r.endedAt, total: doc.jobs.length, counts: countOutcomes(doc.jobs),
+    id: r.id, namespace: r.namespace, name: r.name, owner: r.owner, kind: doc.spec.kind, phase: r.phase,
+    outcome: r.phase === 'ended' ? r.outcome : null, createdAt: r.createdAt, submittedAt: submittedAtOf(r),
+    endedAt: r.phase === 'ended' ? r.endedAt : null, total: doc.jobs.length, counts: countOutcomes(doc.jobs),
     capabilities: doc.spec.capabilities, resources: doc.spec.resources,
     buildFailures: Object.fromEntries(Object.entries(r.buildFailures).map(([n, log]) => [n, log.slice(-2000)])),
   };

@@ -66,7 +66,7 @@ export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc
       : index.firstQueued(slots);
     if (!queued.length) continue;
     const batch: SchedulerBatch = {
-      id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.submittedAt ?? doc.record.createdAt,
+      id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.phase === 'uploading' ? doc.record.createdAt : doc.record.submittedAt,
       capabilities: doc.spec.capabilities, resources: doc.spec.resources, share: jobShare(doc.spec, {}), queued,
     };
     const own = queued.filter((name) => doc.spec.jobs[index.position(name)]?.request);

@@ -12,29 +12,42 @@ import type { Job } from '../../shared/job/state.ts';
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
 import type { NodeCredential } from '../auth/node-credentials.ts';
 
-export type BatchPhase = 'uploading' | 'active' | 'ended';
-export type { BatchOutcome };
+export type BatchPhase = BatchRecord['phase'];
 
-export interface BatchRecord {
+/** What a batch record holds in every phase. */
+export interface BatchRecordBase {
   id: string;
   namespace: string;
   name: string;
   owner: string;
   createdAt: number;
-  submittedAt: number | null;
-  phase: BatchPhase;
-  endedAt: number | null;
-  outcome: BatchOutcome | null;
   /** Node names where the build step failed, with the tail of the build log. */
   buildFailures: Record<string, string>;
-  /** Inputs of an ended batch were deleted from the head. */
-  inputsCleaned: boolean;
   /**
    * Per job re-queued by `retry`: the attempt whose archived result the new run will replace.
    * After a restart that result is not taken for the job's new one. Absent in older data folders.
    */
   retried?: Record<string, number>;
 }
+
+/**
+ * What the head knows about a batch besides its jobs, as a tagged union: each phase carries only
+ * its own data. `uploading`: created, inputs on their way, never acknowledged; `active`: submitted
+ * (durable), its jobs are scheduled; `ended`: every job is done. Records are replaced, never
+ * changed in place (see head/state/batch-record.ts: the one function that ends a batch, and the
+ * migration of the flat records of older data folders).
+ */
+export type BatchRecord =
+  | (BatchRecordBase & { phase: 'uploading' })
+  | (BatchRecordBase & { phase: 'active'; submittedAt: number })
+  | (BatchRecordBase & {
+      phase: 'ended';
+      submittedAt: number;
+      outcome: BatchOutcome;
+      endedAt: number;
+      /** The batch's inputs were deleted from the head. */
+      inputsCleaned: boolean;
+    });
 
 /** A batch as kept in memory and persisted: record, immutable spec, and jobs in spec order. */
 export interface BatchDoc {

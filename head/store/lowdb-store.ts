@@ -16,7 +16,8 @@ import { Low } from 'lowdb';
 import { TextFile } from 'lowdb/node';
 import type { Job } from '../../shared/job/state.ts';
 import type { BatchSpec } from '../../shared/batch/spec.ts';
-import type { BatchDoc, BatchRecord, MetaDoc, RunRecord } from '../state/types.ts';
+import type { BatchDoc, MetaDoc, RunRecord } from '../state/types.ts';
+import { readBatchRecord, type StoredBatchRecord } from '../state/batch-record.ts';
 import type { LoadedState, Store } from './store.ts';
 
 export const JOBS_PER_CHUNK = 500;
@@ -102,7 +103,7 @@ export class LowdbStore implements Store {
     const runs: RunRecord[] = [];
     for (const id of (await fs.readdir(path.join(this.root, 'batches'))).sort()) {
       const base = `batches/${id}`;
-      const recDb = this.db<BatchRecord | null>(`${base}/batch.json`, null);
+      const recDb = this.db<StoredBatchRecord | null>(`${base}/batch.json`, null);
       const specDb = this.db<BatchSpec | null>(`${base}/spec.json`, null);
       const jobs: Job[] = [];
       try {
@@ -121,7 +122,8 @@ export class LowdbStore implements Store {
         continue;
       }
       if (jobs.length !== specDb.data.jobs.length) continue;
-      batches.push({ record: recDb.data, spec: specDb.data, jobs });
+      // Flat records of older versions (0.1 on) become the tagged union here.
+      batches.push({ record: readBatchRecord(recDb.data), spec: specDb.data, jobs });
       runs.push(...await readJournal(path.join(this.root, base, RUN_JOURNAL)));
     }
     return { meta, batches, runs };

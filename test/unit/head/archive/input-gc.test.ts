@@ -5,13 +5,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { collectInputs, liveInputs } from '../../../../head/archive/input-gc.ts';
 import type { BatchDoc, BatchPhase } from '../../../../head/state/types.ts';
+import { readBatchRecord } from '../../../../head/state/batch-record.ts';
 
 const sha = (c: string) => c.repeat(64);
 const file = (c: string) => ({ alias: `${c}.txt`, sha256: sha(c), size: 1 });
 
 function doc(id: string, phase: BatchPhase, inputs: string[]): BatchDoc {
   return {
-    record: { id, namespace: 'ns', name: id, owner: 'u', createdAt: 0, submittedAt: 0, phase, endedAt: null, outcome: null, buildFailures: {}, inputsCleaned: false },
+    record: readBatchRecord({ id, namespace: 'ns', name: id, owner: 'u', createdAt: 0, submittedAt: 0, phase, endedAt: 0, outcome: 'finished', buildFailures: {}, inputsCleaned: false }),
     spec: { namespace: 'ns', name: id, kind: 'shell', capabilities: [], resources: {}, maxRetries: 0, requiredMounts: [], initFiles: [file(inputs[0])], jobs: inputs.slice(1).map((c, i) => ({ name: `j${i}`, command: 'true', files: [file(c)] })) },
     jobs: [],
   };
@@ -29,7 +30,7 @@ test('inputs named by an uploading or active batch are kept; the rest and only s
   assert.equal(gc.bytes, 10);
   assert.deepEqual(fs.readdirSync(root).sort(), [sha('b'), sha('c'), sha('d'), `${sha('e')}.partial`, 'README'].sort());
   assert.deepEqual(gc.cleaned.map((d) => d.record.id), ['ended']);
-  assert.equal(batches[0].record.inputsCleaned, true);
+  assert.equal(batches[0].record.phase === 'ended' && batches[0].record.inputsCleaned, true);
   assert.equal((await collectInputs(root, batches)).cleaned.length, 0, 'a batch is marked cleaned once');
   assert.deepEqual((await collectInputs(path.join(root, 'missing'), batches)).removed, []);
 });
@@ -63,10 +64,11 @@ test('an ended batch with a failed job keeps its inputs for a retry until the ke
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-'));
   for (const c of ['a', 'b', 'c']) fs.writeFileSync(path.join(root, sha(c)), c);
   const failed = doc('failed', 'ended', ['a', 'b']);
-  failed.record.endedAt = 1000;
+  const endAt1000 = (d: BatchDoc) => { if (d.record.phase === 'ended') d.record = { ...d.record, endedAt: 1000 }; };
+  endAt1000(failed);
   failed.jobs = [{ batchId: 'failed', name: 'j0', attempts: 1, retries: 0, status: { state: 'done', result: { outcome: 'failed', exitCode: 3 }, node: 'n', attempt: 1, startedAt: 0, endedAt: 1000, runMs: 1000 } } as BatchDoc['jobs'][number]];
   const fine = doc('fine', 'ended', ['c', 'c']);
-  fine.record.endedAt = 1000;
+  endAt1000(fine);
   const within = await collectInputs(root, [failed, fine], { retryKeepMs: 500, now: 1400 });
   assert.deepEqual(within.removed, [sha('c')], 'only the batch without failures loses its inputs');
   assert.deepEqual(within.cleaned.map((d) => d.record.id), ['fine']);

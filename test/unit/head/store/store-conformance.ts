@@ -14,6 +14,7 @@ import { after, describe, test } from 'node:test';
 import type { Job } from '../../../../shared/job/state.ts';
 import type { BatchDoc, MetaDoc, RunRecord, UserRecord } from '../../../../head/state/types.ts';
 import type { Store } from '../../../../head/store/store.ts';
+import { endedRecord, submittedRecord } from '../../../../head/state/batch-record.ts';
 
 export type StoreFactory = (dataDir: string) => Store;
 
@@ -33,10 +34,7 @@ export function tempDataDir(): string {
 export function makeBatch(id: string, jobs: number): BatchDoc {
   const names = Array.from({ length: jobs }, (_, i) => `job${i}`);
   return {
-    record: {
-      id, namespace: 'ns', name: id, owner: 'alice', createdAt: 1000, submittedAt: null, phase: 'uploading',
-      endedAt: null, outcome: null, buildFailures: {}, inputsCleaned: false,
-    },
+    record: { id, namespace: 'ns', name: id, owner: 'alice', createdAt: 1000, phase: 'uploading', buildFailures: {} },
     spec: {
       namespace: 'ns', name: id, kind: 'shell', capabilities: [], resources: {}, maxRetries: 1, requiredMounts: [],
       initFiles: [], jobs: names.map((name) => ({ name, command: `echo ${name}`, files: [] })),
@@ -156,8 +154,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.load();
       const doc = makeBatch('b1', 2);
       await store.createBatch(doc);
-      doc.record.phase = 'active';
-      doc.record.submittedAt = 4242;
+      doc.record = submittedRecord(doc.record, 4242);
       await store.saveBatchRecordNow(doc);
       const meta: MetaDoc = { users: [user('alice')], nodes: [] };
       await store.saveMetaNow(meta);
@@ -175,8 +172,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.createBatch(doc);
       const meta: MetaDoc = { users: [user('bob')], nodes: [] };
       store.touchMeta(meta);
-      doc.record.phase = 'ended';
-      doc.record.outcome = 'finished';
+      doc.record = endedRecord(submittedRecord(doc.record, 4242), 'finished', 5000);
       store.touchBatchRecord(doc);
       let state = await reload(dir);
       assert.deepEqual(state.meta.users, []);
@@ -220,7 +216,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.createBatch(doc);
       run(doc, 550, 'n3');
       store.touchJob(doc, 550);
-      doc.record.phase = 'active';
+      doc.record = submittedRecord(doc.record, 4242);
       store.touchBatchRecord(doc);
       const meta: MetaDoc = { users: [user('carol')], nodes: [] };
       store.touchMeta(meta);
