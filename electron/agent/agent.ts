@@ -15,27 +15,46 @@ import { CloseCode, PROTOCOL_VERSION, type HeadMessage, type Hello, type ResultF
 import { VERSION } from '../../shared/version.ts';
 import type { AgentSnapshot, Connection } from './agent-state.ts';
 import { AgentStore, currentJob, runKey, runMs, runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
-import { detectCapabilities } from './capabilities.ts';
-import { HeadConnection, type AfterRefusal } from './connection.ts';
+import type { Clock } from './clock.ts';
+import type { FileTransfer, FileTransferFactory } from './file-transfer.ts';
+import type { AfterRefusal, HeadLink, HeadLinkFactory, LinkState } from './head-link.ts';
 import { NodeCredentialFile } from './node-credential.ts';
-import { adoptJob, launchJob } from './job-launch.ts';
+import type { JobLauncher } from './job-launch.ts';
 import { jobFiles, jobMarker, type JobProcess } from './job-process.ts';
 import { signalTree } from './process-tree.ts';
-import { NodePause, type PauseReason } from './node-pause.ts';
+import { NodePause, type PauseReason, type Watchdogs } from './node-pause.ts';
 import { runBuildStep, type BuildOutcome } from './build-step.ts';
 import { addUsage, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
 import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
-import { uploadResults } from './result-upload.ts';
-import { fetchRunInputs, prepareBuild, prepareJobDirs, workDirOf } from './run-files.ts';
+import { prepareBuild, prepareJobDirs, workDirOf } from './run-files.ts';
 import { Workspace } from './workspace.ts';
 import { settingsProblem, type AgentSettings } from './agent-settings.ts';
 
 export type { AgentSettings } from './agent-settings.ts';
 
 type Events = { change: [AgentSnapshot] };
+
+/**
+ * What the agent core works with besides its settings. create-agent.ts builds the real ones (the
+ * one factory `distribute agent`, `distribute up` and the tray use); unit tests pass fakes.
+ */
+export interface AgentDeps {
+  /** Time and timers (clock.ts). */
+  clock: Clock;
+  /** Makes the link to the head (head-link.ts; real: connection.ts). */
+  link: HeadLinkFactory;
+  /** Makes the file transfer (file-transfer.ts; real: HTTP to the head). */
+  transfer: FileTransferFactory;
+  /** Starts and adopts job processes (job-launch.ts). */
+  launcher: JobLauncher;
+  /** The pause watchdogs (node-pause.ts). */
+  watchdogs: Watchdogs;
+  /** What this node has, before the offer narrows it (capabilities.ts). */
+  detectCapabilities: (tags: string[]) => Promise<AgentSnapshot['capabilities']>;
+}
 
 /** How long a stopping agent that is not connected waits for the head to hear its hand-back. */
 const HAND_BACK_CONNECT_MS = 5000;
@@ -58,7 +77,9 @@ interface LiveRun {
 export class Agent extends EventEmitter<Events> {
   readonly name: string;
   private readonly ws: Workspace;
-  private readonly conn: HeadConnection;
+  private readonly conn: HeadLink;
+  private readonly transfer: FileTransfer;
+  private readonly clock: Clock;
   /** Where this agent's log lines go (settings.log, else stderr prefixed with the node name). */
   readonly log: (line: string) => void;
   private readonly store: AgentStore;
@@ -78,7 +99,7 @@ export class Agent extends EventEmitter<Events> {
   private token: string;
   private readonly credentialFile: NodeCredentialFile;
 
-  constructor(private readonly settings: AgentSettings) {
+  constructor(private readonly settings: AgentSettings, private readonly deps: AgentDeps) {
     super();
     const problem = settingsProblem(settings);
     if (problem) throw new Error(problem);
@@ -88,50 +109,56 @@ export class Agent extends EventEmitter<Events> {
     this.store = new AgentStore(this.ws.statePath(), this.log);
     this.token = settings.token;
     this.credentialFile = new NodeCredentialFile(this.ws.root);
-    this.pauses = new NodePause({
-      state: () => this.state,
-      jobs: () => [...this.live.values()].flatMap((l) => (l.proc && l.run.phase === 'running' ? [{ run: l.run, proc: l.proc }] : [])),
-      otherProcs: () => [...this.buildProcs],
-      send: (m) => this.conn.send(m),
-      save: () => this.save(),
-      changed: () => this.changed(),
-      log: this.log,
-      handBack: (run) => {
-        const l = this.live.get(runKey(runRef(run)));
-        if (!l) return;
-        l.handingBack = 'paused for the maximum time; handed back to run elsewhere';
-        void this.killProc(l);
-      },
-      maxPauseMs: settings.maxPauseMs,
-      atMaxPause: settings.atMaxPause,
-    });
-    this.reporter = new ResultReporter({
-      store: this.store,
-      send: (m) => this.conn.send(m),
-      connected: () => this.conn.connected,
-      upload: (run, only) => this.uploadAll(run, only),
-      removeRunDir: (run) => this.removeRunDir(run),
-      changed: () => this.changed(),
-    });
-    this.conn = new HeadConnection({
+    this.clock = deps.clock;
+    this.conn = deps.link({
       headUrl: settings.headUrl,
       token: () => this.token,
       onClosed: (code, reason) => this.onClosed(code, reason),
       hello: () => this.hello(),
-      onMessage: (m) => this.onMessage(m),
-      onState: (s, detail) => {
-        this.connection = s;
-        if (s === 'offline' && detail) this.log(`disconnected (${detail})`);
-        if (s === 'connected') this.log(`connected to ${settings.headUrl}`);
-        this.changed();
-      },
       log: this.log,
+      clock: this.clock,
     });
+    this.conn.on('message', (m) => this.onMessage(m));
+    this.conn.on('state', (s, detail) => this.onLinkState(s, detail));
+    this.transfer = deps.transfer({ ws: this.ws, headUrl: settings.headUrl, token: () => this.token, log: this.log });
+    this.pauses = new NodePause({
+      store: this.store,
+      jobs: () => [...this.live.values()].flatMap((l) => (l.proc && l.run.phase === 'running' ? [{ run: l.run, proc: l.proc }] : [])),
+      otherProcs: () => [...this.buildProcs],
+      send: (m) => this.conn.send(m),
+      log: this.log,
+      clock: this.clock,
+      watchdogs: deps.watchdogs,
+      maxPauseMs: settings.maxPauseMs,
+      atMaxPause: settings.atMaxPause,
+    });
+    this.pauses.on('changed', () => this.changed());
+    this.pauses.on('hand-back', (run, reason) => {
+      const l = this.live.get(runKey(runRef(run)));
+      if (!l) return;
+      l.handingBack = reason;
+      void this.killProc(l);
+    });
+    this.reporter = new ResultReporter({
+      store: this.store,
+      link: this.conn,
+      upload: (run, only) => this.uploadAll(run, only),
+      removeRunDir: (run) => this.removeRunDir(run),
+      clock: this.clock,
+    });
+    this.reporter.on('changed', () => this.changed());
+  }
+
+  private onLinkState(s: LinkState, detail?: string): void {
+    this.connection = s;
+    if (s === 'offline' && detail) this.log(`disconnected (${detail})`);
+    if (s === 'connected') this.log(`connected to ${this.settings.headUrl}`);
+    this.changed();
   }
 
   async start(): Promise<void> {
     await this.ws.init();
-    const offered = applyOffer(await detectCapabilities(this.settings.tags), { cpus: this.settings.cpus, memoryGb: this.settings.memoryGb, gpus: this.settings.gpus });
+    const offered = applyOffer(await this.deps.detectCapabilities(this.settings.tags), { cpus: this.settings.cpus, memoryGb: this.settings.memoryGb, gpus: this.settings.gpus });
     for (const note of offered.notes) this.log(note);
     this.capabilities = offered.capabilities;
     await this.store.load();
@@ -270,7 +297,7 @@ export class Agent extends EventEmitter<Events> {
       if (run.phase === 'running' && run.pid && run.pgid) {
         const l = this.track(run);
         const dir = this.ws.runDirOf(run);
-        const proc = adoptJob(dir, run.pid, run.pgid, (s, c) => l.logs.push(s, c));
+        const proc = this.deps.launcher.adopt(dir, run.pid, run.pgid, (s, c) => l.logs.push(s, c));
         proc.resume();
         this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
         l.proc = proc;
@@ -365,7 +392,7 @@ export class Agent extends EventEmitter<Events> {
         this.reporter.onAck(m);
         return;
       case 'pause':
-        void this.pause(m.until === null ? null : Math.max(0, m.until - Date.now()), 'head');
+        void this.pause(m.until === null ? null : Math.max(0, m.until - this.clock.now()), 'head');
         return;
       case 'resume':
         void this.resume();
@@ -415,7 +442,7 @@ export class Agent extends EventEmitter<Events> {
     }
     const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.map((r) => r.gpus ?? []));
     const run: PersistedRun = {
-      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: Date.now(), pausedMs: 0,
+      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: this.clock.now(), pausedMs: 0,
       whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: share ? slots.slice(0, share.gpus) : slots,
     };
     this.state.runs.push(run);
@@ -470,7 +497,7 @@ export class Agent extends EventEmitter<Events> {
     const { run } = l;
     const { batch } = run;
     const ref = runRef(run);
-    const used = await fetchRunInputs({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token }, run);
+    const used = await this.transfer.fetchInputs(run);
     const inputs = (this.state.inputs ??= {});
     inputs[batch.id] = [...new Set([...(inputs[batch.id] ?? []), ...used])];
 
@@ -501,14 +528,14 @@ export class Agent extends EventEmitter<Events> {
     // Cancelled while downloading or building: never start the job.
     if (l.cancelled) return this.finishCancelled(l);
     run.phase = 'running';
-    run.startedAt = Date.now();
+    run.startedAt = this.clock.now();
     run.pausedMs = 0;
     run.pausedAt = null;
     const pinned = (run.gpus ?? []).map((i) => this.capabilities.gpus[i]).filter((g) => g !== undefined);
     // A run sharing the node sees only its own GPUs; a whole-node run sees what the node offers
     // (untouched environment unless --gpus narrowed the offer).
     const env = !run.whole || this.settings.gpus !== undefined ? gpuEnv(pinned) : undefined;
-    const proc = launchJob(run, dirs, { cores: run.cores ?? this.cores(), env, python: this.settings.python, onOutput: (s, c) => l.logs.push(s, c) });
+    const proc = this.deps.launcher.launch(run, dirs, { cores: run.cores ?? this.cores(), env, python: this.settings.python, onOutput: (s, c) => l.logs.push(s, c) });
     l.proc = proc;
     run.pid = proc.pid;
     run.pgid = proc.pgid;
@@ -538,7 +565,7 @@ export class Agent extends EventEmitter<Events> {
       return this.reporter.handBack(run, reason);
     }
     if (l.cancelled) return this.finishCancelled(l);
-    const endedAt = Date.now();
+    const endedAt = this.clock.now();
     run.phase = 'uploading';
     run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt) };
     await this.save();
@@ -570,7 +597,7 @@ export class Agent extends EventEmitter<Events> {
 
   private async finishCancelled(l: LiveRun): Promise<void> {
     const { run } = l;
-    const endedAt = Date.now();
+    const endedAt = this.clock.now();
     run.phase = 'finished';
     run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] };
     l.cancelled = null;
@@ -585,7 +612,7 @@ export class Agent extends EventEmitter<Events> {
 
   private async upload(run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
     await this.untilEnrolled();
-    return uploadResults({ ws: this.ws, headUrl: this.settings.headUrl, token: this.token, log: this.log }, run, only);
+    return this.transfer.uploadResults(run, only);
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {

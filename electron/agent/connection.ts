@@ -4,41 +4,43 @@
  * capped below the node timeout the head announced (`shared/protocol/reconnect.ts`). Messages sent
  * while disconnected are dropped: everything that matters is re-stated in the next hello.
  */
+import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import { caOptions } from './lab-ca.ts';
 import {
   AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs, RunIdSchema,
-  type AgentMessage, type HeadMessage, type Hello,
+  type AgentMessage,
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
+import type { TimerHandle } from './clock.ts';
+import type { HeadLink, HeadLinkEvents, HeadLinkOptions, LinkState } from './head-link.ts';
 
-/** What to do after the head closed the socket with a refusal: the default backoff, at once, or never again. */
-export type AfterRefusal = 'default' | 'retry-now' | 'stop';
+export type { AfterRefusal } from './head-link.ts';
 
-export interface ConnectionOptions {
-  headUrl: string;
-  /** The bearer token for each (re)connection: the node credential, or the enrollment token. */
-  token: () => string;
-  /** Asked on every close from the head; the agent decides about its credential here. */
-  onClosed?: (code: number, reason: string) => AfterRefusal;
-  /** Builds the hello for each (re)connection: it carries the jobs the agent holds now. */
-  hello: () => Promise<Hello>;
-  onMessage: (message: HeadMessage) => void;
-  onState: (state: 'connecting' | 'connected' | 'offline', detail?: string) => void;
-  log: (line: string) => void;
+/** The link's options, plus the jitter source of the reconnect backoff (tests fix it). */
+export interface ConnectionOptions extends HeadLinkOptions {
+  random?: () => number;
 }
 
-export class HeadConnection {
+/** The agent's {@link HeadLink} over a WebSocket. */
+export class HeadConnection extends EventEmitter<HeadLinkEvents> implements HeadLink {
   private ws: WebSocket | null = null;
-  private readonly backoff = new Backoff();
-  private heartbeat: NodeJS.Timeout | null = null;
-  private retry: NodeJS.Timeout | null = null;
+  private readonly backoff: Backoff;
+  private heartbeat: TimerHandle | null = null;
+  private retry: TimerHandle | null = null;
   private stopped = false;
   private welcomed = false;
   /** When the head last said anything: a head silent past its node timeout is treated as gone. */
   private lastHeard = 0;
 
-  constructor(private readonly opts: ConnectionOptions) {}
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+    this.backoff = new Backoff(undefined, undefined, opts.random);
+  }
+
+  private setState(state: LinkState, detail?: string): void {
+    this.emit('state', state, detail);
+  }
 
   start(): void {
     this.stopped = false;
@@ -47,15 +49,19 @@ export class HeadConnection {
 
   /** Resolves true once a connection is welcomed (at once if it is), false after `timeoutMs`. */
   whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.connected) return Promise.resolve(true);
+    if (this.connected || this.stopped) return Promise.resolve(this.connected);
+    const { clock } = this.opts;
     return new Promise((resolve) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        if (this.connected || this.stopped || Date.now() - started >= timeoutMs) {
-          clearInterval(poll);
-          resolve(this.connected);
-        }
-      }, 50);
+      const done = () => {
+        clock.clearTimeout(timer);
+        this.off('state', onState);
+        resolve(this.connected);
+      };
+      const onState = (s: LinkState) => {
+        if (s === 'connected' || this.stopped) done();
+      };
+      const timer = clock.setTimeout(done, timeoutMs);
+      this.on('state', onState);
     });
   }
 
@@ -71,7 +77,7 @@ export class HeadConnection {
 
   private open(): void {
     if (this.stopped) return;
-    this.opts.onState('connecting');
+    this.setState('connecting');
     const url = new URL(AGENT_WS_PATH, this.opts.headUrl.replace(/^http/, 'ws'));
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token()}` }, handshakeTimeout: 10_000, ...caOptions() });
     this.ws = ws;
@@ -82,7 +88,7 @@ export class HeadConnection {
       }, (err) => this.opts.log(`cannot build hello: ${(err as Error).message}`));
     });
     ws.on('message', (raw) => {
-      this.lastHeard = Date.now();
+      this.lastHeard = this.opts.clock.now();
       const decoded = decodeHeadMessage(raw);
       if (!decoded.ok) {
         this.opts.log(`bad message from head: ${decoded.error}`);
@@ -100,16 +106,16 @@ export class HeadConnection {
         // (healthy) node silent past it (shared/protocol/reconnect.ts).
         this.backoff.capAt(reconnectCapMs(msg.timeoutMs));
         this.startHeartbeat(msg.heartbeatMs, msg.timeoutMs);
-        this.opts.onState('connected');
+        this.setState('connected');
       }
-      this.opts.onMessage(msg);
+      this.emit('message', msg);
     });
     ws.on('close', (code, reason) => {
       this.stopHeartbeat();
       this.welcomed = false;
       if (this.ws === ws) this.ws = null;
       const why = `${closeCodeName(code)}${reason.length ? `: ${reason.toString()}` : ''}`;
-      this.opts.onState('offline', why);
+      this.setState('offline', why);
       if (this.stopped) return;
       const after = this.opts.onClosed?.(code, reason.toString()) ?? 'default';
       if (after === 'stop') {
@@ -119,7 +125,7 @@ export class HeadConnection {
       const refused = code === CloseCode.unauthorized || code === CloseCode.versionMismatch || code === CloseCode.nameTaken;
       if (refused && after === 'default') this.opts.log(`head refused this agent (${why}); retrying slowly`);
       const delay = after === 'retry-now' ? 0 : refused ? 30_000 : this.backoff.next();
-      this.retry = setTimeout(() => this.open(), delay);
+      this.retry = this.opts.clock.setTimeout(() => this.open(), delay);
     });
     ws.on('error', (err) => this.opts.log(`connection: ${err.message}`));
   }
@@ -131,20 +137,21 @@ export class HeadConnection {
    */
   private startHeartbeat(ms: number, timeoutMs: number): void {
     this.stopHeartbeat();
-    this.lastHeard = Date.now();
-    this.heartbeat = setInterval(() => {
-      const silent = Date.now() - this.lastHeard;
+    this.lastHeard = this.opts.clock.now();
+    const { clock } = this.opts;
+    this.heartbeat = clock.setInterval(() => {
+      const silent = clock.now() - this.lastHeard;
       if (silent > Math.max(timeoutMs, 2 * ms)) {
         this.opts.log(`head silent for ${silent} ms; reconnecting`);
         this.drop();
         return;
       }
-      this.send({ type: 'heartbeat', at: Date.now() });
+      this.send({ type: 'heartbeat', at: clock.now() });
     }, ms);
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.opts.clock.clearInterval(this.heartbeat);
     this.heartbeat = null;
   }
 
@@ -156,8 +163,10 @@ export class HeadConnection {
   stop(): void {
     this.stopped = true;
     this.stopHeartbeat();
-    if (this.retry) clearTimeout(this.retry);
-    this.ws?.close(CloseCode.normal, 'agent stopping');
+    this.opts.clock.clearTimeout(this.retry);
+    this.retry = null;
+    if (this.ws) this.ws.close(CloseCode.normal, 'agent stopping');
+    else this.setState('offline');
     this.ws = null;
   }
 }

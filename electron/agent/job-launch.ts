@@ -35,3 +35,12 @@ export function launchJob(run: PersistedRun, dirs: JobDirs, opts: LaunchOptions)
 export function adoptJob(runDir: string, pid: number, pgid: number, onOutput: OutputListener): JobProcess {
   return adoptJobProcess({ pid, pgid, ...jobFiles(runDir), onOutput });
 }
+
+/** Starts and adopts job processes; the agent is given one (unit tests give it a fake). */
+export interface JobLauncher {
+  launch(run: PersistedRun, dirs: JobDirs, opts: LaunchOptions): JobProcess;
+  adopt(runDir: string, pid: number, pgid: number, onOutput: OutputListener): JobProcess;
+}
+
+/** The real launcher: job processes as in job-process.ts. */
+export const processLauncher: JobLauncher = { launch: launchJob, adopt: adoptJob };

@@ -10,10 +10,12 @@
  * The pause itself lives in the agent's persisted state (`state.pause`), so it is saved with the
  * run it applies to.
  */
+import { EventEmitter } from 'node:events';
 import type { AgentMessage } from '../../shared/protocol/index.ts';
-import { runRef, type PersistedRun, type PersistedState } from './agent-store.ts';
+import { runRef, type AgentStore, type PersistedRun, type PersistedState } from './agent-store.ts';
+import type { Clock, TimerHandle } from './clock.ts';
 import type { JobProcess } from './job-process.ts';
-import { startPauseWatchdog, stopPauseWatchdog } from './pause-watchdog.ts';
+import { startPauseWatchdog, stopPauseWatchdog, type WatchdogOptions } from './pause-watchdog.ts';
 
 /** Default longest pause: 4 h. */
 export const DEFAULT_MAX_PAUSE_MS = 4 * 3600_000;
@@ -23,35 +25,64 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Who asked for a pause (for the log). */
 export type PauseReason = 'user' | 'head' | 'idle';
 
-/** What the pause needs from the agent that owns it. */
-export interface NodePauseHost {
-  /** The agent's persisted state (its `pause` field is this pause). */
-  state(): PersistedState;
+/** The detached processes that continue a stopped job if the agent is gone when its pause ends. */
+export interface Watchdogs {
+  start(opts: WatchdogOptions): number;
+  stop(pid: number | undefined): void;
+}
+
+/** The real watchdogs of pause-watchdog.ts. */
+export const processWatchdogs: Watchdogs = { start: startPauseWatchdog, stop: stopPauseWatchdog };
+
+/** What the pause works with. */
+export interface NodePauseDeps {
+  /** The agent's persisted state (its `pause` field is this pause); saved after each change. */
+  store: AgentStore;
   /** Every running job with its process (phase 'running'). */
   jobs(): { run: PersistedRun; proc: JobProcess }[];
   /** Every other process the pause must stop (build steps). */
   otherProcs(): JobProcess[];
+  /** Sends to the head (the agent's link). */
   send(m: AgentMessage): boolean;
-  save(): Promise<void>;
-  /** The snapshot changed. */
-  changed(): void;
   log(line: string): void;
-  /**
-   * Kill a running job and hand it back to the head (a pause reached the maximum with
-   * atMaxPause 'requeue'); the job's end is then reported as handed back, giving `reason`.
-   */
-  handBack(run: PersistedRun, reason: string): void;
+  clock: Clock;
+  /** Default: real detached watchdog processes. */
+  watchdogs?: Watchdogs;
   /** Longest pause (ms); default {@link DEFAULT_MAX_PAUSE_MS}. */
   maxPauseMs?: number;
   /** What a job still paused at the maximum does (default 'resume'). */
   atMaxPause?: 'resume' | 'requeue';
 }
 
-/** Starts, replaces and ends the node's pause, and applies it to the running jobs and builds. */
-export class NodePause {
-  private timer: NodeJS.Timeout | null = null;
+/** Events of a {@link NodePause}. */
+export interface NodePauseEvents {
+  /** The pause started, changed or ended (the snapshot changed). */
+  changed: [];
+  /**
+   * A pause reached the maximum with atMaxPause 'requeue': the owner kills `run` and hands it back
+   * to the head, giving `reason`.
+   */
+  'hand-back': [run: PersistedRun, reason: string];
+}
 
-  constructor(private readonly host: NodePauseHost) {}
+/** Starts, replaces and ends the node's pause, and applies it to the running jobs and builds. */
+export class NodePause extends EventEmitter<NodePauseEvents> {
+  private timer: TimerHandle | null = null;
+  private readonly watchdogs: Watchdogs;
+
+  constructor(private readonly host: NodePauseDeps) {
+    super();
+    this.watchdogs = host.watchdogs ?? processWatchdogs;
+  }
+
+  private state(): PersistedState {
+    return this.host.store.state;
+  }
+
+  private async saved(): Promise<void> {
+    await this.host.store.save();
+    this.emit('changed');
+  }
 
   /** The longest pause this agent allows (ms). */
   get maxPauseMs(): number {
@@ -64,58 +95,56 @@ export class NodePause {
    */
   async pause(durationMs: number | null, reason: PauseReason): Promise<void> {
     if (durationMs !== null && !(durationMs > 0)) return this.resume();
-    const state = this.host.state();
-    const now = Date.now();
+    const state = this.state();
+    const now = this.host.clock.now();
     const max = this.maxPauseMs;
     const atMax = durationMs === null || durationMs >= max;
     const capAt = now + (atMax ? max : durationMs);
     const until = durationMs === null ? null : capAt;
     const pause = { since: state.pause?.since ?? now, until, capAt, atMax };
     state.pause = pause;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.ended(), capAt - now);
+    this.host.clock.clearTimeout(this.timer);
+    this.timer = this.host.clock.setTimeout(() => void this.ended(), capAt - now);
     for (const { run, proc } of this.host.jobs()) this.pauseJob(run, proc);
     for (const proc of this.host.otherProcs()) proc.pause();
     this.host.log(`paused by ${reason} ${until === null ? 'until resumed' : `until ${new Date(until).toISOString()}`}`);
     this.host.send({ type: 'node-paused', until });
-    await this.host.save();
-    this.host.changed();
+    await this.saved();
   }
 
   /** Stops a running job's tree, (re)arms its watchdog and tells the head. Needs a pause; does not save. */
   pauseJob(run: PersistedRun, proc: JobProcess): void {
-    const pause = this.host.state().pause;
+    const pause = this.state().pause;
     if (!pause) return;
     proc.pause();
-    run.pausedAt ??= Date.now();
-    stopPauseWatchdog(run.watchdog);
-    run.watchdog = startPauseWatchdog({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt });
+    run.pausedAt ??= this.host.clock.now();
+    this.watchdogs.stop(run.watchdog);
+    run.watchdog = this.watchdogs.start({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt, now: this.host.clock.now() });
     this.host.send({ type: 'job-paused', ...runRef(run), until: pause.until });
   }
 
   /** End the pause: continue the job (or build) and take work again. */
   async resume(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.host.clock.clearTimeout(this.timer);
     this.timer = null;
-    const state = this.host.state();
+    const state = this.state();
     const pause = state.pause;
     if (!pause) return;
     state.pause = null;
-    stopPauseWatchdog(pause.watchdog);
+    this.watchdogs.stop(pause.watchdog);
     for (const { proc } of this.host.jobs()) proc.resume();
     for (const proc of this.host.otherProcs()) proc.resume();
     for (const run of state.runs) {
-      stopPauseWatchdog(run.watchdog);
+      this.watchdogs.stop(run.watchdog);
       run.watchdog = undefined;
       if (!run.pausedAt) continue;
-      run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
+      run.pausedMs += Math.max(0, this.host.clock.now() - run.pausedAt);
       run.pausedAt = null;
       this.host.send({ type: 'job-resumed', ...runRef(run) });
     }
     this.host.log('resumed');
     this.host.send({ type: 'node-resumed' });
-    await this.host.save();
-    this.host.changed();
+    await this.saved();
   }
 
   /**
@@ -123,10 +152,10 @@ export class NodePause {
    * is still not run time, and its watchdog has nothing left to continue. Does not save.
    */
   jobEnded(run: PersistedRun): void {
-    stopPauseWatchdog(run.watchdog);
+    this.watchdogs.stop(run.watchdog);
     run.watchdog = undefined;
     if (!run.pausedAt) return;
-    run.pausedMs += Math.max(0, Date.now() - run.pausedAt);
+    run.pausedMs += Math.max(0, this.host.clock.now() - run.pausedAt);
     run.pausedAt = null;
   }
 
@@ -137,13 +166,13 @@ export class NodePause {
    * is not run time. Does not save.
    */
   dropAfterRestart(): void {
-    const state = this.host.state();
+    const state = this.state();
     const pause = state.pause;
-    if (pause) stopPauseWatchdog(pause.watchdog);
+    if (pause) this.watchdogs.stop(pause.watchdog);
     for (const run of state.runs) {
-      stopPauseWatchdog(run.watchdog);
+      this.watchdogs.stop(run.watchdog);
       run.watchdog = undefined;
-      if (pause && run.pausedAt) run.pausedMs += Math.max(0, Math.min(Date.now(), pause.capAt) - run.pausedAt);
+      if (pause && run.pausedAt) run.pausedMs += Math.max(0, Math.min(this.host.clock.now(), pause.capAt) - run.pausedAt);
       run.pausedAt = null;
     }
     state.pause = null;
@@ -151,12 +180,13 @@ export class NodePause {
 
   /** Stops the end-of-pause timer (the agent is stopping). */
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.host.clock.clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** The pause reached its end: resume, or at the maximum with atMaxPause 'requeue' hand the job back. */
   private async ended(): Promise<void> {
-    const state = this.host.state();
+    const state = this.state();
     const pause = state.pause;
     this.timer = null;
     if (!pause) return;
@@ -166,7 +196,7 @@ export class NodePause {
       pause.until = null;
       for (const { run } of jobs) {
         this.host.log(`${run.batch.name}/${run.spec.name} was paused for the maximum; handing it back to the head`);
-        this.host.handBack(run, 'paused for the maximum time; handed back to run elsewhere');
+        this.emit('hand-back', run, 'paused for the maximum time; handed back to run elsewhere');
       }
       return;
     }

@@ -4,8 +4,11 @@
  * directory removed, state saved). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
  * agent-state.json as 'finished' until acknowledged, and every welcome sends it again.
  */
-import type { AgentMessage, HeadMessage, ResultFile } from '../../shared/protocol/index.ts';
+import { EventEmitter } from 'node:events';
+import type { HeadMessage, ResultFile } from '../../shared/protocol/index.ts';
 import { runKey, runMs, runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
+import type { Clock } from './clock.ts';
+import type { HeadLink } from './head-link.ts';
 
 type ResultAck = Extract<HeadMessage, { type: 'result-ack' }>;
 
@@ -14,28 +17,34 @@ const ACK_TIMEOUT_MS = 30_000;
 /** How many times files the head reports missing are uploaded again before giving up. */
 const MISSING_ROUNDS = 5;
 
-/** What the reporter needs from the agent. */
-export interface ResultReporterHost {
+/** What the reporter works with. */
+export interface ResultReporterDeps {
   store: AgentStore;
-  /** Sends to the head; false when not connected. */
-  send(m: AgentMessage): boolean;
-  connected(): boolean;
-  /** Uploads the given result paths of `run` again. */
+  /** The agent's link to the head. */
+  link: Pick<HeadLink, 'send' | 'connected'>;
+  /** Uploads the given result paths of `run` again (the agent's file transfer). */
   upload(run: PersistedRun, only: Set<string>): Promise<ResultFile[]>;
   /** Removes the run's working directory (its logs). */
   removeRunDir(run: PersistedRun): Promise<void>;
-  /** The snapshot changed. */
-  changed(): void;
+  clock: Clock;
+}
+
+/** Events of a {@link ResultReporter}. */
+export interface ResultReporterEvents {
+  /** A run left the agent (acknowledged or handed back): the snapshot changed. */
+  changed: [];
 }
 
 /** The agent's outstanding job-finished reports (one per finished run) and the waits for their acknowledgements. */
-export class ResultReporter {
+export class ResultReporter extends EventEmitter<ResultReporterEvents> {
   /** Per run (runKey): the wait for its result-ack. */
   private readonly ackWaiters = new Map<string, (m: ResultAck) => void>();
   /** Per run: re-sends the job-finished that `report()` waits an answer for. */
   private readonly resenders = new Map<string, () => boolean>();
 
-  constructor(private readonly host: ResultReporterHost) {}
+  constructor(private readonly host: ResultReporterDeps) {
+    super();
+  }
 
   /** A result-ack arrived from the head. */
   onAck(m: ResultAck): void {
@@ -56,13 +65,13 @@ export class ResultReporter {
    */
   async handBack(run: PersistedRun, reason: string): Promise<void> {
     const { store } = this.host;
-    const endedAt = Date.now();
-    this.host.send({ type: 'job-rejected', ...runRef(run), reason });
+    const endedAt = this.host.clock.now();
+    this.host.link.send({ type: 'job-rejected', ...runRef(run), reason });
     store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: 'handed back', endedAt, runMs: runMs(run, endedAt) });
     store.drop(run);
     await this.host.removeRunDir(run);
     await store.save();
-    this.host.changed();
+    this.emit('changed');
   }
 
   /** Send job-finished until the head acknowledges; re-upload files it reports missing. */
@@ -79,10 +88,10 @@ export class ResultReporter {
     };
     for (let round = 0; round < MISSING_ROUNDS;) {
       const ack = await new Promise<ResultAck | null>((resolve) => {
-        const send = () => this.host.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files, ...(fin.skipped?.length ? { skipped: fin.skipped } : {}) });
-        const timer = setTimeout(() => { forget(); resolve(null); }, ACK_TIMEOUT_MS);
+        const send = () => this.host.link.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files, ...(fin.skipped?.length ? { skipped: fin.skipped } : {}) });
+        const timer = this.host.clock.setTimeout(() => { forget(); resolve(null); }, ACK_TIMEOUT_MS);
         this.ackWaiters.set(key, (m) => {
-          clearTimeout(timer);
+          this.host.clock.clearTimeout(timer);
           forget();
           // Free the run's share now, in the message handler: the head may send the next assign
           // in the same network read, before this promise's continuation runs.
@@ -94,13 +103,13 @@ export class ResultReporter {
         this.resenders.set(key, send);
         if (!send()) {
           // Not connected: the welcome of the next connection triggers report() again.
-          clearTimeout(timer);
+          this.host.clock.clearTimeout(timer);
           forget();
           resolve(null);
         }
       });
       if (!ack) {
-        if (this.host.connected() && held()) continue; // no answer: ask again
+        if (this.host.link.connected && held()) continue; // no answer: ask again
         return;
       }
       if (ack.status === 'missing-files') {
@@ -112,7 +121,7 @@ export class ResultReporter {
       store.drop(run);
       await this.host.removeRunDir(run);
       await store.save();
-      this.host.changed();
+      this.emit('changed');
       return;
     }
   }

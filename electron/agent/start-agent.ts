@@ -5,7 +5,8 @@
  */
 import type { AgentPort } from './agent-port.ts';
 import type { AgentSnapshot } from './agent-state.ts';
-import { Agent, type AgentSettings } from './agent.ts';
+import type { Agent, AgentSettings } from './agent.ts';
+import { createAgent } from './create-agent.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 
 export interface StartAgentSettings extends AgentSettings {
@@ -26,7 +27,7 @@ export interface RunningAgent extends AgentPort {
  * endpoint cannot start, the agent is stopped again and the error is thrown.
  */
 export async function startAgent(settings: StartAgentSettings): Promise<RunningAgent> {
-  const agent = new Agent(settings);
+  const agent = createAgent(settings);
   await agent.start();
   let control: ControlServer;
   try {

@@ -9,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Agent } from '../../../../electron/agent/agent.ts';
+import type { Agent } from '../../../../electron/agent/agent.ts';
+import { createAgent } from '../../../../electron/agent/create-agent.ts';
 import {
   controlPortPath, controlTokenPath, ensureControlToken, hasToken, isLoopbackAddress, isLoopbackHost, pauseDuration, startControlServer,
   type ControlServer,
@@ -91,7 +92,7 @@ describe('a control server in front of a real agent', () => {
   before(async () => {
     workdir = tmp();
     // Nothing listens on port 1: the agent stays offline, which is all these tests need.
-    agent = new Agent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'unit-node', tags: ['t1'], maxPauseMs: 2 * 3600_000, log: () => undefined });
+    agent = createAgent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'unit-node', tags: ['t1'], maxPauseMs: 2 * 3600_000, log: () => undefined });
     await agent.start();
     server = await startControlServer({ target: agent, workdir, port: 0 });
     auth = { authorization: `Bearer ${server.token}` };
@@ -164,7 +165,7 @@ test('requests from a non-loopback address are refused even when the server is r
   const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
   if (!external) return t.skip('no non-loopback IPv4 interface on this machine');
   const workdir = tmp();
-  const agent = new Agent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'wide', tags: [], log: () => undefined });
+  const agent = createAgent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'wide', tags: [], log: () => undefined });
   // Only a test widens the bind address, to prove the per-request check on its own.
   const server = await startControlServer({ target: agent, workdir, port: 0, host: '0.0.0.0' });
   try {
@@ -184,7 +185,7 @@ test('a taken default port falls back to a free one and records it', async () =>
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
   const taken = (blocker.address() as net.AddressInfo).port;
   const workdir = tmp();
-  const agent = new Agent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'busy-port', tags: [], log: () => undefined });
+  const agent = createAgent({ headUrl: 'http://127.0.0.1:1', token: 'x', workdir, name: 'busy-port', tags: [], log: () => undefined });
   const lines: string[] = [];
   const server = await startControlServer({ target: agent, workdir, port: taken, log: (l) => lines.push(l) });
   try {
