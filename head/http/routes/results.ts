@@ -11,6 +11,7 @@ import { terminalSafe } from '../../../shared/terminal-text.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { tailLines } from '../../core/live-logs.ts';
+import { readLastLines } from '../../archive/tail-file.ts';
 import { findReadable } from '../../core/batch-access.ts';
 import { userOf } from '../auth.ts';
 import { BoundedWriter } from '../bounded-writer.ts';
@@ -96,12 +97,11 @@ export function resultsRouter(deps: AppDeps): Router {
         res.end();
         return;
       }
+      // The last N lines of stdout followed by stderr lie within the last N of each.
       let text = '';
       for (const [which, file] of [['stdout', STDOUT_FILE], ['stderr', STDERR_FILE]] as const) {
         if (stream !== 'both' && stream !== which) continue;
-        try {
-          text += await fs.promises.readFile(path.join(dir, file), 'utf8');
-        } catch { /* no log archived */ }
+        text += (await readLastLines(path.join(dir, file), tail)) ?? '';
       }
       res.end(tailLines(text, tail));
       return;
