@@ -40,6 +40,8 @@ export interface HeadOptions {
   rateLimit?: RateLimit;
   /** Below this much free space on the archive disk no new job is assigned (default 1 GiB). */
   minFreeDiskBytes?: number;
+  /** A job handed back or rejected this many times ends `rejected` (default 3). */
+  maxHandBacks?: number;
   /** Simultaneous connections one address may hold (default 64; head/http/connection-limits.ts). */
   maxConnectionsPerAddress?: number;
   /** Serve HTTPS and WSS with this certificate chain and private key (PEM). */
@@ -85,7 +87,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   let onDiskChange = () => {};
   const disk = new DiskWatch({ dir: archive.archiveRoot, minFreeBytes: opts.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK, log, onChange: () => onDiskChange() });
   await disk.start();
-  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, log, assignHold: () => disk.holdReason(), diskFull: () => void disk.noteFull() });
+  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, maxHandBacks: opts.maxHandBacks, log, assignHold: () => disk.holdReason(), diskFull: () => void disk.noteFull() });
   onDiskChange = () => cluster.scheduleSoon();
   await cluster.init();
   const tokens: TokenBook = {

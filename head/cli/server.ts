@@ -6,6 +6,7 @@ import { DEFAULT_RATE_LIMIT } from '../ws/message-rate.ts';
 import { attachNotifiers } from '../notify/attach.ts';
 import { stopSignal } from './stop-signals.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../http/connection-limits.ts';
+import { DEFAULT_MAX_HAND_BACKS } from '../core/cluster.ts';
 import { parseByteSize } from './byte-size.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { action, CliError, defaultDataDir, EXIT, parsePort } from './client.ts';
@@ -26,8 +27,9 @@ export function register(program: Command): void {
     .option('--min-free-disk <size>', 'assign no new job while the archive disk has less free space than this (bytes, or with K/M/G/T; 0 = never hold); finished results still come in', '1G')
     .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, the chain if any); needs --tls-key')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--max-hand-backs <n>', 'a job handed back or rejected by agents this many times ends rejected (busy, stopping, paused too long, unreadable; a lost node does not count)', String(DEFAULT_MAX_HAND_BACKS))
     .option('--max-connections-per-address <n>', 'simultaneous connections one IP address may hold', String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))
-    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string; maxConnectionsPerAddress: string; tlsCert?: string; tlsKey?: string }) => {
+    .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string; maxConnectionsPerAddress: string; maxHandBacks: string; tlsCert?: string; tlsKey?: string }) => {
       const port = parsePort('--port', opts.port);
       const timeout = parseDuration(opts.nodeTimeout);
       if (!timeout.ok) throw new CliError(`--node-timeout: ${timeout.error}`, EXIT.usage);
@@ -39,6 +41,8 @@ export function register(program: Command): void {
       if (!maxInput.ok) throw new CliError(`--max-input-size: ${maxInput.error}`, EXIT.usage);
       const maxConnections = Number(opts.maxConnectionsPerAddress);
       if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new CliError(`--max-connections-per-address: '${opts.maxConnectionsPerAddress}' is not a whole number of at least 1`, EXIT.usage);
+      const maxHandBacks = Number(opts.maxHandBacks);
+      if (!Number.isInteger(maxHandBacks) || maxHandBacks < 1) throw new CliError(`--max-hand-backs: '${opts.maxHandBacks}' is not a whole number of at least 1`, EXIT.usage);
       const minFree = opts.minFreeDisk.trim() === '0' ? { ok: true as const, bytes: 0 } : parseByteSize(opts.minFreeDisk);
       if (!minFree.ok) throw new CliError(`--min-free-disk: ${minFree.error}`, EXIT.usage);
       const tlsFiles = readTlsFiles(opts.tlsCert, opts.tlsKey);
@@ -48,7 +52,7 @@ export function register(program: Command): void {
         dataDir: opts.data, host: opts.host, port, nodeTimeoutMs: timeout.ms,
         heartbeatMs: Math.max(200, Math.min(2000, Math.floor(timeout.ms / 4))), maxInputBytes: maxInput.bytes,
         forgetNodesAfterMs: forget.ms, rateLimit: { perSecond: rate, burst: rate * 5 },
-        minFreeDiskBytes: minFree.bytes, maxConnectionsPerAddress: maxConnections, tls: tlsFiles.tls,
+        minFreeDiskBytes: minFree.bytes, maxConnectionsPerAddress: maxConnections, maxHandBacks, tls: tlsFiles.tls,
       });
       const detach = await attachNotifiers(head, { matrixConfig: opts.matrixConfig });
       if (!detach.ok) {

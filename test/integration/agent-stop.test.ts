@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { addBatch, jobOf, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
@@ -75,4 +75,31 @@ test('with --on-exit keep the job runs on and the restarted agent adopts it; not
   assert.equal(batch.jobs[0].outcome, 'succeeded');
   assert.equal(batch.jobs[0].attempt, 1, 'the same run, adopted');
   assert.equal(runCounts(counter).get('run'), 1);
+});
+
+test('server --max-hand-backs 1: the first hand-back ends the job rejected, with the count and the reason', async () => {
+  const strict = await startHeadProc(tempDir('head-strict'), { nodeTimeout: '60s', extra: ['--max-hand-backs', '1'] });
+  try {
+    const wd = tempDir('stop-strict');
+    workdirs.push(wd);
+    const p = startAgentProc(strict, 'stop-strict', wd);
+    procs.push(p);
+    await waitIdleNodes(strict, 1);
+    const file = writeShellBatch(tmp, { name: 'strict', jobs: [{ name: 'long', command: 'sleep 30' }] });
+    const { id } = await addBatch(strict, file);
+    await waitFor(async () => (await jobOf(strict, id, 'long')).state === 'running', 20_000);
+    await waitFor(() => jobProcessesUnder(wd).length > 0, 10_000);
+    await stop(p);
+    const batch = await waitBatchEnded(strict, id, 30_000);
+    assert.equal(batch.jobs[0].outcome, 'rejected');
+    assert.match((batch.jobs[0].result as { message: string }).message, /^handed back or rejected 1 times; last: /);
+  } finally {
+    await stop(strict);
+  }
+});
+
+test('server --max-hand-backs 0 is a usage error naming the option', async () => {
+  const bad = await cli(['server', '--data', tempDir('head-bad'), '--port', '0', '--max-hand-backs', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--max-hand-backs: '0' is not a whole number of at least 1/);
 });
