@@ -14,7 +14,7 @@ export interface LogChunk { stream: LogStream; data: string }
 /** What `logs` shows of a running job: its chunks in arrival order and how many bytes were dropped. */
 export interface LogSnapshot { chunks: LogChunk[]; droppedBytes: number }
 
-interface RunLog { attempt: number; chunks: LogChunk[]; bytes: number; droppedBytes: number }
+interface RunLog { attempt: number; chunks: (LogChunk & { bytes: number })[]; bytes: number; droppedBytes: number }
 
 /** Default per-run cap: enough for any sane job's progress output, bounded for a noisy one. */
 export const LIVE_LOG_MAX_BYTES = 4 * 1024 * 1024;
@@ -38,12 +38,14 @@ export class LiveLogs {
       run = { attempt, chunks: [], bytes: 0, droppedBytes: 0 };
       this.runs.set(key, run);
     }
-    run.chunks.push({ stream, data });
-    run.bytes += data.length;
+    run.chunks.push({ stream, data, bytes: Buffer.byteLength(data) });
+    run.bytes += run.chunks[run.chunks.length - 1].bytes;
+    // The cap counts UTF-8 bytes, as droppedBytes does (it used to count UTF-16 units, so a run
+    // of non-ASCII output could keep up to 3× the cap).
     while (run.bytes > this.maxBytes && run.chunks.length > 1) {
       const old = run.chunks.shift()!;
-      run.bytes -= old.data.length;
-      run.droppedBytes += Buffer.byteLength(old.data);
+      run.bytes -= old.bytes;
+      run.droppedBytes += old.bytes;
     }
     return true;
   }
@@ -51,7 +53,7 @@ export class LiveLogs {
   /** The output of the job's current run so far (empty when it printed nothing yet). */
   snapshot(batchId: string, job: string): LogSnapshot {
     const run = this.runs.get(keyOf(batchId, job));
-    return run ? { chunks: [...run.chunks], droppedBytes: run.droppedBytes } : { chunks: [], droppedBytes: 0 };
+    return run ? { chunks: run.chunks.map(({ stream, data }) => ({ stream, data })), droppedBytes: run.droppedBytes } : { chunks: [], droppedBytes: 0 };
   }
 
   forget(batchId: string, job: string): void {

@@ -28,6 +28,14 @@ test('a noisy run keeps its newest output within the cap and counts what it drop
   assert.equal(snap.droppedBytes, 15);
 });
 
+test('the cap counts UTF-8 bytes, not characters', () => {
+  const logs = new LiveLogs(new HeadEventBus(), 12);
+  for (let i = 0; i < 4; i++) logs.append('b', 'j', 1, 'stdout', '日本'); // 6 bytes each
+  const snap = logs.snapshot('b', 'j');
+  assert.deepEqual(snap.chunks.map((c) => c.data), ['日本', '日本']);
+  assert.equal(snap.droppedBytes, 12);
+});
+
 test('tailLines', () => {
   assert.equal(tailLines('a\nb\nc\n', 2), 'b\nc\n');
   assert.equal(tailLines('a\nb\nc', 2), 'b\nc');
