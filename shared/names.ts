@@ -4,9 +4,9 @@
  * dashboard, so neither may hold anything that changes what a reader sees: control characters
  * (C0 such as newline and the ESC of ANSI sequences, DEL, C1), bidirectional overrides and
  * isolates, or nothing but spaces. Folder names must in addition be one safe path segment.
+ * Plain functions only: their zod forms are in ./name-schemas.ts, so code that only checks or
+ * prints a name (`distribute status`) does not load zod.
  */
-import { z } from 'zod';
-
 /** Longest name of either kind, in characters. */
 export const MAX_NAME_LENGTH = 200;
 
@@ -63,13 +63,3 @@ export function printable(s: string): string {
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
-
-const refined = (check: (s: string) => string | null) => z.string().superRefine((value, ctx) => {
-  const reason = check(value);
-  if (reason) ctx.addIssue({ code: 'custom', message: reason });
-});
-
-/** A zod string that must be a safe path segment (see {@link unsafeNameReason}). */
-export const safeName = refined(unsafeNameReason);
-/** A zod string that must be a safe label (see {@link unsafeLabelReason}). */
-export const safeLabel = refined(unsafeLabelReason);

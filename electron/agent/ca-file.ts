@@ -3,8 +3,13 @@
  * crypto only: the CLI checks the file before it needs TLS, and loads TLS (lab-ca.ts) only when it
  * actually talks to an https head.
  */
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded when a CA file is actually read, not when this module is: the CLI imports
+// it for every command that talks to the head, and crypto costs `distribute status` ~4 ms of
+// start-up without --ca (bench/startup.ts).
+const require = createRequire(import.meta.url);
 
 /** The PEM text of the CA in `file`, or why it is not a usable certificate. */
 export function loadCaFile(file: string): { ok: true; pem: string } | { ok: false; error: string } {
@@ -15,6 +20,7 @@ export function loadCaFile(file: string): { ok: true; pem: string } | { ok: fals
     return { ok: false, error: `cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
   try {
+    const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
     const cert = new X509Certificate(pem);
     if (!cert.ca) return { ok: false, error: `'${file}' is a certificate but not a CA certificate (basicConstraints CA:FALSE); give the lab CA's certificate` };
   } catch {

@@ -4,7 +4,6 @@
  * {@link ApiError} saying which of the three it was, so each caller maps it its own way (the CLI
  * to an exit code, the tray to a notification, tests to an assertion).
  */
-import type { z } from 'zod';
 
 export type ApiError =
   /** No HTTP answer at all (connection refused, DNS, reset). */
@@ -82,8 +81,16 @@ export async function sendRaw(transport: Transport, url: string, init: RequestIn
 /** Who answered (`the head`, `the agent`) and what the answer is (`a manifest`): for error messages. */
 export interface Answer { from: string; what: string }
 
+/**
+ * What checks an answer: a zod schema, or a generated shape (./shape.ts `shapeParser`) that gives
+ * the same verdict without loading zod. Either hands back the checked value or its first issue.
+ */
+export interface AnswerParser<T> {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
 /** A 2xx answer's text checked against `schema`: parsed, never cast. */
-export function parseAnswer<S extends z.ZodType>(status: number, text: string, answer: Answer, schema: S): ApiResult<z.infer<S>> {
+export function parseAnswer<T>(status: number, text: string, answer: Answer, schema: AnswerParser<T>): ApiResult<T> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -93,7 +100,7 @@ export function parseAnswer<S extends z.ZodType>(status: number, text: string, a
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : '(root)';
+    const where = issue?.path.length ? issue.path.map(String).join('.') : '(root)';
     return err({ kind: 'bad-response', status, message: `${answer.from} sent ${answer.what} the client refuses: ${where}: ${issue?.message ?? 'malformed'}` });
   }
   return ok(parsed.data);
@@ -104,10 +111,10 @@ export function parseAnswer<S extends z.ZodType>(status: number, text: string, a
  * the other side in connection errors (`the head at http://...`). `schema` may be a loader, called
  * once the request is sent, so a module of schemas can load while the other side answers.
  */
-export async function sendJson<S extends z.ZodType>(
+export async function sendJson<T>(
   transport: Transport, url: string, init: { method: string; headers: Record<string, string>; body?: unknown }, server: string, answer: Answer,
-  schema: S | (() => Promise<S>),
-): Promise<ApiResult<z.infer<S>>> {
+  schema: AnswerParser<T> | (() => Promise<AnswerParser<T>>),
+): Promise<ApiResult<T>> {
   const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-type': 'application/json' };
   const sent = transport.text(url, { method: init.method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
   const ready = typeof schema === 'function' ? schema() : Promise.resolve(schema);

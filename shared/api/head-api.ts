@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { BatchOutcomeSchema } from '../batch/batch-end.ts';
 import { BatchSpecSchema, ResourcesSchema } from '../batch/spec.ts';
-import { checkRelativePath, safeName } from '../names.ts';
+import { checkRelativePath } from '../names.ts';
+import { safeName } from '../name-schemas.ts';
 import { SHA256_PATTERN } from './routes.ts';
 import { CapabilitiesSchema } from '../protocol/capabilities.ts';
 import { JobOutcomeSchema, JobResultSchema } from '../job/result.ts';

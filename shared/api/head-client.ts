@@ -1,27 +1,25 @@
 /**
  * The typed client of the head's user API, used by the CLI, the tray and the tests. Each method
- * is one route of ./routes.ts; JSON answers are checked against ./head-api.ts; nothing throws:
+ * is one route of ./routes.ts; JSON answers are checked against ./head-api.ts (through the shapes
+ * generated from it, ./answer-shapes.ts); nothing throws:
  * every failure is an {@link ApiError} value. It needs only `fetch` (or a {@link Transport}), so it
  * runs anywhere.
  */
-import { fetchTransport, parseAnswer, sendJson, sendRaw, type ApiResult, type Transport } from './api-result.ts';
+import { fetchTransport, parseAnswer, sendJson, sendRaw, type AnswerParser, type ApiResult, type Transport } from './api-result.ts';
+import * as shapes from './answer-shapes.ts';
 import type {
   BatchDetail, BatchView, CreatedBatch, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
 } from './head-api.ts';
-import type * as HeadApiModule from './head-api.ts';
 import { routes, SHA256_HEADER } from './routes.ts';
-import type { z } from 'zod';
+import { checkShape, shapeParser, type Shape } from './shape.ts';
 
-type HeadApi = typeof HeadApiModule;
-let headApi: Promise<HeadApi> | null = null;
 /**
- * The answer schemas (head-api.ts, and zod with it) load on the first call, while its request is
- * in flight: a short CLI command (`distribute status`) would otherwise spend ~60 ms of CPU before
- * it even sent its request (bench/startup.ts).
+ * How an answer is checked: its generated shape (./answer-shapes.ts: same verdict as its zod
+ * schema, without loading zod, so a short CLI command such as `distribute status` starts fast), or
+ * for an answer no shape can express (the manifest's path refinements) a loader of its zod schema,
+ * called once the request is sent so zod and head-api.ts load while the head answers.
  */
-function loadHeadApi(): Promise<HeadApi> {
-  return (headApi ??= import('./head-api.ts'));
-}
+type Check<T> = Shape<T> | (() => Promise<AnswerParser<T>>);
 
 /** Default head URL when none is configured. */
 export const DEFAULT_HEAD_URL = 'http://127.0.0.1:8952';
@@ -70,19 +68,20 @@ export class HeadClient {
 
   /**
    * `what` names the answer in a refusal of a malformed one (`the head sent a manifest the client
-   * refuses: ...`); `schema` picks the answer's schema from head-api.ts (loaded while the request is in flight).
+   * refuses: ...`); `check` is the answer's shape, or a loader of its zod schema.
    */
-  private async call<S extends z.ZodType>(method: string, path: string, what: string, schema: (api: HeadApi) => S, body?: unknown): Promise<ApiResult<z.infer<S>>> {
+  private async call<T>(method: string, path: string, what: string, check: Check<T>, body?: unknown): Promise<ApiResult<T>> {
     const answer = { from: 'the head', what };
-    return this.named(await sendJson(this.transport, this.url(path), { method, headers: this.headers(), body }, this.server, answer, () => loadHeadApi().then(schema)));
+    const parser = typeof check === 'function' ? check : shapeParser(check);
+    return this.named(await sendJson(this.transport, this.url(path), { method, headers: this.headers(), body }, this.server, answer, parser));
   }
 
-  private get<S extends z.ZodType>(path: string, what: string, schema: (api: HeadApi) => S): Promise<ApiResult<z.infer<S>>> {
-    return this.call('GET', path, what, schema);
+  private get<T>(path: string, what: string, check: Check<T>): Promise<ApiResult<T>> {
+    return this.call('GET', path, what, check);
   }
 
-  private post<S extends z.ZodType>(path: string, body: unknown, what: string, schema: (api: HeadApi) => S): Promise<ApiResult<z.infer<S>>> {
-    return this.call('POST', path, what, schema, body);
+  private post<T>(path: string, body: unknown, what: string, check: Check<T>): Promise<ApiResult<T>> {
+    return this.call('POST', path, what, check, body);
   }
 
   /** Any request returning the raw 2xx response (streamed bodies); non-2xx is a `refused` error. */
@@ -91,33 +90,33 @@ export class HeadClient {
     return this.named(await sendRaw(this.transport, this.url(path), { ...init, headers }, this.server));
   }
 
-  health(): Promise<ApiResult<Health>> { return this.get(routes.health(), 'a health answer', (a) => a.HealthSchema); }
-  whoami(): Promise<ApiResult<WhoAmI>> { return this.get(routes.whoami(), 'a whoami answer', (a) => a.WhoAmISchema); }
-  status(): Promise<ApiResult<Status>> { return this.get(routes.status(), 'a status', (a) => a.StatusSchema); }
-  nodes(): Promise<ApiResult<Nodes>> { return this.get(routes.nodes(), 'a node list', (a) => a.NodesSchema); }
+  health(): Promise<ApiResult<Health>> { return this.get(routes.health(), 'a health answer', shapes.HealthShape); }
+  whoami(): Promise<ApiResult<WhoAmI>> { return this.get(routes.whoami(), 'a whoami answer', shapes.WhoAmIShape); }
+  status(): Promise<ApiResult<Status>> { return this.get(routes.status(), 'a status', shapes.StatusShape); }
+  nodes(): Promise<ApiResult<Nodes>> { return this.get(routes.nodes(), 'a node list', shapes.NodesShape); }
 
   /** Pause a node through the head; `duration` like `1h` or `until-resumed`. */
   pauseNode(name: string, duration: string): Promise<ApiResult<NodePaused>> {
-    return this.post(routes.nodePause(name), { duration }, 'a pause answer', (a) => a.NodePausedSchema);
+    return this.post(routes.nodePause(name), { duration }, 'a pause answer', shapes.NodePausedShape);
   }
-  resumeNode(name: string): Promise<ApiResult<NodeResumed>> { return this.post(routes.nodeResume(name), {}, 'a resume answer', (a) => a.NodeResumedSchema); }
+  resumeNode(name: string): Promise<ApiResult<NodeResumed>> { return this.post(routes.nodeResume(name), {}, 'a resume answer', shapes.NodeResumedShape); }
 
   /** Forget a node and revoke its credential (admin). */
-  removeNode(name: string): Promise<ApiResult<RemovedNode>> { return this.call('DELETE', routes.node(name), 'a removal answer', (a) => a.RemovedNodeSchema); }
+  removeNode(name: string): Promise<ApiResult<RemovedNode>> { return this.call('DELETE', routes.node(name), 'a removal answer', shapes.RemovedNodeShape); }
   /** Replace the agent enrollment token (admin). */
-  rotateEnrollment(): Promise<ApiResult<RotatedEnrollment>> { return this.post(routes.enrollmentRotate(), {}, 'a new enrollment token', (a) => a.RotatedEnrollmentSchema); }
+  rotateEnrollment(): Promise<ApiResult<RotatedEnrollment>> { return this.post(routes.enrollmentRotate(), {}, 'a new enrollment token', shapes.RotatedEnrollmentShape); }
 
-  createUser(req: CreateUserRequest): Promise<ApiResult<CreatedUser>> { return this.post(routes.users(), req, 'a new user', (a) => a.CreatedUserSchema); }
-  users(): Promise<ApiResult<Users>> { return this.get(routes.users(), 'a user list', (a) => a.UsersSchema); }
+  createUser(req: CreateUserRequest): Promise<ApiResult<CreatedUser>> { return this.post(routes.users(), req, 'a new user', shapes.CreatedUserShape); }
+  users(): Promise<ApiResult<Users>> { return this.get(routes.users(), 'a user list', shapes.UsersShape); }
 
   /**
    * Register a batch (then upload its `missing` inputs and submit it). When no node can run it the
    * head refuses with 422 and the result carries `nodes`, each with its reasons.
    */
   async createBatch(spec: unknown, opts: { replace?: boolean; force?: boolean } = {}): Promise<CreateBatchResult> {
-    const r = await this.post(routes.batches(), { spec, replace: opts.replace === true, ...(opts.force ? { force: true } : {}) }, 'a new batch', (a) => a.CreatedBatchSchema);
+    const r = await this.post(routes.batches(), { spec, replace: opts.replace === true, ...(opts.force ? { force: true } : {}) }, 'a new batch', shapes.CreatedBatchShape);
     if (r.ok || r.error.kind !== 'refused') return r;
-    const refusal = (await loadHeadApi()).CreateBatchRefusalSchema.safeParse(r.error.body);
+    const refusal = checkShape(shapes.CreateBatchRefusalShape, r.error.body);
     return refusal.success ? { ...r, nodes: refusal.data.nodes } : r;
   }
 
@@ -131,35 +130,35 @@ export class HeadClient {
     };
     const sent = await this.raw(routes.input(sha256), init);
     if (!sent.ok) return sent;
-    return parseAnswer(sent.value.status, await sent.value.text(), { from: 'the head', what: 'an upload answer' }, (await loadHeadApi()).StoredInputSchema);
+    return parseAnswer(sent.value.status, await sent.value.text(), { from: 'the head', what: 'an upload answer' }, shapeParser(shapes.StoredInputShape));
   }
 
-  submitBatch(id: string): Promise<ApiResult<BatchView>> { return this.post(routes.batchSubmit(id), {}, 'a submitted batch', (a) => a.BatchViewSchema); }
+  submitBatch(id: string): Promise<ApiResult<BatchView>> { return this.post(routes.batchSubmit(id), {}, 'a submitted batch', shapes.BatchViewShape); }
 
   /** A batch and all its jobs; `files` adds each finished job's archived bytes and file count. */
   batch(ref: string, opts: { files?: boolean } = {}): Promise<ApiResult<BatchDetail>> {
-    return this.get(routes.batch(ref) + (opts.files ? '?files' : ''), 'a batch', (a) => a.BatchDetailSchema);
+    return this.get(routes.batch(ref) + (opts.files ? '?files' : ''), 'a batch', shapes.BatchDetailShape);
   }
 
-  killBatch(ref: string): Promise<ApiResult<KilledBatch>> { return this.post(routes.batchKill(ref), {}, 'a kill answer', (a) => a.KilledBatchSchema); }
+  killBatch(ref: string): Promise<ApiResult<KilledBatch>> { return this.post(routes.batchKill(ref), {}, 'a kill answer', shapes.KilledBatchShape); }
 
   /**
    * Re-queue a batch's failed or cancelled jobs. When the head deleted inputs the jobs need, it
    * refuses with 409 and the result carries the `missing` inputs to upload before asking again.
    */
   async retryBatch(ref: string, req: RetryRequest): Promise<ApiResult<RetriedBatch> & { missing?: MissingInput[] }> {
-    const r = await this.post(routes.batchRetry(ref), req, 'a retry answer', (a) => a.RetriedBatchSchema);
+    const r = await this.post(routes.batchRetry(ref), req, 'a retry answer', shapes.RetriedBatchShape);
     if (r.ok || r.error.kind !== 'refused') return r;
-    const refusal = (await loadHeadApi()).RetryRefusalSchema.safeParse(r.error.body);
+    const refusal = checkShape(shapes.RetryRefusalShape, r.error.body);
     return refusal.success ? { ...r, missing: refusal.data.missing } : r;
   }
 
   /** Delete a batch and its archive (running jobs are killed first). */
   removeBatch(ref: string): Promise<ApiResult<RemovedBatch>> {
-    return this.call('DELETE', routes.batchArchive(ref), 'a removal answer', (a) => a.RemovedBatchSchema);
+    return this.call('DELETE', routes.batchArchive(ref), 'a removal answer', shapes.RemovedBatchShape);
   }
 
-  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.get(routes.batchManifest(ref), 'a manifest', (a) => a.ManifestSchema); }
+  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.get(routes.batchManifest(ref), 'a manifest', () => import('./head-api.ts').then((api) => api.ManifestSchema)); }
 
   /**
    * One archived file, streamed. With `start` > 0 a Range request resumes a partial download:

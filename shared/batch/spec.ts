@@ -4,7 +4,7 @@
  * agents download files by sha256 and lay them out by alias.
  */
 import { z } from 'zod';
-import { safeLabel, safeName } from '../names.ts';
+import { safeLabel, safeName } from '../name-schemas.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 
 /**

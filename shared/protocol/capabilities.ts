@@ -4,7 +4,7 @@
  * `--gpus`). The scheduler packs jobs into exactly this.
  */
 import { z } from 'zod';
-import { safeLabel } from '../names.ts';
+import { safeLabel } from '../name-schemas.ts';
 
 /** Most tags one node may declare. */
 export const MAX_TAGS = 64;

@@ -19,7 +19,7 @@ import { CapabilitiesSchema } from './capabilities.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 import { RUN_ID_PATTERN } from '../job/run-id.ts';
 import { BatchSpecSchema, JobSpecSchema } from '../batch/spec.ts';
-import { safeLabel, safeName } from '../names.ts';
+import { safeLabel, safeName } from '../name-schemas.ts';
 
 /** Bumped on any incompatible change; head and agent must agree exactly. 2: runs named by run id. */
 export const PROTOCOL_VERSION = 2;

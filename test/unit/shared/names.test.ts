@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { safeLabel, safeName, unsafeLabelReason, unsafeNameReason } from '../../../shared/names.ts';
+import { unsafeLabelReason, unsafeNameReason } from '../../../shared/names.ts';
+import { safeLabel, safeName } from '../../../shared/name-schemas.ts';
 
 const SAFE = [
   'a',
