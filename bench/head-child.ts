@@ -14,6 +14,9 @@ export interface HeadChildStats {
   /** Bytes the lowdb store wrote under `<data>/state/` since start. */
   storeBytes: number;
   cpuSeconds: number;
+  /** Of those, in user space and in the kernel (file-system work is mostly the kernel's). */
+  userSeconds: number;
+  systemSeconds: number;
   maxRssBytes: number;
   /** Event-loop delay while the head ran (ms): how long a message could wait behind other work. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -36,6 +39,8 @@ function stats(): HeadChildStats {
     type: 'stats',
     storeBytes: head.store.bytesWritten(),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    userSeconds: cpu.user / 1e6,
+    systemSeconds: cpu.system / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
   };

@@ -40,7 +40,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const dir = tempDir('bench-scale');
   const profDir = process.env.BENCH_CPU_PROF;
   const child = fork(path.join(import.meta.dirname, 'head-child.ts'), [path.join(dir, 'data')], {
-    execArgv: ['--import', 'tsx', ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
+    execArgv: ['--import', 'tsx', ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(process.env.BENCH_HEAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const messages: Array<(m: unknown) => void> = [];
@@ -99,6 +99,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['wall, submit → last result archived', `${fixed(wallMs / 1000, 2)} s`],
       ['scheduling throughput', `${fixed(archived / (wallMs / 1000), 0)} jobs/s`],
       ['head CPU', `${fixed(cpu, 2)} s (${fixed((cpu * 1000) / jobs, 2)} ms per job)`],
+      ['head CPU user / kernel', `${fixed(after.userSeconds - before.userSeconds, 2)} s / ${fixed(after.systemSeconds - before.systemSeconds, 2)} s`],
       ['head peak RSS (VmHWM during the run)', mib(headPeak)],
       ['head event-loop delay p50 / p99 / max', `${fixed(after.loopDelay.p50, 1)} / ${fixed(after.loopDelay.p99, 1)} / ${fixed(after.loopDelay.max, 0)} ms`],
       ['store bytes written per job (state/)', `${fixed(storeBytes / jobs, 0)} B (${mib(storeBytes)} in all)`],

@@ -6,7 +6,7 @@
  *   batches/<id>/spec.json          the batch spec, written once
  *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499
  *   batches/<id>/runs.jsonl         the run journal: one JSON line per assignment, appended and
- *                                   fsynced before the assign is sent (see store.ts)
+ *                                   synced before the assign is sent (run-journal.ts)
  * Each document is a lowdb `Low` over a text adapter that writes atomically (temp file + rename,
  * via steno) and counts bytes written.
  */
@@ -19,6 +19,7 @@ import type { BatchSpec } from '../../shared/batch/spec.ts';
 import type { BatchDoc, MetaDoc, RunRecord } from '../state/types.ts';
 import { readBatchRecord, type StoredBatchRecord } from '../state/batch-record.ts';
 import type { LoadedState, Store } from './store.ts';
+import { readJournal, RUN_JOURNAL, RunJournal } from './run-journal.ts';
 
 export const JOBS_PER_CHUNK = 500;
 
@@ -41,28 +42,6 @@ class CountingJsonFile<T> {
 
 interface JobsChunk { jobs: Job[] }
 
-/** File name of a batch's run journal. */
-const RUN_JOURNAL = 'runs.jsonl';
-
-/** The records of a run journal; a line torn by a crash mid-append (never acknowledged) is skipped. */
-async function readJournal(file: string): Promise<RunRecord[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: RunRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as RunRecord;
-      if (typeof r.runId === 'string' && typeof r.job === 'string' && typeof r.node === 'string') out.push(r);
-    } catch { /* torn last line */ }
-  }
-  return out;
-}
-
 export class LowdbStore implements Store {
   private readonly root: string;
   private readonly counter = { bytes: 0 };
@@ -74,8 +53,11 @@ export class LowdbStore implements Store {
   /** Batches deleted while this store runs: never written again. */
   private readonly deleted = new Set<string>();
 
+  private readonly journal: RunJournal;
+
   constructor(dataDir: string, private readonly flushDelayMs = 150) {
     this.root = path.join(dataDir, 'state');
+    this.journal = new RunJournal((id) => path.join(this.root, 'batches', id), (bytes) => { this.counter.bytes += bytes; });
   }
 
   private db<T>(rel: string, initial: T): Low<T> {
@@ -129,28 +111,9 @@ export class LowdbStore implements Store {
     return { meta, batches, runs };
   }
 
-  async recordRuns(runs: RunRecord[]): Promise<void> {
-    const byBatch = new Map<string, RunRecord[]>();
-    for (const r of runs) byBatch.set(r.batchId, [...(byBatch.get(r.batchId) ?? []), r]);
-    // Serialized with flushes and deletions, so a deleted batch's folder is never recreated.
-    const run = this.flushing.then(async () => {
-      for (const [batchId, list] of byBatch) {
-        if (this.deleted.has(batchId)) continue;
-        const text = list.map((r) => JSON.stringify(r) + '\n').join('');
-        const file = path.join(this.root, 'batches', batchId, RUN_JOURNAL);
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        const fh = await fs.open(file, 'a');
-        try {
-          await fh.writeFile(text);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        this.counter.bytes += Buffer.byteLength(text);
-      }
-    });
-    this.flushing = run.catch(() => undefined);
-    return run;
+  recordRuns(runs: RunRecord[]): Promise<void> {
+    // A deleted batch's folder is never recreated (deleteBatch waits for appends in flight).
+    return this.journal.append(runs.filter((r) => !this.deleted.has(r.batchId)));
   }
 
   async createBatch(doc: BatchDoc): Promise<void> {
@@ -193,6 +156,7 @@ export class LowdbStore implements Store {
     for (const key of [...this.dirty.keys()]) if (key.startsWith(`batches/${id}/`)) this.dirty.delete(key);
     for (const key of [...this.dbs.keys()]) if (key.startsWith(`batches/${id}/`)) this.dbs.delete(key);
     await this.flushing;
+    await this.journal.forget(id);
     await fs.rm(path.join(this.root, 'batches', id), { recursive: true, force: true });
   }
 
@@ -237,5 +201,6 @@ export class LowdbStore implements Store {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
+    await this.journal.close();
   }
 }

@@ -7,7 +7,7 @@
  *   writes dirty chunks a few times per second. A head killed in between loses at most that
  *   window of job states; recovery rebuilds them from agents' reports and from the archive, whose
  *   per-job `result.json` is written before a result is acknowledged.
- * - `recordRuns` appends to the run journal and resolves only after it is on disk (fsync): the head
+ * - `recordRuns` appends to the run journal and resolves only after it is on disk (fdatasync, grouped: see run-journal.ts): the head
  *   sends `assign` after that, so a run an agent holds is always known after a crash, and its
  *   attempt number is never handed out twice.
  */
