@@ -142,21 +142,24 @@ export class Archive {
 
   /**
    * Move a run's staged result into the archive: drop staged files the run did not list (an upload
-   * still streaming, say), write result.json into staging, remove any previous archive folder of
-   * the job, rename staging into place. The caller checked the files with {@link checkStaged}.
+   * still streaming, say), write result.json into staging, rename staging into place (replacing
+   * any previous archive folder of the job). The caller checked the files with {@link checkStaged}.
+   *
+   * result.json is written straight into the run's staging folder, not through a temporary file:
+   * nothing reads staging as a result, and the one rename into the archive is what makes the
+   * folder appear complete. A commit cut short (crash, full disk) leaves it in staging, where the
+   * next commit of the run drops it as unlisted and writes it again. The archive's parent folders
+   * are created, and a previous folder of the job removed, only when the rename says so: the
+   * common case is one rename.
    */
   async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
     const staging = this.stagingDir(meta.batchId, meta.job, meta.runId);
     await pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
     for (const f of meta.files) this.received.delete(path.join(staging, f.path));
     await fs.mkdir(path.join(staging, META_DIR), { recursive: true });
-    const tmp = path.join(staging, `${RESULT_FILE}.tmp`);
-    await fs.writeFile(tmp, JSON.stringify(meta, null, 1));
-    await fs.rename(tmp, path.join(staging, RESULT_FILE));
+    await fs.writeFile(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
     const target = this.jobDir(meta.namespace, meta.batch, meta.job);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.rm(target, { recursive: true, force: true });
-    await fs.rename(staging, target);
+    await renameInto(staging, target);
     await this.removeEmptyParents(staging);
   }
 
@@ -228,6 +231,25 @@ export class Archive {
     for (const ns of namespaces) out[ns] = await du(path.join(this.archiveRoot, ns));
     return out;
   }
+}
+
+/**
+ * Rename folder `from` to `to`: creating the parents of `to` when they are missing, and replacing
+ * an existing `to` (a job archived before, re-run by `retry`).
+ */
+async function renameInto(from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') await fs.mkdir(path.dirname(to), { recursive: true });
+    else if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') await fs.rm(to, { recursive: true, force: true });
+    else throw err;
+  }
+  // Once more after fixing what the first try reported (missing parents and an old folder in the
+  // way cannot both be the case).
+  await fs.rename(from, to);
 }
 
 /** Delete every file under `dir` whose path relative to it is not in `keep`. */

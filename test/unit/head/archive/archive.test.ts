@@ -82,6 +82,28 @@ describe('Archive', () => {
     assert.equal((await archive.readResult('ns', 'sweep', 'j2'))?.attempt, 1, 'the other job is untouched');
   });
 
+  test('a commit cut short after writing result.json into staging is redone whole by the next commit', async () => {
+    const { archive } = await newArchive();
+    const files = stage(archive, 'B1', 'j1', 'run-1', { 'out.txt': 'data' });
+    // What a head killed between writing result.json and the rename leaves: a torn result.json in
+    // staging, nothing in the archive.
+    fs.mkdirSync(path.join(archive.stagingDir('B1', 'j1', 'run-1'), META_DIR), { recursive: true });
+    fs.writeFileSync(path.join(archive.stagingDir('B1', 'j1', 'run-1'), RESULT_FILE), '{"batchId":"B1","na');
+    assert.equal(await archive.readResult('ns', 'sweep', 'j1'), null, 'staging is never read as a result');
+    const m = meta('j1', 1, files);
+    await archive.commit(m);
+    assert.deepEqual(await archive.readResult('ns', 'sweep', 'j1'), m);
+    assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'sweep', 'j1'), 'out.txt'), 'utf8'), 'data');
+  });
+
+  test('commit creates the archive folders of a new namespace and batch', async () => {
+    const { dir, archive } = await newArchive();
+    fs.rmSync(path.join(dir, 'archive'), { recursive: true });
+    const m = meta('j1', 1, stage(archive, 'B1', 'j1', 'run-1', { 'a.txt': 'a' }));
+    await archive.commit(m);
+    assert.deepEqual(await archive.readResult('ns', 'sweep', 'j1'), m);
+  });
+
   test('commit with nothing staged still archives result.json (a job that saved nothing)', async () => {
     const { archive } = await newArchive();
     const m = meta('empty', 1, []);
