@@ -4,7 +4,9 @@
  *   meta.json                       users and nodes
  *   batches/<id>/batch.json         the batch record (phase, outcome, build failures)
  *   batches/<id>/spec.json          the batch spec, written once
- *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499
+ *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499, as of the last compaction
+ *   batches/<id>/jobs.log           job states changed since: one line per changed job per flush,
+ *                                   folded into the chunks now and then (job-log.ts)
  *   batches/<id>/runs.jsonl         the run journal: one JSON line per assignment, appended and
  *                                   synced before the assign is sent (run-journal.ts)
  * Each document is a lowdb `Low` over a text adapter that writes atomically (temp file + rename,
@@ -20,6 +22,7 @@ import type { BatchDoc, MetaDoc, RunRecord } from '../state/types.ts';
 import { readBatchRecord, type StoredBatchRecord } from '../state/batch-record.ts';
 import type { LoadedState, Store } from './store.ts';
 import { readJournal, RUN_JOURNAL, RunJournal } from './run-journal.ts';
+import { applyJobLog, JOB_LOG, jobLine, JobLogSize } from './job-log.ts';
 
 export const JOBS_PER_CHUNK = 500;
 
@@ -54,6 +57,10 @@ export class LowdbStore implements Store {
   private readonly deleted = new Set<string>();
 
   private readonly journal: RunJournal;
+  /** Jobs changed since the last flush, per batch (written as job-log lines). */
+  private readonly dirtyJobs = new Map<string, { doc: BatchDoc; positions: Set<number> }>();
+  /** Per batch with a job log: how large it has grown since its last compaction. */
+  private readonly logs = new Map<string, { size: JobLogSize; doc: BatchDoc }>();
 
   constructor(dataDir: string, private readonly flushDelayMs = 150) {
     this.root = path.join(dataDir, 'state');
@@ -105,7 +112,11 @@ export class LowdbStore implements Store {
       }
       if (jobs.length !== specDb.data.jobs.length) continue;
       // Flat records of older versions (0.1 on) become the tagged union here.
-      batches.push({ record: readBatchRecord(recDb.data), spec: specDb.data, jobs });
+      const doc: BatchDoc = { record: readBatchRecord(recDb.data), spec: specDb.data, jobs };
+      // Job changes a crash left in the log: applied, and folded into the chunks right away.
+      const logged = await applyJobLog(path.join(this.root, base, JOB_LOG), jobs, specDb.data.jobs.map((j) => j.name));
+      if (logged.length) await this.compact(doc, new Set(logged.map((i) => Math.floor(i / JOBS_PER_CHUNK))));
+      batches.push(doc);
       runs.push(...await readJournal(path.join(this.root, base, RUN_JOURNAL)));
     }
     return { meta, batches, runs };
@@ -136,8 +147,59 @@ export class LowdbStore implements Store {
   }
 
   touchJob(doc: BatchDoc, index: number): void {
-    const k = Math.floor(index / JOBS_PER_CHUNK);
-    this.mark(`batches/${doc.record.id}/jobs-${k}.json`, () => ({ jobs: doc.jobs.slice(k * JOBS_PER_CHUNK, (k + 1) * JOBS_PER_CHUNK) }));
+    let d = this.dirtyJobs.get(doc.record.id);
+    if (!d) {
+      d = { doc, positions: new Set() };
+      this.dirtyJobs.set(doc.record.id, d);
+    }
+    d.doc = doc;
+    d.positions.add(index);
+    this.armTimer();
+  }
+
+  /**
+   * Append the changed jobs of one batch to its log, or fold the log into the chunks when it has
+   * grown enough or the batch ended. Runs inside a flush.
+   */
+  private async writeJobs(doc: BatchDoc, positions: Set<number>): Promise<void> {
+    const id = doc.record.id;
+    const size = this.logs.get(id)?.size ?? new JobLogSize();
+    this.logs.set(id, { size, doc });
+    const sorted = [...positions].sort((a, b) => a - b);
+    const text = sorted.map((i) => jobLine(i, doc.jobs[i])).join('');
+    size.add(Buffer.byteLength(text), sorted.length, sorted.map((i) => Math.floor(i / JOBS_PER_CHUNK)));
+    // The chunks are taken together with the lines, so the log's last line of each job equals what
+    // its chunk gets: a crash between the chunk writes and the log's deletion replays to the same.
+    const fold = doc.record.phase === 'ended' || size.due(JOBS_PER_CHUNK, doc.jobs.length) ? this.chunksOf(doc, size.chunks) : null;
+    await this.appendLog(id, text);
+    if (fold) await this.writeFolded(id, fold);
+  }
+
+  private async appendLog(batchId: string, text: string): Promise<void> {
+    if (!text) return;
+    await fs.appendFile(path.join(this.root, 'batches', batchId, JOB_LOG), text);
+    this.counter.bytes += Buffer.byteLength(text);
+  }
+
+  /**
+   * Fold a batch's job log into its chunk documents: write the chunks in `chunks` (every chunk the
+   * log has lines in) from memory, then delete the log. The jobs' last lines in the log equal what
+   * the chunks get (every job changed since was appended first), so a crash in between replays
+   * the log to the same states.
+   */
+  private compact(doc: BatchDoc, chunks: Iterable<number>): Promise<void> {
+    return this.writeFolded(doc.record.id, this.chunksOf(doc, chunks));
+  }
+
+  /** The chunk documents `chunks` of a batch as they are now. */
+  private chunksOf(doc: BatchDoc, chunks: Iterable<number>): Array<[number, JobsChunk]> {
+    return [...chunks].sort((a, b) => a - b).map((k) => [k, { jobs: doc.jobs.slice(k * JOBS_PER_CHUNK, (k + 1) * JOBS_PER_CHUNK) }]);
+  }
+
+  private async writeFolded(id: string, chunks: Array<[number, JobsChunk]>): Promise<void> {
+    for (const [k, data] of chunks) await this.writeDoc(`batches/${id}/jobs-${k}.json`, data);
+    await fs.rm(path.join(this.root, 'batches', id, JOB_LOG), { force: true });
+    this.logs.delete(id);
   }
 
   touchMeta(meta: MetaDoc): void {
@@ -153,6 +215,8 @@ export class LowdbStore implements Store {
     // No write of this batch may start from now on, and one already writing finishes before the
     // folder goes, so a flush in flight cannot recreate it.
     this.deleted.add(id);
+    this.dirtyJobs.delete(id);
+    this.logs.delete(id);
     for (const key of [...this.dirty.keys()]) if (key.startsWith(`batches/${id}/`)) this.dirty.delete(key);
     for (const key of [...this.dbs.keys()]) if (key.startsWith(`batches/${id}/`)) this.dbs.delete(key);
     await this.flushing;
@@ -162,6 +226,10 @@ export class LowdbStore implements Store {
 
   private mark(key: string, produce: () => unknown): void {
     this.dirty.set(key, produce);
+    this.armTimer();
+  }
+
+  private armTimer(): void {
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -174,8 +242,23 @@ export class LowdbStore implements Store {
   flush(): Promise<void> {
     // Serialize flushes so two writers never race on one document.
     const run = this.flushing.then(async () => {
+      const jobs = [...this.dirtyJobs.values()];
+      this.dirtyJobs.clear();
       const batch = [...this.dirty.entries()];
       this.dirty.clear();
+      // Jobs first: a batch record that says "ended" is never written ahead of its jobs' ends.
+      for (let i = 0; i < jobs.length; i++) {
+        const { doc, positions } = jobs[i];
+        if (this.deleted.has(doc.record.id)) continue; // deleted meanwhile
+        try {
+          await this.writeJobs(doc, positions);
+        } catch (err) {
+          // Keep what was not written dirty so a later flush retries it, and the documents too.
+          for (const d of jobs.slice(i)) for (const p of d.positions) this.touchJob(d.doc, p);
+          for (const [k, p] of batch) if (!this.dirty.has(k)) this.dirty.set(k, p);
+          throw err;
+        }
+      }
       for (let i = 0; i < batch.length; i++) {
         const [key, produce] = batch[i];
         if (key.startsWith('batches/') && this.deleted.has(key.split('/')[1])) continue; // deleted meanwhile
@@ -197,10 +280,23 @@ export class LowdbStore implements Store {
     return this.counter.bytes;
   }
 
+  /** Write everything dirty, fold every job log into its chunks, close the run journals. */
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
+    await this.foldLogs();
     await this.journal.close();
+  }
+
+  /** Fold the job log of every batch that has one into its chunks (after the flush in flight). */
+  private foldLogs(): Promise<void> {
+    const run = this.flushing.then(async () => {
+      for (const [id, { size, doc }] of [...this.logs]) {
+        if (!this.deleted.has(id)) await this.compact(doc, size.chunks);
+      }
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 }

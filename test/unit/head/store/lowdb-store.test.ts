@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { JOBS_PER_CHUNK, LowdbStore } from '../../../../head/store/lowdb-store.ts';
-import type { MetaDoc } from '../../../../head/state/types.ts';
+import type { BatchDoc, MetaDoc } from '../../../../head/state/types.ts';
+import type { Job } from '../../../../shared/job/state.ts';
+import { endedRecord, submittedRecord } from '../../../../head/state/batch-record.ts';
 import { makeBatch, storeConformance, tempDataDir, user } from './store-conformance.ts';
 
 // A long coalescing delay keeps "not written before flush()" deterministic; the timer is unref'd.
@@ -102,12 +104,15 @@ describe('LowdbStore', () => {
     store.touchMeta({ users: [user('eve')], nodes: [] });
     await store.flush();
     await store.saveBatchRecordNow(doc);
-    assert.deepEqual(listFiles(path.join(dir, 'state')), [
+    const files = [
       'batches/b1/batch.json', 'batches/b1/jobs-0.json', 'batches/b1/jobs-1.json', 'batches/b1/jobs-2.json',
       'batches/b1/spec.json', 'meta.json',
-    ].map((p) => path.join(...p.split('/'))));
-    for (const f of listFiles(path.join(dir, 'state'))) JSON.parse(fs.readFileSync(path.join(dir, 'state', f), 'utf8'));
+    ].map((p) => path.join(...p.split('/')));
+    assert.deepEqual(listFiles(path.join(dir, 'state')), [...files.slice(0, 4), path.join('batches', 'b1', 'jobs.log'), ...files.slice(4)].sort());
+    for (const f of files) JSON.parse(fs.readFileSync(path.join(dir, 'state', f), 'utf8'));
+    for (const line of fs.readFileSync(path.join(batchDir(dir, 'b1'), 'jobs.log'), 'utf8').trim().split('\n')) JSON.parse(line);
     await store.close();
+    assert.deepEqual(listFiles(path.join(dir, 'state')), files, 'close folds the job log into the chunks');
   });
 
   test('a failed flush does not stop later flushes, and the failed document is retried', async () => {
@@ -134,5 +139,119 @@ describe('LowdbStore', () => {
     assert.deepEqual(state.meta, meta, 'a flush after a failed one still writes');
     assert.deepEqual(state.batches[0]?.jobs[4], doc.jobs[4], 'the document whose write failed is written later');
     await store.close();
+  });
+
+  describe('job log', () => {
+    const assign = (doc: BatchDoc, i: number, at: number) => { doc.jobs[i].status = { state: 'assigned', node: 'n', runId: `r${i}-${at}`, attempt: 1, at }; };
+
+    test('a flush appends one line per changed job instead of rewriting its chunk', async () => {
+      const dir = tempDataDir();
+      const store = new LowdbStore(dir, 60_000);
+      await store.load();
+      const doc = makeBatch('b1', 1200);
+      await store.createBatch(doc);
+      const chunkBefore = fs.readFileSync(path.join(batchDir(dir, 'b1'), 'jobs-0.json'), 'utf8');
+      assign(doc, 3, 1);
+      assign(doc, 700, 1);
+      store.touchJob(doc, 3);
+      store.touchJob(doc, 3);
+      store.touchJob(doc, 700);
+      const b0 = store.bytesWritten();
+      await store.flush();
+      const lines = fs.readFileSync(path.join(batchDir(dir, 'b1'), 'jobs.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as [number, Job]);
+      assert.deepEqual(lines, [[3, doc.jobs[3]], [700, doc.jobs[700]]], 'one line per changed job, even if touched twice');
+      assert.equal(store.bytesWritten() - b0, lines.reduce((n, l) => n + JSON.stringify(l).length + 1, 0));
+      assert.equal(fs.readFileSync(path.join(batchDir(dir, 'b1'), 'jobs-0.json'), 'utf8'), chunkBefore, 'the chunk is not rewritten');
+      await store.close();
+    });
+
+    test('a log left by a crash is applied on load (a torn last line skipped) and folded into the chunks', async () => {
+      const dir = tempDataDir();
+      const store = new LowdbStore(dir, 60_000);
+      await store.load();
+      const doc = makeBatch('b1', 1200);
+      await store.createBatch(doc);
+      assign(doc, 5, 1);
+      store.touchJob(doc, 5);
+      await store.flush();
+      assign(doc, 5, 2);
+      assign(doc, 1100, 2);
+      store.touchJob(doc, 5);
+      store.touchJob(doc, 1100);
+      await store.flush();
+      // Killed mid-append: half a line of a third change.
+      fs.appendFileSync(path.join(batchDir(dir, 'b1'), 'jobs.log'), '[6,{"batchId":"b1","na');
+      const loaded = (await new LowdbStore(dir).load()).batches[0];
+      assert.deepEqual(loaded, doc, 'last line of each job wins; the torn line changes nothing');
+      assert.equal(fs.existsSync(path.join(batchDir(dir, 'b1'), 'jobs.log')), false, 'folded on load');
+      assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc, 'the chunks alone hold it now');
+    });
+
+    test('a line that does not fit its position (out of range, another job\'s name) is ignored', async () => {
+      const dir = tempDataDir();
+      const store = new LowdbStore(dir, 60_000);
+      await store.load();
+      const doc = makeBatch('b1', 10);
+      await store.createBatch(doc);
+      await store.close();
+      const bad = { ...doc.jobs[2], status: { state: 'queued', since: 99 } };
+      fs.writeFileSync(path.join(batchDir(dir, 'b1'), 'jobs.log'), [[2, { ...bad, name: 'job3' }], [10, bad], [-1, bad], ['2', bad], [2, null]].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc);
+    });
+
+    test('the log is folded into the chunks when it outgrows them, and when the batch ends', async () => {
+      const dir = tempDataDir();
+      const store = new LowdbStore(dir, 60_000);
+      await store.load();
+      const doc = makeBatch('b1', 1200);
+      await store.createBatch(doc);
+      const log = path.join(batchDir(dir, 'b1'), 'jobs.log');
+      let largest = 0;
+      for (let round = 0; round < 2000; round++) {
+        assign(doc, round % 20, round);
+        store.touchJob(doc, round % 20);
+        await store.flush();
+        largest = Math.max(largest, fs.existsSync(log) ? fs.statSync(log).size : 0);
+      }
+      const chunk = fs.statSync(path.join(batchDir(dir, 'b1'), 'jobs-0.json')).size;
+      assert.ok(largest < 3 * chunk, `the log (at most ${largest} B) stays within a few times its chunk (${chunk} B)`);
+      assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc);
+      doc.record = endedRecord(submittedRecord(doc.record, 1000), 'finished', 2000);
+      store.touchBatchRecord(doc);
+      assign(doc, 1199, 1);
+      store.touchJob(doc, 1199);
+      await store.flush();
+      assert.equal(fs.existsSync(log), false, 'an ended batch keeps no log');
+      assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc);
+      await store.close();
+    });
+
+    test('a 10,000-job batch run through assigned, running and done costs the store well under 2 KB per job', async () => {
+      const dir = tempDataDir();
+      const store = new LowdbStore(dir, 60_000);
+      await store.load();
+      const doc = makeBatch('b1', 10_000);
+      await store.createBatch(doc);
+      const b0 = store.bytesWritten();
+      // Slow progress (the worst case): 20 jobs per flush, each change in a flush of its own.
+      for (let first = 0; first < 10_000; first += 20) {
+        const group = Array.from({ length: 20 }, (_, k) => first + k);
+        for (const i of group) { assign(doc, i, 1); store.touchJob(doc, i); }
+        await store.flush();
+        for (const i of group) { doc.jobs[i].status = { state: 'running', node: 'n', runId: `r${i}-1`, attempt: 1, startedAt: 2, pausedMs: 0 }; store.touchJob(doc, i); }
+        await store.flush();
+        for (const i of group) {
+          doc.jobs[i].status = { state: 'done', result: { outcome: 'succeeded', exitCode: 0 }, node: 'n', runId: `r${i}-1`, attempt: 1, startedAt: 2, endedAt: 3, runMs: 1 };
+          store.touchJob(doc, i);
+        }
+        await store.flush();
+      }
+      doc.record = endedRecord(submittedRecord(doc.record, 1000), 'finished', 2000);
+      store.touchBatchRecord(doc);
+      await store.close();
+      const perJob = (store.bytesWritten() - b0) / 10_000;
+      assert.ok(perJob < 1500, `${perJob.toFixed(0)} B per job`);
+      assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc);
+    });
   });
 });
