@@ -87,7 +87,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   let onDiskChange = () => {};
   const disk = new DiskWatch({ dir: archive.archiveRoot, minFreeBytes: opts.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK, log, onChange: () => onDiskChange() });
   await disk.start();
-  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, maxHandBacks: opts.maxHandBacks, log, assignHold: () => disk.holdReason(), diskFull: () => void disk.noteFull() });
+  const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, maxHandBacks: opts.maxHandBacks, log, assignHold: (pending) => disk.holdReason(pending), diskFull: () => void disk.noteFull() });
   onDiskChange = () => cluster.scheduleSoon();
   await cluster.init();
   const tokens: TokenBook = {

@@ -40,8 +40,15 @@ export interface PersistedRun {
   /**
    * Set when the job's processes ended, before its files are uploaded: a restarted agent finishes
    * the upload instead of giving the job up (the head's disk may be full for a long while).
+   * `bytes`: the size of the results (absent in older state files).
    */
-  exited?: { result: JobResult; endedAt: number; runMs: number };
+  exited?: { result: JobResult; endedAt: number; runMs: number; bytes?: number };
+  /**
+   * The job's `distribute_save/` was moved into the run's folder when its processes ended, so the
+   * node's next job may start in the same working folder while these results upload. Absent in
+   * older state files: the results are still in the working folder.
+   */
+  resultsKept?: boolean;
   /** Set once the job ended: what to report. */
   finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] };
 }

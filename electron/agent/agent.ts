@@ -29,6 +29,7 @@ import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
+import { keepResults } from './result-upload.ts';
 import { prepareBuild, prepareJobDirs, workDirOf } from './run-files.ts';
 import { Workspace } from './workspace.ts';
 import { settingsProblem, type AgentSettings } from './agent-settings.ts';
@@ -73,6 +74,11 @@ interface LiveRun {
   done: Promise<void>;
 }
 
+/** A run still occupies its share of the node until its processes ended (uploading, finished). */
+function occupies(run: PersistedRun): boolean {
+  return run.phase !== 'uploading' && run.phase !== 'finished';
+}
+
 /** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
 export class Agent extends EventEmitter<Events> {
   readonly name: string;
@@ -95,6 +101,8 @@ export class Agent extends EventEmitter<Events> {
   private readonly pauses: NodePause;
   /** stop() was called: take no new job. */
   private stopping = false;
+  /** The head of this connection takes `job-exited` (its welcome said so). */
+  private exitReports = false;
   /** The node credential once enrolled (node-credential.ts), else the enrollment token. */
   private token: string;
   private readonly credentialFile: NodeCredentialFile;
@@ -306,7 +314,11 @@ export class Agent extends EventEmitter<Events> {
         // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
         const l = this.track(run);
         this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
-        l.done = this.uploadAndReport(run, run.exited).catch((err) => this.runFailed(run, err));
+        const exited = run.exited;
+        // Saved by an older version, the results are still in the working folder: move them out
+        // before any new job can start there.
+        l.done = (run.resultsKept ? Promise.resolve() : keepResults(this.ws, run).then(() => undefined))
+          .then(() => this.uploadAndReport(run, exited)).catch((err) => this.runFailed(run, err));
       } else if (run.phase === 'finished') {
         this.track(run);
       } else {
@@ -339,12 +351,16 @@ export class Agent extends EventEmitter<Events> {
     this.store.drop(run);
   }
 
-  /** What the runs held occupy (runs of older agents without a recorded share count as whole-node). */
+  /**
+   * What the runs held occupy (runs of older agents without a recorded share count as whole-node).
+   * A run whose processes ended occupies nothing: its results upload (from its own folder, see
+   * keepResults) or wait for the head's answer while the next job runs.
+   */
   private usage(): Usage {
     const capacity = capacityOf(this.capabilities);
     let usage = NO_USAGE;
     for (const run of this.state.runs) {
-      if (run.phase === 'finished') continue; // only waiting for the head's answer: occupies nothing
+      if (!occupies(run)) continue;
       usage = addUsage(usage, run.whole === false ? jobShare(run.batch, run.spec) : null, capacity);
     }
     return usage;
@@ -370,6 +386,10 @@ export class Agent extends EventEmitter<Events> {
     switch (m.type) {
       case 'welcome': {
         if (m.credential) void this.keepCredential(m.credential);
+        this.exitReports = m.exitReports === true;
+        // Runs whose processes ended occupy nothing here: say so again to this head (it counted
+        // them as running from the hello).
+        for (const run of this.state.runs) this.reportExited(run);
         // The agent owns the pause: tell the head either way, since it remembers a pause of an
         // earlier agent process that recover() dropped.
         this.conn.send(this.state.pause ? { type: 'node-paused', until: this.state.pause.until } : { type: 'node-resumed' });
@@ -440,7 +460,7 @@ export class Agent extends EventEmitter<Events> {
       this.conn.send({ type: 'job-rejected', ...ref, reason: usage.runs ? `busy: does not fit beside ${usage.runs} running ${usage.runs === 1 ? 'job' : 'jobs'}` : 'the job asks for more than this node offers' });
       return;
     }
-    const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.map((r) => r.gpus ?? []));
+    const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.filter(occupies).map((r) => r.gpus ?? []));
     const run: PersistedRun = {
       batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: this.clock.now(), pausedMs: 0,
       whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: share ? slots.slice(0, share.gpus) : slots,
@@ -566,11 +586,24 @@ export class Agent extends EventEmitter<Events> {
     }
     if (l.cancelled) return this.finishCancelled(l);
     const endedAt = this.clock.now();
+    // The results leave the working folder first: from job-exited on, the next job may start there.
+    const bytes = await keepResults(this.ws, run);
     run.phase = 'uploading';
-    run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt) };
+    run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
+    this.reportExited(run);
     await this.save();
     this.changed();
     await this.uploadAndReport(run, run.exited);
+  }
+
+  /**
+   * Tells the head that `run`'s processes ended (uploading or finished), so its share of the node
+   * goes to the next job now; only to a head that takes `job-exited`.
+   */
+  private reportExited(run: PersistedRun): void {
+    if (!this.exitReports || occupies(run)) return;
+    const bytes = run.exited?.bytes ?? run.finished?.files.reduce((a, f) => a + f.size, 0) ?? 0;
+    this.conn.send({ type: 'job-exited', ...runRef(run), bytes });
   }
 
   /** Upload the results of a run whose processes ended, then report it. */

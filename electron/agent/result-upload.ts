@@ -16,6 +16,37 @@ import { retryUpload } from './upload-retry.ts';
 import { collectResults, type Workspace } from './workspace.ts';
 import { workDirOf } from './run-files.ts';
 
+/**
+ * Where the results of `run` are: its run folder's `distribute_save/` once they were moved there
+ * at the job's exit ({@link keepResults}), else the job's working folder's.
+ */
+export function resultsDirOf(ws: Workspace, run: PersistedRun): string {
+  return run.resultsKept ? path.join(ws.runDirOf(run), SAVE_DIR) : path.join(workDirOf(ws, run), SAVE_DIR);
+}
+
+/**
+ * Moves the `distribute_save/` of a run whose processes ended out of its working folder into the
+ * run's own folder (a rename: the same file system), so the node's next job, which may work in
+ * the same folder, neither resets nor mixes into these results while they upload. Sets
+ * `run.resultsKept` (the caller saves it) and returns the results' size in bytes, logs included.
+ * Called again after a restart it finds the folder moved already.
+ */
+export async function keepResults(ws: Workspace, run: PersistedRun): Promise<number> {
+  const kept = path.join(ws.runDirOf(run), SAVE_DIR);
+  if (!run.resultsKept) {
+    await fs.mkdir(ws.runDirOf(run), { recursive: true });
+    await fs.rename(path.join(workDirOf(ws, run), SAVE_DIR), kept).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err; // nothing saved (or moved before a restart)
+    });
+    run.resultsKept = true;
+  }
+  const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
+  const { files } = await collectResults(kept).catch(() => ({ files: [] as { abs: string }[] }));
+  let bytes = 0;
+  for (const abs of [...files.map((f) => f.abs), stdoutPath, stderrPath]) bytes += await fs.stat(abs).then((st) => st.size, () => 0);
+  return bytes;
+}
+
 /** Result files uploaded at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */
 const PARALLEL_UPLOADS = 4;
 
@@ -36,7 +67,7 @@ export interface ResultUploadContext {
  * result.json. Such a file never makes the job run again.
  */
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
-  const saveDir = path.join(workDirOf(ctx.ws, run), SAVE_DIR);
+  const saveDir = resultsDirOf(ctx.ws, run);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));

@@ -132,15 +132,22 @@ export class DiskWatch {
   /**
    * Why no new job may be assigned now, or null. Reads the free space again (synchronously, one
    * cheap system call) when the last reading is over a second old, so a result that just filled
-   * the disk stops the very next assignment.
+   * the disk stops the very next assignment. `pendingBytes`: results of jobs that ended and are
+   * still uploading or being archived; they count as used already, so a node freed by its job's
+   * exit gets no new job when that result will take the disk below the minimum.
    */
-  holdReason(): string | null {
+  holdReason(pendingBytes = 0): string | null {
     if (this.now() - this.current.checkedAt > 1000) {
       try {
         this.update(this.statfsSync(this.opts.dir));
       } catch { /* keep the last reading */ }
     }
-    return this.current.reason;
+    if (this.current.reason) return this.current.reason;
+    const free = this.current.freeBytes;
+    if (pendingBytes > 0 && free !== null && free - pendingBytes < this.opts.minFreeBytes) {
+      return `archive disk has ${formatSize(free)} free and ${formatSize(pendingBytes)} of finished results still to store, below --min-free-disk ${formatSize(this.opts.minFreeBytes)}: no new jobs are assigned`;
+    }
+    return null;
   }
 
   private update(space: { free: number; total: number } | null): DiskState {

@@ -52,10 +52,11 @@ export interface ClusterOptions {
   maxHandBacks?: number;
   log?: (line: string) => void;
   /**
-   * Why no new job may be assigned now (the archive disk is full or below --min-free-disk), or
-   * null. Finished results are still accepted meanwhile.
+   * Why no new job may be assigned now (the archive disk is full or below --min-free-disk, counting
+   * `pendingBytes` of results that exited runs still upload), or null. Finished results are still
+   * accepted meanwhile.
    */
-  assignHold?: () => string | null;
+  assignHold?: (pendingBytes: number) => string | null;
   /** A write into the archive failed for lack of space. */
   diskFull?: () => void;
 }
@@ -356,6 +357,27 @@ export class Cluster {
    * Output of a run: kept (see `live-logs.ts`) and announced only while that run is the job's
    * current one (attempt numbers only grow, the run journal sees to it).
    */
+  /**
+   * The run's processes ended (`job-exited`); its results (`bytes`) are still to come. Its share of
+   * the node is free from now on, so the node's next job starts while this result is uploaded and
+   * archived; the node keeps holding the run (a node lost now still re-queues it) until its report
+   * is settled.
+   */
+  jobExited(from: Sender, runId: string, bytes: number): void {
+    if (!this.leases.check(from, runId, 'job-exited')) return;
+    const held = this.nodes.get(from.node)?.runs.get(runId);
+    if (!held || held.exited) return;
+    held.exited = { bytes };
+    this.scheduleSoon();
+  }
+
+  /** Bytes of results that runs whose processes ended have still to upload or archive. */
+  private pendingResultBytes(): number {
+    let bytes = 0;
+    for (const n of this.nodes.values()) for (const r of n.runs.values()) bytes += r.exited?.bytes ?? 0;
+    return bytes;
+  }
+
   jobLog(from: Sender, runId: string, stream: 'stdout' | 'stderr', data: string): void {
     const lease = this.leases.check(from, runId, 'job-log');
     const at = lease && this.locate(lease);
@@ -469,7 +491,7 @@ export class Cluster {
    * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
    */
   runSchedule(): void {
-    if (this.opts.assignHold?.()) return; // status says why
+    if (this.opts.assignHold?.(this.pendingResultBytes())) return; // status says why
     const state = this.schedulerState();
     if (!state.batches.length || !state.nodes.some((n) => n.accepting)) return;
     state.drain = this.drain = planDrain(state, this.drain);

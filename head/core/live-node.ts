@@ -14,8 +14,13 @@ export interface Sender {
   link: AgentLink;
 }
 
-/** One run of a job: its run id, and which attempt of which job of which batch it is. */
-export interface Holding { runId: string; batchId: string; job: string; attempt: number }
+/**
+ * One run of a job: its run id, and which attempt of which job of which batch it is. `exited`:
+ * the run's processes ended (`job-exited`) and its results, `bytes` in all, are being uploaded or
+ * archived: it occupies none of the node's share any more, but the node still holds it (a node
+ * lost now re-queues it; only `result-ack` ends it).
+ */
+export interface Holding { runId: string; batchId: string; job: string; attempt: number; exited?: { bytes: number } }
 
 export interface LiveNode {
   record: NodeRecord;

@@ -128,6 +128,7 @@ export class NodeRegistry {
     this.save();
     link.send({
       type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION,
+      exitReports: true,
       ...(credential ? { credential } : {}),
     });
 

@@ -17,11 +17,14 @@ export function shareOfRun(doc: BatchDoc | undefined, name: string, indexOf: (do
   return i < 0 ? null : jobShare(doc.spec, doc.spec.jobs[i]);
 }
 
-/** What the runs a node holds occupy (the official ones and strays from before it was lost). */
+/**
+ * What the runs a node holds occupy (the official ones and strays from before it was lost). A run
+ * whose processes ended (its results still uploading or being archived) occupies nothing.
+ */
 export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): Usage {
   const capacity = capacityOf(node.record.capabilities);
   let usage = NO_USAGE;
-  for (const run of node.runs.values()) usage = addUsage(usage, shareOfRun(batches.get(run.batchId), run.job, indexOf), capacity);
+  for (const run of node.runs.values()) if (!run.exited) usage = addUsage(usage, shareOfRun(batches.get(run.batchId), run.job, indexOf), capacity);
   return usage;
 }
 

@@ -172,6 +172,9 @@ export class AgentHub {
       case 'job-resumed':
         cluster.jobResumed(from, msg.runId);
         return;
+      case 'job-exited':
+        cluster.jobExited(from, msg.runId, msg.bytes);
+        return;
       case 'node-paused':
         cluster.nodePaused(node, msg.until);
         return;

@@ -6,7 +6,8 @@
  * enrollment token) → sends `hello` (name, capabilities, runs it still holds) → head answers
  * `welcome` (carrying the new node credential after an enrollment) → head records the run durably
  * and sends `assign` (run id + run key) → agent downloads inputs, builds once per batch, sends
- * `job-started`, streams `job-log`, uploads results over HTTP into the run's staging (with the run
+ * `job-started`, streams `job-log`, sends `job-exited` when the job's processes end (the node may
+ * take its next job now), uploads results over HTTP into the run's staging (with the run
  * key), sends `job-finished` → head verifies and archives, answers `result-ack`. Heartbeats both
  * ways.
  *
@@ -100,6 +101,12 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-log'), ...RunRef, stream: z.enum(['stdout', 'stderr']), data: z.string() }),
   z.object({ type: z.literal('job-paused'), ...RunRef, until: z.number().nullable() }),
   z.object({ type: z.literal('job-resumed'), ...RunRef }),
+  /**
+   * The run's processes ended; its results are still to be uploaded and reported (job-finished).
+   * Sent only to a head that asked for it in `welcome` (`exitReports`): the run's share of the
+   * node is free for the next job from now on. `bytes`: the size of the results to upload.
+   */
+  z.object({ type: z.literal('job-exited'), ...RunRef, bytes: z.number().int().nonnegative() }),
   z.object({ type: z.literal('node-paused'), until: z.number().nullable() }),
   z.object({ type: z.literal('node-resumed') }),
   /** Sent after every result file was uploaded. */
@@ -139,6 +146,11 @@ export const HeadMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('welcome'), nodeId: z.string(), heartbeatMs: z.number(), timeoutMs: z.number(), headVersion: z.string(),
     /** Sent once, to an agent that just enrolled with the enrollment token: its node credential. */
     credential: z.string().optional(),
+    /**
+     * The head takes `job-exited` (a run's share is freed when its processes end, before its
+     * results are uploaded). Absent from older heads: the agent does not send it to them.
+     */
+    exitReports: z.boolean().optional(),
   }),
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
   /**

@@ -31,6 +31,16 @@ test('below --min-free-disk no job is assigned, and status says why', async () =
   assert.deepEqual(changes, ['low', 'ok']);
 });
 
+test('results of exited jobs still to be stored count as used: no job when they would take the disk below the minimum', async () => {
+  const space = { free: 50 * MiB };
+  const { w } = watch(space);
+  await w.check();
+  assert.equal(w.holdReason(30 * MiB), null, '50 - 30 MiB leaves 20, above 10');
+  assert.match(w.holdReason(45 * MiB) ?? '', /50\.0 MiB free and 45\.0 MiB of finished results still to store, below --min-free-disk 10\.0 MiB: no new jobs are assigned/);
+  assert.equal(w.state.state, 'ok', 'the disk itself is fine: status shows it ok');
+  assert.equal(w.holdReason(0), null);
+});
+
 test('after ENOSPC the disk is full until its free space grows', async () => {
   const space = { free: 30 * MiB };
   const { w, lines } = watch(space);

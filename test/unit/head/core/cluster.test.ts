@@ -293,3 +293,68 @@ test('a node coming back is told to forget batches that ended or vanished while 
   assert.deepEqual(back.of('forget-batch').map((m) => m.batchId).sort(), [ended.record.id, 'vanished-batch'].sort());
   await store.close();
 });
+
+test('job-exited frees the run\'s share: the node gets its next job while the result is uploaded and archived; a loss then re-queues both', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const { cluster, archive, store } = await makeCluster(dir);
+  const a = new RecordingLink();
+  cluster.nodeHello(hello('a'), a);
+  assert.equal(a.of('welcome')[0].exitReports, true, 'the welcome asks for job-exited');
+  await submit(cluster, ['j1', 'j2', 'j3']);
+  await until(() => a.of('assign').length === 1, 'the first assignment');
+  const first = a.of('assign')[0];
+  cluster.jobStarted(from('a', a), first.runId);
+  // A job without a request has the node alone: nothing more until its processes end.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(a.of('assign').length, 1);
+  // Only the run's holder may say it exited.
+  cluster.jobExited(from('a', new RecordingLink()), first.runId, 0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(a.of('assign').length, 1, 'a stranger\'s job-exited changes nothing');
+  cluster.jobExited(from('a', a), first.runId, 5);
+  await until(() => a.of('assign').length === 2, 'the next job, before the first result is reported');
+  const second = a.of('assign')[1];
+  assert.notEqual(second.job, first.job);
+  // The node still holds the exited run: its result is archived as usual.
+  assert.equal(cluster.nodes.get('a')!.runs.size, 2);
+  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, first, 'hello')), 'archived');
+  assert.equal(cluster.nodes.get('a')!.runs.size, 1);
+  // The second run exits too; then the node is lost before its result came: the job runs again.
+  cluster.jobStarted(from('a', a), second.runId);
+  cluster.jobExited(from('a', a), second.runId, 0);
+  await until(() => a.of('assign').length === 3, 'the third job');
+  (cluster.nodes.get('a')!.record.lastSeen as number) = 0;
+  cluster.checkTimeouts();
+  const doc = cluster.batches.get(first.batchId)!;
+  const states = Object.fromEntries(doc.jobs.map((j) => [j.name, j.status.state]));
+  assert.equal(states[first.job], 'done');
+  assert.equal(states[second.job], 'queued', 'an exited but unreported run is re-queued when its node is lost');
+  await store.flush();
+});
+
+test('results still uploading count against --min-free-disk: a node freed by job-exited gets no job the disk cannot hold', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const store = new LowdbStore(dir, 10);
+  const archive = new Archive(dir);
+  await archive.init();
+  let free = 100;
+  const pendingSeen: number[] = [];
+  const cluster = new Cluster({
+    store, archive, nodeTimeoutMs: 60_000, heartbeatMs: 1000,
+    assignHold: (pending) => { pendingSeen.push(pending); return free - pending < 50 ? 'low' : null; },
+  });
+  await cluster.init();
+  const a = new RecordingLink();
+  cluster.nodeHello(hello('a'), a);
+  await submit(cluster, ['j1', 'j2']);
+  await until(() => a.of('assign').length === 1, 'the first assignment');
+  const first = a.of('assign')[0];
+  cluster.jobStarted(from('a', a), first.runId);
+  cluster.jobExited(from('a', a), first.runId, 60);
+  await until(() => pendingSeen.includes(60), 'a scheduling pass counting the 60 bytes still to come');
+  assert.equal(a.of('assign').length, 1, 'held: 100 free - 60 pending is below the minimum of 50');
+  // The result is archived: nothing is pending any more, the next job goes out.
+  free = 40 + 100; // the disk grew meanwhile (say, files were removed)
+  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, first, 'x')), 'archived');
+  await until(() => a.of('assign').length === 2, 'the next job once nothing is pending');
+});

@@ -44,6 +44,8 @@ const AGENT_MESSAGES: AgentMessage[] = [
   { type: 'build-failed', batchId: 'b-1', log: 'make: *** error' },
   { type: 'build-succeeded', batchId: 'b-1' },
   { type: 'leaving' },
+  { type: 'job-exited', ...REF, bytes: 0 },
+  { type: 'job-exited', ...REF, bytes: 4096 },
 ];
 
 const HEAD_MESSAGES: HeadMessage[] = [
@@ -63,6 +65,7 @@ const HEAD_MESSAGES: HeadMessage[] = [
   { type: 'pause', until: null },
   { type: 'resume' },
   { type: 'forget-batch', batchId: 'b-1' },
+  { type: 'welcome', nodeId: 'n-1', heartbeatMs: 5000, timeoutMs: 20000, headVersion: '0.2.0', exitReports: true },
 ];
 
 /** Every raw shape the `ws` library hands to a message listener. */
@@ -109,7 +112,7 @@ test('each direction refuses the other direction\'s messages', () => {
   assert.deepEqual(decodeAgentMessage(encode({ type: 'welcome', nodeId: 'n', heartbeatMs: 1, timeoutMs: 2, headVersion: 'v' })).ok, false);
 });
 
-const AGENT_TYPES = "'hello' | 'heartbeat' | 'job-started' | 'job-log' | 'job-paused' | 'job-resumed' | 'node-paused' | 'node-resumed' | 'job-finished' | 'job-rejected' | 'build-failed' | 'leaving' | 'build-succeeded'";
+const AGENT_TYPES = "'hello' | 'heartbeat' | 'job-started' | 'job-log' | 'job-paused' | 'job-resumed' | 'job-exited' | 'node-paused' | 'node-resumed' | 'job-finished' | 'job-rejected' | 'build-failed' | 'leaving' | 'build-succeeded'";
 const HEAD_TYPES = "'welcome' | 'heartbeat' | 'assign' | 'cancel' | 'result-ack' | 'pause' | 'resume' | 'forget-batch'";
 
 const GARBAGE: { name: string; raw: unknown; agent: string; head?: string }[] = [
@@ -151,6 +154,7 @@ const AGENT_INVALID: { name: string; message: Record<string, unknown>; error: st
     error: "result.outcome: Invalid discriminator value. Expected 'succeeded' | 'failed' | 'killed' | 'spawn-failed' | 'cancelled' | 'build-failed' | 'rejected'",
   },
   { name: 'succeeded with a non-zero exit code', message: { ...AGENT_MESSAGES[9], result: { outcome: 'succeeded', exitCode: 1 } }, error: 'result.exitCode: Invalid input: expected 0' },
+  { name: 'job-exited with negative bytes', message: { type: 'job-exited', ...REF, bytes: -1 }, error: 'bytes: Too small: expected number to be >=0' },
   { name: 'negative runMs', message: { ...AGENT_MESSAGES[9], runMs: -1 }, error: 'runMs: Too small: expected number to be >=0' },
   {
     name: 'result file with a bad digest',
