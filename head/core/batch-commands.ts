@@ -12,7 +12,7 @@ import type { BatchDoc, Principal } from '../state/types.ts';
 import { reopenedRecord, submittedRecord, uploadingRecord } from '../state/batch-record.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
-import type { LiveNode } from './live-node.ts';
+import { linkOf, type LiveNode } from './live-node.ts';
 import type { RunLeases } from './run-leases.ts';
 import { fail, type Result } from './result.ts';
 
@@ -184,7 +184,8 @@ export class BatchCommands {
 
   /** Tell the connection holding the job's run (else its node) to cancel it. */
   private cancelRun(s: { node: string; runId: string }, reason: string): void {
-    const link = this.deps.leases.get(s.runId)?.link ?? this.deps.nodes.get(s.node)?.link;
+    const node = this.deps.nodes.get(s.node);
+    const link = this.deps.leases.get(s.runId)?.link ?? (node ? linkOf(node) : null);
     link?.send({ type: 'cancel', runId: s.runId, reason });
   }
 

@@ -30,7 +30,7 @@ import { NodeRegistry } from './node-registry.ts';
 import { fail, type Result } from './result.ts';
 import { NodeCredentials } from '../auth/node-credentials.ts';
 import { CloseCode } from '../../shared/protocol/messages.ts';
-import type { AgentLink, LiveNode, Sender } from './live-node.ts';
+import { linkOf, type AgentLink, type LiveNode, type Sender } from './live-node.ts';
 import { RunLeases, type Lease, type LeaseResult } from './run-leases.ts';
 import { migrateLegacyRuns } from './migrate-runs.ts';
 import { schedulerSnapshot } from '../scheduler/snapshot.ts';
@@ -110,7 +110,7 @@ export class Cluster {
       // After the current message is answered: the agent that ran the last job must get its
       // result-ack first, or it would still hold the batch and keep its files.
       setImmediate(() => {
-        for (const n of this.nodes.values()) n.link?.send({ type: 'forget-batch', batchId: e.batchId });
+        for (const n of this.nodes.values()) linkOf(n)?.send({ type: 'forget-batch', batchId: e.batchId });
       });
       // Every job is done: no run's uploads are wanted any more (losers that never reported).
       void opts.archive.discardStaging(e.batchId).catch(() => {});
@@ -211,7 +211,7 @@ export class Cluster {
     const need = { capabilities: spec.capabilities, resources: spec.resources, request: largestRequest(spec) };
     return [...this.nodes.values()].map((n) => {
       const c = checkCompatibility(n.record.capabilities, need);
-      return { node: n.record.name, connected: n.link !== null, ok: c.ok, reasons: c.ok ? [] : c.reasons };
+      return { node: n.record.name, connected: linkOf(n) !== null, ok: c.ok, reasons: c.ok ? [] : c.reasons };
     });
   }
 
@@ -268,7 +268,8 @@ export class Cluster {
    * is closed with `revoked`, its jobs are re-queued and its record and credential are deleted.
    */
   async removeNode(name: string, reason: string): Promise<Result<{ name: string; wasConnected: boolean }>> {
-    const wasConnected = this.nodes.get(name)?.link != null;
+    const live = this.nodes.get(name);
+    const wasConnected = live !== undefined && linkOf(live) !== null;
     const known = this.registry.remove(name, CloseCode.revoked, reason);
     const revoked = this.credentials.revoke(name);
     if (!known && !revoked) return fail('not-found', `no node '${name}'`);
@@ -499,7 +500,8 @@ export class Cluster {
     for (const a of schedule(state)) {
       const doc = this.book.batches.get(a.batchId);
       const node = this.nodes.get(a.nodeId);
-      if (!doc || !node?.link) continue;
+      const link = node && linkOf(node);
+      if (!doc || !node || !link) continue;
       const index = this.book.position(doc, a.job);
       const runId = (this.opts.newRunId ?? newRunId)();
       if (!this.book.apply(doc, index, { type: 'assign', node: a.nodeId, runId, now: this.now() })) continue;
@@ -507,7 +509,7 @@ export class Cluster {
       node.runs.set(runId, { runId, batchId: doc.record.id, job: a.job, attempt: status.attempt });
       const key = newRunKey();
       const record: RunRecord = { runId, batchId: doc.record.id, job: a.job, node: a.nodeId, attempt: status.attempt, keyHash: hashRunKey(key), at: this.now() };
-      granted.push({ record, lease: this.leases.grant(record, node.link), key, doc, index });
+      granted.push({ record, lease: this.leases.grant(record, link), key, doc, index });
     }
     if (!granted.length) return;
     this.opts.store.recordRuns(granted.map((g) => g.record)).then(() => {

@@ -1,5 +1,6 @@
 /**
- * The head's compute nodes: who is connected, alive, paused or leaving, the hello that reconciles
+ * The head's compute nodes: every move of a node's presence (connected, leaving, awaited after a
+ * restart, offline, lost: see live-node.ts), whether it is paused, the hello that reconciles
  * the runs a node still holds with the head's record, the node timeout, and the wait for nodes
  * after a head restart. Job state changes go through the batch book (`transition()`).
  */
@@ -10,7 +11,7 @@ import { longestReconnectDelayMs } from '../../shared/protocol/reconnect.ts';
 import type { BatchDoc, NodeRecord, Principal } from '../state/types.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
-import type { AgentLink, LiveNode } from './live-node.ts';
+import { linkOf, type AgentLink, type LiveNode } from './live-node.ts';
 import type { Lease, RunLeases } from './run-leases.ts';
 import { fail, type Result } from './result.ts';
 
@@ -36,14 +37,14 @@ export interface NodeRegistryDeps {
 export class NodeRegistry {
   readonly nodes = new Map<string, LiveNode>();
   /**
-   * After a restart: nodes that were connected when the head went down, and until when we wait
-   * for them. Until each has said hello (or the node timeout passed) no job a node not back yet
-   * may hold is scheduled (see {@link mayBeHeldByAbsent}), because the store may not yet know
-   * that the node runs it (job states are written coalesced), and handing that job to a
-   * faster-reconnecting node would run it twice. Other jobs are scheduled at once (all scheduling
-   * used to wait: a head restarted every few seconds under load then scheduled almost nothing).
+   * After a restart, nodes that were connected when the head went down are `awaited` (see
+   * live-node.ts) until they say hello or are lost, at the latest until this moment. Until then no
+   * job a node not back yet may hold is scheduled (see {@link mayBeHeldByAbsent}), because the
+   * store may not yet know that the node runs it (job states are written coalesced), and handing
+   * that job to a faster-reconnecting node would run it twice. Other jobs are scheduled at once
+   * (all scheduling used to wait: a head restarted every few seconds under load then scheduled
+   * almost nothing).
    */
-  private readonly awaiting = new Set<string>();
   private recoverUntil = 0;
   private recoveryTimer: NodeJS.Timeout | null = null;
   /** When `checkTimeouts` last ran, to notice that the head itself was frozen. */
@@ -57,8 +58,9 @@ export class NodeRegistry {
       // A node offline at shutdown stays offline since then (records of 0.1 lack the field: its
       // last sighting is the best guess); one connected at shutdown is offline from now.
       const offlineSince = rec.connectedAt === null ? rec.offlineSince ?? rec.lastSeen : this.deps.now();
-      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, link: null, runs: new Map(), alive: true });
-      if (rec.connectedAt !== null) this.awaiting.add(rec.name);
+      // listening() sets the grace of both.
+      const presence = rec.connectedAt === null ? { state: 'offline' as const, graceUntil: null } : { state: 'awaited' as const, graceUntil: 0 };
+      this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, presence, runs: new Map() });
     }
     // Until the head listens (listening() moves the window there), count from now.
     this.listening(this.deps.now());
@@ -73,12 +75,18 @@ export class NodeRegistry {
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     this.recoveryTimer = null;
     this.recoverUntil = 0;
-    for (const [name, node] of this.nodes) {
-      if (node.link || !node.alive) continue;
-      node.graceUntil = at + (node.record.reconnectWithinMs ?? longestReconnectDelayMs(undefined));
-      if (this.awaiting.has(name)) this.recoverUntil = Math.max(this.recoverUntil, node.graceUntil + this.deps.nodeTimeoutMs);
+    let awaited = false;
+    for (const node of this.nodes.values()) {
+      const p = node.presence;
+      if (p.state !== 'awaited' && p.state !== 'offline') continue;
+      const graceUntil = at + (node.record.reconnectWithinMs ?? longestReconnectDelayMs(undefined));
+      node.presence = { state: p.state, graceUntil };
+      if (p.state === 'awaited') {
+        awaited = true;
+        this.recoverUntil = Math.max(this.recoverUntil, graceUntil + this.deps.nodeTimeoutMs);
+      }
     }
-    if (this.awaiting.size) {
+    if (awaited) {
       this.recoveryTimer = setTimeout(() => this.deps.scheduleSoon(), this.recoverUntil - at + 10);
       this.recoveryTimer.unref();
     }
@@ -86,7 +94,9 @@ export class NodeRegistry {
 
   /** Still waiting for nodes after a restart: see `awaiting` and {@link mayBeHeldByAbsent}. */
   recovering(): boolean {
-    return this.awaiting.size > 0 && this.deps.now() < this.recoverUntil;
+    if (this.deps.now() >= this.recoverUntil) return false;
+    for (const node of this.nodes.values()) if (node.presence.state === 'awaited') return true;
+    return false;
   }
 
   /**
@@ -98,7 +108,10 @@ export class NodeRegistry {
    * lost node's own run may still be going. A node that is back reconciled its runs in `hello`.
    */
   mayBeHeldByAbsent(batchId: string, job: string): boolean {
-    return this.deps.leases.forJob(batchId, job).some((l) => !l.ended && !this.nodes.get(l.node)?.link);
+    return this.deps.leases.forJob(batchId, job).some((l) => {
+      const node = this.nodes.get(l.node);
+      return !l.ended && !(node && linkOf(node));
+    });
   }
 
   /** Persist the node records. */
@@ -115,16 +128,16 @@ export class NodeRegistry {
     const { book } = this.deps;
     const now = this.deps.now();
     const prev = this.nodes.get(hello.name);
-    if (prev?.link && prev.link !== link) prev.link.close(4004, 'replaced by a new connection of the same node');
+    const prevLink = prev ? linkOf(prev) : null;
+    if (prevLink && prevLink !== link) prevLink.close(4004, 'replaced by a new connection of the same node');
     const record: NodeRecord = {
       name: hello.name, owner: hello.owner ?? prev?.record.owner ?? null, capabilities: hello.capabilities,
       lastSeen: now, connectedAt: now, built: hello.built, lastBatch: prev?.record.lastBatch ?? null,
       paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion, offlineSince: null,
       reconnectWithinMs: longestReconnectDelayMs(this.deps.nodeTimeoutMs),
     };
-    const node: LiveNode = { record, link, runs: new Map(), alive: true };
+    const node: LiveNode = { record, presence: { state: 'connected', link, graceUntil: null }, runs: new Map() };
     this.nodes.set(hello.name, node);
-    this.awaiting.delete(hello.name);
     this.save();
     link.send({
       type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION,
@@ -165,7 +178,7 @@ export class NodeRegistry {
     const { runId } = lease;
     const doc = book.batches.get(lease.batchId);
     const index = doc ? book.position(doc, lease.job) : -1;
-    const cancel = (reason: string) => node.link?.send({ type: 'cancel', runId, reason });
+    const cancel = (reason: string) => linkOf(node)?.send({ type: 'cancel', runId, reason });
     if (!doc || index < 0) {
       if (held.state !== 'finished') cancel('unknown job');
       return;
@@ -221,7 +234,7 @@ export class NodeRegistry {
   leaving(name: string): void {
     const node = this.nodes.get(name);
     if (!node) return;
-    node.leaving = true;
+    if (node.presence.state === 'connected') node.presence = { ...node.presence, state: 'leaving' };
     node.record.leftAt = this.deps.now();
     this.save();
   }
@@ -229,8 +242,8 @@ export class NodeRegistry {
   /** The node's socket closed (a newer connection of the same node is left alone). */
   disconnected(name: string, link: AgentLink): void {
     const node = this.nodes.get(name);
-    if (!node || node.link !== link) return;
-    node.link = null;
+    if (!node || linkOf(node) !== link) return;
+    node.presence = { state: 'offline', graceUntil: 'graceUntil' in node.presence ? node.presence.graceUntil : null };
     node.record.connectedAt = null;
     node.record.offlineSince = this.deps.now();
     this.save();
@@ -263,14 +276,17 @@ export class NodeRegistry {
       // The head itself did not run for a while (stopped, suspended, starved): the silence was
       // ours. Give every node a full timeout to speak up instead of losing all of them at once.
       this.deps.log(`head was unresponsive for ${gap} ms; not counting that against the nodes`);
-      for (const node of this.nodes.values()) if (node.alive) node.graceUntil = Math.max(node.graceUntil ?? 0, now);
+      for (const node of this.nodes.values()) {
+        const p = node.presence;
+        if (p.state !== 'lost') node.presence = { ...p, graceUntil: Math.max(p.graceUntil ?? 0, now) };
+      }
       return;
     }
     for (const node of this.nodes.values()) {
-      if (!node.alive || now - Math.max(node.record.lastSeen, node.graceUntil ?? 0) <= nodeTimeoutMs) continue;
-      node.alive = false;
-      node.link?.close(4006, 'no heartbeat within the timeout');
-      node.link = null;
+      const p = node.presence;
+      if (p.state === 'lost' || now - Math.max(node.record.lastSeen, p.graceUntil ?? 0) <= nodeTimeoutMs) continue;
+      linkOf(node)?.close(4006, 'no heartbeat within the timeout');
+      node.presence = { state: 'lost' };
       node.runs.clear(); // its leases stay: a lost node's own run may still finish first
       node.record.connectedAt = null;
       node.record.offlineSince ??= now;
@@ -291,12 +307,9 @@ export class NodeRegistry {
     const node = this.nodes.get(name);
     if (!node) return false;
     this.nodes.delete(name);
-    this.awaiting.delete(name);
-    node.link?.close(closeCode, reason);
-    node.link = null;
-    for (const doc of this.deps.book.batches.values()) {
-      for (const i of this.deps.book.heldBy(doc, name)) this.deps.book.requeue(doc, i, name, reason);
-    }
+    linkOf(node)?.close(closeCode, reason);
+    node.presence = { state: 'lost' };
+    for (const doc of this.deps.book.batches.values()) this.deps.book.requeueHeldBy(doc, name, reason);
     this.save();
     this.deps.events.emit('node:lost', { node: name, reason });
     this.deps.scheduleSoon();
@@ -307,7 +320,7 @@ export class NodeRegistry {
   offlineLongerThan(maxOfflineMs: number): string[] {
     const now = this.deps.now();
     return [...this.nodes.values()]
-      .filter((n) => n.link === null && n.record.offlineSince != null && now - n.record.offlineSince > maxOfflineMs)
+      .filter((n) => linkOf(n) === null && n.record.offlineSince != null && now - n.record.offlineSince > maxOfflineMs)
       .map((n) => n.record.name);
   }
 
@@ -316,8 +329,9 @@ export class NodeRegistry {
     const node = this.nodes.get(name);
     if (!node) return fail('not-found', `no node '${name}'`);
     if (principal.kind !== 'admin' && node.record.owner !== principal.name) return fail('forbidden', `only an admin or the owner of node '${name}' may ${action.type} it`);
-    if (!node.link) return fail('conflict', `node '${name}' is not connected`);
-    node.link.send(action);
+    const link = linkOf(node);
+    if (!link) return fail('conflict', `node '${name}' is not connected`);
+    link.send(action);
     return { ok: true, value: node.record };
   }
 }

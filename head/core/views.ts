@@ -2,7 +2,7 @@
  * JSON views of the cluster for the HTTP API (`status`, `nodes`, a batch's jobs), built as the
  * contract's types (shared/api/head-api.ts). The CLI prints these; `--json` passes them through.
  */
-import type { BatchView, JobView, NodeState, NodeView, RunningJob } from '../../shared/api/head-api.ts';
+import type { BatchView, JobView, NodeView, RunningJob } from '../../shared/api/head-api.ts';
 import { isActive, type Job } from '../../shared/job/state.ts';
 import type { BatchDoc } from '../state/types.ts';
 import { submittedAtOf } from '../state/batch-record.ts';
@@ -10,7 +10,7 @@ import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
 import { capacityOf, freeCapacity, type Capacity } from '../../shared/batch/request.ts';
 import { nodeUsage, shareOfRun } from '../scheduler/snapshot.ts';
-import type { LiveNode } from './live-node.ts';
+import { nodeState } from './live-node.ts';
 
 export function batchView(doc: BatchDoc): BatchView {
   const r = doc.record;
@@ -84,19 +84,6 @@ export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean 
       current: runs[0] ?? null,
     };
   });
-}
-
-/**
- * One word for a node: `stopped` (its agent said it was leaving and disconnected: a clean stop,
- * not a fault), `lost` (silent past the timeout), `offline` (disconnected, not yet timed out),
- * `paused`, `busy` or `idle`.
- */
-export function nodeState(n: LiveNode, hasJob: boolean): NodeState {
-  if (n.link === null && n.record.leftAt) return 'stopped';
-  if (!n.alive) return 'lost';
-  if (n.link === null) return 'offline';
-  if (n.record.paused) return 'paused';
-  return hasJob || n.runs.size ? 'busy' : 'idle';
 }
 
 /** Jobs running now, of the batches `visible` accepts (default all). */

@@ -221,7 +221,7 @@ test('a head killed inside the write-coalescing window hands out a new run id an
   // `a` stays away (stopped): after its timeout the job goes to b.
   const away = second.cluster.nodes.get('a')!;
   (away.record.lastSeen as number) = 0;
-  away.graceUntil = 0;
+  away.presence = { state: 'awaited', graceUntil: 0 };
   (second.cluster as unknown as { registry: { recoverUntil: number } }).registry.recoverUntil = 0;
   second.cluster.checkTimeouts();
   second.cluster.scheduleSoon();
