@@ -13,6 +13,7 @@ import { DEFAULT_HEAD_URL, HeadClient } from '../../shared/api/head-client.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { loadCaFile } from '../../electron/agent/ca-file.ts';
 import { requestText } from './http-request.ts';
+import type { OptionDef } from './quick-args.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -31,14 +32,24 @@ export interface HeadOptions {
   ca?: string;
 }
 
-/** Add --head, --token, --token-file and --data to a command that talks to the head. */
+/** --head, --token, --token-file, --data and --ca: the options of every command that talks to the head. */
+export const HEAD_OPTIONS: readonly OptionDef[] = [
+  { flags: '--head <url>', description: 'head URL; http:// is assumed without a scheme (env DISTRIBUTE_HEAD, default http://127.0.0.1:8952)' },
+  { flags: '--token <token>', description: 'your token (env DISTRIBUTE_TOKEN)' },
+  { flags: '--token-file <file>', description: 'read your token from this file (env DISTRIBUTE_TOKEN_FILE)' },
+  { flags: '--data <dir>', description: 'on the head machine: use the admin token of the head started with --data DIR (default: $DISTRIBUTE_DATA, else ~/.distribute/head)' },
+  { flags: '--ca <file>', description: 'trust this lab CA certificate for an https head, besides the system\'s (env DISTRIBUTE_CA)' },
+];
+
+/** Add {@link HEAD_OPTIONS} to a command that talks to the head. */
 export function withHeadOptions(cmd: Command): Command {
-  return cmd
-    .option('--head <url>', 'head URL; http:// is assumed without a scheme (env DISTRIBUTE_HEAD, default http://127.0.0.1:8952)')
-    .option('--token <token>', 'your token (env DISTRIBUTE_TOKEN)')
-    .option('--token-file <file>', 'read your token from this file (env DISTRIBUTE_TOKEN_FILE)')
-    .option('--data <dir>', 'on the head machine: use the admin token of the head started with --data DIR (default: $DISTRIBUTE_DATA, else ~/.distribute/head)')
-    .option('--ca <file>', 'trust this lab CA certificate for an https head, besides the system\'s (env DISTRIBUTE_CA)');
+  return withOptions(cmd, HEAD_OPTIONS);
+}
+
+/** Register `options` on `cmd` (lists that head/cli/quick-args.ts also reads). */
+export function withOptions(cmd: Command, options: readonly OptionDef[]): Command {
+  for (const o of options) cmd.option(o.flags, o.description);
+  return cmd;
 }
 
 /** A port option's value (0 = any free port), or a usage error naming the option. */

@@ -3,8 +3,10 @@
  * main.ts (which runs the program when imported) so the choice can be tested on its own.
  */
 import type { Command } from 'commander';
+import type { QuickCommand } from './quick-args.ts';
 
-export type Loader = () => Promise<{ register: (p: Command) => void }>;
+/** A command's file: `register` adds it to commander; `quick` lets main.ts run simple command lines without commander. */
+export type Loader = () => Promise<{ register: (p: Command) => void; quick?: QuickCommand }>;
 
 /**
  * Each command lives in its own file, loaded only when that command runs (start-up time is the

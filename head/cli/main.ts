@@ -2,35 +2,38 @@
  * Entry of the `distribute` command: one file per command under head/cli/, each exporting
  * `register(program)`. Exit codes: 0 ok, 1 the operation failed (a job failed, a request was
  * refused), 2 bad usage or bad input (invalid config, unknown option), 3 cannot reach the head.
+ *
+ * A front door that loads as little as it can (start-up is the whole cost of `distribute status`,
+ * bench/startup.ts): `--version` prints the version; a command whose file exports `quick` and
+ * whose command line ./quick-args.ts can read runs without commander; everything else (help,
+ * usage errors, every other command) goes through commander in ./program.ts.
  */
 // First: a stop signal that arrives while the commands load must not kill an agent mid-start.
 import { holdStopSignals } from './stop-signals.ts';
-import { Command, CommanderError } from 'commander';
 import { VERSION } from '../../shared/version.ts';
 import { guardClosedOutput } from './closed-pipe.ts';
 import { COMMANDS, commandsToLoad, SERVICES } from './commands.ts';
+import { quickArgs } from './quick-args.ts';
 
 holdStopSignals();
 
-const program = new Command();
-program
-  .name('distribute')
-  .description('Spread batches of compute jobs over a lab\'s computers, archive results on a head node, pull them on demand.')
-  .version(VERSION)
-  .showHelpAfterError()
-  .exitOverride();
-
-const names = commandsToLoad(process.argv.slice(2));
+const args = process.argv.slice(2);
+const names = commandsToLoad(args);
 guardClosedOutput(names.length === 1 && SERVICES.has(names[0]) ? 'ignore' : 'exit');
-for (const mod of await Promise.all(names.map((name) => COMMANDS[name]()))) mod.register(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else {
-    process.stderr.write(`distribute: ${(err as Error).message ?? err}\n`);
-    process.exitCode = 1;
-  }
+if (names.length === 0) {
+  // A bare --version (or -V), which is all commandsToLoad loads nothing for.
+  process.stdout.write(`${VERSION}\n`);
+} else if (!(await runQuick())) {
+  await (await import('./program.ts')).runProgram(names);
+}
+
+/** Run the command without commander when its file allows and its command line is simple; false otherwise. */
+async function runQuick(): Promise<boolean> {
+  if (names.length !== 1 || args[0] !== names[0]) return false;
+  const { quick } = await COMMANDS[names[0]]();
+  const parsed = quick && quickArgs(quick.options, quick.maxArgs, args.slice(1));
+  if (!quick || !parsed) return false;
+  await quick.run(parsed.args, parsed.opts);
+  return true;
 }
