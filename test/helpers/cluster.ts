@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { BatchDetail, JobView } from '../../shared/api/head-api.ts';
 import { HeadClient } from '../../shared/api/head-client.ts';
 import { BIN, ROOT } from './built.ts';
+import { watchHead, type HeadWatch } from './head-watch.ts';
 
 export { BIN, ROOT };
 export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -106,13 +107,35 @@ function asEnded(b: BatchDetail): EndedBatch | null {
   return { ...b, endedAt: b.endedAt, jobs };
 }
 
-/** Wait until the batch `ref` has no unfinished job; returns its details. */
+/**
+ * Wait until the batch `ref` has no unfinished job; returns its details. Waits on the head's live
+ * feed (head-watch.ts) for the batch to end, so it answers within a frame of the end whatever the
+ * load; if the feed is not available (the head restarts meanwhile), it polls instead.
+ */
 export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<EndedBatch> {
   const client = headClient(head);
-  return waitFor(async () => {
+  const deadline = Date.now() + timeoutMs;
+  const check = async () => {
     const r = await client.batch(ref);
-    return r.ok ? asEnded(r.value) : null;
-  }, timeoutMs, () => `batch ${ref} did not end in ${timeoutMs} ms`);
+    return r.ok ? { ended: asEnded(r.value), id: r.value.id } : null;
+  };
+  let watch: HeadWatch | null = null;
+  try {
+    watch = await watchHead(head);
+    // Looked at after subscribing: an end between the two is in the feed.
+    const now = await check();
+    if (now?.ended) return now.ended;
+    if (now) {
+      await watch.until((v) => v.batches.get(now.id)?.phase === 'ended', `batch ${ref} to end`, Math.max(0, deadline - Date.now()));
+      const after = await check();
+      if (after?.ended) return after.ended;
+    }
+  } catch (err) {
+    if (Date.now() >= deadline) throw new Error(`batch ${ref} did not end in ${timeoutMs} ms (${(err as Error).message})`);
+  } finally {
+    watch?.close();
+  }
+  return waitFor(async () => (await check())?.ended, Math.max(0, deadline - Date.now()), () => `batch ${ref} did not end in ${timeoutMs} ms`);
 }
 
 export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { routes } from '../../shared/api/routes.ts';
-import { api, cli, startAgentProc, stop, tempDir, waitFor, type CliResult, type HeadProc, type Proc } from './cluster.ts';
+import { untilHead } from './head-watch.ts';
+import { api, cli, startAgentProc, stop, tempDir, type CliResult, type HeadProc, type Proc } from './cluster.ts';
 
 export interface ShellBatchOptions {
   name: string;
@@ -56,9 +57,8 @@ export async function addUser(head: HeadProc, name: string): Promise<string> {
 }
 
 /** Waits until `count` nodes are idle on the head. */
-export async function waitIdleNodes(head: HeadProc, count: number, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => (await api(head, routes.nodes())).body.nodes?.filter((n: { state: string }) => n.state === 'idle').length === count,
-    timeoutMs, () => `${count} idle nodes expected`);
+export async function waitIdleNodes(head: HeadProc, count: number, timeoutMs = 60_000): Promise<void> {
+  await untilHead(head, (v) => v.nodes.filter((n) => n.state === 'idle').length === count, `${count} idle nodes`, timeoutMs);
 }
 
 /** One batch job as the head shows it. */

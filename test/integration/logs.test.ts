@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { api, BIN, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead, watchHead } from '../helpers/head-watch.ts';
 import { envFor, writeShellConfig } from './shell-batches.ts';
 
 let head: HeadProc;
@@ -14,7 +15,7 @@ let agent: Proc;
 before(async () => {
   head = await startHeadProc(tempDir('logs-head'), { nodeTimeout: '2s' });
   agent = startAgentProc(head, 'logs-node', tempDir('logs-node'));
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {
@@ -26,8 +27,9 @@ test('logs --follow streams a running job and ends with it; archived logs afterw
   const cfg = writeShellConfig('logs', 'slow', [
     { name: 'ticker', command: 'i=1; while [ $i -le 6 ]; do echo "line $i"; echo "err $i" >&2; i=$((i+1)); sleep 0.7; done' },
   ]);
+  const watch = await watchHead(head);
   assert.equal((await cli(['add', cfg], envFor(head))).code, 0);
-  await waitFor(async () => (await api(head, '/api/batches/logs%2Fslow')).body.jobs?.[0].state === 'running', 20_000, () => 'job never ran');
+  await watch.until((v) => v.running.some((j) => j.batch === 'slow' && j.name === 'ticker'), 'the job to run');
 
   const child = spawn(process.execPath, [BIN, 'logs', 'logs/slow', 'ticker', '--follow', '--stream', 'stdout'], { env: { ...process.env, ...envFor(head) } });
   let out = '';
@@ -36,14 +38,15 @@ test('logs --follow streams a running job and ends with it; archived logs afterw
   child.stderr.on('data', (d) => { err += d; });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
 
-  await waitFor(() => /line \d/.test(out), 15_000, () => `no live line; stdout=${out} stderr=${err}`);
+  await waitFor(() => /line \d/.test(out), 30_000, () => `no live line; stdout=${out} stderr=${err}`);
   const state = (await api(head, '/api/batches/logs%2Fslow')).body.jobs[0].state;
   assert.equal(state, 'running', 'a line arrived while the job was still running');
+  watch.close();
   assert.equal(await exited, 0, err);
   assert.match(out, /line 6\n/, 'the follow ends after the last line');
   assert.doesNotMatch(out, /err \d/, '--stream stdout leaves stderr out');
 
-  await waitBatchEnded(head, 'logs/slow', 20_000);
+  await waitBatchEnded(head, 'logs/slow', 60_000);
   const archived = await cli(['logs', 'logs/slow', 'ticker'], envFor(head));
   assert.equal(archived.code, 0, archived.stderr);
   assert.equal(archived.stdout, [1, 2, 3, 4, 5, 6].map((i) => `line ${i}\n`).join('') + [1, 2, 3, 4, 5, 6].map((i) => `err ${i}\n`).join(''));
@@ -62,7 +65,7 @@ test('logs of a running job start at its first line; --follow too, then streams 
     { name: 'ticker', command: 'i=1; while [ $i -le 60 ]; do echo "line $i"; i=$((i+1)); sleep 0.2; done' },
   ]);
   assert.equal((await cli(['add', cfg], envFor(head))).code, 0);
-  await waitFor(async () => (await api(head, '/api/batches/logs%2Fticking')).body.jobs?.[0].state === 'running', 20_000, () => 'job never ran');
+  await untilHead(head, (v) => v.running.some((j) => j.batch === 'ticking' && j.name === 'ticker'), 'the job to run');
   // Asked 4 s after the start: the lines printed before still come, from the first one.
   await new Promise((r) => setTimeout(r, 4000));
   const soFar = await cli(['logs', 'logs/ticking', 'ticker'], envFor(head));
@@ -80,7 +83,7 @@ test('logs of a running job start at its first line; --follow too, then streams 
   assert.equal(await exited, 0);
   assert.ok(out.startsWith('line 1\nline 2\n'), `--follow began at line 1: ${out.slice(0, 80)}`);
   assert.equal(out, Array.from({ length: 60 }, (_, i) => `line ${i + 1}\n`).join(''), 'every line once, in order, to the end');
-  await waitBatchEnded(head, 'logs/ticking', 20_000);
+  await waitBatchEnded(head, 'logs/ticking', 60_000);
   const archivedTail = await cli(['logs', 'logs/ticking', 'ticker', '--tail', '1'], envFor(head));
   assert.equal(archivedTail.stdout, 'line 60\n');
   const badTail = await cli(['logs', 'logs/ticking', 'ticker', '--tail', 'x'], envFor(head));

@@ -9,13 +9,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { processState } from '../../electron/agent/process-tree.ts';
-import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { watchHead, type HeadView, type HeadWatch } from '../helpers/head-watch.ts';
 
 const ROLES = ['main', 'child', 'grandchild'] as const;
 let head: HeadProc;
+/** The head's live feed: waits on what the head says happened instead of polling `status`. */
+let watch: HeadWatch;
 let agent: Proc;
 let workdir: string;
-let watch: string;
+let watchDir: string;
 let release: string;
 let env: Record<string, string>;
 let batchId: string;
@@ -24,14 +27,19 @@ let config: string;
 let pausedAtLeastMs = 0;
 /** Taken before the batch was added: the job cannot have started earlier. */
 let addedAt = 0;
+/** Generous: process states are read from /proc, and a loaded CI machine is slow to signal. */
+const PROC_MS = 20_000;
+
+/** The job as the head's running list shows it now. */
+const headJob = (v: HeadView) => v.running.find((r) => r.name === 'tree');
 
 function startAgent(): Proc {
   return startAgentProc(head, 'pause-node', workdir, ['--control-port', '0', '--max-pause', '2h', '--owner', 'olga']);
 }
 
-const pids = () => ROLES.map((r) => Number(fs.readFileSync(path.join(watch, `pid-${r}`), 'utf8')));
+const pids = () => ROLES.map((r) => Number(fs.readFileSync(path.join(watchDir, `pid-${r}`), 'utf8')));
 const states = () => pids().map((p) => processState(p));
-const ticks = () => ROLES.map((r) => fs.statSync(path.join(watch, `ticks-${r}`)).size);
+const ticks = () => ROLES.map((r) => fs.statSync(path.join(watchDir, `ticks-${r}`)).size);
 const allStopped = () => states().every((s) => s === 'T');
 const allRunning = () => states().every((s) => s !== null && s !== 'T' && s !== 'Z');
 const local = (...args: string[]) => cli([...args, '--workdir', workdir], env);
@@ -53,15 +61,16 @@ before(async () => {
   head = await startHeadProc(tempDir('pause-head'), { nodeTimeout: '3s' });
   env = { DISTRIBUTE_HEAD: head.url, DISTRIBUTE_TOKEN: head.adminToken };
   workdir = tempDir('pause-agent');
-  watch = tempDir('pause-watch');
-  release = path.join(watch, 'release');
+  watchDir = tempDir('pause-watch');
+  release = path.join(watchDir, 'release');
+  watch = await watchHead(head);
   agent = startAgent();
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await watch.until((v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 
   const dir = tempDir('pause-batch');
   config = path.join(dir, 'distribute-jobs.yaml');
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/pause/job.py'), path.join(dir, 'job.py'));
-  fs.writeFileSync(path.join(dir, 'params.json'), JSON.stringify({ watch, release }));
+  fs.writeFileSync(path.join(dir, 'params.json'), JSON.stringify({ watch: watchDir, release }));
   fs.writeFileSync(path.join(dir, 'distribute-jobs.yaml'), [
     'meta: { batch_name: pausing, namespace: tests, capabilities: [python3] }',
     'python:',
@@ -74,10 +83,11 @@ before(async () => {
   const added = await cli(['add', path.join(dir, 'distribute-jobs.yaml'), '--json'], env);
   assert.equal(added.code, 0, added.stderr);
   batchId = JSON.parse(added.stdout).id;
-  await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watch, `ticks-${r}`))), 30_000, () => `job did not start:\n${agent.output()}`);
+  await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watchDir, `ticks-${r}`))), 60_000, () => `job did not start:\n${agent.output()}`);
 });
 
 after(async () => {
+  watch?.close();
   fs.writeFileSync(release, '');
   await stop(agent);
   await stop(head);
@@ -102,15 +112,14 @@ test('pause stops the whole tree, the head shows it paused and keeps the node; r
   const snap = JSON.parse(paused.stdout);
   assert.equal(snap.current.job, 'tree');
   assert.ok(Math.abs(snap.pause.until - (snap.now + 3600_000)) < 2000, `until ${snap.pause.until} vs now ${snap.now}`);
-  await waitFor(allStopped, 5000, () => `not all stopped: ${states()}`);
+  await waitFor(allStopped, PROC_MS, () => `not all stopped: ${states()}`);
   await assertTicking(false);
 
-  const s = await waitFor(async () => {
-    const st = await runningJob();
-    return st.running[0]?.state === 'paused' ? st : null;
-  }, 5000, () => 'head never showed the job paused');
-  assert.equal(s.running[0].name, 'tree');
-  assert.ok(Math.abs(s.running[0].pausedUntil - snap.pause.until) < 1000);
+  const seen = await watch.until((v) => headJob(v)?.state === 'paused' && headJob(v), 'the head to show the job paused');
+  assert.equal(seen.name, 'tree');
+  assert.ok(seen.state === 'paused' && seen.pausedUntil !== null && Math.abs(seen.pausedUntil - snap.pause.until) < 1000, JSON.stringify(seen));
+  const s = await runningJob();
+  assert.equal(s.running[0].state, 'paused', 'status --json shows it paused too');
   // Longer than the head's node timeout (3 s): a paused node still heartbeats and is not lost.
   await new Promise((r) => setTimeout(r, 3500));
   const later = await runningJob();
@@ -124,9 +133,9 @@ test('pause stops the whole tree, the head shows it paused and keeps the node; r
   pausedAtLeastMs += Date.now() - pausedAt - 1000;
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resumed; tests\/pausing tree continues/);
-  await waitFor(allRunning, 5000, () => `not all continued: ${states()}`);
+  await waitFor(allRunning, PROC_MS, () => `not all continued: ${states()}`);
   await assertTicking(true);
-  await waitFor(async () => (await runningJob()).running[0]?.state === 'running', 5000, () => 'head still shows it paused');
+  await watch.until((v) => headJob(v)?.state === 'running', 'the head to show the job running again');
 });
 
 test('pause --node asks the head: the owner and admins may, other users may not', async () => {
@@ -150,14 +159,14 @@ test('pause --node asks the head: the owner and admins may, other users may not'
   const pausedAt = Date.now();
   assert.equal(paused.code, 0, paused.stderr);
   assert.equal(JSON.parse(paused.stdout).node, 'pause-node');
-  await waitFor(allStopped, 5000, () => `not stopped by the head's pause: ${states()}`);
-  await waitFor(async () => (await runningJob()).running[0]?.state === 'paused', 5000);
+  await waitFor(allStopped, PROC_MS, () => `not stopped by the head's pause: ${states()}`);
+  await watch.until((v) => headJob(v)?.state === 'paused', 'the head to show the job paused');
   const resumed = await as('olga', 'resume', '--node', 'pause-node');
   pausedAtLeastMs += Date.now() - pausedAt - 1000;
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /asked the head to resume node 'pause-node'/);
-  await waitFor(allRunning, 5000, () => `not continued by the head's resume: ${states()}`);
-  await waitFor(async () => (await runningJob()).running[0]?.state === 'running', 5000);
+  await waitFor(allRunning, PROC_MS, () => `not continued by the head's resume: ${states()}`);
+  await watch.until((v) => headJob(v)?.state === 'running', 'the head to show the job running again');
 });
 
 test('a pause ends by itself after its duration', async () => {
@@ -167,28 +176,27 @@ test('a pause ends by itself after its duration', async () => {
   // when the CLI exited: on a loaded machine the CLI may exit well after the pause began.
   const began: number = JSON.parse(paused.stdout).pause.since;
   assert.equal(typeof began, 'number', paused.stdout);
-  await waitFor(allStopped, 10_000, () => `not stopped: ${states()}`);
-  await waitFor(allRunning, 15_000, () => `did not continue after 2s: ${states()}`);
+  await waitFor(allStopped, PROC_MS, () => `not stopped: ${states()}`);
+  await waitFor(allRunning, PROC_MS, () => `did not continue after 2s: ${states()}`);
   const stoppedFor = Date.now() - began;
   assert.ok(stoppedFor >= 1900, `continued ${stoppedFor} ms after the pause began, before its 2 s were over`);
   pausedAtLeastMs += 1900;
-  await waitFor(async () => {
-    const st = await runningJob();
-    return st.running[0]?.state === 'running' && st.nodes[0].state !== 'paused';
-  }, 5000, () => 'head still shows the pause');
+  await watch.until((v) => headJob(v)?.state === 'running' && watch.node('pause-node')?.state !== 'paused', 'the head to show the pause over');
 });
 
 test('an agent killed while paused: the watchdog continues the job at the end of the pause', async () => {
-  const paused = await local('pause', '--duration', '2s');
+  // Long enough that the agent is surely killed before its own timer would end the pause, even
+  // on a loaded machine.
+  const paused = await local('pause', '--duration', '5s');
   assert.equal(paused.code, 0, paused.stderr);
-  await waitFor(allStopped, 2000);
+  await waitFor(allStopped, PROC_MS);
   await stop(agent, 'SIGKILL');
   assert.equal(allStopped(), true, 'still stopped right after the agent died');
-  // Nobody is left to resume it but the watchdog: at the end (2 s) plus its grace (2 s).
-  await waitFor(allRunning, 8000, () => `the watchdog did not continue the job: ${states()}`);
+  // Nobody is left to resume it but the watchdog: at the end (5 s) plus its grace (2 s).
+  await waitFor(allRunning, 30_000, () => `the watchdog did not continue the job: ${states()}`);
   pausedAtLeastMs += 1500;
   agent = startAgent();
-  await waitFor(async () => (await runningJob()).nodes[0]?.state === 'busy', 20_000, () => `agent did not come back:\n${agent.output()}`);
+  await watch.until(() => watch.node('pause-node')?.state === 'busy', `the agent to come back:\n${agent.output()}`);
   await assertTicking(true);
 });
 
@@ -196,24 +204,21 @@ test('an agent killed while paused continues the job when it restarts', async ()
   const paused = await local('pause', '--duration', '1h');
   assert.equal(paused.code, 0, paused.stderr);
   const pausedAt = Date.now();
-  await waitFor(allStopped, 2000);
+  await waitFor(allStopped, PROC_MS);
   await stop(agent, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(allStopped(), true, 'stays stopped while the agent is down (the pause lasts 1 h)');
   pausedAtLeastMs += Date.now() - pausedAt;
   agent = startAgent();
-  await waitFor(allRunning, 20_000, () => `job not continued after the restart: ${states()}\n${agent.output()}`);
+  await waitFor(allRunning, 60_000, () => `job not continued after the restart: ${states()}\n${agent.output()}`);
   await assertTicking(true);
   // The head learns that the node is no longer paused, and gives it work again later.
-  await waitFor(async () => {
-    const st = await runningJob();
-    return st.running[0]?.state === 'running' && st.nodes[0]?.state === 'busy';
-  }, 20_000, () => 'head did not see the job running again');
+  await watch.until((v) => headJob(v)?.state === 'running' && watch.node('pause-node')?.state === 'busy', 'the head to see the job running again');
 });
 
 test('the job completes with its whole tree and its run time excludes every pause', async () => {
   fs.writeFileSync(release, '');
-  const batch = await waitBatchEnded(head, batchId, 30_000);
+  const batch = await waitBatchEnded(head, batchId, 60_000);
   // The head may have re-adopted the run after the agent restarts (its own startedAt is then
   // later), so the wall time is bounded from the test's side: from before the add to now.
   const wall = Date.now() - addedAt;

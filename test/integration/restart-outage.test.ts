@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { routes } from '../../shared/api/routes.ts';
-import { api, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { watchHead } from '../helpers/head-watch.ts';
 import { addBatch, runCounts, startIdleAgents, stopAll, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
@@ -39,13 +39,14 @@ test('a 12 s head outage (node timeout 5 s) with a spare agent waiting re-runs n
       { name: 'short', command: `echo short >> ${counter}; sleep 4; echo done > distribute_save/out.txt` },
     ],
   });
+  const watch = await watchHead(head);
   const { id } = await addBatch(head, file);
-  const running = await waitFor(async () => {
-    const r = await api(head, routes.batch(id));
-    const jobs = (r.body.jobs ?? []) as { name: string; state: string; node: string }[];
+  const running = await watch.until((v) => {
+    const jobs = v.running.filter((j) => j.batchId === id);
     return jobs.length === 2 && jobs.every((j) => j.state === 'running') ? jobs : null;
-  }, 20_000, () => 'both jobs should start');
-  const nodeOf = Object.fromEntries(running.map((j) => [j.name, j.node]));
+  }, 'both jobs to start');
+  watch.close();
+  const nodeOf = Object.fromEntries(running.map((j) => [j.name, j.state === 'running' ? j.node : '']));
 
   await stop(head, 'SIGKILL');
   const killedAt = Date.now();
