@@ -94,7 +94,7 @@ async function addAndWait(head: HeadProc, config: string): Promise<{ ms: number;
   const added = await cliTimed(['add', config, '--json'], env);
   if (added.code !== 0) throw new Error(`add failed: ${added.stderr}`);
   const { id } = JSON.parse(added.stdout) as { id: string };
-  const waited = await cliTimed(['wait', id, '--interval', '0.05'], env);
+  const waited = await cliTimed(['wait', id], env);
   const ms = since(start);
   if (waited.code !== 0) throw new Error(`wait exited ${waited.code}: ${waited.stderr}${waited.stdout}`);
   return { ms, id };
@@ -179,7 +179,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     target('distribute vs task-spooler', 'task-spooler, 2 slots', 1),
     target('distribute vs SLURM', 'SLURM, one node (array, %2)', 10),
     pull ? `pull of ${pull.files} small files vs cp -r: ${fixed(pull.cpMs / pull.pullMs, 2)}× (target ≥ 0.5×, ${pull.cpMs / pull.pullMs >= 0.5 ? 'met' : 'MISSED'})` : 'pull: not measured',
-    'distribute: `distribute server` + 2 × `distribute agent` (compiled bin, loopback); the wall time runs from spawning `distribute add CONFIG` to `distribute wait ID --interval 0.05` exiting (2 CLI start-ups included; wait polls every 50 ms).',
+    'distribute: `distribute server` + 2 × `distribute agent` (compiled bin, loopback); the wall time runs from spawning `distribute add CONFIG` to `distribute wait ID` exiting (2 CLI start-ups included; wait is told the end by the head\'s event stream).',
     'raw spawn: Node spawns `/bin/sh -c true`, 2 at a time. task-spooler: `tsp -n sh -c true` N times (own TS_SOCKET, TS_SLOTS=2, server started by the first call), then `tsp -w` until nothing is queued or running.',
   );
   return { title: `Peers: ${n} trivial jobs (\`sh -c true\`), 2 workers each`, table: rows, notes };

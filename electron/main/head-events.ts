@@ -9,7 +9,9 @@
  *   ...; events.close();
  */
 import { Backoff } from '../agent/backoff.ts';
-import { decodeUserEvent, EVENTS_PATH, type UserEvent } from '../../shared/protocol/index.ts';
+import { decodeUserEvent, EVENTS_PATH, takeSseEvents, type UserEvent } from '../../shared/protocol/index.ts';
+
+export { takeSseEvents };
 import { notificationKey, shouldNotify, type NotifyContext } from './notification-rules.ts';
 import { showNotification } from './notifier.ts';
 
@@ -28,22 +30,6 @@ export interface FollowOptions {
 
 export interface Follower {
   close(): void;
-}
-
-/**
- * Split an SSE byte stream into events: returns the `data` of each complete event in `buffer`
- * and what is left over. Comment lines (`:`) and other fields are ignored.
- */
-export function takeSseEvents(buffer: string): { events: string[]; rest: string } {
-  const events: string[] = [];
-  const normalized = buffer.replace(/\r\n?/g, '\n');
-  const blocks = normalized.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
-    if (data.length) events.push(data.join('\n'));
-  }
-  return { events, rest };
 }
 
 /** Follow the event stream until `close()`; never throws, reconnects forever. */

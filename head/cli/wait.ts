@@ -1,12 +1,15 @@
 /**
  * `distribute wait BATCH`: wait until every job of a batch is done. A bar of jobs done/total on a
- * terminal, a plain line per change otherwise. Exit 0 only when every job succeeded, 1 when any
+ * terminal, a plain line per change otherwise. The head's event stream tells it the moment the
+ * batch ends (client/batch-end-watch.ts); it asks for progress every `--interval`, which is also
+ * how it notices the end when the stream is not available. Exit 0 only when every job succeeded, 1 when any
  * failed or was cancelled (or the batch failed to build).
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchView, JobCounts as Counts } from '../../shared/api/head-api.ts';
 import { action, CliError, connectHead, EXIT, must, withHeadOptions, type HeadOptions } from './client.ts';
+import { watchBatchEnds } from '../../client/batch-end-watch.ts';
 import { parseDuration } from '../../shared/duration.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 
@@ -38,7 +41,7 @@ export function register(program: Command): void {
     .command('wait')
     .argument('<batch>', 'batch id, namespace/name or name')
     .description('wait until a batch ends; exit 0 only if every job succeeded')
-    .option('--interval <seconds>', 'how often to ask the head (seconds, decimals allowed)', '1')
+    .option('--interval <seconds>', 'how often to ask the head for progress (seconds, decimals allowed); the end itself is told by the head at once', '1')
     .option('--timeout <duration>', 'give up after this long (exit 1)')
     .option('--json', 'print the ended batch as JSON'))
     .action(action('wait', async (ref: string, opts: WaitOptions) => {
@@ -54,7 +57,12 @@ export function register(program: Command): void {
       const stream = process.stderr;
       let bar: cliProgress.SingleBar | null = null;
       let lastLine = '';
+      // The head's event stream says when the batch ends, so wait returns then rather than on its
+      // next poll; polling stays for progress and as the fallback when the stream is not there.
+      // It is opened before the first look at the batch, so an end in between is not missed.
+      const ends = watchBatchEnds(client);
       try {
+        await Promise.race([ends.opened, new Promise((r) => setTimeout(r, 2000).unref())]);
         for (;;) {
           const b = must(await client.batch(ref));
           const done = doneCount(b.counts);
@@ -81,9 +89,12 @@ export function register(program: Command): void {
             return code;
           }
           if (Date.now() > deadline) throw new CliError(`batch ${ref} still running after ${opts.timeout}: ${describeCounts(b.counts, b.total)}`, EXIT.failed);
-          await new Promise((r) => setTimeout(r, intervalMs));
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([new Promise((r) => { timer = setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()) + 10)); }), ends.ended(b.id)]);
+          clearTimeout(timer);
         }
       } finally {
+        ends.close();
         bar?.stop();
       }
     }));

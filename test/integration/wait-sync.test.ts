@@ -26,6 +26,17 @@ after(async () => {
   await stop(head);
 });
 
+test('wait is told the end by the head: with --interval 60 it returns as soon as the batch ends, not on its next poll', async () => {
+  const cfg = writeShellConfig('ws', 'told', [{ name: 'slow', command: 'sleep 2' }]);
+  assert.equal((await cli(['add', cfg], envFor(head))).code, 0);
+  const started = Date.now();
+  const waited = await cli(['wait', 'ws/told', '--interval', '60'], envFor(head));
+  const took = Date.now() - started;
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stdout, /ws\/told finished: 1\/1 done, 1 ok/);
+  assert.ok(took < 45_000, `wait took ${took} ms: it waited for its next poll instead of the head's event`);
+});
+
 test('wait exits 0 when every job succeeded and 1 when one failed; it reports progress as plain lines', async () => {
   const okCfg = writeShellConfig('ws', 'all_ok', [
     { name: 'a', command: 'sleep 1; echo a > distribute_save/a.txt' },
