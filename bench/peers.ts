@@ -7,15 +7,16 @@
  * - distribute: a real head and 2 real agents, timed from `distribute add` to `distribute wait`
  *   returning, both CLI start-ups included.
  * Plus the small-file pull: 200 jobs × 10 files of 4 KB pulled by the CLI vs `cp -r` of the
- * batch's archive folder. A peer that cannot run here is skipped with the reason in the notes.
+ * batch's archive folder (./small-pull.ts; `--only small-pull` runs it alone, three rounds). A peer that cannot run here is skipped with the reason in the notes.
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BIN, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../test/helpers/cluster.ts';
+import { BIN, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../test/helpers/cluster.ts';
 import { envFor, waitIdleNodes } from '../test/helpers/shell-batch.ts';
 import { runSlurm } from './peer-slurm.ts';
+import { pullVsCp, smallFilesConfig } from './small-pull.ts';
 import { fixed, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 
 const run$ = promisify(execFile);
@@ -138,20 +139,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     walls.set('distribute, head + 2 agents (add → wait)', trivial.ms);
 
     opts.log(`peers: ${pullJobs} jobs × 10 files of 4 KB, then pull vs cp -r`);
-    const write10 = 'for i in 0 1 2 3 4 5 6 7 8 9; do head -c 4096 /dev/urandom > distribute_save/f$i.bin; done';
-    const files = await addAndWait(head, shellConfig(dir, 'smallfiles', Array.from({ length: pullJobs }, () => write10)));
+    const files = await addAndWait(head, smallFilesConfig(dir, pullJobs));
     await waitBatchEnded(head, files.id, 60_000);
-    const archive = path.join(head.dataDir, 'archive', 'bench', 'smallfiles');
-    const out = path.join(dir, 'pulled');
-    const pullStart = performance.now();
-    const pulled = await cliTimed(['pull', '--batch', files.id, '--out', out, '--json'], envFor(head));
-    const pullMs = since(pullStart);
-    if (pulled.code !== 0) throw new Error(`pull failed: ${pulled.stderr}`);
-    const got = listFiles(out).filter((f) => /\/f\d\.bin$/.test(f)).length;
-    if (got !== pullJobs * 10) throw new Error(`pulled ${got} of ${pullJobs * 10} files`);
-    const cpStart = performance.now();
-    await sh('cp', ['-r', archive, path.join(dir, 'cp-copy')]);
-    pull = { pullMs, cpMs: since(cpStart), files: got };
+    pull = (await pullVsCp(head, files.id, dir, pullJobs * 10, 1))[0];
   } finally {
     for (const a of agents) await stop(a);
     if (head) await stop(head);

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   throughput: () => import('./throughput.ts'),
   peers: () => import('./peers.ts'),
   'scheduler-scale': () => import('./scheduler-scale.ts'),
+  'small-pull': () => import('./small-pull.ts'),
   'large-file': () => import('./large-file.ts'),
   startup: () => import('./startup.ts'),
   packing: () => import('./packing.ts'),

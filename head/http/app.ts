@@ -14,6 +14,7 @@ import { agentResultsRouter } from './routes/agent-results.ts';
 import { batchesRouter } from './routes/batches.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
 import { eventsRouter } from './routes/events.ts';
+import { fileStreamRouter } from './routes/file-stream.ts';
 import { inputsRouter } from './routes/inputs.ts';
 import { nodesRouter } from './routes/nodes.ts';
 import { resultsRouter } from './routes/results.ts';
@@ -29,7 +30,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(dashboardRouter());
   app.use('/api', authenticate(deps.tokens));
   app.use(...jsonBodies(deps.bodyDeadlineMs));
-  for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
+  for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, fileStreamRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
     app.use(router(deps));
   }
   app.use('/api', (req) => {

@@ -12,7 +12,7 @@ export const SMALL_BODY_LIMIT = '64kb';
 export const BODY_DEADLINE_MS = 30_000;
 
 /** The routes whose body is a file stream, read by the route itself. */
-const STREAMED = [/^\/api\/inputs\//, /^\/api\/agent\/results\//];
+const STREAMED = [/^\/api\/inputs\//, /^\/api\/agent\/runs\/[^/]+\/result(s\/|-stream$)/];
 
 /** Middleware: a deadline for JSON bodies, then the parser with the route's limit. */
 export function jsonBodies(deadlineMs = BODY_DEADLINE_MS): express.RequestHandler[] {

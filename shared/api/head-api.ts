@@ -257,5 +257,17 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
+/** Most files one file-stream request may ask for (its JSON body is also bounded, to 64 KiB). */
+export const MAX_STREAM_FILES = 5000;
+/** `POST /api/batches/:ref/file-stream` body: archived files, answered as one file stream in this order. */
+export const FileStreamRequestSchema = z.object({
+  files: z.array(z.object({ job: safeName, path: relPath })).min(1).max(MAX_STREAM_FILES),
+});
+export type FileStreamRequest = z.infer<typeof FileStreamRequestSchema>;
+
+/** `POST /api/agent/runs/:runId/result-stream` answer: every file stored in the run's staging. */
+export const StoredResultFilesSchema = z.object({ files: z.array(StoredResultFileSchema) });
+export type StoredResultFiles = z.infer<typeof StoredResultFilesSchema>;
+
 /** `GET /api/batches/:ref/jobs/:job/logs` query: one stream only, start `tail` lines back, follow a running job. */
 export interface LogsQuery { stream?: 'stdout' | 'stderr'; follow?: boolean; tail?: number }

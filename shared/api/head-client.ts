@@ -8,7 +8,7 @@
 import { fetchTransport, parseAnswer, sendJson, sendRaw, type AnswerParser, type ApiResult, type Transport } from './api-result.ts';
 import * as shapes from './answer-shapes.ts';
 import type {
-  BatchDetail, BatchView, CreatedBatch, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
+  BatchDetail, BatchView, CreatedBatch, FileStreamRequest, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
 } from './head-api.ts';
 import { routes, SHA256_HEADER } from './routes.ts';
 import { checkShape, shapeParser, type Shape } from './shape.ts';
@@ -166,6 +166,15 @@ export class HeadClient {
    */
   file(ref: string, job: string, path: string, start = 0): Promise<ApiResult<Response>> {
     return this.raw(routes.batchFile(ref, job, path), { headers: start ? { range: `bytes=${start}-` } : {} });
+  }
+
+  /**
+   * Many archived files in one answer, in the order asked: a file stream (shared/file-stream.ts)
+   * for the caller to read and check. At most {@link MAX_STREAM_FILES} files, and a request body
+   * under 64 KiB. An older head answers 404 `no route ...`.
+   */
+  fileStream(ref: string, files: FileStreamRequest['files']): Promise<ApiResult<Response>> {
+    return this.raw(routes.batchFileStream(ref), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files } satisfies FileStreamRequest) });
   }
 
   /** A job's logs as a text stream (archived, or live with `follow`). */

@@ -35,11 +35,21 @@ export const routes = {
   batchArchive: (ref: string) => `/api/batches/${enc(ref)}/archive`,
   batchManifest: (ref: string) => `/api/batches/${enc(ref)}/manifest`,
   batchFile: (ref: string, job: string, path: string) => `/api/batches/${enc(ref)}/files/${enc(job)}/${encPath(path)}`,
+  /**
+   * POST `{ files: [{ job, path }] }`: those archived files in one answer, a file stream
+   * (shared/file-stream.ts) in the order asked.
+   */
+  batchFileStream: (ref: string) => `/api/batches/${enc(ref)}/file-stream`,
   jobLogs: (ref: string, job: string) => `/api/batches/${enc(ref)}/jobs/${enc(job)}/logs`,
   input: (sha256: string) => `/api/inputs/${sha256}`,
   agentInput: (sha256: string) => `/api/agent/inputs/${sha256}`,
   /** A result file of one run, staged until the run's report is accepted (needs {@link RUN_KEY_HEADER}). */
   agentResult: (runId: string, path: string) => `/api/agent/runs/${enc(runId)}/results/${encPath(path)}`,
+  /**
+   * POST a file stream (shared/file-stream.ts) of result files of one run into its staging, all in
+   * one request (needs {@link RUN_KEY_HEADER}); answered with the files stored.
+   */
+  agentResultStream: (runId: string) => `/api/agent/runs/${enc(runId)}/result-stream`,
 } as const;
 
 /** The agent's local control endpoint on 127.0.0.1 (electron/agent/control-server.ts). */

@@ -2,8 +2,8 @@
  * pull as a sync (issue 4) against a real head and agent: byte-for-byte round trip of nested
  * result folders, a table of include/exclude/dry-run cases, nothing transferred twice, deleted
  * files come back, a pull SIGKILLed mid-download recovers without leftovers, crafted traversal
- * requests are refused, symlinks out of distribute_save are not archived, and re-submitting a
- * batch name needs --replace.
+ * requests are refused (per-file and file-stream routes), symlinks out of distribute_save are not
+ * archived, and re-submitting a batch name needs --replace.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { FILE_STREAM_TYPE, FileStreamReader } from '../../shared/file-stream.ts';
 import { api, BIN, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { envFor, writeShellConfig } from './shell-batches.ts';
 
@@ -201,6 +202,47 @@ test('crafted file requests with .. or encoded traversal are refused and read no
   const ok = await rawGet('/api/batches/pulls%2Frt/files/j1/a/t.txt');
   assert.equal(ok.status, 200);
   assert.equal(ok.body, text);
+});
+
+test('file-stream requests: asked files come in order as one stream; crafted or unknown paths are refused before anything is sent', async () => {
+  const post = (body: unknown, ref = 'pulls%2Frt') => fetch(`${head.url}/api/batches/${ref}/file-stream`, {
+    method: 'POST', headers: { authorization: `Bearer ${head.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const ok = await post({ files: [{ job: 'j2', path: 'x/blob.bin' }, { job: 'j1', path: 'a/t.txt' }, { job: 'j1', path: '_distribute/result.json' }] });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('content-type'), FILE_STREAM_TYPE);
+  const reader = new FileStreamReader(ok.body as unknown as AsyncIterable<Uint8Array>);
+  const got: string[] = [];
+  for (let h = await reader.next(); h; h = await reader.next()) {
+    const parts: Buffer[] = [];
+    for await (const c of reader.body()) parts.push(c);
+    const data = Buffer.concat(parts);
+    assert.equal(crypto.createHash('sha256').update(data).digest('hex'), reader.claimedSha256(), `${h.path}: trailer is the file's sha256`);
+    got.push(`${h.job}/${h.path}:${data.length}`);
+    if (h.path === 'x/blob.bin') assert.ok(data.equals(blob));
+  }
+  assert.deepEqual(got.slice(0, 2), [`j2/x/blob.bin:${blob.length}`, `j1/a/t.txt:${Buffer.byteLength(text)}`]);
+  assert.match(got[2], /^j1\/_distribute\/result\.json:\d+$/);
+  const secret = fs.readFileSync(path.join(head.dataDir, 'admin-token'), 'utf8').trim();
+  const refused: [unknown, number][] = [
+    [{ files: [{ job: 'j1', path: '../../../admin-token' }] }, 400],
+    [{ files: [{ job: 'j1', path: '/etc/passwd' }] }, 400],
+    [{ files: [{ job: '..', path: 'outside.txt' }] }, 400],
+    [{ files: [{ job: 'j1', path: 'a/../../j2/note.log' }] }, 400],
+    [{ files: [{ job: 'j1', path: 'not-archived.txt' }] }, 404],
+    [{ files: [{ job: 'j1', path: 'a' }] }, 404],
+    [{ files: [{ job: 'nope', path: 'a/t.txt' }] }, 404],
+    [{ files: [] }, 400],
+    [{ files: 'all' }, 400],
+    [{}, 400],
+  ];
+  for (const [body, status] of refused) {
+    const r = await post(body);
+    const answer = await r.text();
+    assert.equal(r.status, status, `${JSON.stringify(body)} answered ${r.status}: ${answer}`);
+    assert.ok(!answer.includes(secret) && !answer.includes('root:'), `${JSON.stringify(body)} leaked: ${answer}`);
+  }
+  assert.equal((await post({ files: [{ job: 'j1', path: 'a/t.txt' }] }, '..%2F..%2Fadmin-token')).status, 404);
 });
 
 test('a symlink to /etc/passwd left in distribute_save is not archived; a link inside it is', async () => {
