@@ -254,4 +254,29 @@ describe('LowdbStore', () => {
       assert.deepEqual((await new LowdbStore(dir).load()).batches[0], doc);
     });
   });
+
+  test('data folders of earlier layouts load and keep working: 0.1 (no journal, no job log) and the last one (runs.jsonl, torn by a crash)', async () => {
+    for (const fixture of ['v0.1-lab', 'v0.1-inflight']) {
+      const dir = tempDataDir();
+      fs.cpSync(path.join(import.meta.dirname, '../../../fixtures', fixture, 'head/state'), path.join(dir, 'state'), { recursive: true });
+      const [id] = fs.readdirSync(path.join(dir, 'state', 'batches'));
+      // The previous layout's journal, left torn by a SIGKILL mid-append.
+      const earlier = { runId: 'run-earlier', batchId: id, job: 'x', node: 'ws1', attempt: 1, keyHash: 'e'.repeat(64), at: 1 };
+      fs.writeFileSync(path.join(batchDir(dir, id), 'runs.jsonl'), JSON.stringify(earlier) + '\n{"runId":"run-to');
+      const store = new LowdbStore(dir, 60_000);
+      const loaded = await store.load();
+      assert.deepEqual(loaded.runs, [earlier], fixture);
+      const doc = loaded.batches[0];
+      assert.ok(doc && doc.jobs.length > 0, `${fixture}: its batch loads`);
+      const later = { ...earlier, runId: 'run-later', attempt: 2 };
+      await store.recordRuns([later]);
+      doc.jobs[0] = { ...doc.jobs[0], status: { state: 'queued', since: 42 } };
+      store.touchJob(doc, 0);
+      await store.flush();
+      const reloaded = await new LowdbStore(dir).load();
+      assert.deepEqual(reloaded.runs, [earlier, later], `${fixture}: the next record is not glued to the torn line`);
+      assert.deepEqual(reloaded.batches[0].jobs, doc.jobs, `${fixture}: a change after the upgrade persists`);
+      await store.close();
+    }
+  });
 });
