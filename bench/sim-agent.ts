@@ -4,6 +4,7 @@
  * with its sha256 header, but "runs" each job instantly. Many of them share one process.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
 import WebSocket from 'ws';
 import {
   AGENT_WS_PATH, PROTOCOL_VERSION, RUN_KEY_HEADER, SHA256_HEADER, decodeHeadMessage, encode, routes,
@@ -12,6 +13,27 @@ import {
 import { VERSION } from '../shared/version.ts';
 
 type Assign = Extract<HeadMessage, { type: 'assign' }>;
+
+/**
+ * One keep-alive connection pool for every simulated agent's uploads: the load generator shares
+ * the 2 cores with the head, so it should spend as little as it can. With `fetch` it used 1.8 ms
+ * of CPU per job, with this 0.75 ms (2,000-job runs, 2026-11-30).
+ */
+const uploads = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** PUT `body` to `url`; resolves with the status and the answer's text. */
+function put(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'PUT', agent: uploads, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export class SimAgent {
   private ws: WebSocket | null = null;
@@ -72,12 +94,9 @@ export class SimAgent {
     this.send({ type: 'job-started', ...ref });
     const body = Buffer.from(`result of ${a.job} on ${this.name}\n`);
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
-    const res = await fetch(this.headUrl + routes.agentResult(a.runId, 'out.txt'), {
-      method: 'PUT', body,
-      headers: { authorization: `Bearer ${this.token}`, [RUN_KEY_HEADER]: a.runKey, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
-    });
-    if (res.status !== 201) throw new Error(`upload HTTP ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
+    const res = await put(this.headUrl + routes.agentResult(a.runId, 'out.txt'),
+      { authorization: `Bearer ${this.token}`, [RUN_KEY_HEADER]: a.runKey, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 }, body);
+    if (res.status !== 201) throw new Error(`upload HTTP ${res.status}: ${res.text}`);
     const endedAt = Date.now();
     this.send({
       type: 'job-finished', ...ref, result: { outcome: 'succeeded', exitCode: 0 }, startedAt, endedAt, runMs: endedAt - startedAt,
