@@ -1,7 +1,7 @@
 /**
  * Issue 3 benchmark: one batch of 10,000 trivial jobs scheduled over 50 simulated agents (one
  * process, real protocol, real sockets, one real result upload per job) against a head running in
- * its own process (bench/head-child.ts). Reports scheduling throughput, the head's CPU seconds and
+ * its own process (bench/head-child.mjs, over the compiled head in dist/). Reports scheduling throughput, the head's CPU seconds and
  * peak RSS, event-loop delay, and bytes written per job — by the store (exact counter) and by the
  * head process in all (/proc/<pid>/io write_bytes: store + archive).
  *
@@ -14,12 +14,25 @@ import path from 'node:path';
 import { tempDir } from '../test/helpers/cluster.ts';
 import { routes } from '../shared/api/routes.ts';
 import type { BatchSpec } from '../shared/batch/spec.ts';
-import type { HeadChildStats } from './head-child.ts';
 import { PeakSampler, readProcStats } from './proc-stats.ts';
 import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 import { SimAgent } from './sim-agent.ts';
 
 interface Ready { type: 'ready'; url: string; adminToken: string; agentToken: string }
+
+/** What bench/head-child.mjs answers a `stats` message with. */
+export interface HeadChildStats {
+  type: 'stats';
+  /** Bytes the store wrote under `<data>/state/` since start. */
+  storeBytes: number;
+  cpuSeconds: number;
+  /** Of those, in user space and in the kernel (file-system work is mostly the kernel's). */
+  userSeconds: number;
+  systemSeconds: number;
+  maxRssBytes: number;
+  /** Event-loop delay while the head ran (ms): how long a message could wait behind other work. */
+  loopDelay: { p50: number; p99: number; max: number };
+}
 
 async function adminJson<T>(ready: Ready, p: string, body: unknown): Promise<T> {
   const res = await fetch(ready.url + p, { method: 'POST', headers: { authorization: `Bearer ${ready.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -40,8 +53,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const agentCount = 50;
   const dir = tempDir('bench-scale');
   const profDir = process.env.BENCH_CPU_PROF;
-  const child = fork(path.join(import.meta.dirname, 'head-child.ts'), [path.join(dir, 'data')], {
-    execArgv: ['--import', 'tsx', ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(process.env.BENCH_HEAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+  const child = fork(path.join(import.meta.dirname, 'head-child.mjs'), [path.join(dir, 'data')], {
+    execArgv: [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(process.env.BENCH_HEAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const messages: Array<(m: unknown) => void> = [];
@@ -77,7 +90,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const wallMs = since(start);
     clearInterval(progress);
     const benchCpu = process.cpuUsage(benchCpuBefore);
-    const headPeak = mem.peak().peakBytes;
+    const { peakBytes: headPeak, growthBytes: headGrowth } = mem.peak();
     mem.stop();
     const proc = readProcStats(pid)!;
     const after = await stats();
@@ -103,7 +116,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['scheduling throughput', `${fixed(archived / (wallMs / 1000), 0)} jobs/s`],
       ['head CPU', `${fixed(cpu, 2)} s (${fixed((cpu * 1000) / jobs, 2)} ms per job)`],
       ['head CPU user / kernel', `${fixed(after.userSeconds - before.userSeconds, 2)} s / ${fixed(after.systemSeconds - before.systemSeconds, 2)} s`],
-      ['head peak RSS (VmHWM during the run)', mib(headPeak)],
+      ['head peak RSS (VmHWM during the run)', `${mib(headPeak)} (${mib(headGrowth)} above the idle head's)`],
       ['head event-loop delay p50 / p99 / max', `${fixed(after.loopDelay.p50, 1)} / ${fixed(after.loopDelay.p99, 1)} / ${fixed(after.loopDelay.max, 0)} ms`],
       ['store bytes written per job (state/)', `${fixed(storeBytes / jobs, 0)} B (${mib(storeBytes)} in all)`],
       ['head bytes written per job (/proc io: store + archive)', ioBytes === null ? 'n/a' : `${fixed(ioBytes / jobs, 0)} B (${mib(ioBytes)} in all)`],
@@ -116,7 +129,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       title: `Scheduler scale: ${jobs} jobs, ${agentCount} simulated agents`,
       table: rows,
       notes: [
-        'Head: `startHead()` in its own Node process (bench/head-child.ts, tsx); agents: bench/sim-agent.ts, one WebSocket each, in the benchmark process. No python involved.',
+        'Head: `startHead()` of the compiled head (dist/, as `distribute server` runs it) in its own Node process (bench/head-child.mjs); agents: bench/sim-agent.ts, one WebSocket each, in the benchmark process. No python involved.',
         'Each simulated job: assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.',
         'Store bytes come from the store\'s own counter (LowdbStore.bytesWritten()); the /proc figure also counts archive files and result.json, and only pages the kernel has flushed or dirtied by then.',
         'Both processes share the machine\'s 2 cores, so throughput is a lower bound for a head on its own machine: when head + load generator CPU ÷ wall is near 2.0 the cores are the limit, and head CPU per job is the figure to judge the head by. Other load on the machine (load average) takes cores from both.',
