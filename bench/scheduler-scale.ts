@@ -17,6 +17,7 @@ import type { BatchSpec } from '../shared/batch/spec.ts';
 import { PeakSampler, readProcStats } from './proc-stats.ts';
 import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 import { SimAgent } from './sim-agent.ts';
+import { archiveFloor } from './archive-floor.ts';
 
 interface Ready { type: 'ready'; url: string; adminToken: string; agentToken: string }
 
@@ -105,6 +106,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const final = await finalStats;
     await new Promise((resolve) => child.once('exit', resolve));
     const storeBytes = final.storeBytes - before.storeBytes;
+    opts.log('scheduler-scale: the same archive file work alone, for comparison');
+    const floor = await archiveFloor(jobs, dir);
     const ioBytes = proc.writeBytes !== null && ioBefore?.writeBytes != null ? proc.writeBytes - ioBefore.writeBytes : null;
     const cpu = after.cpuSeconds - before.cpuSeconds;
     const genCpu = (benchCpu.user + benchCpu.system) / 1e6;
@@ -116,6 +119,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['scheduling throughput', `${fixed(archived / (wallMs / 1000), 0)} jobs/s`],
       ['head CPU', `${fixed(cpu, 2)} s (${fixed((cpu * 1000) / jobs, 2)} ms per job)`],
       ['head CPU user / kernel', `${fixed(after.userSeconds - before.userSeconds, 2)} s / ${fixed(after.systemSeconds - before.systemSeconds, 2)} s`],
+      ['of which archive file work (same calls alone, user / kernel)', `≈ ${fixed((floor.cpuSeconds * 1000) / jobs, 2)} ms per job (${fixed(floor.userSeconds, 2)} s / ${fixed(floor.systemSeconds, 2)} s)`],
       ['head peak RSS (VmHWM during the run)', `${mib(headPeak)} (${mib(headGrowth)} above the idle head's)`],
       ['head event-loop delay p50 / p99 / max', `${fixed(after.loopDelay.p50, 1)} / ${fixed(after.loopDelay.p99, 1)} / ${fixed(after.loopDelay.max, 0)} ms`],
       ['store bytes written per job (state/)', `${fixed(storeBytes / jobs, 0)} B (${mib(storeBytes)} in all)`],
@@ -131,6 +135,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       notes: [
         'Head: `startHead()` of the compiled head (dist/, as `distribute server` runs it) in its own Node process (bench/head-child.mjs); agents: bench/sim-agent.ts, one WebSocket each, in the benchmark process. No python involved.',
         'Each simulated job: assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.',
+        'Archive file work: bench/archive-floor.ts makes the head\'s archive calls for each job (receiveFile into staging, noteReceived, checkStaged, commit) on the same disk, 50 at a time, with no HTTP, WebSocket, scheduling or store: the CPU the archive layout costs by itself.',
         'Store bytes come from the store\'s own counter (LowdbStore.bytesWritten()); the /proc figure also counts archive files and result.json, and only pages the kernel has flushed or dirtied by then.',
         'Both processes share the machine\'s 2 cores, so throughput is a lower bound for a head on its own machine: when head + load generator CPU ÷ wall is near 2.0 the cores are the limit, and head CPU per job is the figure to judge the head by. Other load on the machine (load average) takes cores from both.',
       ],
