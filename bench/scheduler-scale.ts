@@ -19,6 +19,9 @@ import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } fr
 import { SimAgent } from './sim-agent.ts';
 import { archiveFloor } from './archive-floor.ts';
 
+/** libuv threads of the head (its file work blocks one each for the disk's time). */
+const HEAD_THREADPOOL = 16;
+
 interface Ready { type: 'ready'; url: string; adminToken: string; agentToken: string }
 
 /** What bench/head-child.mjs answers a `stats` message with. */
@@ -57,6 +60,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const child = fork(path.join(import.meta.dirname, 'head-child.mjs'), [path.join(dir, 'data')], {
     execArgv: [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(process.env.BENCH_HEAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // As the head's systemd unit sets it (head/cli/service-units.ts); a caller's own setting wins.
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(HEAD_THREADPOOL) },
   });
   const messages: Array<(m: unknown) => void> = [];
   child.on('message', (m) => messages.shift()?.(m));
@@ -113,7 +118,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const genCpu = (benchCpu.user + benchCpu.system) / 1e6;
     const rows = [
       ['measure', 'value'],
-      ['jobs × simulated agents', `${jobs} × ${agentCount}`],
+      ['jobs × simulated agents', `${jobs} × ${agentCount} (head: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? HEAD_THREADPOOL})`],
       ['submit (create + submit, HTTP)', `${fixed(submitMs, 0)} ms`],
       ['wall, submit → last result archived', `${fixed(wallMs / 1000, 2)} s`],
       ['scheduling throughput', `${fixed(archived / (wallMs / 1000), 0)} jobs/s`],

@@ -66,6 +66,9 @@ Wants=network-online.target
 [Service]
 Type=simple
 User=${o.user}
+# Many small file operations per job (staging, archive commit, run journal syncs) each hold one
+# libuv thread for the disk's time; 16 instead of the default 4 keep the head from waiting on them.
+Environment=UV_THREADPOOL_SIZE=16
 ExecStart=${execStart(o, args)}
 Restart=on-failure
 RestartSec=5
