@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs/promises';
 import type { JobSpec } from '../../shared/batch/spec.ts';
-import type { JobResult } from '../../shared/job/state.ts';
 import { legacyRunId } from '../../shared/job/run-id.ts';
-import type { BatchHeader, ResultFile } from '../../shared/protocol/index.ts';
+import type { BatchHeader } from '../../shared/protocol/index.ts';
 import type { CurrentJob, RecentJob } from './agent-state.ts';
+import { FLAT_RUN_KEYS, runStateOfFlat, type FlatRunFields, type RunState } from './run-state.ts';
 
 /** A run the agent holds: a job from assignment until the head acknowledged its result. */
 export interface PersistedRun {
@@ -28,29 +28,18 @@ export interface PersistedRun {
   gpus?: number[];
   /** False when the run shares the node (it has a request): it works in a folder of its own. */
   whole?: boolean;
-  /** Pid of the pause watchdog that continues this job if the agent is gone when its pause ends. */
-  watchdog?: number;
-  phase: CurrentJob['phase'] | 'finished';
+  /** Epoch ms the run was assigned, then the moment its job started. */
   startedAt: number;
+  /** Time the job was stopped by pauses (not run time). */
   pausedMs: number;
-  /** Epoch ms the job's processes were stopped; null/absent while they run. */
-  pausedAt?: number | null;
-  pid?: number;
-  pgid?: number;
-  /**
-   * Set when the job's processes ended, before its files are uploaded: a restarted agent finishes
-   * the upload instead of giving the job up (the head's disk may be full for a long while).
-   * `bytes`: the size of the results (absent in older state files).
-   */
-  exited?: { result: JobResult; endedAt: number; runMs: number; bytes?: number };
   /**
    * The job's `distribute_save/` was moved into the run's folder when its processes ended, so the
    * node's next job may start in the same working folder while these results upload. Absent in
    * older state files: the results are still in the working folder.
    */
   resultsKept?: boolean;
-  /** Set once the job ended: what to report. */
-  finished?: { result: JobResult; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] };
+  /** Where the run is, with the data of that phase only (run-state.ts); changed by moveRun(). */
+  state: RunState;
 }
 
 /** The node's pause. `until` null = until resumed; `capAt` = the hard end (the maximum). */
@@ -60,7 +49,7 @@ export interface PersistedPause {
   capAt: number;
   /** The pause ends at the agent's maximum (decides what `atMaxPause` does). */
   atMax?: boolean;
-  /** Watchdog pid written by agents that held one run at a time (now kept per run). */
+  /** Watchdog pid written by agents that held one run at a time (now kept by the running run). */
   watchdog?: number;
 }
 
@@ -93,8 +82,9 @@ export function runKey(run: RunRef): string {
  * Agents that ran one job at a time kept it in `run`: it becomes the only entry of `runs`. An
  * agent-state.json written by version 0.1 knew its run by attempt number only: give the run the id
  * the head derives for it too (shared/job/run-id.ts) and keep its folder where it is, since a job
- * that survived the upgrade still writes there. Returns whether anything changed, and the run ids
- * derived for 0.1 runs.
+ * that survived the upgrade still writes there. Runs saved before the run state became a tagged
+ * union kept pid, exit and result in optional fields beside `phase`: they become `state`
+ * (run-state.ts). Returns whether anything changed, and the run ids derived for 0.1 runs.
  */
 export function migrateState(state: PersistedState & { run?: PersistedRun | null }): { changed: boolean; legacy: string[] } {
   let changed = false;
@@ -107,13 +97,20 @@ export function migrateState(state: PersistedState & { run?: PersistedRun | null
     const single = state.run;
     if (single && !state.runs.includes(single)) {
       // A single-run agent kept the pause watchdog on the pause; it belongs to that run now.
-      if (state.pause?.watchdog && single.watchdog === undefined) single.watchdog = state.pause.watchdog;
+      const flat = single as unknown as FlatRunFields;
+      if (state.pause?.watchdog && flat.watchdog === undefined) flat.watchdog = state.pause.watchdog;
       state.runs.push(single);
     }
     delete state.run;
     changed = true;
   }
   for (const run of state.runs as (PersistedRun & { runId?: string })[]) {
+    if (!run.state) {
+      const flat = run as unknown as FlatRunFields & Record<string, unknown>;
+      run.state = runStateOfFlat(flat);
+      for (const key of FLAT_RUN_KEYS) delete flat[key];
+      changed = true;
+    }
     if (run.whole === undefined) {
       run.whole = !run.spec.request && !run.batch.request;
       changed = true;
@@ -134,9 +131,10 @@ export function runMs(run: PersistedRun, endedAt: number): number {
 
 /** The snapshot's view of `run` (null once it finished: it is then only waiting to be reported). */
 export function currentJob(run: PersistedRun | null): CurrentJob | null {
-  return run && run.phase !== 'finished' ? {
+  const state = run?.state;
+  return run && state && state.phase !== 'finished' ? {
     batchId: run.batch.id, batch: run.batch.name, namespace: run.batch.namespace, job: run.spec.name, owner: run.batch.owner,
-    attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: run.pausedAt ?? null, phase: run.phase,
+    attempt: run.attempt, startedAt: run.startedAt, pausedMs: run.pausedMs, pausedAt: state.phase === 'running' ? state.pausedAt : null, phase: state.phase,
     cores: run.cores ?? null, gpus: run.gpus ?? [],
   } : null;
 }

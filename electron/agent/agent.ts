@@ -29,6 +29,7 @@ import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { toResult } from './job-outcome.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
+import { moveRun, type ExitedRun } from './run-state.ts';
 import { keepResults } from './result-upload.ts';
 import { prepareBuild, prepareJobDirs, workDirOf } from './run-files.ts';
 import { Workspace } from './workspace.ts';
@@ -76,7 +77,7 @@ interface LiveRun {
 
 /** A run still occupies its share of the node until its processes ended (uploading, finished). */
 function occupies(run: PersistedRun): boolean {
-  return run.phase !== 'uploading' && run.phase !== 'finished';
+  return run.state.phase !== 'uploading' && run.state.phase !== 'finished';
 }
 
 /** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
@@ -131,7 +132,7 @@ export class Agent extends EventEmitter<Events> {
     this.transfer = deps.transfer({ ws: this.ws, headUrl: settings.headUrl, token: () => this.token, log: this.log });
     this.pauses = new NodePause({
       store: this.store,
-      jobs: () => [...this.live.values()].flatMap((l) => (l.proc && l.run.phase === 'running' ? [{ run: l.run, proc: l.proc }] : [])),
+      jobs: () => [...this.live.values()].flatMap((l) => (l.proc && l.run.state.phase === 'running' ? [{ run: l.run, proc: l.proc }] : [])),
       otherProcs: () => [...this.buildProcs],
       send: (m) => this.conn.send(m),
       log: this.log,
@@ -238,7 +239,7 @@ export class Agent extends EventEmitter<Events> {
    */
   async stop(opts: { handBack?: boolean } = {}): Promise<void> {
     this.stopping = true;
-    const running = [...this.live.values()].filter((l) => l.proc && l.run.phase === 'running');
+    const running = [...this.live.values()].filter((l) => l.proc && l.run.state.phase === 'running');
     if (opts.handBack && running.length && !this.conn.connected) {
       // Stopped right after starting (adopted jobs, not connected yet): give the connection a
       // moment, so the head hears the hand-backs now instead of after its node timeout.
@@ -302,24 +303,25 @@ export class Agent extends EventEmitter<Events> {
     // sends SIGCONT) and the head is told at the welcome.
     this.pauses.dropAfterRestart();
     for (const run of [...this.state.runs]) {
-      if (run.phase === 'running' && run.pid && run.pgid) {
+      const state = run.state;
+      if (state.phase === 'running' && state.pid && state.pgid) {
         const l = this.track(run);
         const dir = this.ws.runDirOf(run);
-        const proc = this.deps.launcher.adopt(dir, run.pid, run.pgid, (s, c) => l.logs.push(s, c));
+        const proc = this.deps.launcher.adopt(dir, state.pid, state.pgid, (s, c) => l.logs.push(s, c));
         proc.resume();
-        this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${run.pid}) from a previous agent process`);
+        this.log(`adopted ${run.batch.name}/${run.spec.name} (pid ${state.pid}) from a previous agent process`);
         l.proc = proc;
         l.done = this.supervise(l, proc).catch((err) => this.runFailed(run, err));
-      } else if (run.phase === 'uploading' && run.exited) {
+      } else if (state.phase === 'uploading') {
         // Died while uploading a result (perhaps waiting for space on the head): finish the upload.
         const l = this.track(run);
         this.log(`resuming the upload of ${run.batch.name}/${run.spec.name} from a previous agent process`);
-        const exited = run.exited;
+        const exited = state.exited;
         // Saved by an older version, the results are still in the working folder: move them out
         // before any new job can start there.
         l.done = (run.resultsKept ? Promise.resolve() : keepResults(this.ws, run).then(() => undefined))
           .then(() => this.uploadAndReport(run, exited)).catch((err) => this.runFailed(run, err));
-      } else if (run.phase === 'finished') {
+      } else if (state.phase === 'finished') {
         this.track(run);
       } else {
         // Died while downloading, building or running without a pid: give the job back; the head re-queues it.
@@ -373,7 +375,7 @@ export class Agent extends EventEmitter<Events> {
     // hear about is re-queued and would run twice.
     const held: Hello['held'] = this.state.runs.map((run) => ({
       runId: run.runId, runKey: run.runKey,
-      state: run.phase === 'finished' ? 'finished' : this.live.get(runKey(runRef(run)))?.proc?.isPaused() ? 'paused' : 'running',
+      state: run.state.phase === 'finished' ? 'finished' : this.live.get(runKey(runRef(run)))?.proc?.isPaused() ? 'paused' : 'running',
       pausedUntil: this.state.pause?.until ?? null,
     }));
     return {
@@ -393,7 +395,7 @@ export class Agent extends EventEmitter<Events> {
         // The agent owns the pause: tell the head either way, since it remembers a pause of an
         // earlier agent process that recover() dropped.
         this.conn.send(this.state.pause ? { type: 'node-paused', until: this.state.pause.until } : { type: 'node-resumed' });
-        for (const run of this.state.runs) if (run.phase === 'finished' && run.finished) this.reporter.onWelcome(run);
+        for (const run of this.state.runs) if (run.state.phase === 'finished') this.reporter.onWelcome(run);
         return;
       }
       case 'assign':
@@ -401,7 +403,7 @@ export class Agent extends EventEmitter<Events> {
         return;
       case 'cancel': {
         const l = this.live.get(runKey(m));
-        if (l && l.run.phase !== 'finished') {
+        if (l && l.run.state.phase !== 'finished') {
           this.log(`cancelling ${l.run.batch.name}/${l.run.spec.name}: ${m.reason}`);
           l.cancelled = m.reason;
           void this.killProc(l);
@@ -462,7 +464,7 @@ export class Agent extends EventEmitter<Events> {
     }
     const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.filter(occupies).map((r) => r.gpus ?? []));
     const run: PersistedRun = {
-      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, phase: 'downloading', startedAt: this.clock.now(), pausedMs: 0,
+      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, state: { phase: 'downloading' }, startedAt: this.clock.now(), pausedMs: 0,
       whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: share ? slots.slice(0, share.gpus) : slots,
     };
     this.state.runs.push(run);
@@ -522,7 +524,7 @@ export class Agent extends EventEmitter<Events> {
     inputs[batch.id] = [...new Set([...(inputs[batch.id] ?? []), ...used])];
 
     if (!this.state.built.includes(batch.id)) {
-      run.phase = 'building';
+      moveRun(run, { phase: 'building' });
       this.changed();
       const first = !this.builds.has(batch.id);
       const built = await this.build(batch, run.runId);
@@ -547,18 +549,15 @@ export class Agent extends EventEmitter<Events> {
     const dirs = await prepareJobDirs(this.ws, run);
     // Cancelled while downloading or building: never start the job.
     if (l.cancelled) return this.finishCancelled(l);
-    run.phase = 'running';
     run.startedAt = this.clock.now();
     run.pausedMs = 0;
-    run.pausedAt = null;
     const pinned = (run.gpus ?? []).map((i) => this.capabilities.gpus[i]).filter((g) => g !== undefined);
     // A run sharing the node sees only its own GPUs; a whole-node run sees what the node offers
     // (untouched environment unless --gpus narrowed the offer).
     const env = !run.whole || this.settings.gpus !== undefined ? gpuEnv(pinned) : undefined;
     const proc = this.deps.launcher.launch(run, dirs, { cores: run.cores ?? this.cores(), env, python: this.settings.python, onOutput: (s, c) => l.logs.push(s, c) });
     l.proc = proc;
-    run.pid = proc.pid;
-    run.pgid = proc.pgid;
+    moveRun(run, { phase: 'running', pid: proc.pid, pgid: proc.pgid, pausedAt: null });
     await this.save();
     this.conn.send({ type: 'job-started', ...ref });
     // Paused while downloading or building: the job starts stopped and the head sees it paused.
@@ -588,12 +587,12 @@ export class Agent extends EventEmitter<Events> {
     const endedAt = this.clock.now();
     // The results leave the working folder first: from job-exited on, the next job may start there.
     const bytes = await keepResults(this.ws, run);
-    run.phase = 'uploading';
-    run.exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
+    const exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
+    moveRun(run, { phase: 'uploading', exited });
     this.reportExited(run);
     await this.save();
     this.changed();
-    await this.uploadAndReport(run, run.exited);
+    await this.uploadAndReport(run, exited);
   }
 
   /**
@@ -602,16 +601,16 @@ export class Agent extends EventEmitter<Events> {
    */
   private reportExited(run: PersistedRun): void {
     if (!this.exitReports || occupies(run)) return;
-    const bytes = run.exited?.bytes ?? run.finished?.files.reduce((a, f) => a + f.size, 0) ?? 0;
+    const { state } = run;
+    const bytes = state.phase === 'uploading' ? state.exited.bytes ?? 0 : state.phase === 'finished' ? state.finished.files.reduce((a, f) => a + f.size, 0) : 0;
     this.conn.send({ type: 'job-exited', ...runRef(run), bytes });
   }
 
   /** Upload the results of a run whose processes ended, then report it. */
-  private async uploadAndReport(run: PersistedRun, exited: NonNullable<PersistedRun['exited']>): Promise<void> {
+  private async uploadAndReport(run: PersistedRun, exited: ExitedRun): Promise<void> {
     const { files, skipped } = await this.upload(run);
-    run.phase = 'finished';
-    run.finished = { ...exited, files, ...(skipped.length ? { skipped } : {}) };
-    delete run.exited;
+    const { bytes: _bytes, ...ended } = exited;
+    moveRun(run, { phase: 'finished', finished: { ...ended, files, ...(skipped.length ? { skipped } : {}) } });
     await this.save();
     this.changed();
     await this.report(run);
@@ -631,8 +630,7 @@ export class Agent extends EventEmitter<Events> {
   private async finishCancelled(l: LiveRun): Promise<void> {
     const { run } = l;
     const endedAt = this.clock.now();
-    run.phase = 'finished';
-    run.finished = { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] };
+    moveRun(run, { phase: 'finished', finished: { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] } });
     l.cancelled = null;
     await this.save();
     await this.report(run);

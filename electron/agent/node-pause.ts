@@ -5,7 +5,7 @@
  * build step's) whole process tree is stopped. It ends by itself at `capAt` (its own end, or the
  * maximum), a detached watchdog per job continues it if the agent is gone by then, and a restarted
  * agent continues the jobs at once ({@link NodePause.dropAfterRestart}). Stopped time is kept in
- * each run's pausedAt/pausedMs so it is never counted as run time.
+ * each running run's pausedAt and the run's pausedMs so it is never counted as run time.
  *
  * The pause itself lives in the agent's persisted state (`state.pause`), so it is saved with the
  * run it applies to.
@@ -115,11 +115,12 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
   /** Stops a running job's tree, (re)arms its watchdog and tells the head. Needs a pause; does not save. */
   pauseJob(run: PersistedRun, proc: JobProcess): void {
     const pause = this.state().pause;
-    if (!pause) return;
+    const running = run.state;
+    if (!pause || running.phase !== 'running') return;
     proc.pause();
-    run.pausedAt ??= this.host.clock.now();
-    this.watchdogs.stop(run.watchdog);
-    run.watchdog = this.watchdogs.start({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt, now: this.host.clock.now() });
+    running.pausedAt ??= this.host.clock.now();
+    this.watchdogs.stop(running.watchdog);
+    running.watchdog = this.watchdogs.start({ pgid: proc.pgid, marker: proc.marker, at: pause.capAt, now: this.host.clock.now() });
     this.host.send({ type: 'job-paused', ...runRef(run), until: pause.until });
   }
 
@@ -135,11 +136,13 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
     for (const { proc } of this.host.jobs()) proc.resume();
     for (const proc of this.host.otherProcs()) proc.resume();
     for (const run of state.runs) {
-      this.watchdogs.stop(run.watchdog);
-      run.watchdog = undefined;
-      if (!run.pausedAt) continue;
-      run.pausedMs += Math.max(0, this.host.clock.now() - run.pausedAt);
-      run.pausedAt = null;
+      const running = run.state;
+      if (running.phase !== 'running') continue;
+      this.watchdogs.stop(running.watchdog);
+      delete running.watchdog;
+      if (!running.pausedAt) continue;
+      run.pausedMs += Math.max(0, this.host.clock.now() - running.pausedAt);
+      running.pausedAt = null;
       this.host.send({ type: 'job-resumed', ...runRef(run) });
     }
     this.host.log('resumed');
@@ -152,11 +155,13 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
    * is still not run time, and its watchdog has nothing left to continue. Does not save.
    */
   jobEnded(run: PersistedRun): void {
-    this.watchdogs.stop(run.watchdog);
-    run.watchdog = undefined;
-    if (!run.pausedAt) return;
-    run.pausedMs += Math.max(0, this.host.clock.now() - run.pausedAt);
-    run.pausedAt = null;
+    const running = run.state;
+    if (running.phase !== 'running') return;
+    this.watchdogs.stop(running.watchdog);
+    delete running.watchdog;
+    if (!running.pausedAt) return;
+    run.pausedMs += Math.max(0, this.host.clock.now() - running.pausedAt);
+    running.pausedAt = null;
   }
 
   /**
@@ -170,10 +175,12 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
     const pause = state.pause;
     if (pause) this.watchdogs.stop(pause.watchdog);
     for (const run of state.runs) {
-      this.watchdogs.stop(run.watchdog);
-      run.watchdog = undefined;
-      if (pause && run.pausedAt) run.pausedMs += Math.max(0, Math.min(this.host.clock.now(), pause.capAt) - run.pausedAt);
-      run.pausedAt = null;
+      const running = run.state;
+      if (running.phase !== 'running') continue;
+      this.watchdogs.stop(running.watchdog);
+      delete running.watchdog;
+      if (pause && running.pausedAt) run.pausedMs += Math.max(0, Math.min(this.host.clock.now(), pause.capAt) - running.pausedAt);
+      running.pausedAt = null;
     }
     state.pause = null;
   }

@@ -76,8 +76,8 @@ export class ResultReporter extends EventEmitter<ResultReporterEvents> {
 
   /** Send job-finished until the head acknowledges; re-upload files it reports missing. */
   async report(run: PersistedRun): Promise<void> {
-    const fin = run.finished;
-    if (!fin) return;
+    if (run.state.phase !== 'finished') return;
+    const fin = run.state.finished;
     const { store } = this.host;
     const ref = runRef(run);
     const key = runKey(ref);

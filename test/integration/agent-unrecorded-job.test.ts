@@ -27,10 +27,13 @@ test('a restarted agent ends the job process its predecessor started but never r
   const agent = startAgentProc({ url: 'http://127.0.0.1:1', agentTokenFile: token }, 'unrecorded', wd, ['--control-port', '0']);
   try {
     await waitFor(() => /ended 1 process\(es\) of b\/j1 that a previous agent process started but never recorded/.test(agent.output()), 30_000, () => agent.output());
-    await waitFor(() => !isAlive(job.pid!), 5000, () => 'the unrecorded job process still runs');
+    await waitFor(() => !isAlive(job.pid!), 30_000, () => 'the unrecorded job process still runs');
     // The agent keeps its runs in runs[] since several share a node; the 0.1-style `run` is migrated into it.
-    const saved = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8'));
-    assert.deepEqual(saved.runs, [], 'the run is given up');
+    // The state is saved (migrated) at load and again once the run is given up, which may land
+    // after the log line on a loaded machine: wait for the second save.
+    const saved = () => JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8'));
+    await waitFor(() => saved().runs?.length === 0, 30_000, () => `still held: ${JSON.stringify(saved().runs)}`);
+    assert.deepEqual(saved().runs, [], 'the run is given up');
   } finally {
     await stop(agent);
     try { process.kill(job.pid!, 'SIGKILL'); } catch { /* gone */ }

@@ -15,6 +15,7 @@ import type { AgentSettings } from '../../../../electron/agent/agent-settings.ts
 import { createAgent } from '../../../../electron/agent/create-agent.ts';
 import { AgentFakes } from '../../../helpers/agent-fakes.ts';
 import { settle } from '../../../helpers/fake-clock.ts';
+import { legacyRunId } from '../../../../shared/job/run-id.ts';
 
 type Assign = Extract<HeadMessage, { type: 'assign' }>;
 
@@ -45,7 +46,7 @@ async function started(settings: Partial<AgentSettings> = {}): Promise<{ agent: 
   return { agent, f, workdir };
 }
 
-function stateFile(workdir: string): { runs: { runId: string; phase: string }[]; recent: { outcome: string }[] } {
+function stateFile(workdir: string): { runs: { runId: string; state: { phase: string; pid?: number } }[]; recent: { outcome: string }[] } {
   return JSON.parse(fs.readFileSync(path.join(workdir, 'agent-state.json'), 'utf8'));
 }
 
@@ -57,7 +58,7 @@ test('assign: inputs fetched, job launched and reported started; its end is uplo
   await until(() => f.link.of('job-started').length === 1, 'job-started');
   assert.deepEqual(f.transfer.fetched, ['r1']);
   assert.deepEqual((agent.snapshot().jobs ?? []).map((j) => j.phase), ['running']);
-  assert.equal(stateFile(workdir).runs[0]?.phase, 'running', 'the pid is saved before the head hears of the start');
+  assert.deepEqual(stateFile(workdir).runs[0]?.state, { phase: 'running', pid: f.launcher.last.pid, pgid: f.launcher.last.pid, pausedAt: null }, 'the pid is saved before the head hears of the start');
 
   await f.clock.advance(90_000);
   f.launcher.last.exit(3);
@@ -226,5 +227,29 @@ test('the head revokes the node: running jobs are killed and the link stops; an 
   await f.link.lose(CloseCode.revoked, 'removed by the admin');
   assert.deepEqual(f.link.refusals, ['retry-now', 'stop']);
   await until(() => f.launcher.last.killed, 'the job is killed');
+  await agent.stop();
+});
+
+test('upgrade in place: a 0.1 workdir\'s running job is adopted by its pid; a flat-form run that was uploading finishes its upload', async () => {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-core-'));
+  const fixture = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/v0.1-inflight/agent/agent-state.json'), 'utf8'));
+  const uploading = {
+    ...fixture.run, runId: 'r-up', runKey: 'key-up', attempt: 2, phase: 'uploading', pid: 1, pgid: 1,
+    exited: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 2000, runMs: 1000 },
+  };
+  fs.writeFileSync(path.join(workdir, 'agent-state.json'), JSON.stringify({ ...fixture, runs: [uploading] }));
+  const f = new AgentFakes();
+  const agent = createAgent({ headUrl: 'http://127.0.0.1:1', token: 'enroll', workdir, name: 'unit', tags: [], log: () => undefined }, f.deps());
+  await agent.start();
+  assert.deepEqual(f.launcher.adopted.map((j) => j.pid), [fixture.run.pid], 'the 0.1 job is adopted, not restarted');
+  const hello = await f.link.connect();
+  assert.deepEqual(hello.held.map((h) => [h.runId, h.state]).sort(), [[legacyRunId(fixture.run.batch.id, fixture.run.spec.name, fixture.run.attempt), 'running'], ['r-up', 'running']].sort());
+  await until(() => f.link.of('job-finished').length === 1, 'the interrupted upload is finished and reported');
+  const fin = f.link.of('job-finished')[0];
+  assert.equal(fin?.runId, 'r-up');
+  assert.deepEqual(fin?.result, { outcome: 'succeeded', exitCode: 0 });
+  assert.equal(fin?.endedAt, 2000);
+  await until(() => stateFile(workdir).runs.every((r) => 'state' in r && !('phase' in r)), 'saved in the current form');
+  f.launcher.adopted[0]?.kill();
   await agent.stop();
 });

@@ -16,10 +16,16 @@ import { FakeClock } from '../../../helpers/fake-clock.ts';
 
 function run(runId: string, startedAt: number): PersistedRun {
   return {
-    runId, attempt: 1, phase: 'running', startedAt, pausedMs: 0, whole: true,
+    runId, attempt: 1, state: { phase: 'running', pid: 1000, pgid: 1000, pausedAt: null }, startedAt, pausedMs: 0, whole: true,
     batch: { id: 'b', owner: 'o', namespace: 'lab', name: 'sweep', kind: 'shell', capabilities: [], resources: {}, maxRetries: 0, requiredMounts: [], initFiles: [] },
     spec: { name: runId, command: 'true', files: [] },
-  } as PersistedRun;
+  };
+}
+
+/** The running state of `run` (the test only pauses running runs). */
+function running(r: PersistedRun): Extract<PersistedRun['state'], { phase: 'running' }> {
+  assert.equal(r.state.phase, 'running');
+  return r.state as Extract<PersistedRun['state'], { phase: 'running' }>;
 }
 
 /** The stored pause, read through a call so the compiler does not narrow it across awaits. */
@@ -60,7 +66,7 @@ test('a pause stops every job and build with a watchdog each, ends by itself on 
   assert.equal(a.proc.paused, true);
   assert.equal(t.build.paused, true);
   assert.equal(t.watchdogs.live.size, 1);
-  assert.equal(a.run.pausedAt, t.clock.now());
+  assert.equal(running(a.run).pausedAt, t.clock.now());
   assert.deepEqual(t.sent.map((m) => m.type), ['job-paused', 'node-paused']);
   assert.equal(pauseOf(t.store)?.until, t.clock.now() + 60_000);
   assert.equal(t.changes(), 1);
@@ -72,7 +78,7 @@ test('a pause stops every job and build with a watchdog each, ends by itself on 
   assert.equal(t.build.paused, false);
   assert.equal(pauseOf(t.store), null);
   assert.equal(a.run.pausedMs, 60_000);
-  assert.equal(a.run.pausedAt, null);
+  assert.equal(running(a.run).pausedAt, null);
   assert.equal(t.watchdogs.live.size, 0);
   assert.deepEqual(t.sent.map((m) => m.type).slice(2), ['job-resumed', 'node-resumed']);
   assert.equal(t.clock.pending, 0);
@@ -125,9 +131,9 @@ test('after a restart the pause is dropped; stopped time counts until now, or un
   const b = t.add('b');
   const now = t.clock.now();
   t.store.state.pause = { since: now - 20_000, until: now - 5000, capAt: now - 5000 };
-  a.run.pausedAt = now - 20_000;
-  a.run.watchdog = t.watchdogs.start();
-  b.run.pausedAt = now - 3000;
+  running(a.run).pausedAt = now - 20_000;
+  running(a.run).watchdog = t.watchdogs.start();
+  running(b.run).pausedAt = now - 3000;
   t.pause.dropAfterRestart();
   assert.equal(pauseOf(t.store), null);
   assert.equal(a.run.pausedMs, 15_000, 'until the watchdog continued it at the hard end');

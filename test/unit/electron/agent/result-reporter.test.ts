@@ -16,11 +16,11 @@ import { FakeClock, settle } from '../../../helpers/fake-clock.ts';
 
 function finishedRun(runId: string): PersistedRun {
   return {
-    runId, runKey: 'k', attempt: 1, phase: 'finished', startedAt: 1000, pausedMs: 0, whole: true,
+    runId, runKey: 'k', attempt: 1, startedAt: 1000, pausedMs: 0, whole: true,
     batch: { id: 'b', owner: 'o', namespace: 'lab', name: 'sweep', kind: 'shell', capabilities: [], resources: {}, maxRetries: 0, requiredMounts: [], initFiles: [] },
     spec: { name: runId, command: 'true', files: [] },
-    finished: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 3000, runMs: 2000, files: [] },
-  } as PersistedRun;
+    state: { phase: 'finished', finished: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 3000, runMs: 2000, files: [] } },
+  };
 }
 
 function setup() {
@@ -111,7 +111,7 @@ test('missing files are uploaded again; after five rounds the reporter gives up 
 
 test('hand back: job-rejected with the reason, "handed back" in the recent list, run forgotten', async () => {
   const t = setup();
-  const run = { ...finishedRun('r1'), phase: 'running', finished: undefined } as PersistedRun;
+  const run: PersistedRun = { ...finishedRun('r1'), state: { phase: 'running', pid: 1000, pgid: 1000, pausedAt: null } };
   t.store.state.runs.push(run);
   await t.clock.advance(5000);
   await t.reporter.handBack(run, 'the agent on this node was stopped');
