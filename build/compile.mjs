@@ -117,6 +117,52 @@ async function buildVendored(esbuild, name, outputFiles) {
   return result.errors.length ? null : Buffer.from(result.outputFiles[0].contents);
 }
 
+/**
+ * dist/head/cli/main.js, the CLI's entry, is one file: main.ts bundled with what it imports and
+ * with the files of the commands that run without commander (those exporting `quick`, like
+ * `status`), instead of ~25 small modules to resolve and read: ≈ 9 ms of `distribute status`'s
+ * start-up (bench/startup.ts). Everything else it imports (program.ts and commander, the other
+ * commands) stays the per-file build, imported from the bundle by relative path.
+ * A module that keeps state for the whole process stays a per-file module too, so there is one
+ * instance of it: stop-signals.ts, whose held signals the agent and the head take over. A bundled
+ * module with a module-level `let` or `var` stops the build: add it to SHARED_STATE or drop the state.
+ */
+const FRONT_DOOR = path.join(ROOT, 'head', 'cli', 'main.ts');
+const SHARED_STATE = new Set([path.join(ROOT, 'head', 'cli', 'stop-signals.ts')]);
+const exportsQuick = (file) => /^export const quick\b/m.test(fs.readFileSync(file, 'utf8'));
+
+async function buildFrontDoor(esbuild) {
+  const outDir = path.join(OUT, 'head', 'cli');
+  /** The per-file output of `abs` (a .ts source), as an import path from dist/head/cli/. */
+  const perFile = (abs) => {
+    const rel = path.relative(outDir, path.join(OUT, path.relative(ROOT, abs))).split(path.sep).join('/').replace(/\.ts$/, '.js');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  const plugin = {
+    name: 'front-door',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        if (VENDORED.includes(args.path)) return { path: path.relative(outDir, vendorFile(args.path)).split(path.sep).join('/'), external: true };
+        if (!/^\.{1,2}\//.test(args.path)) return { path: args.path, external: true };
+        const abs = path.resolve(args.resolveDir, args.path);
+        if (SHARED_STATE.has(abs)) return { path: perFile(abs), external: true };
+        if (args.kind === 'dynamic-import' && !exportsQuick(abs)) return { path: perFile(abs), external: true };
+        return undefined;
+      });
+    },
+  };
+  const result = await esbuild.build({
+    // Split: the quick commands' code is its own file (main-status-<hash>.js), loaded only when that command runs.
+    entryPoints: [FRONT_DOOR], outdir: outDir, entryNames: '[name]', chunkNames: 'main-[name]-[hash]', splitting: true, bundle: true, plugins: [plugin],
+    format: 'esm', platform: 'node', target: 'node20.11', logLevel: 'warning', charset: 'utf8', legalComments: 'inline', write: false, metafile: true,
+  });
+  if (result.errors.length) return null;
+  const stateful = Object.keys(result.metafile.inputs).filter((f) => /^(let|var) /m.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+  if (stateful.length) throw new Error(`main.js would bundle a copy of module-level state from ${stateful.join(', ')}: add it to SHARED_STATE in build/compile.mjs (or keep no state there)`);
+  return result;
+}
+
 /** Newest modification time (ms) of anything the build reads, this script included. */
 function newestInput() {
   const { ts, copied, assets } = buildInputs();
@@ -178,6 +224,18 @@ async function main() {
     metafile: true,
   });
   if (result.errors.length) return 1;
+  let frontDoor;
+  try {
+    frontDoor = await buildFrontDoor(esbuild);
+  } catch (err) {
+    process.stderr.write(`distribute build: ${err.message}\n`);
+    return 1;
+  }
+  if (!frontDoor) return 1;
+  // The bundle replaces main.ts's own per-file output; its chunks come beside it.
+  const bundled = new Map(frontDoor.outputFiles.map((o) => [o.path, o]));
+  result.outputFiles = [...result.outputFiles.map((o) => bundled.get(o.path) ?? o), ...frontDoor.outputFiles.filter((o) => !result.outputFiles.some((r) => r.path === o.path))];
+  Object.assign(result.metafile.outputs, frontDoor.metafile.outputs);
   // Every relative import of the compiled code must land on a compiled file: a source importing
   // from a folder that is not compiled (test/, bench/) would otherwise fail only at run time.
   const outputs = new Set(result.outputFiles.map((o) => o.path));
