@@ -15,6 +15,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { formatDuration, formatSize } from '../../shared/format.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,7 +36,7 @@ before(async () => {
   bob = await addUser(head, 'bob');
   // alice owns the workstation: she may pause it, bob may not.
   agent = startAgentProc(head, 'dash-node', tempDir('dash-agent'), ['--owner', 'alice']);
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 });
 
@@ -92,7 +94,7 @@ test('the owner retries, kills, removes batches and pauses her node; another use
     { name: 'flaky', command: `echo run >> ${marks}/flaky; [ "$(wc -l < ${marks}/flaky)" -ge 2 ]` },
   ], { share: 'lab' });
   assert.equal((await cli(['add', mixed], envFor(head, alice))).code, 0);
-  await waitBatchEnded(head, 'dash/mixed', 30_000);
+  await waitBatchEnded(head, 'dash/mixed', 60_000);
 
   const owner = await signIn(alice);
   const other = await signIn(bob);
@@ -112,6 +114,12 @@ test('the owner retries, kills, removes batches and pauses her node; another use
   await b.locator('#nodes td', { hasText: 'dash-node' }).waitFor();
   assert.equal(await b.locator('#nodes button').count(), 0, 'no pause on another user\'s node');
   const id = (await api(head, '/api/batches/dash%2Fmixed')).body.id;
+
+  // Sizes and durations are written by shared/format.ts (the CLI's formatter), served compiled.
+  const node = (await api(head, '/api/nodes')).body.nodes.find((n: { name: string }) => n.name === 'dash-node');
+  const memory = formatSize(node.capabilities.memoryBytes);
+  assert.ok((await a.locator('#nodes tr', { hasText: 'dash-node' }).innerText()).includes(memory), `the node row shows ${memory}`);
+  assert.equal(await a.evaluate("import('/format.js').then((m) => m.formatDuration(3723000, { units: 2 }))"), formatDuration(3_723_000, { units: 2 }));
   assert.equal(await forced(b, 'POST', `/api/batches/${id}/retry`, {}), 403);
   assert.equal(await forced(b, 'POST', `/api/batches/${id}/kill`, {}), 403);
   assert.equal(await forced(b, 'DELETE', `/api/batches/${id}/archive`), 403);
@@ -129,7 +137,7 @@ test('the owner retries, kills, removes batches and pauses her node; another use
   const ticking = writeShellConfig('dash', 'ticking', [{ name: 'ticker', command: 'i=1; while [ $i -le 25 ]; do echo "line $i"; i=$((i+1)); sleep 0.2; done' }]);
   assert.equal((await cli(['add', ticking], envFor(head, alice))).code, 0);
   await batchRow(a, 'dash/ticking').waitFor({ timeout: 10_000 });
-  await waitFor(async () => (await api(head, '/api/batches/dash%2Fticking')).body.jobs?.[0].state === 'running', 20_000);
+  await untilHead(head, (v) => v.running.some((j) => j.batch === 'ticking' && j.state === 'running'), 'dash/ticking to run');
   await new Promise((r) => setTimeout(r, 1500));
   await batchRow(a, 'dash/ticking').click();
   await a.locator('#jobs tr.click', { hasText: 'ticker' }).click();
@@ -139,12 +147,12 @@ test('the owner retries, kills, removes batches and pauses her node; another use
   await a.locator('#log', { hasText: 'line 25' }).waitFor({ timeout: 20_000 });
   assert.ok((await a.locator('#log').innerText()).length > early.length, 'lines kept arriving in the open pane');
   assert.match(await a.locator('#chart svg path[data-node="dash-node"]').getAttribute('d') ?? '', /V/, 'the chart has a line for the node');
-  await waitBatchEnded(head, 'dash/ticking', 20_000);
+  await waitBatchEnded(head, 'dash/ticking', 60_000);
 
   // Kill a running batch, then remove it.
   const slow = writeShellConfig('dash', 'slow', [{ name: 'sleeper', command: 'sleep 120' }], { share: 'lab' });
   assert.equal((await cli(['add', slow], envFor(head, alice))).code, 0);
-  await waitFor(async () => (await api(head, '/api/batches/dash%2Fslow')).body.jobs?.[0].state === 'running', 20_000);
+  await untilHead(head, (v) => v.running.some((j) => j.batch === 'slow' && j.state === 'running'), 'dash/slow to run');
   const slowRow = batchRow(a, 'dash/slow');
   await slowRow.locator('button[data-act="kill"]').waitFor({ timeout: 10_000 });
   await batchRow(b, 'dash/slow').waitFor({ timeout: 10_000 });

@@ -2,7 +2,9 @@
 // 'unsafe-inline'). It loads the status once, then follows the live frames of the event stream
 // (GET /api/events?live) instead of polling. Actions (kill, retry, remove a batch; pause, resume a
 // node) are offered only to who may do them, each after a confirmation; the head checks again.
-'use strict';
+// A module (strict by itself): it imports the one formatter, shared/format.ts, compiled (/format.js).
+import { formatClock, formatDuration, formatSize } from '/format.js';
+
 const $ = (id) => document.getElementById(id);
 let token = localStorage.getItem('distribute-token') || '';
 let me = null;
@@ -12,8 +14,9 @@ let stream = null; // AbortController of the live event stream
 const view = { batches: new Map(), running: [], nodes: [], jobs: new Map(), activity: null, archive: null };
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const human = (ms) => { if (ms == null) return '-'; const s = Math.round(ms / 1000); if (s < 60) return s + 's'; if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's'; return Math.floor(s / 3600) + 'h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm'; };
-const bytes = (n) => { const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; let i = 0; while (n >= 1024 && i < 4) { n /= 1024; i++; } return n.toFixed(i ? 1 : 0) + ' ' + u[i]; };
+// Durations, sizes and clock times as the CLI, the tray and the status page write them (shared/format.ts).
+const human = (ms) => (ms == null ? '-' : formatDuration(ms, { units: 2 }));
+const bytes = (n) => formatSize(n);
 const state = (s) => `<span class="s-${esc(s)}">${esc(s)}</span>`;
 const canManage = (b) => me && (me.kind === 'admin' || b.owner === me.name);
 const canControl = (n) => me && (me.kind === 'admin' || n.owner === me.name);
@@ -109,7 +112,7 @@ function renderBatches() {
 
 function renderRunning() {
   $('running').innerHTML = table(['batch', 'job', 'owner', 'node', 'state', 'run time'], view.running.map((j) => [
-    esc(j.namespace + '/' + j.batch), esc(j.name), esc(j.owner), esc(j.node), state(j.state) + (j.pausedUntil ? ' until ' + esc(new Date(j.pausedUntil).toLocaleTimeString()) : ''), human(j.runMs)]));
+    esc(j.namespace + '/' + j.batch), esc(j.name), esc(j.owner), esc(j.node), state(j.state) + (j.pausedUntil ? ' until ' + esc(formatClock(j.pausedUntil)) : ''), human(j.runMs)]));
 }
 
 function renderNodes() {
@@ -119,7 +122,7 @@ function renderNodes() {
   const jobs = (n) => ((n.runs || []).length
     ? n.runs.map((r) => esc(r.batch + '/' + r.job) + (r.request ? ' (' + esc(r.request.cpus) + 'c)' : '')).join('<br>') : '-');
   $('nodes').innerHTML = table(['node', 'state', 'owner', 'cores', 'memory', 'gpus', 'tags', 'free', 'jobs', ''], view.nodes.map((n) => [
-    esc(n.name), state(n.state) + (n.paused?.until ? ' until ' + esc(new Date(n.paused.until).toLocaleTimeString()) : ''), esc(n.owner || '-'),
+    esc(n.name), state(n.state) + (n.paused?.until ? ' until ' + esc(formatClock(n.paused.until)) : ''), esc(n.owner || '-'),
     n.capabilities.physicalCores, bytes(n.capabilities.memoryBytes), n.capabilities.gpus.length,
     esc(n.capabilities.tags.join(', ')), free(n), jobs(n),
     { actions: true, html: canControl(n) && n.state !== 'offline' && n.state !== 'lost' && n.state !== 'stopped'

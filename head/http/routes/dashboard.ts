@@ -2,7 +2,9 @@
  * The head's web dashboard: one static page (batches with progress and actions, jobs, live logs,
  * running jobs, a chart of the last hour, nodes) with its script and styles in their own files
  * (`dashboard/dashboard.js`, `.css`), calling the same API as the CLI with the token the user types
- * in. The page and its files need no token.
+ * in. The page and its files need no token. Durations and sizes are written by shared/format.ts,
+ * the formatter of the CLI, the tray and the status page: the page's script imports its compiled
+ * copy, served as `/format.js`.
  *
  * Its Content-Security-Policy allows exactly the page's own inline scripts, by their sha256 (no
  * `'unsafe-inline'`: an injected `<script>` or `onclick=` does not run), forbids framing
@@ -12,11 +14,22 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
+import { formatClock, formatDuration, formatSize } from '../../../shared/format.ts';
 
 const DIR = path.join(import.meta.dirname, '../dashboard');
 const PAGE = path.join(DIR, 'index.html');
 /** The page's own script and styles, served as files so the CSP allows them as 'self'. */
 const ASSETS = { '/dashboard.js': ['dashboard.js', 'text/javascript'], '/dashboard.css': ['dashboard.css', 'text/css'] } as const;
+
+/**
+ * shared/format.ts as the browser loads it (an ES module): the compiled file beside this one in
+ * dist/, or, when the head runs from source, the same functions as the loader compiled them.
+ */
+export function formatModule(): string {
+  const compiled = path.join(import.meta.dirname, '../../../shared/format.js');
+  if (fs.existsSync(compiled)) return fs.readFileSync(compiled, 'utf8');
+  return [formatDuration, formatSize, formatClock].map((f) => `export ${f.toString()}`).join('\n');
+}
 
 /** The CSP for `html`: its inline `<script>` bodies are allowed by hash, nothing else runs. */
 export function dashboardCsp(html: string): string {
@@ -40,8 +53,9 @@ export function dashboardRouter(): Router {
     res.setHeader('x-content-type-options', 'nosniff');
     res.type('html').send(html);
   });
-  for (const [route, [file, type]] of Object.entries(ASSETS)) {
-    const body = fs.readFileSync(path.join(DIR, file), 'utf8');
+  const files: [string, string, string][] = Object.entries(ASSETS).map(([route, [file, type]]) => [route, fs.readFileSync(path.join(DIR, file), 'utf8'), type]);
+  files.push(['/format.js', formatModule(), 'text/javascript']);
+  for (const [route, body, type] of files) {
     r.get(route, (_req, res) => {
       res.setHeader('content-type', `${type}; charset=utf-8`);
       res.setHeader('x-content-type-options', 'nosniff');
