@@ -39,9 +39,9 @@ test('kill: a non-owner is refused; an admin kills every process of the running 
   });
   const { id } = await addBatch(head, file, alice);
   await waitFor(async () => (await jobOf(head, id, 'spread'))?.state === 'running' && (await jobOf(head, id, 'stubborn'))?.state === 'running',
-    15_000, () => 'jobs did not start');
+    60_000, () => 'jobs did not start');
   // Every process of the trees is up (the setsid one and the orphan included).
-  await waitFor(() => workdirs.reduce((n, wd) => n + jobProcessesUnder(wd).length, 0) >= 8, 10_000, () => 'job trees did not spread');
+  await waitFor(() => workdirs.reduce((n, wd) => n + jobProcessesUnder(wd).length, 0) >= 8, 30_000, () => 'job trees did not spread');
 
   const refused = await cli(['kill', 'doomed'], envFor(head, bob));
   assert.equal(refused.code, 1);
@@ -55,12 +55,12 @@ test('kill: a non-owner is refused; an admin kills every process of the running 
   assert.equal(summary.cancelled, 5);
   assert.equal(summary.killing, 2);
 
-  const batch = await waitBatchEnded(head, id, 5_000);
+  const batch = await waitBatchEnded(head, id, 30_000);
   assert.equal(batch.outcome, 'cancelled');
   assert.equal(batch.counts.cancelled, 5);
   for (const j of batch.jobs) assert.deepEqual(j.result, { outcome: 'cancelled', by: 'admin' }, j.name);
   // SIGTERM, then SIGKILL after the grace period for the shell that ignores SIGTERM.
-  await waitFor(() => workdirs.every((wd) => jobProcessesUnder(wd).length === 0), 12_000,
+  await waitFor(() => workdirs.every((wd) => jobProcessesUnder(wd).length === 0), 30_000,
     () => `job processes still alive: ${workdirs.map((wd) => jobProcessesUnder(wd).join(',')).join(' | ')}`);
   await waitIdleNodes(head, 2);
 });
@@ -69,11 +69,11 @@ test('kill: the owner may kill their own batch by namespace/name', async () => {
   const carol = await addUser(head, 'carol');
   const file = writeShellBatch(tmp, { name: 'mine', namespace: 'carols', jobs: [{ name: 'long', command: 'sleep 300' }] });
   const { id } = await addBatch(head, file, carol);
-  await waitFor(async () => (await jobOf(head, id, 'long'))?.state === 'running', 15_000, () => 'job did not start');
+  await waitFor(async () => (await jobOf(head, id, 'long'))?.state === 'running', 60_000, () => 'job did not start');
   const r = await cli(['kill', 'carols/mine'], envFor(head, carol));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /killed carols\/mine: 1 jobs cancelled, 1 running/);
-  await waitFor(() => workdirs.every((wd) => jobProcessesUnder(wd).length === 0), 8_000, () => 'job process still alive');
+  await waitFor(() => workdirs.every((wd) => jobProcessesUnder(wd).length === 0), 30_000, () => 'job process still alive');
   const status = await cli(['status'], envFor(head, carol));
   assert.match(status.stdout, /carols\/mine\s+carol\s+cancelled/);
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isAlive, processState } from '../../electron/agent/process-tree.ts';
 import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead, watchHead } from '../helpers/head-watch.ts';
 
 const ROLES = ['main', 'child', 'grandchild'];
 let head: HeadProc;
@@ -23,8 +24,8 @@ before(async () => {
   head = await startHeadProc(tempDir('max-head'));
   env = { DISTRIBUTE_HEAD: head.url, DISTRIBUTE_TOKEN: head.adminToken };
   workdir = tempDir('max-agent');
-  agent = startAgentProc(head, 'max-node', workdir, ['--control-port', '0', '--max-pause', '2s', '--at-max-pause', 'requeue']);
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => agent.output());
+  agent = startAgentProc(head, 'max-node', workdir, ['--control-port', '0', '--max-pause', '5s', '--at-max-pause', 'requeue']);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {
@@ -52,16 +53,18 @@ test('at the maximum the paused job is handed back, and runs again after the res
   await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watch, `pid-${r}`))), 30_000, () => agent.output());
   const first = pids();
 
+  // The maximum (5 s) leaves a loaded machine time to see the tree stopped before it is killed.
+  const watchHeadFeed = await watchHead(head);
   const paused = await cli(['pause', '--duration', 'until-resumed', '--workdir', workdir], env);
   assert.equal(paused.code, 0, paused.stderr);
   assert.match(paused.stdout, /paused until resumed \(at most until/);
-  await waitFor(() => first.every((p) => processState(p) === 'T'), 3000);
-  // At 2 s the whole tree is killed (none left stopped) and the head has the job queued again.
-  await waitFor(() => first.every((p) => !isAlive(p)), 10_000, () => `tree still alive: ${first.map(processState)}`);
-  const queued = await waitFor(async () => {
-    const b = (await api(head, `/api/batches/${id}`)).body;
-    return b.jobs[0].state === 'queued' ? b : null;
-  }, 5000, () => 'the head did not re-queue the job');
+  await waitFor(() => first.every((p) => processState(p) === 'T'), 5000, () => `tree not stopped: ${first.map(processState)}`);
+  // At 5 s the whole tree is killed (none left stopped) and the head has the job queued again.
+  await waitFor(() => first.every((p) => !isAlive(p)), 30_000, () => `tree still alive: ${first.map(processState)}`);
+  await watchHeadFeed.until((v) => v.jobs.get(`${id}/tree`)?.state === 'queued', 'the head to re-queue the job');
+  watchHeadFeed.close();
+  const queued = (await api(head, `/api/batches/${id}`)).body;
+  assert.equal(queued.jobs[0].state, 'queued');
   assert.equal(queued.jobs[0].attempts, 1);
   const nodes = (await api(head, '/api/nodes')).body.nodes;
   assert.equal(nodes[0].state, 'paused', 'the node itself stays paused');
@@ -72,7 +75,7 @@ test('at the maximum the paused job is handed back, and runs again after the res
   assert.equal(JSON.parse(resumed.stdout).recent[0].outcome, 'handed back');
   await waitFor(() => ROLES.every((r) => fs.existsSync(path.join(watch, `pid-${r}`))), 30_000, () => `job did not run again:\n${agent.output()}`);
   fs.writeFileSync(release, '');
-  const batch = await waitBatchEnded(head, id, 30_000);
+  const batch = await waitBatchEnded(head, id, 60_000);
   assert.equal(batch.jobs[0].outcome, 'succeeded');
   assert.equal(batch.jobs[0].attempts, 2);
 });
