@@ -73,6 +73,11 @@ interface LiveRun {
   logs: LogForwarder;
   /** Settles when the run is over on this node (reported, handed back or dropped). */
   done: Promise<void>;
+  /**
+   * Settles when the run is in agent-state.json: no build or job process of it may start before
+   * (a restarted agent must know the run to end a process it never recorded).
+   */
+  recorded: Promise<void>;
 }
 
 /** A run still occupies its share of the node until its processes ended (uploading, finished). */
@@ -340,7 +345,7 @@ export class Agent extends EventEmitter<Events> {
   private track(run: PersistedRun): LiveRun {
     const ref = runRef(run);
     const l: LiveRun = {
-      run, proc: null, cancelled: null, handingBack: null, done: Promise.resolve(),
+      run, proc: null, cancelled: null, handingBack: null, done: Promise.resolve(), recorded: Promise.resolve(),
       logs: new LogForwarder((m) => this.conn.send(m), () => ref),
     };
     this.live.set(runKey(ref), l);
@@ -469,7 +474,8 @@ export class Agent extends EventEmitter<Events> {
     };
     this.state.runs.push(run);
     const l = this.track(run);
-    await this.save();
+    // Written while the inputs and folders are prepared; awaited before any process starts.
+    l.recorded = this.save();
     this.changed();
     l.done = this.execute(l).catch((err) => this.runFailed(run, err));
   }
@@ -527,6 +533,7 @@ export class Agent extends EventEmitter<Events> {
       moveRun(run, { phase: 'building' });
       this.changed();
       const first = !this.builds.has(batch.id);
+      await l.recorded;
       const built = await this.build(batch, run.runId);
       if (l.cancelled) return this.finishCancelled(l);
       if (!built.ok) {
@@ -547,6 +554,7 @@ export class Agent extends EventEmitter<Events> {
     }
 
     const dirs = await prepareJobDirs(this.ws, run);
+    await l.recorded;
     // Cancelled while downloading or building: never start the job.
     if (l.cancelled) return this.finishCancelled(l);
     run.startedAt = this.clock.now();

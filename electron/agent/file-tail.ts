@@ -49,9 +49,13 @@ export class FileTail {
     if (this.closed) return;
     try {
       this.handle ??= await open(this.path, 'r');
-      const buffer = Buffer.allocUnsafe(CHUNK);
+      // Most polls find nothing new (and a short job's logs are often empty): look at the size
+      // first and allocate only for what is there, not a fresh 256 KiB buffer per poll.
+      const { size } = await this.handle.stat();
+      if (size <= this.offset) return;
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset));
       for (;;) {
-        const { bytesRead } = await this.handle.read(buffer, 0, CHUNK, this.offset);
+        const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
         if (bytesRead === 0) break;
         this.offset += bytesRead;
         const text = this.decoder.write(buffer.subarray(0, bytesRead));

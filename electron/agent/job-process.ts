@@ -262,7 +262,8 @@ function makeJobProcess(tree: JobTree, wrapperEnded: Promise<JobExit>, tails: Fi
   const done = wrapperEnded.then(async (exit) => {
     finished = true;
     stopRecheck();
-    for (const tail of tails) await tail.stop().catch(() => undefined);
+    // Both logs at once: the next job on this node waits for this.
+    await Promise.all(tails.map((tail) => tail.stop().catch(() => undefined)));
     return exit;
   });
 
