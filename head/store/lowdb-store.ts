@@ -177,7 +177,15 @@ export class LowdbStore implements Store {
 
   private async appendLog(batchId: string, text: string): Promise<void> {
     if (!text) return;
-    await fs.appendFile(path.join(this.root, 'batches', batchId, JOB_LOG), text);
+    const file = path.join(this.root, 'batches', batchId, JOB_LOG);
+    try {
+      await fs.appendFile(file, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The batch folder is written by createBatch; as documents always did, make it if missing.
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.appendFile(file, text);
+    }
     this.counter.bytes += Buffer.byteLength(text);
   }
 
