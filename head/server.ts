@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Archive } from './archive/archive.ts';
 import { DiskWatch } from './archive/disk-space.ts';
-import { ensureTokenFile, hashToken, newToken, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
+import { ensureTokenFile, rotateTokenFile, type TokenBook } from './auth/tokens.ts';
 import { Cluster } from './core/cluster.ts';
 import { heldPerNode } from './core/activity.ts';
 import { createApp } from './http/app.ts';
@@ -18,7 +18,6 @@ import { ABANDONED_UPLOAD_MS, collectInputs, ORPHAN_INPUT_GRACE_MS, RETRY_INPUTS
 import { LowdbStore } from './store/lowdb-store.ts';
 import { AgentHub } from './ws/agent-hub.ts';
 import type { RateLimit } from './ws/message-rate.ts';
-import { unsafeNameReason } from '../shared/names.ts';
 
 /** How often orphaned uploads and abandoned uploading batches are swept. */
 const INPUT_SWEEP_MS = 10 * 60 * 1000;
@@ -88,11 +87,11 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const disk = new DiskWatch({ dir: archive.archiveRoot, minFreeBytes: opts.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK, log, onChange: () => onDiskChange() });
   await disk.start();
   const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, maxHandBacks: opts.maxHandBacks, log, assignHold: (pending) => disk.holdReason(pending), diskFull: () => void disk.noteFull() });
-  onDiskChange = () => cluster.scheduleSoon();
+  onDiskChange = () => cluster.dispatch.scheduleSoon();
   await cluster.init();
   const tokens: TokenBook = {
-    adminToken: admin.token, agentToken: agent.token, users: () => cluster.meta.users,
-    nodeOf: (token) => cluster.credentials.nodeOf(token),
+    adminToken: admin.token, agentToken: agent.token, users: () => cluster.users.list(),
+    nodeOf: (token) => cluster.enrollment.credentials.nodeOf(token),
   };
   // Enrolled nodes keep their credentials; only agents that still have to enroll need the new token.
   const rotateEnrollment = async () => {
@@ -101,15 +100,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
     return tokens.agentToken;
   };
 
-  const addUser = async (name: string, isAdmin: boolean) => {
-    const bad = unsafeNameReason(name);
-    if (bad) return { ok: false as const, error: `user name ${bad}` };
-    if (name === 'admin' || cluster.meta.users.some((u) => u.name === name)) return { ok: false as const, error: `user '${name}' already exists` };
-    const token = newToken('usr');
-    cluster.meta.users.push({ name, tokenHash: hashToken(token), admin: isAdmin, createdAt: Date.now() });
-    await store.saveMetaNow(cluster.meta);
-    return { ok: true as const, token };
-  };
+  const addUser = (name: string, isAdmin: boolean) => cluster.users.add(name, isAdmin);
 
   const app = createApp({ cluster, archive, disk, store, tokens, maxInputBytes: opts.maxInputBytes ?? 20 * 1024 ** 3, bodyDeadlineMs: opts.timeouts?.bodyMs, now: Date.now, log, addUser, rotateEnrollment });
   const hub = new AgentHub({ cluster, tokens, log, rateLimit: opts.rateLimit });
@@ -134,28 +125,28 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const host = opts.host ?? '127.0.0.1';
   const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  const timeoutTimer = setInterval(() => cluster.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
-  const reschedule = setInterval(() => cluster.scheduleSoon(), 5000);
+  const timeoutTimer = setInterval(() => cluster.nodeLoss.checkTimeouts(), Math.min(1000, nodeTimeoutMs / 4));
+  const reschedule = setInterval(() => cluster.dispatch.scheduleSoon(), 5000);
   const forgetAfter = opts.forgetNodesAfterMs ?? DEFAULT_FORGET_NODES_AFTER_MS;
-  const forgetNodes = () => void cluster.forgetOfflineNodes(forgetAfter).catch((err) => log(`forgetting offline nodes: ${(err as Error).message}`));
+  const forgetNodes = () => void cluster.nodeLoss.forgetOffline(forgetAfter).catch((err) => log(`forgetting offline nodes: ${(err as Error).message}`));
   forgetNodes();
   const forgetTimer = setInterval(forgetNodes, Math.min(3_600_000, Math.max(1000, forgetAfter / 4)));
-  const sampleActivity = () => cluster.activity.add(Date.now(), heldPerNode(cluster.batches.values()));
+  const sampleActivity = () => cluster.activity.add(Date.now(), heldPerNode(cluster.book.batches.values()));
   sampleActivity();
   const activityTimer = setInterval(sampleActivity, cluster.activity.stepMs);
   // Inputs of ended batches are not needed any more: delete those no live batch still names. Every
   // few minutes also forget batches left uploading for a day and delete orphaned uploads (no batch
   // names them) an hour after they were written.
   const gcInputs = () => {
-    for (const doc of [...cluster.batches.values()]) {
-      if (doc.record.phase === 'uploading' && Date.now() - doc.record.createdAt > ABANDONED_UPLOAD_MS) cluster.batches.delete(doc.record.id);
+    for (const doc of [...cluster.book.batches.values()]) {
+      if (doc.record.phase === 'uploading' && Date.now() - doc.record.createdAt > ABANDONED_UPLOAD_MS) cluster.book.batches.delete(doc.record.id);
     }
-    return collectInputs(archive.inputsRoot, () => cluster.batches.values(), { orphanGraceMs: ORPHAN_INPUT_GRACE_MS, retryKeepMs: RETRY_INPUTS_KEEP_MS })
+    return collectInputs(archive.inputsRoot, () => cluster.book.batches.values(), { orphanGraceMs: ORPHAN_INPUT_GRACE_MS, retryKeepMs: RETRY_INPUTS_KEEP_MS })
       .then((gc) => { for (const d of gc.cleaned) store.touchBatchRecord(d); if (gc.removed.length) log(`removed ${gc.removed.length} unused inputs (${gc.bytes} bytes)`); });
   };
   cluster.events.on('batch:ended', () => void gcInputs());
   const inputSweep = setInterval(() => void gcInputs(), INPUT_SWEEP_MS);
-  cluster.scheduleSoon();
+  cluster.dispatch.scheduleSoon();
 
   return {
     url, port, cluster, adminTokenFile, agentTokenFile, adminToken: admin.token, agentToken: agent.token, store,

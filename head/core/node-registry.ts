@@ -1,10 +1,13 @@
 /**
  * The head's compute nodes: every move of a node's presence (connected, leaving, awaited after a
  * restart, offline, lost: see live-node.ts), whether it is paused, the hello that reconciles
- * the runs a node still holds with the head's record, the node timeout, and the wait for nodes
+ * the runs a node still holds with the head's record, and the wait for nodes
  * after a head restart. Job state changes go through the batch book (`transition()`).
  */
 import type { Hello } from '../../shared/protocol/messages.ts';
+import type { BatchSpec } from '../../shared/batch/spec.ts';
+import { largestRequest } from '../../shared/batch/request.ts';
+import { checkCompatibility } from '../scheduler/compatibility.ts';
 import { isActive } from '../../shared/job/state.ts';
 import { VERSION } from '../../shared/version.ts';
 import { longestReconnectDelayMs } from '../../shared/protocol/reconnect.ts';
@@ -25,7 +28,7 @@ export interface NodeRegistryDeps {
   events: HeadEventBus;
   now: () => number;
   log: (line: string) => void;
-  /** A node silent this long is lost and its jobs re-queued. */
+  /** Told to agents in their welcome (NodeLoss applies it); also sizes the wait after a restart. */
   nodeTimeoutMs: number;
   heartbeatMs: number;
   /** Persist the node records (coalesced). */
@@ -47,8 +50,6 @@ export class NodeRegistry {
    */
   private recoverUntil = 0;
   private recoveryTimer: NodeJS.Timeout | null = null;
-  /** When `checkTimeouts` last ran, to notice that the head itself was frozen. */
-  private lastTimeoutCheck: number | null = null;
 
   constructor(private readonly deps: NodeRegistryDeps) {}
 
@@ -266,36 +267,41 @@ export class NodeRegistry {
     this.deps.scheduleSoon();
   }
 
-  /** Re-queue the jobs of nodes silent past the timeout. Called by a timer. */
-  checkTimeouts(): void {
-    const { book, nodeTimeoutMs } = this.deps;
-    const now = this.deps.now();
-    const gap = this.lastTimeoutCheck === null ? 0 : now - this.lastTimeoutCheck;
-    this.lastTimeoutCheck = now;
-    if (gap > nodeTimeoutMs / 2) {
-      // The head itself did not run for a while (stopped, suspended, starved): the silence was
-      // ours. Give every node a full timeout to speak up instead of losing all of them at once.
-      this.deps.log(`head was unresponsive for ${gap} ms; not counting that against the nodes`);
-      for (const node of this.nodes.values()) {
-        const p = node.presence;
-        if (p.state !== 'lost') node.presence = { ...p, graceUntil: Math.max(p.graceUntil ?? 0, now) };
-      }
-      return;
-    }
+  /**
+   * The head itself did not run for a while (see NodeLoss.checkTimeouts): silence of every node
+   * until `now` does not count.
+   */
+  excuseSilence(now: number): void {
     for (const node of this.nodes.values()) {
       const p = node.presence;
-      if (p.state === 'lost' || now - Math.max(node.record.lastSeen, p.graceUntil ?? 0) <= nodeTimeoutMs) continue;
-      linkOf(node)?.close(4006, 'no heartbeat within the timeout');
-      node.presence = { state: 'lost' };
-      node.runs.clear(); // its leases stay: a lost node's own run may still finish first
-      node.record.connectedAt = null;
-      node.record.offlineSince ??= now;
-      this.deps.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
-      this.save();
-      for (const doc of book.batches.values()) book.requeueHeldBy(doc, node.record.name, 'node lost');
-      this.deps.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
-      this.deps.scheduleSoon();
+      if (p.state !== 'lost') node.presence = { ...p, graceUntil: Math.max(p.graceUntil ?? 0, now) };
     }
+  }
+
+  /** When `node`'s silence started to count (its last message, or the end of its grace). */
+  silentSince(node: LiveNode): number {
+    const p = node.presence;
+    return Math.max(node.record.lastSeen, p.state === 'lost' ? 0 : p.graceUntil ?? 0);
+  }
+
+  /**
+   * `node` was silent past the timeout (NodeLoss decides): close its socket, re-queue what it
+   * holds (no retry used) and announce `node:lost`. Its leases stay: a lost node's own run may
+   * still finish first.
+   */
+  lose(node: LiveNode): void {
+    const { book } = this.deps;
+    const now = this.deps.now();
+    linkOf(node)?.close(4006, 'no heartbeat within the timeout');
+    node.presence = { state: 'lost' };
+    node.runs.clear();
+    node.record.connectedAt = null;
+    node.record.offlineSince ??= now;
+    this.deps.log(`node ${node.record.name} lost (silent for ${now - node.record.lastSeen} ms)`);
+    this.save();
+    for (const doc of book.batches.values()) book.requeueHeldBy(doc, node.record.name, 'node lost');
+    this.deps.events.emit('node:lost', { node: node.record.name, reason: 'timeout' });
+    this.deps.scheduleSoon();
   }
 
   /**
@@ -303,7 +309,7 @@ export class NodeRegistry {
    * node: this does not count against the job's retries or hand-backs) and drop its record.
    * Returns false when no such node is known.
    */
-  remove(name: string, closeCode: number, reason: string): boolean {
+  forget(name: string, closeCode: number, reason: string): boolean {
     const node = this.nodes.get(name);
     if (!node) return false;
     this.nodes.delete(name);
@@ -316,12 +322,21 @@ export class NodeRegistry {
     return true;
   }
 
-  /** Names of nodes offline for longer than `maxOfflineMs` (see {@link remove}). */
+  /** Names of nodes offline for longer than `maxOfflineMs` (see {@link forget}). */
   offlineLongerThan(maxOfflineMs: number): string[] {
     const now = this.deps.now();
     return [...this.nodes.values()]
       .filter((n) => linkOf(n) === null && n.record.offlineSince != null && now - n.record.offlineSince > maxOfflineMs)
       .map((n) => n.record.name);
+  }
+
+  /** Per known node: can it run a batch with these needs, and why not. */
+  compatibility(spec: Pick<BatchSpec, 'capabilities' | 'resources' | 'request' | 'jobs'>): { node: string; connected: boolean; ok: boolean; reasons: string[] }[] {
+    const need = { capabilities: spec.capabilities, resources: spec.resources, request: largestRequest(spec) };
+    return [...this.nodes.values()].map((n) => {
+      const c = checkCompatibility(n.record.capabilities, need);
+      return { node: n.record.name, connected: linkOf(n) !== null, ok: c.ok, reasons: c.ok ? [] : c.reasons };
+    });
   }
 
   /** Pause or resume a node on behalf of a user (admin or the node's owner). */

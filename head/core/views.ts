@@ -46,18 +46,18 @@ const capacityView = (c: Capacity) => ({ cpus: c.cpus, memoryGb: gib(c.memoryByt
  * and they still count against `free`), so private batch and job names stay private.
  */
 export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean = () => true): NodeView[] {
-  const index = (doc: BatchDoc) => cluster.jobIndex(doc);
+  const index = (doc: BatchDoc) => cluster.book.index(doc);
   const busy = new Set<string>();
-  for (const doc of cluster.batches.values()) {
+  for (const doc of cluster.book.batches.values()) {
     for (const i of index(doc).activePositions()) {
       const s = doc.jobs[i].status;
       if (isActive(s)) busy.add(s.node);
     }
   }
-  return cluster.liveNodes().map((n) => {
+  return [...cluster.registry.nodes.values()].map((n) => {
     const capacity = capacityOf(n.record.capabilities);
     const runs = [...n.runs.values()].flatMap((run) => {
-      const doc = cluster.batches.get(run.batchId);
+      const doc = cluster.book.batches.get(run.batchId);
       if (!doc || !visible(doc)) return [];
       const i = index(doc).position(run.job);
       const s = i >= 0 ? doc.jobs[i].status : null;
@@ -69,7 +69,7 @@ export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean 
         request: share ? { cpus: share.cpus, memoryGb: gib(share.memoryBytes), gpus: share.gpus } : null,
       }];
     });
-    const usage = nodeUsage(n, cluster.batches, index);
+    const usage = nodeUsage(n, cluster.book.batches, index);
     return {
       name: n.record.name,
       state: nodeState(n, busy.has(n.record.name)),
@@ -89,7 +89,7 @@ export function nodeViews(cluster: Cluster, visible: (doc: BatchDoc) => boolean 
 /** Jobs running now, of the batches `visible` accepts (default all). */
 export function runningJobs(cluster: Cluster, now: number, visible: (doc: BatchDoc) => boolean = () => true): RunningJob[] {
   const out: RunningJob[] = [];
-  for (const doc of cluster.batches.values()) {
+  for (const doc of cluster.book.batches.values()) {
     if (doc.record.phase !== 'active' || !visible(doc)) continue;
     for (const job of doc.jobs) {
       if (!isActive(job.status)) continue;

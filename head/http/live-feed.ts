@@ -41,7 +41,7 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
     const frame: Record<string, unknown> = { type: 'live', now: t, batches: [], removed: [], jobs: [] };
     let count = 0;
     for (const id of new Set([...batches, ...jobs.keys()])) {
-      const doc = cluster.batches.get(id);
+      const doc = cluster.book.batches.get(id);
       if (!doc) { (frame.removed as string[]).push(id); continue; }
       if (!visible(doc) || doc.record.phase === 'uploading') continue;
       (frame.batches as unknown[]).push(batchView(doc));
@@ -53,7 +53,7 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
     if (count > maxJobs) frame.reload = true;
     frame.running = runningJobs(cluster, t, visible);
     frame.nodes = nodeViews(cluster, visible);
-    frame.held = heldPerNode(cluster.batches.values());
+    frame.held = heldPerNode(cluster.book.batches.values());
     if (opts.archive) frame.archive = opts.archive();
     batches.clear();
     jobs.clear();
@@ -74,7 +74,7 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
   cluster.events.on('node:changed', onNode);
   // The first frame right away, with every batch: nothing changed between the page's status
   // request and this stream is missed.
-  for (const doc of cluster.batches.values()) batches.add(doc.record.id);
+  for (const doc of cluster.book.batches.values()) batches.add(doc.record.id);
   soon();
   return () => {
     if (timer) clearTimeout(timer);

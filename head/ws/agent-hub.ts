@@ -71,12 +71,12 @@ export class AgentHub {
       link.close(CloseCode.unauthorized, `this credential belongs to node '${principal.name}'`);
       return null;
     }
-    if (cluster.credentials.isEnrolled(msg.name)) {
+    if (cluster.enrollment.credentials.isEnrolled(msg.name)) {
       this.log(`refused enrollment of node ${msg.name} from ${from}: the name is enrolled already`);
       link.close(CloseCode.nameTaken, `node name '${msg.name}' is enrolled already; the head admin can free it with: distribute nodes rm ${msg.name}`);
       return null;
     }
-    return cluster.enrollNode(msg.name);
+    return cluster.enrollment.enroll(msg.name);
   }
 
   private session(ws: WebSocket, principal: AgentPrincipal, from: string): void {
@@ -124,27 +124,27 @@ export class AgentHub {
           if (credential === null) return;
           if (ws.readyState !== ws.OPEN) {
             // Gone before it could receive its credential: free the name again.
-            if (credential) void cluster.cancelEnrollment(msg.name);
+            if (credential) void cluster.enrollment.cancel(msg.name);
             return;
           }
           name = msg.name;
           this.log(`agent ${name} connected (${msg.capabilities.physicalCores} cores, tags ${msg.capabilities.tags.join(',') || '-'})`);
-          cluster.nodeHello(msg, link, credential);
+          cluster.registry.hello(msg, link, credential);
         }, (err) => {
           this.log(`agent ${msg.name}: enrollment failed: ${(err as Error).message}`);
           ws.close(CloseCode.shuttingDown, 'enrollment could not be stored; try again');
         });
         return;
       }
-      cluster.nodeSeen(name);
+      cluster.registry.seen(name);
       void this.dispatch(name, msg, link).catch((err) => this.log(`agent ${name}: handling ${msg.type} failed: ${(err as Error).stack}`));
     });
-    ws.on('pong', () => { if (name) cluster.nodeSeen(name); });
+    ws.on('pong', () => { if (name) cluster.registry.seen(name); });
     ws.on('close', () => {
       clearTimeout(helloTimer);
       if (name) {
         this.log(`agent ${name} disconnected`);
-        cluster.nodeDisconnected(name, link);
+        cluster.registry.disconnected(name, link);
       }
     });
     ws.on('error', (err) => this.log(`agent ${name ?? '(unnamed)'} socket error: ${err.message}`));
@@ -161,40 +161,40 @@ export class AgentHub {
         link.send({ type: 'heartbeat', at: Date.now() });
         return;
       case 'job-started':
-        cluster.jobStarted(from, msg.runId);
+        cluster.reports.started(from, msg.runId);
         return;
       case 'job-log':
-        cluster.jobLog(from, msg.runId, msg.stream, msg.data);
+        cluster.reports.log(from, msg.runId, msg.stream, msg.data);
         return;
       case 'job-paused':
-        cluster.jobPaused(from, msg.runId, msg.until);
+        cluster.reports.paused(from, msg.runId, msg.until);
         return;
       case 'job-resumed':
-        cluster.jobResumed(from, msg.runId);
+        cluster.reports.resumed(from, msg.runId);
         return;
       case 'job-exited':
-        cluster.jobExited(from, msg.runId, msg.bytes);
+        cluster.reports.exited(from, msg.runId, msg.bytes);
         return;
       case 'node-paused':
-        cluster.nodePaused(node, msg.until);
+        cluster.registry.paused(node, msg.until);
         return;
       case 'node-resumed':
-        cluster.nodeResumed(node);
+        cluster.registry.resumed(node);
         return;
       case 'job-rejected':
-        cluster.jobRejected(from, msg.runId, msg.reason);
+        cluster.reports.rejected(from, msg.runId, msg.reason);
         return;
       case 'build-failed':
-        cluster.buildFailed(node, msg.batchId, msg.log);
+        cluster.builds.failed(node, msg.batchId, msg.log);
         return;
       case 'leaving':
-        cluster.nodeLeaving(node);
+        cluster.registry.leaving(node);
         return;
       case 'build-succeeded':
-        cluster.buildSucceeded(node, msg.batchId);
+        cluster.builds.succeeded(node, msg.batchId);
         return;
       case 'job-finished': {
-        const outcome = await cluster.jobFinished(from, msg);
+        const outcome = await cluster.finisher.jobFinished(from, msg);
         if (outcome === 'later') return; // archive disk full: the agent asks again (result-reporter.ts)
         if (typeof outcome === 'string') link.send({ type: 'result-ack', runId: msg.runId, status: outcome });
         else link.send({ type: 'result-ack', runId: msg.runId, status: 'missing-files', missing: outcome.missing });

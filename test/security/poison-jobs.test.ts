@@ -44,10 +44,10 @@ function shellSpec(name: string, jobs: { name: string; command: string }[]): Bat
 
 /** Store and submit a batch the way the HTTP route does, minus the spec validation. */
 async function submit(spec: BatchSpec): Promise<void> {
-  const created = await head.cluster.createBatch(ADMIN, spec, false);
+  const created = await head.cluster.commands.create(ADMIN, spec, false);
   assert.ok(created.ok, JSON.stringify(created));
   assert.deepEqual(created.value.missing, []);
-  const submitted = await head.cluster.submitBatch(ADMIN, created.value.doc.record.id);
+  const submitted = await head.cluster.commands.submit(ADMIN, created.value.doc.record.id);
   assert.ok(submitted.ok);
 }
 

@@ -23,7 +23,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     const rel = wildcardPath(req);
     if (!RUN_ID_PATTERN.test(runId)) throw new HttpError(400, `bad run id '${runId.slice(0, 80)}'`);
     const key = req.headers[RUN_KEY_HEADER];
-    const lease = deps.cluster.uploadLease(runId, typeof key === 'string' ? key : undefined, node);
+    const lease = deps.cluster.reports.uploadLease(runId, typeof key === 'string' ? key : undefined, node);
     if (!lease.ok) {
       deps.log(`refused upload of '${rel.slice(0, 200)}' into run ${runId} from ${node} (${req.socket.remoteAddress ?? '?'}): ${lease.reason}`);
       // 410: the run is over (its job is done, or another run won): the agent stops uploading.
@@ -42,7 +42,7 @@ export function agentResultsRouter(deps: AppDeps): Router {
     };
     const got = await receiveFile(req, target.abs, { expectedSha256: expected });
     if (!got.ok && got.status === 507) {
-      const doc = deps.cluster.batches.get(batchId);
+      const doc = deps.cluster.book.batches.get(batchId);
       deps.log(`archive disk full: refused ${doc?.record.namespace}/${doc?.record.name}/${job} ${target.rel} (507), run ${runId}; the agent keeps it and retries`);
       await deps.disk.noteFull({ runId, job: `${doc?.record.namespace}/${doc?.record.name}/${job}` });
     }

@@ -20,24 +20,24 @@ export function batchesRouter(deps: AppDeps): Router {
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `invalid batch spec: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'}`);
     }
-    const nodes = cluster.compatibility(parsed.data);
+    const nodes = cluster.registry.compatibility(parsed.data);
     if (!nodes.some((n) => n.ok) && !req.body?.force) {
       const why = nodes.length ? nodes.map((n) => `${n.node}: ${n.reasons.join('; ')}`).join('\n') : 'no node has ever joined this head';
       res.status(422).json({ error: `no node can run batch '${parsed.data.name}'`, nodes } satisfies CreateBatchRefusal);
       deps.log(`refused batch ${parsed.data.namespace}/${parsed.data.name}: ${why}`);
       return;
     }
-    const created = unwrap(await cluster.createBatch(principal, parsed.data, req.body?.replace === true));
+    const created = unwrap(await cluster.commands.create(principal, parsed.data, req.body?.replace === true));
     res.status(201).json({ id: created.doc.record.id, missing: created.missing, replaced: created.replaced, nodes } satisfies CreatedBatch);
   });
 
   r.post('/api/batches/:id/submit', async (req, res) => {
-    const doc = unwrap(await cluster.submitBatch(userOf(req), req.params.id));
+    const doc = unwrap(await cluster.commands.submit(userOf(req), req.params.id));
     res.json(batchView(doc) satisfies BatchView);
   });
 
   r.get('/api/batches/:ref', async (req, res) => {
-    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
+    const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref));
     const now = deps.now();
     const jobs = await Promise.all(doc.jobs.map(async (j) => {
       const view = jobView(j, now);
@@ -51,8 +51,8 @@ export function batchesRouter(deps: AppDeps): Router {
   r.post('/api/batches/:ref/kill', async (req, res) => {
     const principal = userOf(req);
     // Resolved among the batches the caller may read, so another user's private batch is a 404.
-    const found = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
-    const done = unwrap(await cluster.killBatch(principal, found.record.id));
+    const found = unwrap(findReadable(cluster.book.batches.values(), principal, req.params.ref));
+    const done = unwrap(await cluster.commands.kill(principal, found.record.id));
     res.json({ ...batchView(done.doc), cancelled: done.cancelled, killing: done.killing } satisfies KilledBatch);
   });
 
@@ -63,8 +63,8 @@ export function batchesRouter(deps: AppDeps): Router {
     const jobs = body.jobs;
     if (jobs !== undefined && (!Array.isArray(jobs) || !jobs.every((j: unknown) => typeof j === 'string'))) throw new HttpError(400, 'jobs must be a list of job names');
     if (body.failedOnly !== undefined && typeof body.failedOnly !== 'boolean') throw new HttpError(400, 'failedOnly must be true or false');
-    const found = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
-    const done = unwrap(await cluster.retryBatch(principal, found.record.id, { failedOnly: body.failedOnly === true, names: jobs }));
+    const found = unwrap(findReadable(cluster.book.batches.values(), principal, req.params.ref));
+    const done = unwrap(await cluster.commands.retry(principal, found.record.id, { failedOnly: body.failedOnly === true, names: jobs }));
     if (done.missing) {
       res.status(409).json({ error: done.missing.error, missing: done.missing.files } satisfies RetryRefusal);
       return;
@@ -74,10 +74,10 @@ export function batchesRouter(deps: AppDeps): Router {
 
   r.delete('/api/batches/:ref/archive', async (req, res) => {
     const principal = userOf(req);
-    const doc = unwrap(findReadable(cluster.batches.values(), principal, req.params.ref));
-    if (!cluster.canManage(principal, doc)) throw new HttpError(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}`);
-    if (doc.record.phase === 'active') await cluster.killBatch(principal, doc.record.id);
-    await cluster.removeBatch(doc, principal.name);
+    const doc = unwrap(findReadable(cluster.book.batches.values(), principal, req.params.ref));
+    if (!cluster.book.canManage(principal, doc)) throw new HttpError(403, `batch '${doc.record.namespace}/${doc.record.name}' belongs to ${doc.record.owner}`);
+    if (doc.record.phase === 'active') await cluster.commands.kill(principal, doc.record.id);
+    await cluster.commands.remove(doc, principal.name);
     res.json({ removed: `${doc.record.namespace}/${doc.record.name}`, id: doc.record.id } satisfies RemovedBatch);
   });
 

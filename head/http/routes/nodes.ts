@@ -27,16 +27,16 @@ export function nodesRouter(deps: AppDeps): Router {
       if (!d.ok) throw new HttpError(400, d.error);
       until = deps.now() + d.ms;
     }
-    const node = unwrap(deps.cluster.controlNode(principal, req.params.name, { type: 'pause', until }));
+    const node = unwrap(deps.cluster.registry.control(principal, req.params.name, { type: 'pause', until }));
     res.json({ node: node.name, pausedUntil: until } satisfies NodePaused);
   });
   r.post('/api/nodes/:name/resume', (req, res) => {
-    const node = unwrap(deps.cluster.controlNode(userOf(req), req.params.name, { type: 'resume' }));
+    const node = unwrap(deps.cluster.registry.control(userOf(req), req.params.name, { type: 'resume' }));
     res.json({ node: node.name } satisfies NodeResumed);
   });
   r.delete('/api/nodes/:name', async (req, res) => {
     adminOf(req);
-    const removed = unwrap(await deps.cluster.removeNode(req.params.name, 'removed by the admin'));
+    const removed = unwrap(await deps.cluster.nodeLoss.remove(req.params.name, 'removed by the admin'));
     res.json({ node: removed.name, wasConnected: removed.wasConnected } satisfies RemovedNode);
   });
   r.post('/api/enrollment-token/rotate', async (req, res) => {

@@ -25,7 +25,7 @@ export function resultsRouter(deps: AppDeps): Router {
 
   /** Every archived file of the batch's finished jobs: `{ job, path, size, sha256 }`. */
   r.get('/api/batches/:ref/manifest', async (req, res) => {
-    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
+    const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref));
     const files: ManifestFile[] = [];
     const pending: string[] = [];
     for (const job of doc.jobs) {
@@ -39,7 +39,7 @@ export function resultsRouter(deps: AppDeps): Router {
   });
 
   r.get('/api/batches/:ref/files/:job/*path', async (req, res) => {
-    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
+    const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref));
     const job = req.params.job;
     if (!doc.spec.jobs.some((j) => j.name === job)) throw new HttpError(404, `batch has no job '${job}'`);
     const rel = wildcardPath(req);
@@ -74,7 +74,7 @@ export function resultsRouter(deps: AppDeps): Router {
    * output until the job ends; `?tail=N` starts N lines back. `x-job-state` says which it was.
    */
   r.get('/api/batches/:ref/jobs/:job/logs', async (req, res) => {
-    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref));
+    const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref));
     const name = req.params.job;
     const job = doc.jobs.find((j) => j.name === name);
     if (!job) throw new HttpError(404, `batch '${doc.record.name}' has no job '${name}'`);

@@ -18,7 +18,7 @@ export function usersRouter(deps: AppDeps): Router {
   });
   r.get(routes.users(), (req, res) => {
     adminOf(req);
-    res.json({ users: deps.cluster.meta.users.map((u) => ({ name: u.name, admin: u.admin, createdAt: u.createdAt })) } satisfies Users);
+    res.json({ users: deps.cluster.users.list().map((u) => ({ name: u.name, admin: u.admin, createdAt: u.createdAt })) } satisfies Users);
   });
   return r;
 }

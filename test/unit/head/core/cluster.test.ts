@@ -79,9 +79,9 @@ function staged(archive: Archive, a: Assign, text: string): FinishedRun {
 const from = (node: string, link: AgentLink): Sender => ({ node, link });
 
 async function submit(cluster: Cluster, jobs: string[]) {
-  const created = await cluster.createBatch(ADMIN, spec(jobs), false);
+  const created = await cluster.commands.create(ADMIN, spec(jobs), false);
   assert.ok(created.ok);
-  const submitted = await cluster.submitBatch(ADMIN, created.value.doc.record.id);
+  const submitted = await cluster.commands.submit(ADMIN, created.value.doc.record.id);
   assert.ok(submitted.ok);
   return submitted.value;
 }
@@ -91,8 +91,8 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   const { cluster, archive, store } = await makeCluster(dir);
   const a = new RecordingLink();
   const b = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
-  cluster.nodeHello(hello('b'), b);
+  cluster.registry.hello(hello('a'), a);
+  cluster.registry.hello(hello('b'), b);
   await submit(cluster, ['j']);
   await until(() => a.of('assign').length + b.of('assign').length > 0, 'the assignment');
   const holder = a.of('assign').length ? 'a' : 'b';
@@ -101,21 +101,21 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   const otherLink = holder === 'a' ? b : a;
   const first = holderLink.of('assign')[0];
   // The holder is lost; the job runs again on the other node (attempt 2); both then finish together.
-  (cluster.nodes.get(holder)!.record.lastSeen as number) = 0;
-  cluster.checkTimeouts();
+  (cluster.registry.nodes.get(holder)!.record.lastSeen as number) = 0;
+  cluster.nodeLoss.checkTimeouts();
   await until(() => otherLink.of('assign').length > 0, 'the re-run');
   const again = otherLink.of('assign')[0];
   assert.equal(again.attempt, 2);
   assert.notEqual(again.runId, first.runId);
   // The lost node comes back and claims its run (first to finish wins).
   const back = new RecordingLink();
-  cluster.nodeHello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
+  cluster.registry.hello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
 
   let finishedEvents = 0;
   cluster.events.on('job:finished', () => finishedEvents++);
   const [r1, r2] = await Promise.all([
-    cluster.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')),
-    cluster.jobFinished(from(other, otherLink), staged(archive, again, 'from attempt 2')),
+    cluster.finisher.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')),
+    cluster.finisher.jobFinished(from(other, otherLink), staged(archive, again, 'from attempt 2')),
   ]);
   assert.deepEqual([r1, r2], ['archived', 'discarded']);
   assert.equal(finishedEvents, 1);
@@ -125,7 +125,7 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   // The loser was told to stop.
   assert.deepEqual(otherLink.of('cancel').map((m) => m.runId), [again.runId], 'told once');
   // The winner re-sending its report (its ack lost) hears "archived" again.
-  assert.equal(await cluster.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')), 'archived');
+  assert.equal(await cluster.finisher.jobFinished(from(holder, back), staged(archive, first, 'from attempt 1')), 'archived');
   await until(() => !fs.existsSync(path.join(archive.stagingRoot, first.batchId)), 'staging cleanup');
   assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'no staging folder is left once the batch ended');
   await store.close();
@@ -136,8 +136,8 @@ test('a failed result of the run the head gave up on does not end the live re-ru
   const { cluster, archive, store } = await makeCluster(dir);
   const a = new RecordingLink();
   const b = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
-  cluster.nodeHello(hello('b'), b);
+  cluster.registry.hello(hello('a'), a);
+  cluster.registry.hello(hello('b'), b);
   await submit(cluster, ['j']);
   await until(() => a.of('assign').length + b.of('assign').length > 0, 'the assignment');
   const holder = a.of('assign').length ? 'a' : 'b';
@@ -145,21 +145,21 @@ test('a failed result of the run the head gave up on does not end the live re-ru
   const holderLink = holder === 'a' ? a : b;
   const otherLink = holder === 'a' ? b : a;
   const first = holderLink.of('assign')[0];
-  (cluster.nodes.get(holder)!.record.lastSeen as number) = 0;
-  cluster.checkTimeouts();
+  (cluster.registry.nodes.get(holder)!.record.lastSeen as number) = 0;
+  cluster.nodeLoss.checkTimeouts();
   await until(() => otherLink.of('assign').length > 0, 'the re-run');
   const again = otherLink.of('assign')[0];
   assert.equal(again.attempt, 2);
   const back = new RecordingLink();
-  cluster.nodeHello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
+  cluster.registry.hello(hello(holder, [{ runId: first.runId, runKey: first.runKey, state: 'running' }]), back);
 
   const failedOld = { ...staged(archive, first, 'attempt 1 failed'), result: { outcome: 'failed' as const, exitCode: 9 } };
-  assert.equal(await cluster.jobFinished(from(holder, back), failedOld), 'discarded');
-  const job = [...cluster.batches.values()][0].jobs[0];
+  assert.equal(await cluster.finisher.jobFinished(from(holder, back), failedOld), 'discarded');
+  const job = [...cluster.book.batches.values()][0].jobs[0];
   assert.equal(job.status.state, 'assigned', 'the re-run still holds the job');
   assert.equal(fs.existsSync(archive.jobDir('ns', 'b', 'j')), false, 'nothing archived from the failed stale run');
   assert.equal(otherLink.of('cancel').length, 0, 'the live run was not cancelled');
-  assert.equal(await cluster.jobFinished(from(other, otherLink), staged(archive, again, 'attempt 2 ok')), 'archived');
+  assert.equal(await cluster.finisher.jobFinished(from(other, otherLink), staged(archive, again, 'attempt 2 ok')), 'archived');
   assert.equal((await archive.readResult('ns', 'b', 'j'))!.attempt, 2);
   await store.close();
 });
@@ -173,31 +173,31 @@ test('run leases: another connection cannot report, start, log or claim a run it
   const cluster = new Cluster({ store, archive, nodeTimeoutMs: 60_000, heartbeatMs: 1000, log: (l) => logs.push(l) });
   await cluster.init();
   const a = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
+  cluster.registry.hello(hello('a'), a);
   await submit(cluster, ['j']);
   await until(() => a.of('assign').length > 0, 'the assignment');
   const run = a.of('assign')[0];
   const evil = new RecordingLink();
-  cluster.nodeHello(hello('evil', [{ runId: run.runId, runKey: run.runKey, state: 'running' }]), evil);
+  cluster.registry.hello(hello('evil', [{ runId: run.runId, runKey: run.runKey, state: 'running' }]), evil);
   assert.deepEqual(evil.of('cancel').map((m) => m.runId), [run.runId], 'the claim is refused (told to cancel)');
   let logged = 0;
   cluster.events.on('job:log', () => logged++);
-  cluster.jobStarted(from('evil', evil), run.runId);
-  cluster.jobLog(from('evil', evil), run.runId, 'stdout', 'injected\n');
-  assert.equal(await cluster.jobFinished(from('evil', evil), staged(archive, run, 'forged')), 'discarded');
+  cluster.reports.started(from('evil', evil), run.runId);
+  cluster.reports.log(from('evil', evil), run.runId, 'stdout', 'injected\n');
+  assert.equal(await cluster.finisher.jobFinished(from('evil', evil), staged(archive, run, 'forged')), 'discarded');
   // Same node name, but not the connection holding the run (and no claim).
   const a2 = new RecordingLink();
-  assert.equal(await cluster.jobFinished(from('a', a2), staged(archive, run, 'forged')), 'discarded');
-  const status = [...cluster.batches.values()][0].jobs[0].status;
+  assert.equal(await cluster.finisher.jobFinished(from('a', a2), staged(archive, run, 'forged')), 'discarded');
+  const status = [...cluster.book.batches.values()][0].jobs[0].status;
   assert.equal(status.state, 'assigned', 'nothing changed');
   assert.equal(logged, 0, 'no injected log line');
   assert.equal(a.of('cancel').length, 0, 'the genuine run was not cancelled');
   assert.ok(logs.filter((l) => l.startsWith('refused ')).length >= 5, logs.join('\n'));
-  assert.ok(cluster.uploadLease(run.runId, 'not-the-key', 'a').ok === false);
-  assert.ok(cluster.uploadLease(run.runId, run.runKey, 'evil').ok === false, 'the key alone is not enough: the node must be the run\'s');
-  assert.ok(cluster.uploadLease(run.runId, run.runKey, 'a').ok);
-  cluster.jobStarted(from('a', a), run.runId);
-  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, run, 'genuine')), 'archived');
+  assert.ok(cluster.reports.uploadLease(run.runId, 'not-the-key', 'a').ok === false);
+  assert.ok(cluster.reports.uploadLease(run.runId, run.runKey, 'evil').ok === false, 'the key alone is not enough: the node must be the run\'s');
+  assert.ok(cluster.reports.uploadLease(run.runId, run.runKey, 'a').ok);
+  cluster.reports.started(from('a', a), run.runId);
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, run, 'genuine')), 'archived');
   assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), 'genuine');
   await store.close();
 });
@@ -206,25 +206,25 @@ test('a head killed inside the write-coalescing window hands out a new run id an
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
   const first = await makeCluster(dir, 60_000);
   const a = new RecordingLink();
-  first.cluster.nodeHello(hello('a'), a);
+  first.cluster.registry.hello(hello('a'), a);
   await first.store.saveMetaNow(first.cluster.meta);
   await submit(first.cluster, ['j']);
   await until(() => a.of('assign').length > 0, 'the assignment');
   const old = a.of('assign')[0];
   // Crash: the job state (assigned, attempts 1) never reached the disk; the run journal did.
   const second = await makeCluster(dir);
-  const doc = [...second.cluster.batches.values()][0];
+  const doc = [...second.cluster.book.batches.values()][0];
   assert.equal(doc.jobs[0].status.state, 'queued');
   assert.equal(doc.jobs[0].attempts, 1, 'the attempt count comes back from the run journal');
   const b = new RecordingLink();
-  second.cluster.nodeHello(hello('b'), b);
+  second.cluster.registry.hello(hello('b'), b);
   // `a` stays away (stopped): after its timeout the job goes to b.
-  const away = second.cluster.nodes.get('a')!;
+  const away = second.cluster.registry.nodes.get('a')!;
   (away.record.lastSeen as number) = 0;
   away.presence = { state: 'awaited', graceUntil: 0 };
   (second.cluster as unknown as { registry: { recoverUntil: number } }).registry.recoverUntil = 0;
-  second.cluster.checkTimeouts();
-  second.cluster.scheduleSoon();
+  second.cluster.nodeLoss.checkTimeouts();
+  second.cluster.dispatch.scheduleSoon();
   await until(() => b.of('assign').length > 0, 'the re-run');
   const rerun = b.of('assign')[0];
   assert.equal(rerun.attempt, 2);
@@ -240,7 +240,7 @@ test('after a restart: a job an awaited node may hold waits for it, the others g
   const first = await makeCluster(dir, 60_000);
   const doc = await submit(first.cluster, ['j1', 'j2']);
   const a = new RecordingLink();
-  first.cluster.nodeHello(hello('a'), a);
+  first.cluster.registry.hello(hello('a'), a);
   await first.store.saveMetaNow(first.cluster.meta);
   // Crash: the head sent `a` its assignment, but the job states never reached the disk.
   await until(() => a.of('assign').length > 0, 'the assignment');
@@ -248,28 +248,28 @@ test('after a restart: a job an awaited node may hold waits for it, the others g
   const job = a.of('assign')[0];
 
   const second = await makeCluster(dir);
-  assert.equal(second.cluster.batches.get(doc.record.id)!.jobs.every((j) => j.status.state === 'queued'), true, 'the store still shows both queued');
+  assert.equal(second.cluster.book.batches.get(doc.record.id)!.jobs.every((j) => j.status.state === 'queued'), true, 'the store still shows both queued');
   const b = new RecordingLink();
-  second.cluster.nodeHello(hello('b'), b);
+  second.cluster.registry.hello(hello('b'), b);
   // Inside the recovery window (a is awaited): b gets the job a never had, not the one a holds.
   assert.ok((second.cluster as unknown as { registry: { recovering(): boolean } }).registry.recovering());
   await until(() => b.of('assign').length > 0, 'the job a never held to go to b while a is awaited');
   assert.deepEqual(b.of('assign').map((m) => m.job), [doc.jobs.find((j) => j.name !== job.job)!.name]);
   // b is busy now; free it so that it could take the held job, were that allowed.
   const toBFirst = b.of('assign')[0];
-  assert.equal(await second.cluster.jobFinished(from('b', b), staged(second.archive, toBFirst, 'b result')), 'archived');
+  assert.equal(await second.cluster.finisher.jobFinished(from('b', b), staged(second.archive, toBFirst, 'b result')), 'archived');
   await tick();
   await tick();
   assert.equal(b.of('assign').length, 1, 'the job a may still run is not handed to b while a is awaited');
 
   const a2 = new RecordingLink();
-  second.cluster.nodeHello(hello('a', [{ runId: job.runId, runKey: job.runKey, state: 'finished' }]), a2);
+  second.cluster.registry.hello(hello('a', [{ runId: job.runId, runKey: job.runKey, state: 'finished' }]), a2);
   await tick();
   await tick();
   const toB = b.of('assign');
   assert.equal(toB.length, 1);
   assert.notEqual(toB[0].job, job.job, 'the job a finished is not handed to b');
-  const status = second.cluster.batches.get(doc.record.id)!.jobs.find((j) => j.name === job.job)!.status;
+  const status = second.cluster.book.batches.get(doc.record.id)!.jobs.find((j) => j.name === job.job)!.status;
   assert.equal(status.state, 'running');
   // The first store "crashed": it is never flushed (closing it would write into the second's files).
   await second.store.close();
@@ -279,17 +279,17 @@ test('a node coming back is told to forget batches that ended or vanished while 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
   const { cluster, archive, store } = await makeCluster(dir);
   const a = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
+  cluster.registry.hello(hello('a'), a);
   const ended = await submit(cluster, ['j']);
   await until(() => a.of('assign').length > 0, 'the assignment');
-  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, a.of('assign')[0], 'done')), 'archived');
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, a.of('assign')[0], 'done')), 'archived');
   assert.equal(ended.record.phase, 'ended');
-  const created = await cluster.createBatch(ADMIN, { ...spec(['k']), name: 'other' }, false);
+  const created = await cluster.commands.create(ADMIN, { ...spec(['k']), name: 'other' }, false);
   assert.ok(created.ok);
-  const active = (await cluster.submitBatch(ADMIN, created.value.doc.record.id));
+  const active = (await cluster.commands.submit(ADMIN, created.value.doc.record.id));
   assert.ok(active.ok);
   const back = new RecordingLink();
-  cluster.nodeHello({ ...hello('a'), built: [ended.record.id, 'vanished-batch', active.value.record.id] }, back);
+  cluster.registry.hello({ ...hello('a'), built: [ended.record.id, 'vanished-batch', active.value.record.id] }, back);
   assert.deepEqual(back.of('forget-batch').map((m) => m.batchId).sort(), [ended.record.id, 'vanished-batch'].sort());
   await store.close();
 });
@@ -298,34 +298,34 @@ test('job-exited frees the run\'s share: the node gets its next job while the re
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
   const { cluster, archive, store } = await makeCluster(dir);
   const a = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
+  cluster.registry.hello(hello('a'), a);
   assert.equal(a.of('welcome')[0].exitReports, true, 'the welcome asks for job-exited');
   await submit(cluster, ['j1', 'j2', 'j3']);
   await until(() => a.of('assign').length === 1, 'the first assignment');
   const first = a.of('assign')[0];
-  cluster.jobStarted(from('a', a), first.runId);
+  cluster.reports.started(from('a', a), first.runId);
   // A job without a request has the node alone: nothing more until its processes end.
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(a.of('assign').length, 1);
   // Only the run's holder may say it exited.
-  cluster.jobExited(from('a', new RecordingLink()), first.runId, 0);
+  cluster.reports.exited(from('a', new RecordingLink()), first.runId, 0);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(a.of('assign').length, 1, 'a stranger\'s job-exited changes nothing');
-  cluster.jobExited(from('a', a), first.runId, 5);
+  cluster.reports.exited(from('a', a), first.runId, 5);
   await until(() => a.of('assign').length === 2, 'the next job, before the first result is reported');
   const second = a.of('assign')[1];
   assert.notEqual(second.job, first.job);
   // The node still holds the exited run: its result is archived as usual.
-  assert.equal(cluster.nodes.get('a')!.runs.size, 2);
-  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, first, 'hello')), 'archived');
-  assert.equal(cluster.nodes.get('a')!.runs.size, 1);
+  assert.equal(cluster.registry.nodes.get('a')!.runs.size, 2);
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, first, 'hello')), 'archived');
+  assert.equal(cluster.registry.nodes.get('a')!.runs.size, 1);
   // The second run exits too; then the node is lost before its result came: the job runs again.
-  cluster.jobStarted(from('a', a), second.runId);
-  cluster.jobExited(from('a', a), second.runId, 0);
+  cluster.reports.started(from('a', a), second.runId);
+  cluster.reports.exited(from('a', a), second.runId, 0);
   await until(() => a.of('assign').length === 3, 'the third job');
-  (cluster.nodes.get('a')!.record.lastSeen as number) = 0;
-  cluster.checkTimeouts();
-  const doc = cluster.batches.get(first.batchId)!;
+  (cluster.registry.nodes.get('a')!.record.lastSeen as number) = 0;
+  cluster.nodeLoss.checkTimeouts();
+  const doc = cluster.book.batches.get(first.batchId)!;
   const states = Object.fromEntries(doc.jobs.map((j) => [j.name, j.status.state]));
   assert.equal(states[first.job], 'done');
   assert.equal(states[second.job], 'queued', 'an exited but unreported run is re-queued when its node is lost');
@@ -345,16 +345,16 @@ test('results still uploading count against --min-free-disk: a node freed by job
   });
   await cluster.init();
   const a = new RecordingLink();
-  cluster.nodeHello(hello('a'), a);
+  cluster.registry.hello(hello('a'), a);
   await submit(cluster, ['j1', 'j2']);
   await until(() => a.of('assign').length === 1, 'the first assignment');
   const first = a.of('assign')[0];
-  cluster.jobStarted(from('a', a), first.runId);
-  cluster.jobExited(from('a', a), first.runId, 60);
+  cluster.reports.started(from('a', a), first.runId);
+  cluster.reports.exited(from('a', a), first.runId, 60);
   await until(() => pendingSeen.includes(60), 'a scheduling pass counting the 60 bytes still to come');
   assert.equal(a.of('assign').length, 1, 'held: 100 free - 60 pending is below the minimum of 50');
   // The result is archived: nothing is pending any more, the next job goes out.
   free = 40 + 100; // the disk grew meanwhile (say, files were removed)
-  assert.equal(await cluster.jobFinished(from('a', a), staged(archive, first, 'x')), 'archived');
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, first, 'x')), 'archived');
   await until(() => a.of('assign').length === 2, 'the next job once nothing is pending');
 });

@@ -1,6 +1,6 @@
 /**
- * The node registry on injected fakes (clock, links, in-memory store): every event a node can
- * cause (hello with the runs it still holds, leaving, disconnect, silence, pause, removal) and
+ * The node registry and node loss on injected fakes (clock, links, in-memory store): every event a
+ * node can cause (hello with the runs it still holds, leaving, disconnect, silence, pause, removal) and
  * what it does to the node's presence and to the jobs, including the edge cases of
  * docs/fault-tolerance.md: a node that comes back with a run the head re-queued keeps it (adopt),
  * a run finished elsewhere meanwhile is cancelled, a claim without the run's key is refused, a
@@ -13,6 +13,8 @@ import { BatchBook } from '../../../../head/core/batch-book.ts';
 import { HeadEventBus } from '../../../../head/core/events.ts';
 import { isAccepting, linkOf, nodeState } from '../../../../head/core/live-node.ts';
 import { NodeRegistry } from '../../../../head/core/node-registry.ts';
+import { NodeLoss } from '../../../../head/core/node-loss.ts';
+import { Enrollment } from '../../../../head/core/enrollment.ts';
 import { RunLeases } from '../../../../head/core/run-leases.ts';
 import type { BatchDoc, NodeRecord, Principal } from '../../../../head/state/types.ts';
 import { activeBatch, CAPS, FakeClock, FakeLink, FakeStore, held, hello, recordEvents, runRecord, stateOf } from './fakes.ts';
@@ -35,7 +37,11 @@ function setup(opts: { batches?: BatchDoc[]; runs?: ReturnType<typeof runRecord>
     book, leases, events, now: clock.now, log: (l) => logs.push(l), nodeTimeoutMs: TIMEOUT, heartbeatMs: 1000,
     saveRecords: (r) => saved.push(r), scheduleSoon: () => { schedules++; },
   });
-  return { clock, store, events, seen, logs, leases, book, reg, saved, get schedules() { return schedules; } };
+  const meta = { users: [], nodes: [], credentials: [] };
+  const enrollment = new Enrollment({ meta: () => meta, saveMetaNow: async () => {}, now: clock.now, log: (l) => logs.push(l) });
+  enrollment.load();
+  const loss = new NodeLoss({ registry: reg, enrollment, meta: () => meta, saveMetaNow: async () => {}, now: clock.now, log: (l) => logs.push(l), nodeTimeoutMs: TIMEOUT });
+  return { clock, store, events, seen, logs, leases, book, reg, loss, enrollment, saved, get schedules() { return schedules; } };
 }
 
 function record(name: string, over: Partial<NodeRecord> = {}): NodeRecord {
@@ -46,7 +52,7 @@ function record(name: string, over: Partial<NodeRecord> = {}): NodeRecord {
 function pass(t: ReturnType<typeof setup>, ms: number): void {
   for (let left = ms; left > 0; left -= 1000) {
     t.clock.advance(Math.min(1000, left));
-    t.reg.checkTimeouts();
+    t.loss.checkTimeouts();
   }
 }
 
@@ -219,14 +225,14 @@ test('a node silent past the timeout is lost: socket closed, runs re-queued (no 
   const t = setup({ batches: [doc], runs: [runRecord('r1', 'B', 'j1', 'a')] });
   const l = new FakeLink();
   t.reg.hello(hello('a', [held('r1', 'running')]), l);
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   pass(t, TIMEOUT);
   assert.equal(t.reg.nodes.get('a')!.presence.state, 'connected', 'exactly the timeout is not past it');
   t.reg.seen('a');
   pass(t, TIMEOUT);
   assert.equal(t.reg.nodes.get('a')!.presence.state, 'connected', 'any message counts as a sign of life');
   t.clock.advance(1);
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   const node = t.reg.nodes.get('a')!;
   assert.equal(node.presence.state, 'lost');
   assert.equal(nodeState(node, false), 'lost');
@@ -244,7 +250,7 @@ test('a node that comes back after being lost keeps the run the head re-queued m
   const doc = activeBatch('B', { j1: RUNNING('r1') });
   const t = setup({ batches: [doc], runs: [runRecord('r1', 'B', 'j1', 'a')] });
   t.reg.hello(hello('a', [held('r1', 'running')]), new FakeLink());
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   pass(t, TIMEOUT + 1000);
   assert.equal(stateOf(doc, 'j1').state, 'queued');
   t.clock.advance(100);
@@ -257,17 +263,17 @@ test('a head that did not run for a while (frozen) does not lose its nodes for i
   const t = setup();
   const l = new FakeLink();
   t.reg.hello(hello('a'), l);
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   t.clock.advance(TIMEOUT * 4); // the head was stopped: no check ran
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.equal(t.reg.nodes.get('a')!.presence.state, 'connected');
   assert.ok(t.logs.some((x) => /head was unresponsive/.test(x)));
   t.clock.advance(TIMEOUT / 4);
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   t.clock.advance(TIMEOUT / 4);
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.equal(t.reg.nodes.get('a')!.presence.state, 'connected', 'a full timeout from the thaw');
-  for (let i = 0; i < 4; i++) { t.clock.advance(TIMEOUT / 4); t.reg.checkTimeouts(); }
+  for (let i = 0; i < 4; i++) { t.clock.advance(TIMEOUT / 4); t.loss.checkTimeouts(); }
   assert.equal(t.reg.nodes.get('a')!.presence.state, 'lost', 'still silent a full timeout after the thaw');
 });
 
@@ -278,8 +284,8 @@ test('remove: the socket is closed with the code, the jobs re-queued, the node f
   const t = setup({ batches: [doc], runs: [runRecord('r1', 'B', 'j1', 'a')] });
   const l = new FakeLink();
   t.reg.hello(hello('a', [held('r1', 'running')]), l);
-  assert.equal(t.reg.remove('nobody', 4010, 'x'), false);
-  assert.equal(t.reg.remove('a', 4010, 'revoked by admin'), true);
+  assert.equal(t.reg.forget('nobody', 4010, 'x'), false);
+  assert.equal(t.reg.forget('a', 4010, 'revoked by admin'), true);
   assert.deepEqual(l.closed, { code: 4010, reason: 'revoked by admin' });
   assert.equal(t.reg.nodes.has('a'), false);
   assert.equal(stateOf(doc, 'j1').state, 'queued');
@@ -329,7 +335,7 @@ test('the recovery window counts from listening and covers the longest backoff p
   t.reg.listening(t.clock.t);
   const listenedAt = t.clock.t;
   t.clock.t = listenedAt + backoff + TIMEOUT - 1;
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.deepEqual(t.seen.of('node:lost'), [], 'nobody is lost inside the window');
   assert.ok(t.reg.recovering(), 'scheduling still waits for the nodes');
   const l = new FakeLink();
@@ -337,7 +343,7 @@ test('the recovery window counts from listening and covers the longest backoff p
   assert.equal(l.sent[0]?.type, 'welcome');
   assert.ok(t.reg.recovering(), 'still waiting for b');
   t.clock.t = listenedAt + backoff + TIMEOUT + 1;
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.deepEqual(t.seen.of('node:lost').map((e) => e.node), ['b'], 'b never came back: lost once the window is over');
   assert.ok(!t.reg.recovering());
 });
@@ -357,10 +363,10 @@ test('nodes recorded before reconnectWithinMs existed get the agents\' absolute 
   t.reg.restore([record('old')]);
   t.reg.listening(t.clock.t);
   t.clock.t = longestReconnectDelayMs(undefined) + TIMEOUT - 1;
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.deepEqual(t.seen.of('node:lost'), []);
   t.clock.t += 2;
-  t.reg.checkTimeouts();
+  t.loss.checkTimeouts();
   assert.deepEqual(t.seen.of('node:lost').map((e) => e.node), ['old']);
 });
 

@@ -27,31 +27,31 @@ test('a cleanly stopped agent is stopped, a silent one lost; refusals name pause
   await cluster.init();
   const links = { quit: link(), gone: link() };
   for (const [name, l] of Object.entries(links)) {
-    cluster.nodeHello({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: 'test', name, capabilities: CAPS, held: [], built: [], owner: 'olga' }, l);
+    cluster.registry.hello({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: 'test', name, capabilities: CAPS, held: [], built: [], owner: 'olga' }, l);
   }
   const state = (name: string) => nodeViews(cluster).find((n) => n.name === name)?.state;
   assert.equal(state('quit'), 'idle');
 
-  cluster.nodeLeaving('quit');
-  cluster.nodeDisconnected('quit', links.quit);
-  cluster.nodeDisconnected('gone', links.gone);
+  cluster.registry.leaving('quit');
+  cluster.registry.disconnected('quit', links.quit);
+  cluster.registry.disconnected('gone', links.gone);
   assert.equal(state('quit'), 'stopped');
   assert.equal(state('gone'), 'offline');
   for (let i = 0; i < 5; i++) {
     now += 4000;
-    cluster.checkTimeouts();
+    cluster.nodeLoss.checkTimeouts();
   }
   assert.equal(state('quit'), 'stopped', 'a clean stop is not a fault, also after the timeout');
   assert.equal(state('gone'), 'lost');
 
   const fresh = link();
-  cluster.nodeHello({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: 'test', name: 'quit', capabilities: CAPS, held: [], built: [], owner: 'olga' }, fresh);
+  cluster.registry.hello({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: 'test', name: 'quit', capabilities: CAPS, held: [], built: [], owner: 'olga' }, fresh);
   assert.equal(state('quit'), 'idle', 'connecting again clears the stop');
 
-  const resume = cluster.controlNode({ kind: 'user', name: 'mallory' }, 'quit', { type: 'resume' });
+  const resume = cluster.registry.control({ kind: 'user', name: 'mallory' }, 'quit', { type: 'resume' });
   assert.ok(!resume.ok);
   assert.match(resume.error, /may resume it/);
-  const pause = cluster.controlNode({ kind: 'user', name: 'mallory' }, 'quit', { type: 'pause', until: null });
+  const pause = cluster.registry.control({ kind: 'user', name: 'mallory' }, 'quit', { type: 'pause', until: null });
   assert.ok(!pause.ok);
   assert.match(pause.error, /may pause it/);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -40,9 +40,9 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   const bob = { kind: 'user', name: 'bob' } as const;
   const ids: Record<string, string> = {};
   for (const [owner, name, share] of [[alice, 'private'], [alice, 'shared', 'lab'], [bob, 'mine']] as const) {
-    const created = await cluster.createBatch(owner, spec(name, share), false);
+    const created = await cluster.commands.create(owner, spec(name, share), false);
     assert.ok(created.ok);
-    assert.ok((await cluster.submitBatch(owner, created.value.doc.record.id)).ok);
+    assert.ok((await cluster.commands.submit(owner, created.value.doc.record.id)).ok);
     ids[name] = created.value.doc.record.id;
   }
 
@@ -53,7 +53,7 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   assert.deepEqual(forBob.frames[0].archive, { state: 'ok' });
 
   // Kill two batches at once (their jobs change in the same tick): one frame for both, with each changed job.
-  const kills = await Promise.all([cluster.killBatch(alice, ids.private), cluster.killBatch(bob, ids.mine)]);
+  const kills = await Promise.all([cluster.commands.kill(alice, ids.private), cluster.commands.kill(bob, ids.mine)]);
   assert.ok(kills.every((k) => k.ok));
   await until(() => forBob.frames.length >= 2);
   await new Promise((r) => setTimeout(r, 300));
@@ -64,12 +64,12 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   assert.ok(!JSON.stringify(frame).includes('private'), 'nothing of the private batch leaks');
 
   // A removed batch is announced by id.
-  const doc = cluster.batches.get(ids.mine)!;
-  await cluster.removeBatch(doc, 'bob');
+  const doc = cluster.book.batches.get(ids.mine)!;
+  await cluster.commands.remove(doc, 'bob');
   await until(() => forBob.frames.length >= 3);
   assert.deepEqual(forBob.frames[2].removed, [ids.mine]);
   stop();
-  assert.ok((await cluster.killBatch(alice, ids.shared)).ok);
+  assert.ok((await cluster.commands.kill(alice, ids.shared)).ok);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(forBob.frames.length, 3, 'no frame after stop');
   await store.close();

@@ -1,0 +1,110 @@
+/**
+ * Scheduling: a snapshot of the live state goes to the pure `schedule()` (head/scheduler/), and
+ * each pick becomes a run: its `assign` transition, a lease, a record in the run journal that is
+ * durable before the `assign` message leaves.
+ */
+import type { Job } from '../../shared/job/state.ts';
+import { isActive } from '../../shared/job/state.ts';
+import { hashRunKey, newRunKey } from '../../shared/job/run-id.ts';
+import type { Store } from '../store/store.ts';
+import type { BatchDoc, RunRecord } from '../state/types.ts';
+import { planDrain, schedule, type Drain } from '../scheduler/schedule.ts';
+import type { SchedulerState } from '../scheduler/types.ts';
+import { schedulerSnapshot } from '../scheduler/snapshot.ts';
+import type { BatchBook } from './batch-book.ts';
+import type { HeadEventBus } from './events.ts';
+import { linkOf } from './live-node.ts';
+import type { NodeRegistry } from './node-registry.ts';
+import type { Lease, RunLeases } from './run-leases.ts';
+
+export interface DispatchDeps {
+  book: BatchBook;
+  registry: NodeRegistry;
+  leases: RunLeases;
+  store: Store;
+  events: HeadEventBus;
+  now: () => number;
+  log: (line: string) => void;
+  /** Draws run ids (random, see shared/job/run-id.ts). */
+  newRunId: () => string;
+  /**
+   * Why no new job may be assigned now, given the bytes of results still to come (the archive
+   * disk is full or below --min-free-disk), or null.
+   */
+  assignHold?: (pendingResultBytes: number) => string | null;
+  /** Bytes of results that runs whose processes ended have still to upload (run-reports.ts). */
+  pendingResultBytes: () => number;
+}
+
+export class Dispatch {
+  private scheduled = false;
+  /** The node drained for a big job, kept from one scheduling call to the next (see `planDrain`). */
+  private drain: Drain | null = null;
+
+  constructor(private readonly deps: DispatchDeps) {}
+
+  /** Run the scheduler once the current event is handled (many calls, one run). */
+  scheduleSoon(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  /** Snapshot of what the pure scheduler needs (after a restart without the jobs that wait for their node). */
+  state(): SchedulerState {
+    const held = this.deps.registry.recovering() ? (batchId: string, job: string) => this.deps.registry.mayBeHeldByAbsent(batchId, job) : undefined;
+    return schedulerSnapshot(this.deps.book.batches, (doc) => this.deps.book.index(doc), this.deps.registry.nodes.values(), held);
+  }
+
+  /**
+   * Assign what the scheduler picks. The new runs are recorded durably (the run journal) before
+   * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
+   */
+  run(): void {
+    if (this.deps.assignHold?.(this.deps.pendingResultBytes())) return; // status says why
+    const state = this.state();
+    if (!state.batches.length || !state.nodes.some((n) => n.accepting)) return;
+    state.drain = this.drain = planDrain(state, this.drain);
+    const granted: { record: RunRecord; lease: Lease; key: string; doc: BatchDoc; index: number }[] = [];
+    for (const a of schedule(state)) {
+      const doc = this.deps.book.batches.get(a.batchId);
+      const node = this.deps.registry.nodes.get(a.nodeId);
+      const link = node && linkOf(node);
+      if (!doc || !node || !link) continue;
+      const index = this.deps.book.position(doc, a.job);
+      const runId = this.deps.newRunId();
+      if (!this.deps.book.apply(doc, index, { type: 'assign', node: a.nodeId, runId, now: this.deps.now() })) continue;
+      const status = doc.jobs[index].status as Extract<Job['status'], { state: 'assigned' }>;
+      node.runs.set(runId, { runId, batchId: doc.record.id, job: a.job, attempt: status.attempt });
+      const key = newRunKey();
+      const record: RunRecord = { runId, batchId: doc.record.id, job: a.job, node: a.nodeId, attempt: status.attempt, keyHash: hashRunKey(key), at: this.deps.now() };
+      granted.push({ record, lease: this.deps.leases.grant(record, link), key, doc, index });
+    }
+    if (!granted.length) return;
+    this.deps.store.recordRuns(granted.map((g) => g.record)).then(() => {
+      for (const { lease, key, doc, index } of granted) this.sendAssign(lease, key, doc, index);
+    }, (err: Error) => {
+      this.deps.log(`recording ${granted.length} run(s) failed: ${err.message}; jobs re-queued`);
+      for (const { lease, doc, index } of granted) {
+        this.deps.leases.end(lease.runId);
+        this.deps.registry.nodes.get(lease.node)?.runs.delete(lease.runId);
+        this.deps.book.requeue(doc, index, lease.runId, 'could not record the run');
+      }
+    });
+  }
+
+  private sendAssign(lease: Lease, key: string, doc: BatchDoc, index: number): void {
+    const s = doc.jobs[index].status;
+    // Cancelled, lost or re-queued while the record was written: the node never hears of it.
+    if (lease.ended || !isActive(s) || s.runId !== lease.runId) return;
+    const { jobs: _jobs, ...header } = doc.spec;
+    lease.link?.send({
+      type: 'assign', runId: lease.runId, runKey: key, batchId: doc.record.id, job: lease.job, attempt: lease.attempt,
+      batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index],
+    });
+    this.deps.events.emit('job:assigned', { batchId: doc.record.id, job: lease.job, node: lease.node, runId: lease.runId, attempt: lease.attempt });
+  }
+}
