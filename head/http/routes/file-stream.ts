@@ -41,7 +41,7 @@ export function fileStreamRouter(deps: AppDeps): Router {
   const { cluster, archive } = deps;
 
   r.post('/api/batches/:ref/file-stream', async (req, res) => {
-    const doc = unwrap(findReadable(cluster.batches.values(), userOf(req), req.params.ref as string));
+    const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref as string));
     const parsed = FileStreamRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
