@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { untilHead, watchHead, type HeadView } from '../helpers/head-watch.ts';
 import { listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, jobOf, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { addBatch, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
 const agents = new Map<string, Proc>();
@@ -52,20 +53,20 @@ async function cutScenario(name: string, first: number, later: number) {
       command: `echo j1 >> ${counter}; if [ -e ${marker} ]; then s=${later}; else touch ${marker}; s=${first}; fi; sleep $s; echo "slept $s" > distribute_save/who.txt`,
     }],
   });
+  const watch = await watchHead(head);
   const { id } = await addBatch(head, file);
-  const running = await waitFor(async () => {
-    const j = await jobOf(head, id, 'j1');
-    return j?.state === 'running' ? j : null;
-  }, 15_000, () => 'j1 never started');
-  const cut: string = running.node;
+  const j1 = (v: HeadView) => v.running.find((j) => j.batchId === id && j.name === 'j1');
+  const running = await watch.until((v) => j1(v)?.state === 'running' && j1(v), 'j1 to start');
+  const cut: string = running.state === 'running' ? running.node : '';
   const other = cut === 'node-a' ? 'node-b' : 'node-a';
   agents.get(cut)!.child.kill('SIGSTOP');
   // The head gives up on the silent node and re-runs the job on the other one.
-  await waitFor(async () => {
-    const j = await jobOf(head, id, 'j1');
-    return j?.state === 'running' && j.node === other;
-  }, 10_000, () => 'j1 was not re-run on the other node');
-  agents.get(cut)!.child.kill('SIGCONT');
+  try {
+    await watch.until((v) => { const j = j1(v); return j?.state === 'running' && j.node === other; }, 'j1 to be re-run on the other node');
+  } finally {
+    agents.get(cut)!.child.kill('SIGCONT');
+    watch.close();
+  }
   const batch = await waitBatchEnded(head, id, 30_000);
   // Let the loser's cancellation and report settle: both nodes idle again.
   await waitIdleNodes(head, 2);
@@ -114,14 +115,12 @@ test('a head frozen past the node timeout: agents reconnect, the running job is 
     jobs: [{ name: 'j1', command: `echo j1 >> ${counter}; sleep 5; echo done > distribute_save/who.txt` }],
   });
   const { id } = await addBatch(head, file);
-  const running = await waitFor(async () => {
-    const j = await jobOf(head, id, 'j1');
-    return j?.state === 'running' ? j : null;
-  }, 15_000, () => 'j1 never started');
+  const started = await untilHead(head, (v) => v.running.find((j) => j.batchId === id && j.name === 'j1' && j.state === 'running'), 'j1 to start');
+  const running = { node: started.state === 'running' ? started.node : '' };
   head.child.kill('SIGSTOP');
   await new Promise((r) => setTimeout(r, 4000));
   head.child.kill('SIGCONT');
-  const batch = await waitBatchEnded(head, id, 20_000);
+  const batch = await waitBatchEnded(head, id, 60_000);
   assert.equal(batch.jobs[0].outcome, 'succeeded');
   assert.equal(batch.jobs[0].node, running.node);
   assert.equal(batch.jobs[0].attempt, 1);

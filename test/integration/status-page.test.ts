@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { processState } from '../../electron/agent/process-tree.ts';
-import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -32,7 +33,7 @@ before(async () => {
   head = await startHeadProc(tempDir('page-head'));
   workdir = tempDir('page-agent');
   agent = startAgentProc(head, 'lab-pc-07', workdir, ['--control-port', '0', '--tag', 'gpu-free']);
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => agent.output());
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 
   watch = tempDir('page-watch');
   release = path.join(watch, 'release');
@@ -84,7 +85,7 @@ test('status page in Chromium: pause stops the job tree, resume continues it', {
   assert.ok(states().every((s) => s !== 'T'), `running before the click: ${states()}`);
 
   await page.click('#pause-1h');
-  await waitFor(() => states().every((s) => s === 'T'), 5000, () => `not stopped after clicking Pause: ${states()}`);
+  await waitFor(() => states().every((s) => s === 'T'), 20_000, () => `not stopped after clicking Pause: ${states()}`);
   await page.locator('#pause-state', { hasText: /Paused until .* \((59m|1h 00m) / }).waitFor();
   assert.equal(await page.locator('#state').textContent(), 'paused');
   assert.equal(await page.locator('#resume').isEnabled(), true);
@@ -94,7 +95,7 @@ test('status page in Chromium: pause stops the job tree, resume continues it', {
   assert.ok(fs.statSync(shot).size > 10_000, 'a real screenshot');
 
   await page.click('#resume');
-  await waitFor(() => states().every((s) => s !== null && s !== 'T'), 5000, () => `not continued after clicking Resume: ${states()}`);
+  await waitFor(() => states().every((s) => s !== null && s !== 'T'), 20_000, () => `not continued after clicking Resume: ${states()}`);
   await page.locator('#pause-state', { hasText: 'Not paused' }).waitFor();
   assert.equal(await page.locator('#resume').isEnabled(), false);
 
