@@ -105,7 +105,9 @@ export class RunJournal {
         if (!j.handle) await this.open(j);
         let text = group.map((w) => w.text).join('');
         if (j.needsNewline) text = '\n' + text;
-        await j.handle!.write(text);
+        // writeFile loops until every byte is written (one write may be short); O_APPEND puts
+        // them at the end.
+        await j.handle!.writeFile(text);
         await j.handle!.datasync();
         this.syncs++;
         j.needsNewline = false;
