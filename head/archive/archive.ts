@@ -20,6 +20,7 @@ import type { ResultFile } from '../../shared/protocol/messages.ts';
 import { resolveInside } from './safe-path.ts';
 
 import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
+import { UsageCache } from './usage-cache.ts';
 export { META_DIR, RESULT_FILE, STDOUT_FILE, STDERR_FILE } from '../../shared/archive-layout.ts';
 
 /** What `_distribute/result.json` holds. */
@@ -160,6 +161,7 @@ export class Archive {
     await fs.writeFile(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
     const target = this.jobDir(meta.namespace, meta.batch, meta.job);
     await renameInto(staging, target);
+    this.usage.invalidate();
     await this.removeEmptyParents(staging);
   }
 
@@ -217,10 +219,21 @@ export class Archive {
 
   async removeBatch(namespace: string, batch: string): Promise<void> {
     await fs.rm(this.batchDir(namespace, batch), { recursive: true, force: true });
+    this.usage.invalidate();
   }
 
-  /** Bytes used per namespace in the archive. */
-  async diskUsage(): Promise<Record<string, number>> {
+  /**
+   * Bytes used per namespace, as `status` shows them: the last walk of the archive, refreshed in
+   * the background when stale (usage-cache.ts), so a status request does not walk every file.
+   */
+  diskUsage(): Promise<Record<string, number>> {
+    return this.usage.get();
+  }
+
+  private readonly usage = new UsageCache(() => this.measureDiskUsage());
+
+  /** Bytes used per namespace in the archive, walked now. */
+  async measureDiskUsage(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     let namespaces: string[] = [];
     try {

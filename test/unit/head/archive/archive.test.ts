@@ -172,9 +172,9 @@ describe('Archive', () => {
     assert.equal(await archive.readResult('ns', 'sweep', 'bad'), null);
   });
 
-  test('diskUsage sums file bytes per namespace', async () => {
+  test('measureDiskUsage sums file bytes per namespace', async () => {
     const { dir, archive } = await newArchive();
-    assert.deepEqual(await archive.diskUsage(), {});
+    assert.deepEqual(await archive.measureDiskUsage(), {});
     const put = (rel: string, bytes: number) => {
       const p = path.join(archive.archiveRoot, rel);
       fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -185,7 +185,7 @@ describe('Archive', () => {
     put('alpha/b2/j1/y.bin', 100);
     put('beta/b1/j1/z.bin', 7);
     fs.mkdirSync(path.join(archive.archiveRoot, 'gamma'));
-    assert.deepEqual(await archive.diskUsage(), { alpha: 1124, beta: 7, gamma: 0 });
+    assert.deepEqual(await archive.measureDiskUsage(), { alpha: 1124, beta: 7, gamma: 0 });
     assert.deepEqual(await new Archive(path.join(dir, 'never-initialised')).diskUsage(), {});
   });
 
