@@ -107,12 +107,19 @@ function asEnded(b: BatchDetail): EndedBatch | null {
   return { ...b, endedAt: b.endedAt, jobs };
 }
 
+/** The shortest wait of {@link waitBatchEnded}. */
+export const MIN_BATCH_WAIT_MS = 60_000;
+
 /**
  * Wait until the batch `ref` has no unfinished job; returns its details. Waits on the head's live
  * feed (head-watch.ts) for the batch to end, so it answers within a frame of the end whatever the
- * load; if the feed is not available (the head restarts meanwhile), it polls instead.
+ * load; if the feed is not available (the head restarts meanwhile), it polls instead. The timeout
+ * is never less than {@link MIN_BATCH_WAIT_MS}: it only decides how long a broken test hangs, and a
+ * loaded CI machine runs jobs several times slower than a quiet one (a test that asserts speed
+ * measures the time itself).
  */
-export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, timeoutMs = 60_000): Promise<EndedBatch> {
+export async function waitBatchEnded(head: { url: string; adminToken: string }, ref: string, requestedMs = 60_000): Promise<EndedBatch> {
+  const timeoutMs = Math.max(requestedMs, MIN_BATCH_WAIT_MS);
   const client = headClient(head);
   const deadline = Date.now() + timeoutMs;
   const check = async () => {

@@ -45,12 +45,12 @@ test('a head SIGKILLed mid-batch and restarted: all 200 jobs end exactly once, n
   const { id } = await addBatch(head, file);
   const archiveDir = path.join(dataDir, 'archive/ft/big');
   const archivedCount = () => (fs.existsSync(archiveDir) ? fs.readdirSync(archiveDir).length : 0);
-  await waitFor(() => archivedCount() >= 50, 30_000, () => `only ${archivedCount()} jobs archived`);
+  await waitFor(() => archivedCount() >= 50, 120_000, () => `only ${archivedCount()} jobs archived`);
   await restartHead();
   const restartedWith = archivedCount();
   assert.ok(restartedWith < JOBS, 'the head was killed mid-batch');
 
-  const batch = await waitBatchEnded(head, id, 50_000);
+  const batch = await waitBatchEnded(head, id, 120_000);
   assert.equal(batch.outcome, 'finished');
   assert.equal(batch.counts.succeeded, JOBS, JSON.stringify(batch.counts));
   for (let i = 0; i < JOBS; i++) {
@@ -72,7 +72,7 @@ test('a head killed right after add returned still has the batch after a restart
   await waitIdleNodes(head, 2);
   const { id } = await addBatch(head, file);
   await restartHead();
-  const batch = await waitBatchEnded(head, id, 20_000);
+  const batch = await waitBatchEnded(head, id, 60_000);
   assert.equal(batch.counts.succeeded, 4);
   assert.equal(batch.name, 'just-added');
 });
