@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeUserEvent, type UserEvent } from '../../shared/protocol/events.ts';
 import { followHeadEvents, startBatchNotifications, takeSseEvents, type StreamState } from '../../electron/main/head-events.ts';
-import { api, cli, startAgentProc, startHeadProc, stop, tempDir, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { cli, startAgentProc, startHeadProc, stop, tempDir, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
 
 let head: HeadProc;
@@ -17,7 +18,7 @@ const dataDir = tempDir('ev-head');
 before(async () => {
   head = await startHeadProc(dataDir, { nodeTimeout: '2s' });
   agent = startAgentProc(head, 'ev-node', tempDir('ev-node'));
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {
@@ -108,7 +109,7 @@ test('the tray follower notifies through the rule and reconnects after the head 
     // A fresh workdir has no node credential, so it joins under a name not enrolled yet.
     agent = startAgentProc(head, 'ev-node-2', tempDir('ev-node2'));
     await waitFor(() => states.filter((s) => s.state === 'connected').length > connectedBefore, 40_000, () => `no reconnect: ${JSON.stringify(states)}`);
-    await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => 'agent did not reconnect');
+    await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), 'the agent to reconnect');
     const cfg2 = writeShellConfig('evns', 'erin_two', [{ name: 'j', command: 'exit 1' }]);
     assert.equal((await cli(['add', cfg2], envFor(head, erin))).code, 0);
     await waitFor(() => shown.length === 2, 30_000, () => `no second notification: ${shown}`);

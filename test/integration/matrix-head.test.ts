@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startMatrixHomeserver, type StandInHomeserver } from '../fixtures/matrix-homeserver.ts';
-import { api, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { envFor, writeShellConfig } from './shell-batches.ts';
 
 const BOT = '@distribute:test.local';
@@ -25,7 +26,7 @@ before(async () => {
   fs.writeFileSync(cfg, `homeserver: ${hs.url}\nuser_id: "${BOT}"\npassword: bot-secret\n`);
   head = await startHeadProc(tempDir('mx-head'), { nodeTimeout: '2s', extra: ['--matrix-config', cfg] });
   agent = startAgentProc(head, 'mx-node', tempDir('mx-node'));
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {

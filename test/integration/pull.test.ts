@@ -13,7 +13,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FILE_STREAM_TYPE, FileStreamReader } from '../../shared/file-stream.ts';
-import { api, BIN, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { api, BIN, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { envFor, writeShellConfig } from './shell-batches.ts';
 
 let head: HeadProc;
@@ -29,7 +30,7 @@ before(async () => {
   head = await startHeadProc(tempDir('pull-head'), { nodeTimeout: '2s' });
   env = envFor(head);
   agent = startAgentProc(head, 'pull-node', tempDir('pull-node'));
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
   roundTripCfg = writeShellConfig('pulls', 'rt', [
     { name: 'j1', command: 'mkdir -p distribute_save/a/b/c "distribute_save/with space" && cp input/blob.bin distribute_save/a/b/c/blob.bin && cp input/text.txt distribute_save/a/t.txt && : > distribute_save/empty && cp input/text.txt "distribute_save/with space/t 2.txt"' },
     { name: 'j2', command: 'mkdir -p distribute_save/x && cp input/blob.bin distribute_save/x/blob.bin && echo j2 > distribute_save/note.log' },

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
 
 let head: HeadProc;
@@ -22,7 +23,7 @@ before(async () => {
   agent = startAgentProc(head, 'retry-node', tempDir('retry-node'));
   alice = await addUser(head, 'alice');
   bob = await addUser(head, 'bob');
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { api, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
 import { HeadClient } from '../../shared/api/head-client.ts';
 
@@ -18,7 +19,7 @@ let agent: Proc;
 before(async () => {
   head = await startHeadProc(tempDir('head'), { nodeTimeout: '2s' });
   agent = startAgentProc(head, 'ws-node', tempDir('ws-node'));
-  await waitFor(async () => (await api(head, '/api/nodes')).body.nodes?.some((n: any) => n.state === 'idle'), 20_000, () => `agent did not connect:\n${agent.output()}`);
+  await untilHead(head, (v) => v.nodes.some((n) => n.state === 'idle'), `the agent to connect:\n${agent.output()}`);
 });
 
 after(async () => {
