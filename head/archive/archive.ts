@@ -152,8 +152,12 @@ export class Archive {
    * next commit of the run drops it as unlisted and writes it again. The archive's parent folders
    * are created, and a previous folder of the job removed, only when the rename says so: the
    * common case is one rename.
+   *
+   * The emptied job and batch staging folders are removed afterwards; with `tidy: 'later'` the
+   * commit resolves without waiting for that (the head answers the agent sooner; removing an
+   * empty folder can fail only harmlessly, and an upload that needs it again creates it again).
    */
-  async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
+  async commit(meta: JobResultMeta & { runId: string }, opts: { tidy?: 'now' | 'later' } = {}): Promise<void> {
     const staging = this.stagingDir(meta.batchId, meta.job, meta.runId);
     await pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
     for (const f of meta.files) this.received.delete(path.join(staging, f.path));
@@ -162,7 +166,8 @@ export class Archive {
     const target = this.jobDir(meta.namespace, meta.batch, meta.job);
     await renameInto(staging, target);
     this.usage.invalidate();
-    await this.removeEmptyParents(staging);
+    const tidy = this.removeEmptyParents(staging);
+    if (opts.tidy !== 'later') await tidy;
   }
 
   /** Remove the job and batch staging folders above `dir` once nothing is left in them. */

@@ -108,7 +108,7 @@ export class RunFinisher {
           batchId, namespace: doc.record.namespace, batch: doc.record.name, job: jobName, runId, attempt: lease.attempt,
           node, result: msg.result, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs, files: msg.files,
           bytes: msg.files.reduce((a, f) => a + f.size, 0), ...(msg.skipped?.length ? { skipped: msg.skipped } : {}),
-        });
+        }, { tidy: 'later' });
         archived = true;
       } catch (err) {
         if (isDiskFull(err)) {
