@@ -109,7 +109,7 @@ export class BatchBook {
    * agent is told) is done, whatever the coalesced store had time to write (the `recover` event).
    * A result of an attempt that `retry` superseded is not taken.
    */
-  async recoverFromArchive(doc: BatchDoc, archive: Archive): Promise<void> {
+  async recoverFromArchive(doc: BatchDoc, archive: Pick<Archive, 'readResult'>): Promise<void> {
     for (let i = 0; i < doc.jobs.length; i++) {
       const job = doc.jobs[i];
       if (job.status.state === 'done') continue;

@@ -26,7 +26,8 @@ export type FinishOutcome = 'archived' | 'discarded' | 'later' | { missing: stri
 
 export interface RunFinisherDeps {
   book: BatchBook;
-  archive: Archive;
+  /** What of the archive a report needs (a fake in unit tests). */
+  archive: Pick<Archive, 'checkStaged' | 'commit' | 'discardStaging'>;
   events: HeadEventBus;
   leases: RunLeases;
   /** The cluster's live nodes by name (read: who holds what). */
