@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { BIN, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, type HeadProc, type Proc } from '../test/helpers/cluster.ts';
 import { envFor, waitIdleNodes } from '../test/helpers/shell-batch.ts';
 import { runSlurm } from './peer-slurm.ts';
+import { readProcStats } from './proc-stats.ts';
 import { pullVsCp, smallFilesConfig } from './small-pull.ts';
 import { fixed, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
 
@@ -116,6 +117,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   let head: HeadProc | null = null;
   const agents: Proc[] = [];
   let pull: { pullMs: number; cpMs: number; files: number } | null = null;
+  let cpuPerJob = 'distribute CPU per job: not measured';
   try {
     opts.log(`peers: raw spawn, ${n} jobs`);
     await rawSpawn(10);
@@ -135,8 +137,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     head = await startHeadProc(path.join(dir, 'head'), { nodeTimeout: '30s' });
     for (let i = 0; i < WORKERS; i++) agents.push(startAgentProc(head, `peer-${i}`, path.join(dir, `agent-${i}`)));
     await waitIdleNodes(head, WORKERS, 60_000);
+    const cpu = () => [head!, ...agents].map((p) => readProcStats(p.child.pid!)?.cpuSeconds ?? NaN);
+    const cpuBefore = cpu();
     const trivial = await addAndWait(head, shellConfig(dir, 'peers', Array.from({ length: n }, () => 'true')));
     walls.set('distribute, head + 2 agents (add → wait)', trivial.ms);
+    const used = cpu().map((c, i) => (c - cpuBefore[i]) * 1000 / n);
+    cpuPerJob = `distribute CPU per trivial job (user + system, from /proc): head ${fixed(used[0], 1)} ms, agents ${fixed(used.slice(1).reduce((a, b) => a + b, 0), 1)} ms (the job's own shells not counted).`;
 
     opts.log(`peers: ${pullJobs} jobs × 10 files of 4 KB, then pull vs cp -r`);
     const files = await addAndWait(head, smallFilesConfig(dir, pullJobs));
@@ -168,6 +174,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     target('distribute vs raw spawn', 'raw spawn, 2 at a time', 0.5),
     target('distribute vs task-spooler', 'task-spooler, 2 slots', 1),
     target('distribute vs SLURM', 'SLURM, one node (array, %2)', 10),
+    cpuPerJob,
     pull ? `pull of ${pull.files} small files vs cp -r: ${fixed(pull.cpMs / pull.pullMs, 2)}× (target ≥ 0.5×, ${pull.cpMs / pull.pullMs >= 0.5 ? 'met' : 'MISSED'})` : 'pull: not measured',
     'distribute: `distribute server` + 2 × `distribute agent` (compiled bin, loopback); the wall time runs from spawning `distribute add CONFIG` to `distribute wait ID` exiting (2 CLI start-ups included; wait is told the end by the head\'s event stream).',
     'raw spawn: Node spawns `/bin/sh -c true`, 2 at a time. task-spooler: `tsp -n sh -c true` N times (own TS_SOCKET, TS_SLOTS=2, server started by the first call), then `tsp -w` until nothing is queued or running.',
