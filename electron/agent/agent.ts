@@ -659,6 +659,11 @@ export class Agent extends EventEmitter<Events> {
     if (run.whole === false) await fs.rm(workDirOf(this.ws, run), { recursive: true, force: true });
   }
 
+  /** The time on the agent's clock (epoch ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
   // ---- pause (node-pause.ts) -----------------------------------------------------------------
 
   /** The longest pause this agent allows (ms). */

@@ -38,6 +38,8 @@ export interface ControlTarget {
   pause(durationMs: number | null, reason?: PauseReason): Promise<AgentSnapshot>;
   resume(): Promise<AgentSnapshot>;
   readonly maxPauseMs: number;
+  /** The agent's clock (epoch ms): the `now` of every answer, so pause ends read against it. */
+  now(): number;
 }
 
 export interface ControlServerOptions {
@@ -141,7 +143,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
   };
-  const state = (snapshot: AgentSnapshot): ControlState => ({ ...snapshot, now: Date.now(), maxPauseMs: opts.target.maxPauseMs });
+  const state = (snapshot: AgentSnapshot): ControlState => ({ ...snapshot, now: opts.target.now(), maxPauseMs: opts.target.maxPauseMs });
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: Error) => {

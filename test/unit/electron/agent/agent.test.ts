@@ -16,6 +16,8 @@ import { createAgent } from '../../../../electron/agent/create-agent.ts';
 import { AgentFakes } from '../../../helpers/agent-fakes.ts';
 import { settle } from '../../../helpers/fake-clock.ts';
 import { legacyRunId } from '../../../../shared/job/run-id.ts';
+import { controlRoutes } from '../../../../shared/api/routes.ts';
+import { startControlServer } from '../../../../electron/agent/control-server.ts';
 
 type Assign = Extract<HeadMessage, { type: 'assign' }>;
 
@@ -252,4 +254,25 @@ test('upgrade in place: a 0.1 workdir\'s running job is adopted by its pid; a fl
   await until(() => stateFile(workdir).runs.every((r) => 'state' in r && !('phase' in r)), 'saved in the current form');
   f.launcher.adopted[0]?.kill();
   await agent.stop();
+});
+
+test('the control endpoint answers with the agent\'s clock, and a pause through it ends on that clock', async () => {
+  const { agent, f, workdir } = await started();
+  const server = await startControlServer({ target: agent, workdir, port: 0 });
+  try {
+    const call = async (p: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${server.port}${p}`, {
+        method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${server.token}` }, body: body ? JSON.stringify(body) : undefined,
+      });
+      return await res.json() as { now: number; pause: { until: number | null } | null };
+    };
+    assert.equal((await call(controlRoutes.state())).now, f.clock.now());
+    const paused = await call(controlRoutes.pause(), { duration: '10m' });
+    assert.equal(paused.pause?.until, f.clock.now() + 600_000);
+    await f.clock.advance(600_000);
+    assert.equal((await call(controlRoutes.state())).pause, null, 'ended by the agent\'s clock');
+  } finally {
+    await server.close();
+    await agent.stop();
+  }
 });
