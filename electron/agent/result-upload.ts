@@ -1,8 +1,11 @@
 /**
  * Uploads a finished job's results to the head, into the run's staging (with the run's key, which
  * the head requires): every file of its working folder's `distribute_save/` plus the job's stdout and
- * stderr logs, each hashed as it is sent, up to 4 at a time.
+ * stderr logs, each hashed as it is sent. Files up to 1 MiB go together in one request (a result
+ * stream, ./result-stream.ts), larger ones one request each, up to 4 requests at a time; a head
+ * without the stream route gets every file on its own, as before.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
@@ -11,6 +14,7 @@ import { SAVE_DIR } from '../../shared/job/command.ts';
 import { RUN_KEY_HEADER, routes, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
 import { jobFiles } from './job-process.ts';
+import { NoResultStream, uploadResultStream } from './result-stream.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
 import { collectResults, type Workspace } from './workspace.ts';
@@ -47,8 +51,20 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
   return bytes;
 }
 
-/** Result files uploaded at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */
+/** Uploads (a stream of small files, or one large file) at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */
 const PARALLEL_UPLOADS = 4;
+/** Files up to this size go into a result stream (./result-stream.ts), read whole. */
+const STREAM_FILE = 1 << 20;
+/** At most this many files and bytes per result stream. */
+const STREAM_FILES = 2000;
+const STREAM_BYTES = 64 << 20;
+
+/** One request: a stream of small files (indexes into the files to upload), or one file. */
+type Task = { kind: 'stream'; files: number[] } | { kind: 'file'; i: number };
+
+/** Heads that answered they have no result-stream route (older versions): file by file until the agent restarts. */
+const noStreams = new Set<string>();
+const streamsTo = (headUrl: string) => !noStreams.has(headUrl);
 
 /** Where results go and where they are read from. */
 export interface ResultUploadContext {
@@ -84,20 +100,53 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
   for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
   const todo = all.filter((f) => !only || only.has(f.rel));
   const uploaded: (ResultFile | null)[] = todo.map(() => null);
+  const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
+  // Small files (the logs, most results) go in one request; large ones each in its own, where a
+  // 507 or a cut connection costs only that file's resend.
+  const tasks: Task[] = [];
+  let group: number[] = [];
+  let groupBytes = 0;
+  todo.forEach((f, i) => {
+    const size = fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size;
+    if (size === undefined || size > STREAM_FILE || !streamsTo(ctx.headUrl)) return tasks.push({ kind: 'file', i });
+    if (group.length && (group.length >= STREAM_FILES || groupBytes + size > STREAM_BYTES)) {
+      tasks.unshift({ kind: 'stream', files: group });
+      group = [];
+      groupBytes = 0;
+    }
+    group.push(i);
+    groupBytes += size;
+    return undefined;
+  });
+  if (group.length) tasks.unshift({ kind: 'stream', files: group });
   let next = 0;
   let gone = false;
   let failure: { err: unknown } | null = null;
-  // A few uploads at once: each is a round trip to the head (request, sha256 on both ends, a
-  // rename into staging), and a job's logs alone are two of them. Every file is still uploaded
-  // before job-finished is sent, so the head's checks are unchanged.
-  const worker = async () => {
-    while (!gone && !failure && next < todo.length) {
-      const i = next++;
-      const f = todo[i];
+  const upload = async (task: Task) => {
+    if (task.kind === 'file') {
+      const f = todo[task.i];
       const url = new URL(routes.agentResult(run.runId, f.rel), ctx.headUrl).toString();
-      const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
+      uploaded[task.i] = { path: f.rel, ...await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log) };
+      return;
+    }
+    const url = new URL(routes.agentResultStream(run.runId), ctx.headUrl).toString();
+    const send = () => uploadResultStream(url, ctx.token, task.files.map((i) => todo[i]), headers)
+      .catch((err: unknown) => { if (err instanceof NoResultStream) return null; throw err; });
+    const sent = await retryUpload(send, 5, ctx.log);
+    if (sent) {
+      task.files.forEach((i, k) => { uploaded[i] = sent[k]; });
+      return;
+    }
+    // A head older than the stream route: these files one by one, by the workers.
+    noStreams.add(ctx.headUrl);
+    for (const i of task.files) tasks.push({ kind: 'file', i });
+  };
+  // A few uploads at once. Every file is still uploaded before job-finished is sent, so the
+  // head's checks are unchanged.
+  const worker = async () => {
+    while (!gone && !failure && next < tasks.length) {
       try {
-        uploaded[i] = { path: f.rel, ...await retryUpload(() => uploadFile(url, ctx.token, f.abs, headers), 5, ctx.log) };
+        await upload(tasks[next++]);
       } catch (err) {
         if (!/HTTP 410/.test((err as Error).message)) {
           failure ??= { err };
@@ -111,7 +160,10 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     }
   };
   // Wait for every upload to settle before throwing, so none outlives the run it belongs to.
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
+  // (A stream group that falls back adds file tasks: a second round picks them up.)
+  while (!gone && !failure && next < tasks.length) {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, tasks.length - next) }, worker));
+  }
   if (failure) throw (failure as { err: unknown }).err;
   return { files: uploaded.filter((f): f is ResultFile => f !== null), skipped };
 }

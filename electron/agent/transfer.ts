@@ -14,10 +14,11 @@ import { Transform } from 'node:stream';
 import { SHA256_HEADER } from '../../shared/api/routes.ts';
 import { httpsKeepAliveAgent } from './lab-ca.ts';
 
-const agentFor = (url: URL) => (url.protocol === 'https:' ? https : http);
+/** node:http or node:https for `url`. */
+export const agentFor = (url: URL) => (url.protocol === 'https:' ? https : http);
 const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }) };
 /** The connection pool for `url`: https ones trust the lab CA, if one is set (lab-ca.ts). */
-const poolFor = (url: URL) => (url.protocol === 'https:' ? httpsKeepAliveAgent() : keepAlive.http);
+export const poolFor = (url: URL) => (url.protocol === 'https:' ? httpsKeepAliveAgent() : keepAlive.http);
 
 export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
@@ -97,13 +98,15 @@ export async function uploadFile(url: string, token: string, file: string, extra
   return { sha256, size };
 }
 
-async function readAll(res: http.IncomingMessage): Promise<string> {
+/** A response's whole body as text. */
+export async function readAll(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function errorText(body: string): string {
+/** The `{ error }` of a JSON error answer, else the start of the body. */
+export function errorText(body: string): string {
   try {
     return (JSON.parse(body) as { error?: string }).error ?? body.slice(0, 200);
   } catch {

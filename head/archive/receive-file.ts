@@ -19,9 +19,10 @@ export type ReceiveResult =
 
 /**
  * `expectedSha256` may be a function: it is asked once the body has ended, so a sha256 sent as an
- * HTTP trailer (known to the sender only at the end) can be checked; returning undefined refuses.
+ * HTTP trailer or after a file in a file stream (known to the sender only at the end) can be
+ * checked; returning undefined refuses. `body` is a request, or one file's bytes in a file stream.
  */
-export async function receiveFile(body: Readable, dest: string, opts: { expectedSha256?: string | (() => string | undefined); maxBytes?: number }): Promise<ReceiveResult> {
+export async function receiveFile(body: Readable | AsyncIterable<Buffer>, dest: string, opts: { expectedSha256?: string | (() => string | undefined); maxBytes?: number }): Promise<ReceiveResult> {
   const partial = path.join(path.dirname(dest), `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.partial`);
   let out: fs.WriteStream;
   try {

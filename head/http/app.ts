@@ -10,6 +10,7 @@ import { authenticate } from './auth.ts';
 import { jsonBodies } from './body-limits.ts';
 import type { AppDeps } from './deps.ts';
 import { errorHandler, HttpError } from './http-error.ts';
+import { agentResultStreamRouter } from './routes/agent-result-stream.ts';
 import { agentResultsRouter } from './routes/agent-results.ts';
 import { batchesRouter } from './routes/batches.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
@@ -30,7 +31,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(dashboardRouter());
   app.use('/api', authenticate(deps.tokens));
   app.use(...jsonBodies(deps.bodyDeadlineMs));
-  for (const router of [batchesRouter, inputsRouter, agentResultsRouter, resultsRouter, fileStreamRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
+  for (const router of [batchesRouter, inputsRouter, agentResultsRouter, agentResultStreamRouter, resultsRouter, fileStreamRouter, statusRouter, nodesRouter, usersRouter, eventsRouter]) {
     app.use(router(deps));
   }
   app.use('/api', (req) => {

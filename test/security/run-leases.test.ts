@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { RUN_KEY_HEADER, SHA256_HEADER, routes } from '../../shared/api/routes.ts';
+import { FILE_STREAM_TYPE, frameHeader, frameTrailer, streamEnd, streamStart } from '../../shared/file-stream.ts';
 import {
   AGENT_WS_PATH, PROTOCOL_VERSION, decodeHeadMessage, encode, type AgentMessage, type HeadMessage,
 } from '../../shared/protocol/index.ts';
@@ -107,6 +108,16 @@ test('another agent-token client cannot report, log into, upload into or claim a
   assert.equal((await put(runId, runKey)).status, 403, 'a leaked key is not enough: the run is not this node\'s');
   assert.equal((await put('rNoSuchRunAtAll01', 'A'.repeat(43))).status, 404);
   assert.equal((await put('../../etc', 'x')).status, 400, 'not a run id');
+  // The same through the result-stream route (many files in one request).
+  const stream = Buffer.concat([streamStart(), frameHeader({ path: 'out.txt', size: forged.length }), forged, frameTrailer(sha(forged)), streamEnd()]);
+  const post = (run: string, key: string | null) => fetch(head.url + routes.agentResultStream(run), {
+    method: 'POST', body: stream,
+    headers: { authorization: `Bearer ${evil.credential()}`, 'content-type': FILE_STREAM_TYPE, ...(key === null ? {} : { [RUN_KEY_HEADER]: key }) },
+  });
+  assert.equal((await post(runId, null)).status, 403);
+  assert.equal((await post(runId, 'A'.repeat(43))).status, 403);
+  assert.equal((await post(runId, runKey)).status, 403, 'a leaked key is not enough for a stream either');
+  assert.equal((await post('rNoSuchRunAtAll01', 'A'.repeat(43))).status, 404);
 
   // Nothing changed for the genuine run, and each attempt left a log line on the head.
   const job = await jobOf(head, id, 'j');
@@ -116,7 +127,7 @@ test('another agent-token client cannot report, log into, upload into or claim a
     const l = refusals(mark);
     return l.length >= 9 ? l : null;
   }, 5000, () => `expected 9 refusals, got:\n${refusals(mark).join('\n')}`);
-  for (const what of ['hello of evil claiming', 'job-started', 'job-log', 'job-paused', 'job-rejected', 'job-finished', 'upload'])
+  for (const what of ['hello of evil claiming', 'job-started', 'job-log', 'job-paused', 'job-rejected', 'job-finished', 'upload', 'upload of a result stream'])
     assert.ok(lines.some((l) => l.includes(what)), `a refusal of ${what} is logged:\n${lines.join('\n')}`);
   assert.ok(!fs.existsSync(path.join(head.dataDir, 'staging', id, 'j', runId, 'out.txt')), 'nothing forged was staged');
   evil.ws.close();

@@ -1,0 +1,125 @@
+/**
+ * uploadResults against a loopback stand-in head: small files (logs included) go in one result
+ * stream, a large one on its own; a head without the stream route (404 `no route`, an older
+ * version) gets every file by PUT; the stand-in checks every byte against the sha256 it was given.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
+import { uploadResults } from '../../../../electron/agent/result-upload.ts';
+import { Workspace } from '../../../../electron/agent/workspace.ts';
+import { RUN_KEY_HEADER, SHA256_HEADER } from '../../../../shared/api/routes.ts';
+import { FileStreamReader } from '../../../../shared/file-stream.ts';
+
+const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+/** What the stand-in received: `stream:<paths>` or `put:<path>`, and the bytes of each file. */
+const seen: string[] = [];
+const received = new Map<string, Buffer>();
+let oldHead = false;
+
+let server: http.Server;
+let headUrl: string;
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    void (async () => {
+      const url = decodeURIComponent(req.url ?? '');
+      assert.equal(req.headers[RUN_KEY_HEADER], 'key-1');
+      if (req.method === 'POST' && url === '/api/agent/runs/r1/result-stream') {
+        if (oldHead) {
+          req.resume();
+          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route POST ${url}` }));
+          return;
+        }
+        const reader = new FileStreamReader(req);
+        const files: { path: string; size: number }[] = [];
+        for (let h = await reader.next(); h; h = await reader.next()) {
+          const parts: Buffer[] = [];
+          for await (const c of reader.body()) parts.push(c);
+          const data = Buffer.concat(parts);
+          assert.equal(sha(data), reader.claimedSha256());
+          received.set(h.path, data);
+          files.push({ path: h.path, size: data.length });
+        }
+        seen.push(`stream:${files.map((f) => f.path).join(',')}`);
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ files }));
+        return;
+      }
+      const put = /^\/api\/agent\/runs\/r1\/results\/(.+)$/.exec(url);
+      if (req.method === 'PUT' && put) {
+        const parts: Buffer[] = [];
+        for await (const c of req) parts.push(c as Buffer);
+        const data = Buffer.concat(parts);
+        assert.equal(sha(data), req.trailers[SHA256_HEADER]);
+        received.set(put[1], data);
+        seen.push(`put:${put[1]}`);
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ path: put[1], size: data.length }));
+        return;
+      }
+      res.writeHead(500).end();
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  headUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function setup(): { ws: Workspace; run: PersistedRun; files: Map<string, Buffer> } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'distribute-result-upload-'));
+  const ws = new Workspace(root);
+  const run = {
+    batch: { id: 'b1', name: 'sweep', namespace: 'ns', owner: 'ana' }, spec: { name: 'j1', files: [] },
+    runId: 'r1', runKey: 'key-1', attempt: 1, phase: 'finished', startedAt: 1, pausedMs: 0, whole: true,
+  } as unknown as PersistedRun;
+  const save = path.join(ws.batchDir('b1'), 'distribute_save');
+  const files = new Map<string, Buffer>([['a.txt', Buffer.from('alpha\n')], ['sub/b.bin', crypto.randomBytes(5000)], ['empty', Buffer.alloc(0)], ['large.bin', crypto.randomBytes((1 << 20) + 1)]]);
+  for (const [rel, data] of files) {
+    fs.mkdirSync(path.dirname(path.join(save, rel)), { recursive: true });
+    fs.writeFileSync(path.join(save, rel), data);
+  }
+  fs.mkdirSync(ws.runDirOf(run), { recursive: true });
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stdout.log'), 'out\n');
+  files.set('_distribute/stdout.log', Buffer.from('out\n'));
+  files.set('_distribute/stderr.log', Buffer.alloc(0));
+  return { ws, run, files };
+}
+
+const ctx = (ws: Workspace) => ({ ws, headUrl, token: 't', log: () => undefined });
+
+test('small files and both logs go in one result stream, the large file on its own; every byte arrives', async () => {
+  seen.length = 0;
+  received.clear();
+  const { ws, run, files } = setup();
+  const r = await uploadResults(ctx(ws), run);
+  assert.deepEqual(seen.filter((s) => s.startsWith('stream:')), ['stream:a.txt,empty,sub/b.bin,_distribute/stdout.log,_distribute/stderr.log']);
+  assert.deepEqual(seen.filter((s) => s.startsWith('put:')), ['put:large.bin']);
+  assert.deepEqual(r.files.map((f) => f.path).sort(), [...files.keys()].sort());
+  for (const f of r.files) {
+    assert.equal(f.sha256, sha(files.get(f.path)!), f.path);
+    assert.equal(f.size, files.get(f.path)!.length);
+    assert.ok(received.get(f.path)!.equals(files.get(f.path)!), f.path);
+  }
+  const again = await uploadResults(ctx(ws), run, new Set(['sub/b.bin']));
+  assert.deepEqual(again.files.map((f) => f.path), ['sub/b.bin'], 'only the files asked for again');
+});
+
+test('a head without the stream route gets every file by PUT', async () => {
+  oldHead = true;
+  seen.length = 0;
+  received.clear();
+  const { ws, run, files } = setup();
+  const r = await uploadResults(ctx(ws), run);
+  oldHead = false;
+  assert.deepEqual(seen.filter((s) => s.startsWith('stream:')), []);
+  assert.deepEqual(seen.map((s) => s.replace(/^put:/, '')).sort(), [...files.keys()].sort());
+  assert.deepEqual(r.files.map((f) => f.path).sort(), [...files.keys()].sort());
+  for (const f of r.files) assert.ok(received.get(f.path)!.equals(files.get(f.path)!), f.path);
+});
