@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { routes } from '../../shared/api/routes.ts';
 import { api, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, envFor, jobOf, jobProcessesUnder, runCounts, writeShellBatch } from '../helpers/shell-batch.ts';
+import { untilHead } from '../helpers/head-watch.ts';
+import { addBatch, envFor, jobProcessesUnder, runCounts, writeShellBatch } from '../helpers/shell-batch.ts';
 
 const tmp = tempDir('packing');
 const heads: HeadProc[] = [];
@@ -41,11 +42,17 @@ async function nodeView(h: HeadProc, name: string): Promise<any> {
   return (await api(h, routes.nodes())).body.nodes?.find((n: { name: string }) => n.name === name);
 }
 
-async function waitNode(h: HeadProc, name: string, ok: (n: any) => boolean, what: string, timeoutMs = 20_000): Promise<any> {
-  return waitFor(async () => {
-    const n = await nodeView(h, name);
+/** Waits on the head's live feed until node `name` satisfies `ok`; returns its view. */
+async function waitNode(h: HeadProc, name: string, ok: (n: any) => boolean, what: string, timeoutMs = 60_000): Promise<any> {
+  return untilHead(h, (v) => {
+    const n = v.nodes.find((x) => x.name === name);
     return n && ok(n) ? n : null;
-  }, timeoutMs, () => `${name}: ${what}`);
+  }, `${name}: ${what}`, timeoutMs);
+}
+
+/** Waits on the head's live feed until jobs `names` of batch `id` are all in `state` (running or paused). */
+async function waitJobs(h: HeadProc, id: string, names: string[], state: 'running' | 'paused', what: string): Promise<void> {
+  await untilHead(h, (v) => names.every((n) => v.running.some((j) => j.batchId === id && j.name === n && j.state === state)), what);
 }
 
 /**
@@ -106,28 +113,28 @@ test('two runs on one node: a pause stops both and a resume continues both; a ki
   await waitNode(h, 'pauser', (n) => n.state === 'idle', 'never idle');
   const file = writeShellBatch(tmp, { name: 'held', namespace: 'pk', request: { cpus: 1 }, jobs: [{ name: 'p', command: 'sleep 300' }, { name: 'q', command: 'sleep 300' }] });
   const { id } = await addBatch(h, file);
-  await waitFor(async () => (await jobOf(h, id, 'p'))?.state === 'running' && (await jobOf(h, id, 'q'))?.state === 'running', 20_000, () => 'p and q did not both start');
+  await waitJobs(h, id, ['p', 'q'], 'running', 'p and q did not both start');
 
   const paused = await cli(['pause', '--node', 'pauser', '--duration', '10m'], envFor(h));
   assert.equal(paused.code, 0, paused.stderr);
-  await waitFor(async () => (await jobOf(h, id, 'p'))?.state === 'paused' && (await jobOf(h, id, 'q'))?.state === 'paused', 10_000, () => 'p and q were not both paused');
+  await waitJobs(h, id, ['p', 'q'], 'paused', 'p and q were not both paused');
   // Every process of both jobs is stopped (T).
   const states = () => jobProcessesUnder(wd).map((pid) => {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   });
-  await waitFor(() => states().length >= 2 && states().every((s) => s === 'T'), 10_000, () => `job processes not all stopped: ${states().join('')}`);
+  await waitFor(() => states().length >= 2 && states().every((s) => s === 'T'), 20_000, () => `job processes not all stopped: ${states().join('')}`);
 
   const resumed = await cli(['resume', '--node', 'pauser'], envFor(h));
   assert.equal(resumed.code, 0, resumed.stderr);
-  await waitFor(async () => (await jobOf(h, id, 'p'))?.state === 'running' && (await jobOf(h, id, 'q'))?.state === 'running', 10_000, () => 'p and q were not both resumed');
-  await waitFor(() => states().every((s) => s !== 'T'), 10_000, () => 'job processes still stopped');
+  await waitJobs(h, id, ['p', 'q'], 'running', 'p and q were not both resumed');
+  await waitFor(() => states().every((s) => s !== 'T'), 20_000, () => 'job processes still stopped');
 
   const killed = await cli(['kill', id], envFor(h));
   assert.equal(killed.code, 0, killed.stderr);
   const batch = await waitBatchEnded(h, id, 20_000);
   assert.equal(batch.counts.cancelled, 2);
-  await waitFor(() => jobProcessesUnder(wd).length === 0, 12_000, () => 'job processes still alive after the kill');
+  await waitFor(() => jobProcessesUnder(wd).length === 0, 30_000, () => 'job processes still alive after the kill');
   await waitNode(h, 'pauser', (n) => n.state === 'idle' && n.runs.length === 0, 'node still holds runs after the kill');
 });
 
@@ -143,7 +150,7 @@ test('two runs on one node survive an agent restart (adopted) and a head restart
     jobs: ['k1', 'k2'].map((name) => ({ name, command: `echo ${name} >> ${counter}; sleep 6; echo "$DISTRIBUTE_JOB" > distribute_save/out.txt` })),
   });
   const { id } = await addBatch(h, file);
-  await waitFor(async () => (await jobOf(h, id, 'k1'))?.state === 'running' && (await jobOf(h, id, 'k2'))?.state === 'running', 20_000, () => 'k1 and k2 did not both start');
+  await waitJobs(h, id, ['k1', 'k2'], 'running', 'k1 and k2 did not both start');
 
   await stop(first); // SIGTERM with --on-exit keep: both jobs run on
   agent(h, 'keeper', wd, ['--on-exit', 'keep']);
@@ -166,7 +173,7 @@ test('a lost node\'s two runs are both re-queued and finish on another node', as
     jobs: ['m1', 'm2'].map((name) => ({ name, command: `sleep 2; echo "$DISTRIBUTE_JOB" > distribute_save/out.txt` })),
   });
   const { id } = await addBatch(h, file);
-  await waitFor(async () => (await jobOf(h, id, 'm1'))?.state === 'running' && (await jobOf(h, id, 'm2'))?.state === 'running', 20_000, () => 'm1 and m2 did not both start');
+  await waitJobs(h, id, ['m1', 'm2'], 'running', 'm1 and m2 did not both start');
   await stop(doomed, 'SIGKILL');
   await waitNode(h, 'doomed', (n) => n.state === 'lost', 'never lost');
   agent(h, 'rescue', tempDir('rescue'));
