@@ -38,17 +38,22 @@ export function resultsDirOf(ws: Workspace, run: PersistedRun): string {
 export async function keepResults(ws: Workspace, run: PersistedRun): Promise<number> {
   const kept = path.join(ws.runDirOf(run), SAVE_DIR);
   if (!run.resultsKept) {
-    await fs.mkdir(ws.runDirOf(run), { recursive: true });
-    await fs.rename(path.join(workDirOf(ws, run), SAVE_DIR), kept).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err; // nothing saved (or moved before a restart)
+    const from = path.join(workDirOf(ws, run), SAVE_DIR);
+    const move = () => fs.rename(from, kept);
+    // One rename on the usual path (the run folder holds the logs already); the folder is made
+    // only when the rename says it is missing. Nothing to move (nothing saved, or moved before a
+    // restart) is fine.
+    await move().catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await fs.mkdir(ws.runDirOf(run), { recursive: true });
+      await move().catch((again: NodeJS.ErrnoException) => { if (again.code !== 'ENOENT') throw again; });
     });
     run.resultsKept = true;
   }
   const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
   const { files } = await collectResults(kept).catch(() => ({ files: [] as { abs: string }[] }));
-  let bytes = 0;
-  for (const abs of [...files.map((f) => f.abs), stdoutPath, stderrPath]) bytes += await fs.stat(abs).then((st) => st.size, () => 0);
-  return bytes;
+  const sizes = await Promise.all([...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fs.stat(abs).then((st) => st.size, () => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 /** Uploads (a stream of small files, or one large file) at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */

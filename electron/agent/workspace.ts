@@ -95,10 +95,9 @@ export class Workspace {
   async prepareJob(dir: string, initFiles: InputFile[], jobFiles: InputFile[], script?: InputFile): Promise<{ inputDir: string; saveDir: string }> {
     const inputDir = path.join(dir, INPUT_DIR);
     const saveDir = path.join(dir, SAVE_DIR);
-    await fs.rm(inputDir, { recursive: true, force: true });
-    await fs.rm(saveDir, { recursive: true, force: true });
-    await fs.mkdir(inputDir, { recursive: true });
-    await fs.mkdir(saveDir, { recursive: true });
+    // Both at once: this is on the path from one job's end to the next job's start.
+    await Promise.all([fs.rm(inputDir, { recursive: true, force: true }), fs.rm(saveDir, { recursive: true, force: true })]);
+    await Promise.all([fs.mkdir(inputDir, { recursive: true }), fs.mkdir(saveDir, { recursive: true })]);
     for (const f of initFiles) await this.place(f, path.join(inputDir, f.alias));
     for (const f of jobFiles) await this.place(f, path.join(inputDir, f.alias));
     if (script) await this.place(script, path.join(dir, script.alias));
