@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { untilHead } from '../helpers/head-watch.ts';
 import { addBatch, jobOf, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
@@ -37,10 +38,11 @@ test('SIGTERM hands the running job back: it is killed there and runs at once on
   workdirs.push(wdA, wdB);
   const a = agent('stop-a', wdA);
   await waitIdleNodes(head, 1);
-  const file = writeShellBatch(tmp, { name: 'handback', jobs: [{ name: 'long', command: `echo run >> ${counter}; sleep 3; echo done > distribute_save/out.txt` }] });
+  const file = writeShellBatch(tmp, { name: 'handback', jobs: [{ name: 'long', command: `echo run >> ${counter}; sleep 8; echo done > distribute_save/out.txt` }] });
   const { id } = await addBatch(head, file);
-  await waitFor(async () => (await jobOf(head, id, 'long')).state === 'running', 20_000);
-  await waitFor(() => jobProcessesUnder(wdA).length > 0, 10_000);
+  // The job runs 8 s: long enough to be stopped mid-run on a loaded machine.
+  await untilHead(head, (v) => v.running.some((j) => j.batchId === id && j.state === 'running'), 'the job to run');
+  await waitFor(() => jobProcessesUnder(wdA).length > 0, 30_000);
   const stoppedAt = Date.now();
   await stop(a);
   assert.deepEqual(jobProcessesUnder(wdA), [], 'no process of the job is left on the stopped node');
@@ -60,14 +62,11 @@ test('with --on-exit keep the job runs on and the restarted agent adopts it; not
   workdirs.push(wd);
   for (const p of procs) await stop(p);
   const first = agent('keeper', wd, ['--on-exit', 'keep']);
-  await waitFor(async () => {
-    const nodes = (await (await fetch(`${head.url}/api/nodes`, { headers: { authorization: `Bearer ${head.adminToken}` } })).json()).nodes;
-    return nodes.some((n: { name: string; state: string }) => n.name === 'keeper' && n.state === 'idle');
-  }, 20_000);
-  const file = writeShellBatch(tmp, { name: 'keep', jobs: [{ name: 'long', command: `echo run >> ${counter}; sleep 3; echo kept > distribute_save/out.txt` }] });
+  await untilHead(head, (v) => v.nodes.some((n) => n.name === 'keeper' && n.state === 'idle'), 'keeper to be idle');
+  const file = writeShellBatch(tmp, { name: 'keep', jobs: [{ name: 'long', command: `echo run >> ${counter}; sleep 8; echo kept > distribute_save/out.txt` }] });
   const { id } = await addBatch(head, file);
-  await waitFor(async () => (await jobOf(head, id, 'long')).state === 'running', 20_000);
-  await waitFor(() => jobProcessesUnder(wd).length > 0, 10_000);
+  await untilHead(head, (v) => v.running.some((j) => j.batchId === id && j.state === 'running'), 'the job to run');
+  await waitFor(() => jobProcessesUnder(wd).length > 0, 30_000);
   await stop(first);
   assert.ok(jobProcessesUnder(wd).length > 0, 'the job runs on without its agent');
   agent('keeper', wd, ['--on-exit', 'keep']);
@@ -87,8 +86,8 @@ test('server --max-hand-backs 1: the first hand-back ends the job rejected, with
     await waitIdleNodes(strict, 1);
     const file = writeShellBatch(tmp, { name: 'strict', jobs: [{ name: 'long', command: 'sleep 30' }] });
     const { id } = await addBatch(strict, file);
-    await waitFor(async () => (await jobOf(strict, id, 'long')).state === 'running', 20_000);
-    await waitFor(() => jobProcessesUnder(wd).length > 0, 10_000);
+    await untilHead(strict, (v) => v.running.some((j) => j.batchId === id && j.state === 'running'), 'the job to run');
+    await waitFor(() => jobProcessesUnder(wd).length > 0, 30_000);
     await stop(p);
     const batch = await waitBatchEnded(strict, id, 30_000);
     assert.equal(batch.jobs[0].outcome, 'rejected');
