@@ -23,7 +23,8 @@ export interface RunReportsDeps {
   nodes: Map<string, LiveNode>;
   events: HeadEventBus;
   logs: LiveLogs;
-  archive: Archive;
+  /** Only to drop a rejected run's staging (a fake in unit tests). */
+  archive: Pick<Archive, 'discardStaging'>;
   now: () => number;
   log: (line: string) => void;
   scheduleSoon: () => void;
