@@ -87,7 +87,10 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const disk = new DiskWatch({ dir: archive.archiveRoot, minFreeBytes: opts.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK, log, onChange: () => onDiskChange() });
   await disk.start();
   const cluster = new Cluster({ store, archive, nodeTimeoutMs, heartbeatMs, maxHandBacks: opts.maxHandBacks, log, assignHold: (pending) => disk.holdReason(pending), diskFull: () => void disk.noteFull() });
-  onDiskChange = () => cluster.dispatch.scheduleSoon();
+  onDiskChange = () => {
+    cluster.dispatch.scheduleSoon();
+    cluster.events.emit('archive:changed');
+  };
   await cluster.init();
   const tokens: TokenBook = {
     adminToken: admin.token, agentToken: agent.token, users: () => cluster.users.list(),

@@ -20,6 +20,8 @@ export interface HeadEvents {
   'node:changed': [{ node: string | null }];
   'node:connected': [{ node: string }];
   'node:lost': [{ node: string; reason: string }];
+  /** The archive disk's state changed (ok, low, full): the dashboard's live frames carry it. */
+  'archive:changed': [];
 }
 
 export class HeadEventBus extends EventEmitter<HeadEvents> {}

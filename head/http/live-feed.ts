@@ -72,6 +72,8 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
   cluster.events.on('batch:changed', onBatch);
   cluster.events.on('batch:ended', onBatch);
   cluster.events.on('node:changed', onNode);
+  // The archive disk filling or freeing changes no job or node, but the frames carry its state.
+  cluster.events.on('archive:changed', onNode);
   // The first frame right away, with every batch: nothing changed between the page's status
   // request and this stream is missed.
   for (const doc of cluster.book.batches.values()) batches.add(doc.record.id);
@@ -83,5 +85,6 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
     cluster.events.off('batch:changed', onBatch);
     cluster.events.off('batch:ended', onBatch);
     cluster.events.off('node:changed', onNode);
+    cluster.events.off('archive:changed', onNode);
   };
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { routes } from '../../shared/api/routes.ts';
 import { api, cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { watchHead } from '../helpers/head-watch.ts';
 import { addBatch, envFor, jobProcessesUnder, runCounts, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 const MiB = 1024 * 1024;
@@ -64,15 +65,13 @@ test('uploads hitting a full disk get 507, the disk shows full, results wait on 
       name, command: `echo ${name} >> ${counter}; head -c ${4 * MiB} /dev/urandom > distribute_save/data.bin; echo ${name} written`,
     })),
   });
+  const watch = await watchHead(head);
   const { id } = await addBatch(head, file);
 
   // The disk fills: an upload is refused with 507 and the head says so.
   await waitFor(() => /archive disk full: refused ft\/big-results\/j\d data\.bin \(507\)/.test(head!.output()), 60_000, () => `no 507 logged:\n${head!.output()}`);
-  const status = await waitFor(async () => {
-    const s = (await api(head!, routes.status())).body;
-    return s.archive?.state !== 'ok' ? s : null;
-    // Polled: the disk's state reaches the live feed only with the next cluster change.
-  }, 60_000, () => 'status should show the disk full');
+  await watch.until((v) => v.archive && v.archive.state !== 'ok', 'the head to show the disk full');
+  const status = (await api(head, routes.status())).body;
   assert.ok(['full', 'low'].includes(status.archive.state));
   assert.match(status.archive.reason, /no new jobs are assigned/);
   assert.equal(typeof status.archive.freeBytes, 'number');
@@ -103,7 +102,9 @@ test('uploads hitting a full disk get 507, the disk shows full, results wait on 
     const data = meta.files.find((f: { path: string }) => f.path === 'data.bin');
     assert.equal(crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'data.bin'))).digest('hex'), data.sha256);
   }
-  await waitFor(async () => (await api(head!, routes.status())).body.archive?.state === 'ok', 60_000, () => 'the disk shows ok again');
+  await watch.until((v) => v.archive?.state === 'ok', 'the disk to show ok again');
+  watch.close();
+  assert.equal((await api(head, routes.status())).body.archive?.state, 'ok');
   assert.match(head.output(), /archive disk has space again/);
   assert.doesNotMatch(head.output() + agents.map((a) => a.output()).join(''), /^\s+at /m, 'no stack traces');
 });

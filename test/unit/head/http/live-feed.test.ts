@@ -47,10 +47,18 @@ test('live frames: first at once, changes coalesced, only readable batches', asy
   }
 
   const forBob = sink();
-  const stop = followLive(cluster, bob, forBob.res, { delayMs: 100, archive: () => ({ state: 'ok' }) });
+  let disk = 'ok';
+  const stop = followLive(cluster, bob, forBob.res, { delayMs: 100, archive: () => ({ state: disk }) });
   await until(() => forBob.frames.length === 1);
   assert.deepEqual(forBob.frames[0].batches.map((b: any) => b.name).sort(), ['mine', 'shared'], 'alice\'s private batch is not in bob\'s frames');
   assert.deepEqual(forBob.frames[0].archive, { state: 'ok' });
+
+  // The archive disk filling changes no job or node, and still sends a frame with its state.
+  disk = 'full';
+  cluster.events.emit('archive:changed');
+  await until(() => forBob.frames.length === 2);
+  assert.deepEqual(forBob.frames[1].archive, { state: 'full' });
+  forBob.frames.splice(1);
 
   // Kill two batches at once (their jobs change in the same tick): one frame for both, with each changed job.
   const kills = await Promise.all([cluster.commands.kill(alice, ids.private), cluster.commands.kill(bob, ids.mine)]);
