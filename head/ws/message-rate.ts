@@ -13,8 +13,14 @@ export interface RateLimit {
   burst: number;
 }
 
-/** Default per-node limit: 200 messages per second sustained, bursts of 1000. */
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 1000 };
+/**
+ * Default per-node limit: 1000 messages per second sustained, bursts of 5000. A node's budget
+ * must cover all of its runs at once: each chatty run sends up to 5 output messages a second
+ * (log-forwarder.ts) and each job about 4 lifecycle messages (started, exited, finished, log), so
+ * a 64-core node packing 64 noisy or very short jobs needs several hundred a second (the earlier
+ * 200 would have cut such a node off).
+ */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 5000 };
 
 export class MessageRate {
   private tokens: number;
