@@ -75,7 +75,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     const idleCli = await sampledCli(['status', '--json'], env); // the CLI's own footprint, for comparison
     headMem.stop();
     agentMem.stop();
-    const local = path.join(out, 'bigfile', 'big', 'big.bin');
+    const local = path.join(out, 'bench', 'bigfile', 'big', 'big.bin'); // pull writes <out>/<namespace>/<batch>/<job>/
     opts.log('large-file: checking the pulled file and timing cp');
     const [a, b] = await Promise.all([hashFile(archived), hashFile(local)]);
     if (a.sha256 !== b.sha256) throw new Error('pulled file differs from the archived one');

@@ -100,7 +100,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       notes: [
         `pull vs cp -r (medians): ${fixed(cpMs / pullMs, 2)}× (target ≥ 0.5×, ${cpMs / pullMs >= 0.5 ? 'met' : 'MISSED'})`,
         'pull: the compiled CLI (`distribute pull --batch ID --out DIR --json`, start-up included) against a real head on loopback, into an empty folder each round; every file is sha256-checked and renamed out of `.partial`. CPU = user + sys of the CLI process from /proc.',
-        '`cp -r` copies the batch\'s archive folder (the same 2,000 files plus each job\'s logs and result.json) right after each pull.',
+        `\`cp -r\` copies the batch's archive folder (the same ${jobs * 10} files plus each job's logs and result.json, which the pull also brings) right after each pull.`,
       ],
     };
   } finally {
