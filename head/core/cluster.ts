@@ -139,8 +139,8 @@ export class Cluster {
     const loaded = await this.opts.store.load();
     this.meta = loaded.meta;
     this.enrollment.load();
-    this.registry.restore(this.meta.nodes);
     this.leases.load(loaded.runs);
+    this.registry.restore(this.meta.nodes, this.leases.lastRunAt());
     const migrated: RunRecord[] = [];
     for (const doc of loaded.batches) {
       if (doc.record.phase === 'uploading') continue; // never acknowledged

@@ -53,16 +53,32 @@ export class NodeRegistry {
 
   constructor(private readonly deps: NodeRegistryDeps) {}
 
-  /** Load the stored node records at startup; wait for those that were connected (see `awaiting`). */
-  restore(records: NodeRecord[]): void {
+  /**
+   * Nodes the journal shows with a run but that have no stored record (a new node's first hello
+   * and assign just before a crash: node records are saved coalesced, the journal is durable).
+   * Scheduling waits for them like for awaited nodes, until they say hello or the window ends.
+   */
+  private readonly awaitedUnknown = new Set<string>();
+
+  /**
+   * Load the stored node records at startup; wait for those that were connected (see
+   * `recoverUntil`). `lastRunAt` is the time of each node's latest journaled run: a node whose
+   * record says offline but that was assigned a run after it went offline was in fact connected
+   * at the crash (its reconnect never reached the coalesced record), so it is awaited too; a
+   * journaled node without a record is awaited by name.
+   */
+  restore(records: NodeRecord[], lastRunAt: ReadonlyMap<string, number> = new Map()): void {
     for (const rec of records) {
+      const runSince = (lastRunAt.get(rec.name) ?? -Infinity) > (rec.offlineSince ?? rec.lastSeen);
+      const connected = rec.connectedAt !== null || runSince;
       // A node offline at shutdown stays offline since then (records of 0.1 lack the field: its
       // last sighting is the best guess); one connected at shutdown is offline from now.
-      const offlineSince = rec.connectedAt === null ? rec.offlineSince ?? rec.lastSeen : this.deps.now();
+      const offlineSince = connected ? this.deps.now() : rec.offlineSince ?? rec.lastSeen;
       // listening() sets the grace of both.
-      const presence = rec.connectedAt === null ? { state: 'offline' as const, graceUntil: null } : { state: 'awaited' as const, graceUntil: 0 };
+      const presence = connected ? { state: 'awaited' as const, graceUntil: 0 } : { state: 'offline' as const, graceUntil: null };
       this.nodes.set(rec.name, { record: { ...rec, connectedAt: null, offlineSince }, presence, runs: new Map() });
     }
+    for (const name of lastRunAt.keys()) if (!this.nodes.has(name)) this.awaitedUnknown.add(name);
     // Until the head listens (listening() moves the window there), count from now.
     this.listening(this.deps.now());
   }
@@ -87,15 +103,20 @@ export class NodeRegistry {
         this.recoverUntil = Math.max(this.recoverUntil, graceUntil + this.deps.nodeTimeoutMs);
       }
     }
+    if (this.awaitedUnknown.size) {
+      awaited = true;
+      this.recoverUntil = Math.max(this.recoverUntil, at + longestReconnectDelayMs(this.deps.nodeTimeoutMs) + this.deps.nodeTimeoutMs);
+    }
     if (awaited) {
       this.recoveryTimer = setTimeout(() => this.deps.scheduleSoon(), this.recoverUntil - at + 10);
       this.recoveryTimer.unref();
     }
   }
 
-  /** Still waiting for nodes after a restart: see `awaiting` and {@link mayBeHeldByAbsent}. */
+  /** Still waiting for nodes after a restart: see `restore`, `recoverUntil` and {@link mayBeHeldByAbsent}. */
   recovering(): boolean {
     if (this.deps.now() >= this.recoverUntil) return false;
+    if (this.awaitedUnknown.size) return true;
     for (const node of this.nodes.values()) if (node.presence.state === 'awaited') return true;
     return false;
   }
@@ -139,6 +160,7 @@ export class NodeRegistry {
     };
     const node: LiveNode = { record, presence: { state: 'connected', link, graceUntil: null }, runs: new Map() };
     this.nodes.set(hello.name, node);
+    this.awaitedUnknown.delete(hello.name);
     this.save();
     link.send({
       type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION,

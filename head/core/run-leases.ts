@@ -58,6 +58,13 @@ export class RunLeases {
     return this.byJob.get(`${batchId}\0${job}`) ?? [];
   }
 
+  /** When each node was last assigned a run, from the journal (node → time). */
+  lastRunAt(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const l of this.byId.values()) out.set(l.node, Math.max(out.get(l.node) ?? -Infinity, l.at));
+    return out;
+  }
+
   /** Highest attempt recorded per job of a batch (`job` → attempt). */
   attempts(batchId: string): Map<string, number> {
     const out = new Map<string, number>();

@@ -384,3 +384,38 @@ test('while recovering, only jobs with a journaled run on a node not back yet wa
   t.reg.hello(hello('a'), new FakeLink());
   assert.deepEqual(['j1', 'j5'].map((j) => t.reg.mayBeHeldByAbsent('B', j)), [false, false], 'a said hello: its runs are reconciled');
 });
+
+test('restore: a node recorded offline but assigned a run after that (its reconnect never reached the coalesced record) is awaited', () => {
+  // b went offline at 100 and reconnected; the head assigned it r1 at 200 and crashed before the
+  // node records were written again. Without the journal's word, j1 would go to a at once.
+  const t = setup({ runs: [{ ...runRecord('r1', 'B', 'j1', 'b'), at: 200 }, { ...runRecord('r0', 'B', 'j0', 'c'), at: 50 }] });
+  t.reg.restore([record('a'), record('b', { connectedAt: null, offlineSince: 100 }), record('c', { connectedAt: null, offlineSince: 100 })], t.leases.lastRunAt());
+  t.reg.listening(t.clock.t);
+  assert.equal(t.reg.nodes.get('b')!.presence.state, 'awaited');
+  assert.equal(t.reg.nodes.get('c')!.presence.state, 'offline', 'c\'s last run is older than its going offline');
+  t.reg.hello(hello('a'), new FakeLink());
+  assert.ok(t.reg.recovering(), 'still waiting for b');
+  assert.ok(t.reg.mayBeHeldByAbsent('B', 'j1'));
+  t.reg.hello(hello('b'), new FakeLink());
+  assert.ok(!t.reg.recovering());
+});
+
+test('restore: a node the journal knows but no record does (first hello just before the crash) is waited for by name', () => {
+  const t = setup({ runs: [runRecord('r1', 'B', 'j1', 'new')] });
+  t.reg.restore([record('a')], t.leases.lastRunAt());
+  t.reg.listening(t.clock.t);
+  t.reg.hello(hello('a'), new FakeLink());
+  assert.ok(t.reg.recovering(), 'waits for the unrecorded node');
+  assert.ok(t.reg.mayBeHeldByAbsent('B', 'j1'));
+  t.reg.hello(hello('new'), new FakeLink());
+  assert.ok(!t.reg.recovering());
+});
+
+test('restore: an unrecorded journaled node that never comes back holds up scheduling only for the window', () => {
+  const t = setup({ runs: [runRecord('r1', 'B', 'j1', 'gone')] });
+  t.reg.restore([], t.leases.lastRunAt());
+  t.reg.listening(t.clock.t);
+  assert.ok(t.reg.recovering());
+  t.clock.advance(longestReconnectDelayMs(TIMEOUT) + TIMEOUT + 1);
+  assert.ok(!t.reg.recovering());
+});
