@@ -45,13 +45,14 @@ test('an agent SIGTERMed while still starting hands its adopted job back and exi
   await stop(first, 'SIGKILL');
   assert.ok(jobProcessesUnder(wd).length > 0, 'the job survives its agent');
 
-  // Node itself needs a few hundred ms before any JavaScript runs; a signal before that ends the
-  // process whatever it does (and leaves the job and agent-state untouched), so try a little
-  // later each time. The first signal that lands must be handled cleanly, before the agent printed
-  // anything (it prints once it started and connected out).
+  // Node needs a moment before any JavaScript runs; a signal before that ends the process whatever
+  // it does (and leaves the job and agent-state untouched), so try a little later each time, in
+  // small steps: the first signal that lands arrives within a step of the agent's first line of
+  // JavaScript, and must be handled cleanly before it printed anything (it prints once it adopted
+  // the job and connected out). Start-up time changes with the build and the load, so no fixed delay.
   let second: Proc | null = null;
   let early = '';
-  for (const delayMs of [400, 700, 1000, 1500, 2000]) {
+  for (let delayMs = 20; delayMs <= 3000; delayMs += delayMs < 1000 ? 20 : 100) {
     const p = agent('early-a', wd);
     await new Promise((r) => setTimeout(r, delayMs));
     early = p.output();
