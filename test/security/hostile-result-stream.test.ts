@@ -41,7 +41,9 @@ const stream = (...frames: Buffer[][]) => Buffer.concat([streamStart(), ...frame
 const GOOD = Buffer.from('verified\n');
 
 test('bad result streams from the run\'s own node, with its key, are refused and leave nothing unverified', async () => {
-  const config = writeShellBatch(tmp, { name: 'victim', jobs: [{ name: 'j', command: 'sleep 8; echo genuine > distribute_save/out.txt' }] });
+  // The job runs until the test is done with it (a go file; at most 120 s), however slow the machine.
+  const go = path.join(tmp, 'go');
+  const config = writeShellBatch(tmp, { name: 'victim', jobs: [{ name: 'j', command: `for i in $(seq 1200); do [ -e ${JSON.stringify(go)} ] && break; sleep 0.1; done; echo genuine > distribute_save/out.txt` }] });
   const { id } = await addBatch(head, config);
   await waitFor(async () => (await jobOf(head, id, 'j'))?.state === 'running', 30_000, () => 'the genuine job never started');
   const { runId, runKey } = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).runs[0] as { runId: string; runKey: string };
@@ -91,6 +93,7 @@ test('bad result streams from the run\'s own node, with its key, are refused and
   assert.ok(fs.readFileSync(path.join(staging, 'cut.bin')).equals(Buffer.alloc(100_000, 3)));
 
   // The genuine run finishes and archives its own files; what it did not list is dropped.
+  fs.writeFileSync(go, '');
   const batch = await waitBatchEnded(head, id, 60_000);
   assert.equal(batch.jobs[0].outcome, 'succeeded');
   const jobDir = path.join(head.dataDir, 'archive', 'ft', 'victim', 'j');

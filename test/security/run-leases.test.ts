@@ -67,7 +67,8 @@ const sha = (data: Buffer | string) => crypto.createHash('sha256').update(data).
 test('another agent-token client cannot report, log into, upload into or claim a genuine run', async () => {
   const config = writeShellBatch(tmp, {
     name: 'victim',
-    jobs: [{ name: 'j', command: 'echo genuine-out; sleep 6; echo genuine > distribute_save/out.txt' }],
+    // The job runs until the test is done with it (a go file; at most 120 s), however slow the machine.
+    jobs: [{ name: 'j', command: `echo genuine-out; for i in $(seq 1200); do [ -e ${JSON.stringify(path.join(tmp, 'go'))} ] && break; sleep 0.1; done; echo genuine > distribute_save/out.txt` }],
   });
   const { id } = await addBatch(head, config);
   await waitFor(async () => (await jobOf(head, id, 'j'))?.state === 'running', 20_000, () => 'the genuine job never started');
@@ -131,6 +132,7 @@ test('another agent-token client cannot report, log into, upload into or claim a
     assert.ok(lines.some((l) => l.includes(what)), `a refusal of ${what} is logged:\n${lines.join('\n')}`);
   assert.ok(!fs.existsSync(path.join(head.dataDir, 'staging', id, 'j', runId, 'out.txt')), 'nothing forged was staged');
   evil.ws.close();
+  fs.writeFileSync(path.join(tmp, 'go'), '');
 
   // The genuine run ends on its own and its archive is the genuine one.
   const batch = await waitBatchEnded(head, id, 30_000);
