@@ -5,8 +5,7 @@
 import fs from 'node:fs/promises';
 import { buildCommand, jobEnv } from '../../shared/job/command.ts';
 import type { BatchHeader } from '../../shared/protocol/messages.ts';
-import { describeExit, readTail } from './job-outcome.ts';
-import { jobFiles, startJobProcess, type JobProcess } from './job-process.ts';
+import { describeExit, jobFiles, type JobProcess, readTail, startJobProcess } from './runner/index.ts';
 
 export type BuildOutcome = { ok: true } | { ok: false; summary: string; log: string };
 

@@ -10,7 +10,7 @@ import { detectCapabilities } from './capabilities.ts';
 import { systemClock } from './clock.ts';
 import { HeadConnection } from './connection.ts';
 import { httpTransfer } from './file-transfer.ts';
-import { processLauncher } from './job-launch.ts';
+import { processLauncher } from './runner/index.ts';
 import { processWatchdogs } from './node-pause.ts';
 
 /** The real parts. */

@@ -6,8 +6,7 @@
 import type { ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
 import { uploadResults } from './result-upload.ts';
-import { fetchRunInputs } from './run-files.ts';
-import type { Workspace } from './workspace.ts';
+import { fetchRunInputs, type Workspace } from './runner/index.ts';
 
 /** Moves a run's files between this node and the head. */
 export interface FileTransfer {

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentMessage } from '../../shared/protocol/index.ts';
 import { runRef, type AgentStore, type PersistedRun, type PersistedState } from './agent-store.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { JobProcess } from './job-process.ts';
+import type { JobProcess } from './runner/index.ts';
 import { startPauseWatchdog, stopPauseWatchdog, type WatchdogOptions } from './pause-watchdog.ts';
 
 /** Default longest pause: 4 h. */

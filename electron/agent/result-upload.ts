@@ -13,12 +13,10 @@ import { checkRelativePath, printable } from '../../shared/names.ts';
 import { SAVE_DIR } from '../../shared/job/command.ts';
 import { RUN_KEY_HEADER, routes, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
-import { jobFiles } from './job-process.ts';
+import { collectResults, jobFiles, workDirOf, type Workspace } from './runner/index.ts';
 import { NoResultStream, uploadResultStream } from './result-stream.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
-import { collectResults, type Workspace } from './workspace.ts';
-import { workDirOf } from './run-files.ts';
 
 /**
  * Where the results of `run` are: its run folder's `distribute_save/` once they were moved there

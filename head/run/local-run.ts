@@ -2,7 +2,7 @@
  * `distribute run`: a batch run on this machine without a head, for trying a config before
  * submitting it. Same run-time layout as on a node (the batch folder holds the build file, the
  * job script, `input/` and `distribute_save/`; commands from shared/job/command.ts; process trees
- * from the agent's job-process.ts), and the same archive shape as the head:
+ * from the agent's job runner, electron/agent/runner/), and the same archive shape as the head:
  * `<out>/<namespace>/<batch>/<job>/…` plus `_distribute/{stdout.log,stderr.log,result.json}`.
  * The build step runs once; jobs run one after another. Files are copied from where the config
  * names them (no hashing or upload).
@@ -15,9 +15,7 @@ import { effectiveRequest } from '../../shared/batch/request.ts';
 import { buildCommand, INPUT_DIR, jobCommand, jobEnv, SAVE_DIR, type CommandLine } from '../../shared/job/command.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE, META_DIR } from '../../shared/archive-layout.ts';
-import { jobFiles, startJobProcess, type JobProcess } from '../../electron/agent/job-process.ts';
-import { toResult } from '../../electron/agent/job-outcome.ts';
-import { collectResults, describeFiles } from '../../electron/agent/workspace.ts';
+import { collectResults, describeFiles, jobFiles, type JobProcess, startJobProcess, toResult } from '../../electron/agent/runner/index.ts';
 
 export interface LocalRunOptions {
   config: BatchConfig;

@@ -11,8 +11,7 @@ import type { PersistedRun } from '../../electron/agent/agent-store.ts';
 import type { AgentDeps } from '../../electron/agent/agent.ts';
 import type { FileTransfer } from '../../electron/agent/file-transfer.ts';
 import type { AfterRefusal, HeadLink, HeadLinkEvents, HeadLinkOptions } from '../../electron/agent/head-link.ts';
-import type { JobLauncher } from '../../electron/agent/job-launch.ts';
-import type { JobExit, JobProcess } from '../../electron/agent/job-process.ts';
+import type { JobExit, JobLauncher, JobProcess } from '../../electron/agent/runner/index.ts';
 import type { Watchdogs } from '../../electron/agent/node-pause.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 

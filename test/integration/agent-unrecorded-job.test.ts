@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isAlive } from '../../electron/agent/process-tree.ts';
+import { isAlive } from '../../electron/agent/runner/process-tree.ts';
 import { startAgentProc, stop, tempDir, waitFor } from '../helpers/cluster.ts';
 
 test('a restarted agent ends the job process its predecessor started but never recorded', async () => {

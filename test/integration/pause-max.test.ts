@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { isAlive, processState } from '../../electron/agent/process-tree.ts';
+import { isAlive, processState } from '../../electron/agent/runner/process-tree.ts';
 import { api, cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { untilHead, watchHead } from '../helpers/head-watch.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { processState } from '../../electron/agent/process-tree.ts';
+import { processState } from '../../electron/agent/runner/process-tree.ts';
 import { cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { watchHead, type HeadView, type HeadWatch } from '../helpers/head-watch.ts';
 

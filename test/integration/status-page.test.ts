@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { processState } from '../../electron/agent/process-tree.ts';
+import { processState } from '../../electron/agent/runner/process-tree.ts';
 import { cli, ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { untilHead } from '../helpers/head-watch.ts';
 

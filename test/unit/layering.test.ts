@@ -7,6 +7,9 @@
  *   shared/ <- electron/agent/ <- electron/main/
  *   shared/ <- head/ (the server side never imports electron/ or client/; head/cli and head/run
  *              may host the agent core)
+ *
+ * and the job runner (electron/agent/runner/) is imported from outside its folder only through
+ * its index.ts.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -57,8 +60,14 @@ export function relativeImports(text: string): string[] {
   return found;
 }
 
+/** The job runner's folder: other source folders reach into it only through its index.ts. */
+const RUNNER = 'electron/agent/runner/';
+
 /** Why `rel` (a source file) may not import `target` (both repo-relative), or null when it may. */
 function crossing(rel: string, target: string): string | null {
+  if (target.startsWith(RUNNER) && !rel.startsWith(RUNNER) && target !== `${RUNNER}index.ts`) {
+    return 'the job runner is used only through its documented API, electron/agent/runner/index.ts';
+  }
   const layer = layerOf(rel);
   if (!layer) return null;
   return layer.mayNotImport.some((p) => target.startsWith(p)) ? layer.why : null;
@@ -113,7 +122,10 @@ test('the most specific layer decides, and each forbidden direction is caught', 
     ['head/http/app.ts', 'client/pull.ts', false],
     ['head/cli/agent.ts', 'electron/agent/start-agent.ts', true],
     ['head/cli/pull.ts', 'client/pull.ts', true],
-    ['head/run/local-run.ts', 'electron/agent/job-process.ts', true],
+    ['head/run/local-run.ts', 'electron/agent/runner/index.ts', true],
+    ['head/run/local-run.ts', 'electron/agent/runner/job-process.ts', false],
+    ['electron/agent/agent.ts', 'electron/agent/runner/workspace.ts', false],
+    ['electron/agent/runner/job-launch.ts', 'electron/agent/runner/job-process.ts', true],
   ];
   for (const [from, to, allowed] of table) assert.equal(crossing(from, to) === null, allowed, `${from} -> ${to}`);
 });

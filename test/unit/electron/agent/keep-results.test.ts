@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
 import { keepResults, resultsDirOf } from '../../../../electron/agent/result-upload.ts';
-import { Workspace } from '../../../../electron/agent/workspace.ts';
+import { Workspace } from '../../../../electron/agent/runner/index.ts';
 
 async function setup() {
   const ws = new Workspace(fs.mkdtempSync(path.join(os.tmpdir(), 'keep-results-')));

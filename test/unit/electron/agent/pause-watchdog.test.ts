@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, test } from 'node:test';
 import { isPauseWatchdog, startPauseWatchdog, stopPauseWatchdog } from '../../../../electron/agent/pause-watchdog.ts';
-import { processState } from '../../../../electron/agent/process-tree.ts';
+import { processState } from '../../../../electron/agent/runner/process-tree.ts';
 
 const started: ChildProcess[] = [];
 afterEach(() => {

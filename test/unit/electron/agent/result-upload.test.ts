@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
 import { uploadResults } from '../../../../electron/agent/result-upload.ts';
-import { Workspace } from '../../../../electron/agent/workspace.ts';
+import { Workspace } from '../../../../electron/agent/runner/index.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER } from '../../../../shared/api/routes.ts';
 import { FileStreamReader } from '../../../../shared/file-stream.ts';
 

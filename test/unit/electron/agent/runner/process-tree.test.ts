@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { isAlive, listDescendants, parseStat, processState, signalTree } from '../../../../electron/agent/process-tree.ts';
+import { isAlive, listDescendants, parseStat, processState, signalTree } from '../../../../../electron/agent/runner/process-tree.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,8 +3,8 @@
  * the same files in the run's directory ({@link jobFiles}), which is what lets a
  * restarted agent take over a job it did not start.
  */
-import { jobCommand, jobEnv } from '../../shared/job/command.ts';
-import type { PersistedRun } from './agent-store.ts';
+import { jobCommand, jobEnv } from '../../../shared/job/command.ts';
+import type { PersistedRun } from '../agent-store.ts';
 import { adoptJobProcess, jobFiles, startJobProcess, type JobProcess, type OutputListener } from './job-process.ts';
 import type { JobDirs } from './run-files.ts';
 

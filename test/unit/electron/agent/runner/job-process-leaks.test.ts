@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jobFiles, startJobProcess } from '../../../../electron/agent/job-process.ts';
+import { jobFiles, startJobProcess } from '../../../../../electron/agent/runner/job-process.ts';
 
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

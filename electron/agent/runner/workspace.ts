@@ -16,10 +16,10 @@
 import fs from 'node:fs/promises';
 import { constants as fsc } from 'node:fs';
 import path from 'node:path';
-import type { InputFile } from '../../shared/batch/spec.ts';
-import { INPUT_DIR, SAVE_DIR } from '../../shared/job/command.ts';
-import type { ResultFile } from '../../shared/protocol/messages.ts';
-import { sha256File } from './transfer.ts';
+import type { InputFile } from '../../../shared/batch/spec.ts';
+import { INPUT_DIR, SAVE_DIR } from '../../../shared/job/command.ts';
+import type { ResultFile } from '../../../shared/protocol/messages.ts';
+import { sha256File } from '../transfer.ts';
 
 export class Workspace {
   constructor(readonly root: string) {}

@@ -1,6 +1,6 @@
 /** Turning a finished process into a job result and a human sentence, and reading log tails. */
 import fs from 'node:fs/promises';
-import type { JobResult } from '../../shared/job/state.ts';
+import type { JobResult } from '../../../shared/job/state.ts';
 import type { JobExit } from './job-process.ts';
 
 export function toResult(exit: JobExit): JobResult {

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BatchHeader } from '../../shared/protocol/index.ts';
-import { routes } from '../../shared/protocol/index.ts';
-import type { PersistedRun } from './agent-store.ts';
-import { downloadFile } from './transfer.ts';
+import type { BatchHeader } from '../../../shared/protocol/index.ts';
+import { routes } from '../../../shared/protocol/index.ts';
+import type { PersistedRun } from '../agent-store.ts';
+import { downloadFile } from '../transfer.ts';
 import type { Workspace } from './workspace.ts';
 
 /** Where inputs come from and go to. */

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adoptJobProcess, jobMarker, readExitStatus, startJobProcess as startJob, type JobProcess, type StartJobOptions } from '../../../../electron/agent/job-process.ts';
-import { isAlive, processState } from '../../../../electron/agent/process-tree.ts';
+import { adoptJobProcess, jobMarker, readExitStatus, startJobProcess as startJob, type JobProcess, type StartJobOptions } from '../../../../../electron/agent/runner/job-process.ts';
+import { isAlive, processState } from '../../../../../electron/agent/runner/process-tree.ts';
 
-const FIXTURES = new URL('../../../fixtures/jobs/', import.meta.url).pathname;
+const FIXTURES = new URL('../../../../fixtures/jobs/', import.meta.url).pathname;
 const PYTHON = '/usr/bin/python3';
 // A failing test must not leave stopped or running job processes behind.
 const started: JobProcess[] = [];
