@@ -110,7 +110,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       notes: [
         'Real processes on loopback: `distribute server`, one `distribute agent`, `distribute pull`; a shell batch (no python).',
         'RSS is VmHWM/VmRSS from /proc: VmHWM is reset (clear_refs) at the start of each phase and polled every 50 ms (20 ms for the CLI), so the peaks are exact per phase; "rise over idle" is the peak minus the RSS at the phase start.',
-        'The agent\'s RSS excludes the job process itself (`head -c`). The CLI figure is its whole life (the compiled CLI, Node's start-up included).',
+        'The agent\'s RSS excludes the job process itself (`head -c`). The CLI figure is its whole life (the compiled CLI, Node\'s start-up included).',
         '`cp` (coreutils 9, ext4: copy_file_range, no reflink) copies within the page cache here, so it is the upper bound of a local copy; upload and pull each hash the data on both ends (sha256) and pass it through loopback HTTP.',
       ],
     };
