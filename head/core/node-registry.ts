@@ -207,8 +207,17 @@ export class NodeRegistry {
       return;
     }
     const job = doc.jobs[index];
-    node.runs.set(runId, { runId, batchId: lease.batchId, job: lease.job, attempt: lease.attempt });
     const s = job.status;
+    if (s.state === 'done' && s.runId !== runId) {
+      // Finished elsewhere meanwhile: a run still going is cancelled and may upload nothing more;
+      // a finished one is answered "discarded" when the agent re-sends its report. Neither is
+      // held against the node: nothing of it is wanted, and a holding would keep the node busy
+      // until a report that a cancelled run may never send.
+      lease.ended = true;
+      if (held.state !== 'finished') cancel('job already finished elsewhere');
+      return;
+    }
+    node.runs.set(runId, { runId, batchId: lease.batchId, job: lease.job, attempt: lease.attempt });
     if (held.state === 'finished') {
       // The agent re-sends job-finished after welcome. A job the (restarted) head believes queued
       // must not be handed to another node meanwhile: it counts as running here until reported.
@@ -226,8 +235,11 @@ export class NodeRegistry {
       return;
     }
     if (s.state === 'done') {
+      // Its own run is archived but the agent still runs it (a re-sent assign, a clock gone wrong):
+      // end it, as above.
+      node.runs.delete(runId);
       lease.ended = true;
-      cancel('job already finished elsewhere');
+      cancel('job already finished');
       return;
     }
     // Active in another run: both go on; the first to finish wins and the other is cancelled.

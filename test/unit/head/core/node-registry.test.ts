@@ -141,6 +141,14 @@ test('hello: a run whose job finished elsewhere is cancelled and may upload noth
   assert.deepEqual(l.of('cancel').map((c) => [c.runId, c.reason]), [['r1', 'job already finished elsewhere']]);
   assert.equal(t.leases.get('r1')?.ended, true);
   assert.deepEqual(stateOf(doc, 'j1'), done);
+  const node = t.reg.nodes.get('a')!;
+  assert.equal(node.runs.size, 0, 'the cancelled stray is not held against the node');
+  assert.equal(nodeState(node, false), 'idle');
+  // A stray that finished while its agent was down: no cancel, the re-sent report is discarded.
+  const l2 = new FakeLink();
+  t.reg.hello(hello('a', [held('r1', 'finished')]), l2);
+  assert.deepEqual(l2.of('cancel'), []);
+  assert.equal(t.reg.nodes.get('a')!.runs.size, 0);
 });
 
 test('hello: a run of a job that now runs as another run goes on too (first to finish wins)', () => {
