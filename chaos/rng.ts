@@ -27,10 +27,10 @@ export class Rng {
 }
 
 /**
- * The mulberry32 output function for one state value: a float in [0, 1). Shared with the fuzz
- * sets' random source (test/security/fuzz-rng.ts), so both replay the same way from a seed.
+ * The mulberry32 output function for one state value: a float in [0, 1). The fuzz sets' random
+ * source (test/security/fuzz-rng.ts) wraps {@link Rng}, so both replay the same way from a seed.
  */
-export function mulberry32(state: number): number {
+function mulberry32(state: number): number {
   let t = state;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -208,13 +208,13 @@ export class NodeRegistry {
     }
     const job = doc.jobs[index];
     const s = job.status;
-    if (s.state === 'done' && s.runId !== runId) {
-      // Finished elsewhere meanwhile: a run still going is cancelled and may upload nothing more;
-      // a finished one is answered "discarded" when the agent re-sends its report. Neither is
-      // held against the node: nothing of it is wanted, and a holding would keep the node busy
-      // until a report that a cancelled run may never send.
+    if (s.state === 'done') {
+      // Finished (elsewhere, or this very run, archived before its ack got through): a run still
+      // going is cancelled and may upload nothing more; a finished one's re-sent report is
+      // answered. Neither is held against the node: nothing of it is wanted, and a holding would
+      // keep the node busy until a report that a cancelled run may never send.
       lease.ended = true;
-      if (held.state !== 'finished') cancel('job already finished elsewhere');
+      if (held.state !== 'finished') cancel(s.runId === runId ? 'job already finished' : 'job already finished elsewhere');
       return;
     }
     node.runs.set(runId, { runId, batchId: lease.batchId, job: lease.job, attempt: lease.attempt });
@@ -232,14 +232,6 @@ export class NodeRegistry {
     if (s.state === 'queued') {
       this.adopt(doc, index, lease);
       this.syncPause(doc, index, runId, held);
-      return;
-    }
-    if (s.state === 'done') {
-      // Its own run is archived but the agent still runs it (a re-sent assign, a clock gone wrong):
-      // end it, as above.
-      node.runs.delete(runId);
-      lease.ended = true;
-      cancel('job already finished');
       return;
     }
     // Active in another run: both go on; the first to finish wins and the other is cancelled.

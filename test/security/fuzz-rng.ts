@@ -2,23 +2,24 @@
  * A small seeded random source for the fuzz sets (mulberry32): the same seed gives the same cases
  * on every machine, so a failure names its seed and case number and can be replayed.
  */
-import { mulberry32 } from '../../chaos/rng.ts';
+import { Rng as SeededRng } from '../../chaos/rng.ts';
 
+/** The chaos run's random source with the fuzz sets' two helpers (same sequence from a seed). */
 export class Rng {
-  private state: number;
+  private readonly source: SeededRng;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.source = new SeededRng(seed);
   }
 
   /** A float in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    return mulberry32(this.state);
+    return this.source.next();
   }
 
+  /** A whole number in [0, max). */
   int(max: number): number {
-    return Math.floor(this.next() * max);
+    return this.source.int(0, max - 1);
   }
 
   pick<T>(items: readonly T[]): T {

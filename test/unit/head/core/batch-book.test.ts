@@ -7,21 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobResult, JobState } from '../../../../shared/job/state.ts';
 import type { JobResultMeta } from '../../../../head/archive/archive.ts';
-import { BatchBook } from '../../../../head/core/batch-book.ts';
-import { HeadEventBus } from '../../../../head/core/events.ts';
-import { activeBatch, FakeClock, FakeStore, recordEvents, stateOf } from './fakes.ts';
+import { activeBatch, coreParts, running as RUNNING, stateOf } from './fakes.ts';
 
 const OK: JobResult = { outcome: 'succeeded', exitCode: 0 };
-const RUNNING = (runId: string, node = 'a'): JobState => ({ state: 'running', node, runId, attempt: 1, startedAt: 500, pausedMs: 0 });
 const DONE = (result: JobResult): JobState => ({ state: 'done', result, node: 'a', runId: 'rx', attempt: 1, startedAt: 1, endedAt: 2, runMs: 1 });
 
 function setup() {
-  const clock = new FakeClock();
-  const store = new FakeStore();
-  const events = new HeadEventBus();
-  const seen = recordEvents(events);
-  const logs: string[] = [];
-  const book = new BatchBook({ store, events, now: clock.now, log: (l) => logs.push(l) });
+  const { clock, store, seen, logs, book } = coreParts();
   return { clock, store, seen, logs, book };
 }
 

@@ -10,6 +10,8 @@ import { PROTOCOL_VERSION } from '../../../../shared/protocol/messages.ts';
 import { hashRunKey } from '../../../../shared/job/run-id.ts';
 import type { Job, JobState } from '../../../../shared/job/state.ts';
 import type { AgentLink } from '../../../../head/core/live-node.ts';
+import { BatchBook } from '../../../../head/core/batch-book.ts';
+import { RunLeases } from '../../../../head/core/run-leases.ts';
 import { HeadEventBus, type HeadEvents } from '../../../../head/core/events.ts';
 import { submittedRecord, uploadingRecord } from '../../../../head/state/batch-record.ts';
 import type { BatchDoc, MetaDoc, RunRecord } from '../../../../head/state/types.ts';
@@ -104,4 +106,28 @@ export function stateOf(doc: BatchDoc, name: string): JobState {
   const job = doc.jobs.find((j) => j.name === name);
   assert.ok(job, `no job ${name}`);
   return job.status;
+}
+
+/** A job running as `runId` on `node` (started at 500, never paused). */
+export function running(runId: string, node = 'a', attempt = 1): JobState {
+  return { state: 'running', node, runId, attempt, startedAt: 500, pausedMs: 0 };
+}
+
+/**
+ * The parts every head/core test builds first: a fake clock and store, an event bus whose events
+ * are recorded, the log lines, the run leases of `runs` (as loaded after a restart: no link holds
+ * them yet) and a batch book holding `docs`.
+ */
+export function coreParts(docs: BatchDoc[] = [], runs: RunRecord[] = []) {
+  const clock = new FakeClock();
+  const store = new FakeStore();
+  const events = new HeadEventBus();
+  const seen = recordEvents(events);
+  const logs: string[] = [];
+  const log = (line: string) => { logs.push(line); };
+  const leases = new RunLeases(log);
+  leases.load(runs);
+  const book = new BatchBook({ store, events, now: clock.now, log });
+  for (const doc of docs) book.batches.set(doc.record.id, doc);
+  return { clock, store, events, seen, logs, log, leases, book };
 }

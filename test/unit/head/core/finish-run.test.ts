@@ -9,15 +9,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ResultFile } from '../../../../shared/protocol/messages.ts';
-import type { JobResult, JobState } from '../../../../shared/job/state.ts';
+import type { JobResult } from '../../../../shared/job/state.ts';
 import type { JobResultMeta, StagedCheck } from '../../../../head/archive/archive.ts';
-import { BatchBook } from '../../../../head/core/batch-book.ts';
-import { HeadEventBus } from '../../../../head/core/events.ts';
 import { RunFinisher, type FinishedRun } from '../../../../head/core/finish-run.ts';
 import type { LiveNode } from '../../../../head/core/live-node.ts';
-import { RunLeases } from '../../../../head/core/run-leases.ts';
 import type { BatchDoc } from '../../../../head/state/types.ts';
-import { activeBatch, CAPS, FakeClock, FakeLink, FakeStore, recordEvents, runRecord, stateOf } from './fakes.ts';
+import { activeBatch, coreParts, running as RUNNING, CAPS, FakeLink, runRecord, stateOf } from './fakes.ts';
 
 /** An archive that stages nothing on disk: `missing` per run, commits recorded, failures injected. */
 class FakeArchive {
@@ -43,16 +40,9 @@ class FakeArchive {
 const OK: JobResult = { outcome: 'succeeded', exitCode: 0 };
 const FAILED: JobResult = { outcome: 'failed', exitCode: 2 };
 const FILES: ResultFile[] = [{ path: 'out.txt', size: 5, sha256: 'a'.repeat(64) }];
-const RUNNING = (runId: string, node: string, attempt = 1): JobState => ({ state: 'running', node, runId, attempt, startedAt: 500, pausedMs: 0 });
 
 function setup(doc: BatchDoc, runs: ReturnType<typeof runRecord>[]) {
-  const clock = new FakeClock();
-  const store = new FakeStore();
-  const events = new HeadEventBus();
-  const seen = recordEvents(events);
-  const logs: string[] = [];
-  const leases = new RunLeases((l) => logs.push(l));
-  leases.load(runs);
+  const { clock, store, events, seen, logs, leases, book } = coreParts([doc], runs);
   const links = new Map<string, FakeLink>();
   const nodes = new Map<string, LiveNode>();
   // Each run's node is connected on its own link, which holds the run's lease.
@@ -68,8 +58,6 @@ function setup(doc: BatchDoc, runs: ReturnType<typeof runRecord>[]) {
     leases.claim(r.node, links.get(r.node)!, { runId: r.runId, runKey: `key-${r.runId}`, state: 'running' });
     nodes.get(r.node)!.runs.set(r.runId, { runId: r.runId, batchId: r.batchId, job: r.job, attempt: r.attempt });
   }
-  const book = new BatchBook({ store, events, now: clock.now, log: (l) => logs.push(l) });
-  book.batches.set(doc.record.id, doc);
   const archive = new FakeArchive();
   let schedules = 0;
   let diskFull = 0;

@@ -9,28 +9,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { longestReconnectDelayMs } from '../../../../shared/protocol/reconnect.ts';
-import { BatchBook } from '../../../../head/core/batch-book.ts';
-import { HeadEventBus } from '../../../../head/core/events.ts';
 import { isAccepting, linkOf, nodeState } from '../../../../head/core/live-node.ts';
 import { NodeRegistry } from '../../../../head/core/node-registry.ts';
 import { NodeLoss } from '../../../../head/core/node-loss.ts';
 import { Enrollment } from '../../../../head/core/enrollment.ts';
-import { RunLeases } from '../../../../head/core/run-leases.ts';
 import type { BatchDoc, NodeRecord, Principal } from '../../../../head/state/types.ts';
-import { activeBatch, CAPS, FakeClock, FakeLink, FakeStore, held, hello, recordEvents, runRecord, stateOf } from './fakes.ts';
+import { activeBatch, coreParts, running as RUNNING, CAPS, FakeLink, held, hello, runRecord, stateOf } from './fakes.ts';
 
 const TIMEOUT = 5000;
 
 function setup(opts: { batches?: BatchDoc[]; runs?: ReturnType<typeof runRecord>[] } = {}) {
-  const clock = new FakeClock();
-  const store = new FakeStore();
-  const events = new HeadEventBus();
-  const seen = recordEvents(events);
-  const logs: string[] = [];
-  const leases = new RunLeases((l) => logs.push(l));
-  leases.load(opts.runs ?? []);
-  const book = new BatchBook({ store, events, now: clock.now, log: (l) => logs.push(l) });
-  for (const doc of opts.batches ?? []) book.batches.set(doc.record.id, doc);
+  const { clock, store, events, seen, logs, leases, book } = coreParts(opts.batches, opts.runs);
   let schedules = 0;
   const saved: NodeRecord[][] = [];
   const reg = new NodeRegistry({
@@ -56,7 +45,6 @@ function pass(t: ReturnType<typeof setup>, ms: number): void {
   }
 }
 
-const RUNNING = (runId: string, node = 'a', attempt = 1) => ({ state: 'running' as const, node, runId, attempt, startedAt: 500, pausedMs: 0 });
 
 // ---- hello ------------------------------------------------------------------------------------
 

@@ -7,29 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JobState } from '../../../../shared/job/state.ts';
-import { BatchBook } from '../../../../head/core/batch-book.ts';
 import { BuildFailures } from '../../../../head/core/build-failures.ts';
-import { HeadEventBus } from '../../../../head/core/events.ts';
 import { LiveLogs } from '../../../../head/core/live-logs.ts';
 import { NodeRegistry } from '../../../../head/core/node-registry.ts';
-import { RunLeases } from '../../../../head/core/run-leases.ts';
 import { RunReports } from '../../../../head/core/run-reports.ts';
 import type { BatchDoc } from '../../../../head/state/types.ts';
-import { activeBatch, FakeClock, FakeLink, FakeStore, held, hello, recordEvents, runRecord, stateOf } from './fakes.ts';
+import { activeBatch, coreParts, running as RUNNING, FakeLink, held, hello, runRecord, stateOf } from './fakes.ts';
 
-const RUNNING = (runId: string, node = 'a', attempt = 1): JobState => ({ state: 'running', node, runId, attempt, startedAt: 500, pausedMs: 0 });
 
 function setup(docs: BatchDoc[], runs: ReturnType<typeof runRecord>[], maxHandBacks = 2) {
-  const clock = new FakeClock();
-  const store = new FakeStore();
-  const events = new HeadEventBus();
-  const seen = recordEvents(events);
-  const logs: string[] = [];
-  const leases = new RunLeases((l) => logs.push(l));
-  leases.load(runs);
-  const book = new BatchBook({ store, events, now: clock.now, log: (l) => logs.push(l) });
-  for (const d of docs) book.batches.set(d.record.id, d);
+  const { clock, store, events, seen, logs, leases, book } = coreParts(docs, runs);
   let schedules = 0;
   const scheduleSoon = () => { schedules++; };
   const registry = new NodeRegistry({ book, leases, events, now: clock.now, log: (l) => logs.push(l), nodeTimeoutMs: 5000, heartbeatMs: 1000, saveRecords: () => {}, scheduleSoon });
