@@ -27,7 +27,7 @@ import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
 import { moveRun, type ExitedRun } from './run-state.ts';
-import { keepResults } from './result-upload.ts';
+import { keepResults, readInline, type UploadedResults } from './result-upload.ts';
 import { settingsProblem, type AgentSettings } from './agent-settings.ts';
 
 export type { AgentSettings } from './agent-settings.ts';
@@ -104,6 +104,8 @@ export class Agent extends EventEmitter<Events> {
   private stopping = false;
   /** The head of this connection takes `job-exited` (its welcome said so). */
   private exitReports = false;
+  /** Bytes of result files the head of this connection takes inline per report (0: none). */
+  private inlineBytes = 0;
   /** The node credential once enrolled (node-credential.ts), else the enrollment token. */
   private token: string;
   private readonly credentialFile: NodeCredentialFile;
@@ -152,6 +154,8 @@ export class Agent extends EventEmitter<Events> {
       store: this.store,
       link: this.conn,
       upload: (run, only) => this.uploadAll(run, only),
+      readInline: (run, paths) => readInline(this.ws, run, paths),
+      inlineAccepted: () => this.inlineBytes > 0,
       removeRunDir: (run) => this.removeRunDir(run),
       clock: this.clock,
     });
@@ -389,6 +393,7 @@ export class Agent extends EventEmitter<Events> {
       case 'welcome': {
         if (m.credential) void this.keepCredential(m.credential);
         this.exitReports = m.exitReports === true;
+        this.inlineBytes = m.inlineResults ?? 0;
         // Runs whose processes ended occupy nothing here: say so again to this head (it counted
         // them as running from the hello).
         for (const run of this.state.runs) this.reportExited(run);
@@ -592,8 +597,12 @@ export class Agent extends EventEmitter<Events> {
     const bytes = await keepResults(this.ws, run);
     const exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
     moveRun(run, { phase: 'uploading', exited });
-    this.reportExited(run);
-    await this.save();
+    // Results small enough to go inside the report are reported at once: no upload to survive a
+    // restart for (a restarted agent adopts the ended job again), and no job-exited ahead of it.
+    if (this.inlineBytes === 0 || bytes > this.inlineBytes) {
+      this.reportExited(run);
+      await this.save();
+    }
     this.changed();
     await this.uploadAndReport(run, exited);
   }
@@ -611,9 +620,9 @@ export class Agent extends EventEmitter<Events> {
 
   /** Upload the results of a run whose processes ended, then report it. */
   private async uploadAndReport(run: PersistedRun, exited: ExitedRun): Promise<void> {
-    const { files, skipped } = await this.upload(run);
+    const { files, skipped, inline } = await this.upload(run, undefined, this.inlineBytes);
     const { bytes: _bytes, ...ended } = exited;
-    moveRun(run, { phase: 'finished', finished: { ...ended, files, ...(skipped.length ? { skipped } : {}) } });
+    moveRun(run, { phase: 'finished', finished: { ...ended, files, ...(skipped.length ? { skipped } : {}), ...(inline?.length ? { inline } : {}) } });
     await this.save();
     this.changed();
     await this.report(run);
@@ -644,9 +653,9 @@ export class Agent extends EventEmitter<Events> {
     return (await this.upload(run, only)).files;
   }
 
-  private async upload(run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
+  private async upload(run: PersistedRun, only?: Set<string>, inlineBytes?: number): Promise<UploadedResults> {
     await this.untilEnrolled();
-    return this.transfer.uploadResults(run, only);
+    return this.transfer.uploadResults(run, only, inlineBytes);
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {

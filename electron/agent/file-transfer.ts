@@ -3,9 +3,8 @@
  * The real one talks HTTP to the head (run-files.ts, result-upload.ts); unit tests give the agent
  * a fake that answers at once, or refuses.
  */
-import type { ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
-import { uploadResults } from './result-upload.ts';
+import { uploadResults, type UploadedResults } from './result-upload.ts';
 import { fetchRunInputs, type Workspace } from './runner/index.ts';
 
 /** Moves a run's files between this node and the head. */
@@ -15,8 +14,12 @@ export interface FileTransfer {
    * sha256 of every input the run uses.
    */
   fetchInputs(run: PersistedRun): Promise<string[]>;
-  /** Uploads the results of `run` (with `only`, just those archive paths again); see result-upload.ts. */
-  uploadResults(run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }>;
+  /**
+   * Uploads the results of `run` (with `only`, just those archive paths again); see
+   * result-upload.ts. With `inlineBytes`, small files up to that many bytes in all are only
+   * hashed, not uploaded, and named in `inline`: the report carries them.
+   */
+  uploadResults(run: PersistedRun, only?: Set<string>, inlineBytes?: number): Promise<UploadedResults>;
 }
 
 /** What a transfer needs to know: where files live here and how to reach the head. */
@@ -34,5 +37,5 @@ export type FileTransferFactory = (ctx: TransferContext) => FileTransfer;
 /** The real transfer: HTTP(S) to the head. */
 export const httpTransfer: FileTransferFactory = (ctx) => ({
   fetchInputs: (run) => fetchRunInputs({ ws: ctx.ws, headUrl: ctx.headUrl, token: ctx.token() }, run),
-  uploadResults: (run, only) => uploadResults({ ws: ctx.ws, headUrl: ctx.headUrl, token: ctx.token(), log: ctx.log }, run, only),
+  uploadResults: (run, only, inlineBytes) => uploadResults({ ws: ctx.ws, headUrl: ctx.headUrl, token: ctx.token(), log: ctx.log }, run, only, inlineBytes),
 });

@@ -1,11 +1,12 @@
 /**
  * Reports finished runs to the head (each run on its own): sends job-finished until the head answers with result-ack,
- * uploads again the files it reports missing, and then releases the run (recent list, run
+ * carries the small result files inline when the head takes them, uploads again the files it
+ * reports missing, and then releases the run (recent list, run
  * directory removed, state saved). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
  * agent-state.json as 'finished' until acknowledged, and every welcome sends it again.
  */
 import { EventEmitter } from 'node:events';
-import type { HeadMessage, ResultFile } from '../../shared/protocol/index.ts';
+import type { HeadMessage, InlineFile, ResultFile } from '../../shared/protocol/index.ts';
 import { runKey, runMs, runRef, type AgentStore, type PersistedRun } from './agent-store.ts';
 import type { Clock } from './clock.ts';
 import type { HeadLink } from './head-link.ts';
@@ -24,6 +25,10 @@ export interface ResultReporterDeps {
   link: Pick<HeadLink, 'send' | 'connected'>;
   /** Uploads the given result paths of `run` again (the agent's file transfer). */
   upload(run: PersistedRun, only: Set<string>): Promise<ResultFile[]>;
+  /** The bytes of `run`'s result files `paths`, for a report that carries them inline. */
+  readInline(run: PersistedRun, paths: string[]): InlineFile[];
+  /** Whether the head of the moment takes inline result files (its welcome said so). */
+  inlineAccepted(): boolean;
   /** Removes the run's working directory (its logs). */
   removeRunDir(run: PersistedRun): Promise<void>;
   clock: Clock;
@@ -87,8 +92,20 @@ export class ResultReporter extends EventEmitter<ResultReporterEvents> {
       this.resenders.delete(key);
     };
     for (let round = 0; round < MISSING_ROUNDS;) {
+      // Files kept for an inline report go up as uploads to a head that does not take them (an
+      // older head after a restart).
+      if (fin.inline?.length && !this.host.inlineAccepted()) {
+        await this.host.upload(run, new Set(fin.inline));
+        delete fin.inline;
+      }
       const ack = await new Promise<ResultAck | null>((resolve) => {
-        const send = () => this.host.link.send({ type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files, ...(fin.skipped?.length ? { skipped: fin.skipped } : {}) });
+        const send = () => {
+          const inline = fin.inline?.length ? this.host.readInline(run, fin.inline) : [];
+          return this.host.link.send({
+            type: 'job-finished', ...ref, result: fin.result, startedAt: run.startedAt, endedAt: fin.endedAt, runMs: fin.runMs, files: fin.files,
+            ...(fin.skipped?.length ? { skipped: fin.skipped } : {}), ...(inline.length ? { inline } : {}),
+          });
+        };
         const timer = this.host.clock.setTimeout(() => { forget(); resolve(null); }, ACK_TIMEOUT_MS);
         this.ackWaiters.set(key, (m) => {
           this.host.clock.clearTimeout(timer);
@@ -114,7 +131,10 @@ export class ResultReporter extends EventEmitter<ResultReporterEvents> {
       }
       if (ack.status === 'missing-files') {
         round++;
-        await this.host.upload(run, new Set(ack.missing ?? []));
+        // Asked again: uploaded now, never inline again (the head refused or lost those bytes).
+        const missing = new Set(ack.missing ?? []);
+        if (fin.inline) fin.inline = fin.inline.filter((p) => !missing.has(p));
+        await this.host.upload(run, missing);
         continue;
       }
       store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs });

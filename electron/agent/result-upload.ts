@@ -1,17 +1,19 @@
 /**
  * Uploads a finished job's results to the head, into the run's staging (with the run's key, which
  * the head requires): every file of its working folder's `distribute_save/` plus the job's stdout and
- * stderr logs, each hashed as it is sent. Files up to 1 MiB go together in one request (a result
+ * stderr logs, each hashed as it is sent. Small files up to the head's inline allowance (a trivial
+ * job's logs) are only hashed here: their bytes go inside the report ({@link readInline}), which
+ * saves an HTTP request per job. Other files up to 1 MiB go together in one request (a result
  * stream, ./result-stream.ts), larger ones one request each, up to 4 requests at a time; a head
  * without the stream route gets every file on its own, as before.
  */
+import crypto from 'node:crypto';
 import fsSync from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
 import { checkRelativePath, printable } from '../../shared/names.ts';
 import { SAVE_DIR } from '../../shared/job/command.ts';
-import { RUN_KEY_HEADER, routes, type ResultFile } from '../../shared/protocol/index.ts';
+import { RUN_KEY_HEADER, routes, type InlineFile, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
 import { collectResults, jobFiles, workDirOf, type Workspace } from './runner/index.ts';
 import { NoResultStream, uploadResultStream } from './result-stream.ts';
@@ -37,20 +39,27 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
   const kept = path.join(ws.runDirOf(run), SAVE_DIR);
   if (!run.resultsKept) {
     const from = path.join(workDirOf(ws, run), SAVE_DIR);
-    const move = () => fs.rename(from, kept);
+    const move = () => fsSync.renameSync(from, kept);
     // One rename on the usual path (the run folder holds the logs already); the folder is made
     // only when the rename says it is missing. Nothing to move (nothing saved, or moved before a
-    // restart) is fine.
-    await move().catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      await fs.mkdir(ws.runDirOf(run), { recursive: true });
-      await move().catch((again: NodeJS.ErrnoException) => { if (again.code !== 'ENOENT') throw again; });
-    });
+    // restart) is fine. Synchronous: a rename costs microseconds, through the thread pool ten
+    // times that in CPU.
+    try {
+      move();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fsSync.mkdirSync(ws.runDirOf(run), { recursive: true });
+      try {
+        move();
+      } catch (again) {
+        if ((again as NodeJS.ErrnoException).code !== 'ENOENT') throw again;
+      }
+    }
     run.resultsKept = true;
   }
   const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
   const { files } = await collectResults(kept).catch(() => ({ files: [] as { abs: string }[] }));
-  const sizes = await Promise.all([...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fs.stat(abs).then((st) => st.size, () => 0)));
+  const sizes = [...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fsSync.statSync(abs, { throwIfNoEntry: false })?.size ?? 0);
   return sizes.reduce((a, b) => a + b, 0);
 }
 
@@ -77,15 +86,51 @@ export interface ResultUploadContext {
   log: (line: string) => void;
 }
 
+/** What {@link uploadResults} did: every file for the report, and which of them it did not upload. */
+export interface UploadedResults {
+  files: ResultFile[];
+  skipped: string[];
+  /** Paths of `files` left for the report to carry inline. */
+  inline?: string[];
+}
+
+/** Most files one report carries inline (the protocol's limit). */
+const INLINE_FILES = 1000;
+
+/**
+ * Where archive path `rel` of `run`'s results is on this node: the logs in the run's folder, the
+ * rest under its `distribute_save/`.
+ */
+function resultFileOf(ws: Workspace, run: PersistedRun, rel: string): string {
+  const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
+  return rel === STDOUT_FILE ? stdoutPath : rel === STDERR_FILE ? stderrPath : path.join(resultsDirOf(ws, run), rel);
+}
+
+/**
+ * The bytes of `run`'s result files `paths` for its report, in base64. A file that cannot be read
+ * any more is left out: the head then reports it missing and it is uploaded (and fails there).
+ */
+export function readInline(ws: Workspace, run: PersistedRun, paths: string[]): InlineFile[] {
+  const out: InlineFile[] = [];
+  for (const rel of paths) {
+    try {
+      out.push({ path: rel, data: fsSync.readFileSync(resultFileOf(ws, run, rel)).toString('base64') });
+    } catch { /* reported missing by the head, then uploaded */ }
+  }
+  return out;
+}
+
 /**
  * Uploads the results of `run` and returns the list for job-finished; with `only`, uploads just
- * those archive paths again (the ones the head reported missing). Files the archive cannot take
+ * those archive paths again (the ones the head reported missing), never inline. With
+ * `inlineBytes` (the head's allowance), the smallest files up to that many bytes in all are
+ * hashed but not uploaded, and named in `inline`. Files the archive cannot take
  * (skipped by collection, under the reserved {@link META_DIR}, or with a name the head cannot store:
  * a backslash, a control character, a segment over 200 characters; see shared/names.ts) are named
  * in the job's stderr log and returned as `skipped`, which job-finished carries into the job's
  * result.json. Such a file never makes the job run again.
  */
-export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>): Promise<{ files: ResultFile[]; skipped: string[] }> {
+export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>, inlineBytes = 0): Promise<UploadedResults> {
   const saveDir = resultsDirOf(ctx.ws, run);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
   const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
@@ -96,13 +141,28 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     const check = checkRelativePath(f.rel);
     skipped.push(`${printable(f.rel.length > 300 ? `${f.rel.slice(0, 300)}...` : f.rel)} (the archive cannot store this name: ${check.ok ? '' : printable(check.error.slice(0, 400))})`);
   }
-  if (skipped.length) await fs.appendFile(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
+  if (skipped.length) fsSync.appendFileSync(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
   const all = [...files.filter((f) => !reserved.includes(f) && !unstorable.includes(f)),
     { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
   // The logs always exist in the archive, even for a job that never wrote (or never started).
-  for (const f of all.slice(-2)) await fs.appendFile(f.abs, '');
+  for (const f of all.slice(-2)) fsSync.closeSync(fsSync.openSync(f.abs, 'a'));
   const todo = all.filter((f) => !only || only.has(f.rel));
   const uploaded: (ResultFile | null)[] = todo.map(() => null);
+  // Synchronous stats and reads: these are small files just written by the job, in the page cache.
+  const sizes = todo.map((f) => fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size);
+  const inline = new Set<number>();
+  if (!only && inlineBytes > 0) {
+    let room = inlineBytes;
+    const bySize = todo.map((_, i) => i).filter((i) => sizes[i] !== undefined).sort((a, b) => sizes[a]! - sizes[b]!);
+    for (const i of bySize) {
+      if (sizes[i]! > room || inline.size >= INLINE_FILES) break;
+      const data = fsSync.readFileSync(todo[i].abs);
+      if (data.length > room) break; // grew since the stat: upload it
+      room -= data.length;
+      inline.add(i);
+      uploaded[i] = { path: todo[i].rel, size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
+    }
+  }
   const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};
   // Small files (the logs, most results) go in one request; large ones each in its own, where a
   // 507 or a cut connection costs only that file's resend.
@@ -110,7 +170,8 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
   let group: number[] = [];
   let groupBytes = 0;
   todo.forEach((f, i) => {
-    const size = fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size;
+    if (inline.has(i)) return undefined;
+    const size = sizes[i];
     if (size === undefined || size > STREAM_FILE || !streamsTo(ctx.headUrl)) return tasks.push({ kind: 'file', i });
     if (group.length && (group.length >= STREAM_FILES || groupBytes + size > STREAM_BYTES)) {
       tasks.unshift({ kind: 'stream', files: group });
@@ -168,5 +229,5 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, tasks.length - next) }, worker));
   }
   if (failure) throw (failure as { err: unknown }).err;
-  return { files: uploaded.filter((f): f is ResultFile => f !== null), skipped };
+  return { files: uploaded.filter((f): f is ResultFile => f !== null), skipped, ...(inline.size ? { inline: [...inline].map((i) => todo[i].rel) } : {}) };
 }

@@ -30,6 +30,11 @@ export interface FinishedRun {
   files: ResultFile[];
   /** Result files the archive cannot take (named in the job's stderr log). */
   skipped?: string[];
+  /**
+   * Paths of `files` that were not uploaded: their bytes go inside the report (job-finished),
+   * read from the run's folder each time it is sent.
+   */
+  inline?: string[];
 }
 
 /** The phases of a run on this node, each with its own data. */

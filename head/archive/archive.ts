@@ -10,13 +10,13 @@
  * Batch inputs are content-addressed under `<data>/inputs/<sha256>`.
  */
 import crypto from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JobResult } from '../../shared/job/state.ts';
-import type { ResultFile } from '../../shared/protocol/messages.ts';
+import type { InlineFile, ResultFile } from '../../shared/protocol/messages.ts';
 import { resolveInside } from './safe-path.ts';
 
 import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
@@ -86,10 +86,41 @@ export class Archive {
 
   /** The upload route stored `abs` with this digest. */
   async noteReceived(abs: string, sha256: string): Promise<void> {
-    try {
-      const st = await fs.stat(abs);
-      this.received.set(abs, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
-    } catch { /* gone already */ }
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (st) this.received.set(abs, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  }
+
+  /**
+   * Writes the result files a run sent inline in its report (`job-finished`) into its staging
+   * folder, where uploaded files go, each only once its bytes match the size and sha256 the report
+   * lists for it. Returns the paths refused: not on the list, an unsafe path, or bytes that differ
+   * (the agent is asked for them again, and uploads them).
+   *
+   * Synchronous, like the rest of a commit: inline files are small (at most
+   * INLINE_RESULT_BYTES per report), and on this head's own disk a synchronous write, stat or
+   * rename costs a tenth of the CPU of the same call through the thread pool (docs/benchmarks.md).
+   * Throws what the file system throws (ENOSPC: the caller answers "later").
+   */
+  stageInline(batchId: string, job: string, runId: string, files: ResultFile[], inline: InlineFile[]): string[] {
+    const listed = new Map(files.map((f) => [f.path, f]));
+    const refused: string[] = [];
+    const made = new Set<string>();
+    for (const f of inline) {
+      const want = listed.get(f.path);
+      const target = this.stagingFile(batchId, job, runId, f.path);
+      const data = Buffer.from(f.data, 'base64');
+      if (!want || !target.ok || !target.abs || data.length !== want.size || sha256Of(data) !== want.sha256) {
+        refused.push(f.path);
+        continue;
+      }
+      const dir = path.dirname(target.abs);
+      if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+      made.add(dir);
+      writeFileSync(target.abs, data);
+      const st = statSync(target.abs);
+      this.received.set(target.abs, { size: st.size, mtimeMs: st.mtimeMs, sha256: want.sha256 });
+    }
+    return refused;
   }
 
   /** sha256 of a staged file: the digest noted at upload when still valid, else read again. */
@@ -125,10 +156,10 @@ export class Archive {
     for (const f of files) {
       const p = this.stagingFile(batchId, job, runId, f.path);
       if (!p.ok || !p.abs) { out.missing.push(f.path); continue; }
-      let st: Stats;
-      try {
-        st = await fs.stat(p.abs);
-      } catch {
+      // A stat of a staged file is synchronous (microseconds); only hashing a file whose digest
+      // was not noted at upload reads it through the thread pool.
+      const st = statSync(p.abs, { throwIfNoEntry: false });
+      if (!st) {
         out.missing.push(f.path);
         continue;
       }
@@ -136,7 +167,7 @@ export class Archive {
       out.missing.push(f.path);
       out.mismatched.push(f.path);
       this.received.delete(p.abs);
-      await fs.rm(p.abs, { recursive: true, force: true });
+      rmSync(p.abs, { recursive: true, force: true });
     }
     return out;
   }
@@ -151,30 +182,28 @@ export class Archive {
    * folder appear complete. A commit cut short (crash, full disk) leaves it in staging, where the
    * next commit of the run drops it as unlisted and writes it again. The archive's parent folders
    * are created, and a previous folder of the job removed, only when the rename says so: the
-   * common case is one rename.
+   * common case is one rename. The emptied job and batch staging folders are removed afterwards.
    *
-   * The emptied job and batch staging folders are removed afterwards; with `tidy: 'later'` the
-   * commit resolves without waiting for that (the head answers the agent sooner; removing an
-   * empty folder can fail only harmlessly, and an upload that needs it again creates it again).
+   * Every step is a synchronous call: a handful of metadata operations of a few microseconds
+   * each on the head's disk, where each would cost 10-20 times that in CPU through the thread
+   * pool (measured, docs/benchmarks.md), and nothing else can run between them.
    */
-  async commit(meta: JobResultMeta & { runId: string }, opts: { tidy?: 'now' | 'later' } = {}): Promise<void> {
+  async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
     const staging = this.stagingDir(meta.batchId, meta.job, meta.runId);
-    await pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
+    pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
     for (const f of meta.files) this.received.delete(path.join(staging, f.path));
-    await fs.mkdir(path.join(staging, META_DIR), { recursive: true });
-    await fs.writeFile(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
-    const target = this.jobDir(meta.namespace, meta.batch, meta.job);
-    await renameInto(staging, target);
+    mkdirSync(path.join(staging, META_DIR), { recursive: true });
+    writeFileSync(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
+    renameInto(staging, this.jobDir(meta.namespace, meta.batch, meta.job));
     this.usage.invalidate();
-    const tidy = this.removeEmptyParents(staging);
-    if (opts.tidy !== 'later') await tidy;
+    this.removeEmptyParents(staging);
   }
 
   /** Remove the job and batch staging folders above `dir` once nothing is left in them. */
-  private async removeEmptyParents(dir: string): Promise<void> {
+  private removeEmptyParents(dir: string): void {
     for (let d = path.dirname(dir); d.startsWith(this.stagingRoot + path.sep); d = path.dirname(d)) {
       try {
-        await fs.rmdir(d);
+        rmdirSync(d);
       } catch {
         return; // not empty (another run is staging) or already gone
       }
@@ -205,7 +234,7 @@ export class Archive {
       : runId === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, runId);
     await fs.rm(dir, { recursive: true, force: true });
     for (const k of this.received.keys()) if (k.startsWith(dir + path.sep)) this.received.delete(k);
-    await this.removeEmptyParents(dir);
+    this.removeEmptyParents(dir);
   }
 
   async readResult(namespace: string, batch: string, job: string): Promise<JobResultMeta | null> {
@@ -255,35 +284,37 @@ export class Archive {
  * Rename folder `from` to `to`: creating the parents of `to` when they are missing, and replacing
  * an existing `to` (a job archived before, re-run by `retry`).
  */
-async function renameInto(from: string, to: string): Promise<void> {
+function renameInto(from: string, to: string): void {
   try {
-    await fs.rename(from, to);
+    renameSync(from, to);
     return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') await fs.mkdir(path.dirname(to), { recursive: true });
-    else if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') await fs.rm(to, { recursive: true, force: true });
+    if (code === 'ENOENT') mkdirSync(path.dirname(to), { recursive: true });
+    else if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') rmSync(to, { recursive: true, force: true });
     else throw err;
   }
   // Once more after fixing what the first try reported (missing parents and an old folder in the
   // way cannot both be the case).
-  await fs.rename(from, to);
+  renameSync(from, to);
 }
 
 /** Delete every file under `dir` whose path relative to it is not in `keep`. */
-async function pruneUnlisted(dir: string, keep: Set<string>, rel = ''): Promise<void> {
-  let entries: import('node:fs').Dirent[];
+function pruneUnlisted(dir: string, keep: Set<string>, rel = ''): void {
+  let entries: Dirent[];
   try {
-    entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+    entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
   } catch {
     return;
   }
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) await pruneUnlisted(dir, keep, r);
-    else if (!keep.has(r)) await fs.rm(path.join(dir, r), { force: true });
+    if (e.isDirectory()) pruneUnlisted(dir, keep, r);
+    else if (!keep.has(r)) rmSync(path.join(dir, r), { force: true });
   }
 }
+
+const sha256Of = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
 async function du(p: string): Promise<number> {
   const st = await fs.lstat(p);

@@ -1,10 +1,11 @@
 /**
- * The end of a run: a node reports a finished run whose files it uploaded to the run's staging.
+ * The end of a run: a node reports a finished run whose files it uploaded to the run's staging,
+ * or sent inline in the report (small ones; written to the same staging here).
  * The first run of a job to finish wins: its files are checked against its report and move into
  * the archive, and every other run of the job is cancelled; a later or refused report is
  * discarded with its staged files. Only the connection holding the run's lease may report it.
  */
-import type { ResultFile } from '../../shared/protocol/messages.ts';
+import type { InlineFile, ResultFile } from '../../shared/protocol/messages.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { transition } from '../../shared/job/transition.ts';
 import type { Archive } from '../archive/archive.ts';
@@ -14,8 +15,8 @@ import type { HeadEventBus } from './events.ts';
 import type { LiveNode, Sender } from './live-node.ts';
 import type { Lease, RunLeases } from './run-leases.ts';
 
-/** A `job-finished` report: the run, its result and its uploaded files. */
-export interface FinishedRun { runId: string; result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[] }
+/** A `job-finished` report: the run, its result, its files, and the bytes of those sent inline. */
+export interface FinishedRun { runId: string; result: JobResult; startedAt: number; endedAt: number; runMs: number; files: ResultFile[]; skipped?: string[]; inline?: InlineFile[] }
 
 /**
  * What the head answers a `job-finished` report with (`result-ack`); `later`: nothing now (the
@@ -27,7 +28,7 @@ export type FinishOutcome = 'archived' | 'discarded' | 'later' | { missing: stri
 export interface RunFinisherDeps {
   book: BatchBook;
   /** What of the archive a report needs (a fake in unit tests). */
-  archive: Pick<Archive, 'checkStaged' | 'commit' | 'discardStaging'>;
+  archive: Pick<Archive, 'stageInline' | 'checkStaged' | 'commit' | 'discardStaging'>;
   events: HeadEventBus;
   leases: RunLeases;
   /** The cluster's live nodes by name (read: who holds what). */
@@ -87,6 +88,16 @@ export class RunFinisher {
       release();
       return same ? 'archived' : 'discarded';
     }
+    let refused: string[] = [];
+    try {
+      if (msg.inline?.length) refused = archive.stageInline(batchId, jobName, runId, msg.files, msg.inline);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.deps.log(`archive disk full: cannot stage the inline results of ${doc.record.namespace}/${doc.record.name}/${jobName} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
+      this.deps.diskFull?.();
+      return 'later';
+    }
+    if (refused.length) this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: inline ${refused.join(', ').slice(0, 300)} not on its file list or differ from the reported size or sha256; asked again`);
     const checked = await archive.checkStaged(batchId, jobName, runId, msg.files);
     if (checked.mismatched.length) {
       this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: staged ${checked.mismatched.join(', ')} differ from the reported size or sha256; not archived, asked again`);
@@ -109,7 +120,7 @@ export class RunFinisher {
           batchId, namespace: doc.record.namespace, batch: doc.record.name, job: jobName, runId, attempt: lease.attempt,
           node, result: msg.result, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs, files: msg.files,
           bytes: msg.files.reduce((a, f) => a + f.size, 0), ...(msg.skipped?.length ? { skipped: msg.skipped } : {}),
-        }, { tidy: 'later' });
+        });
         archived = true;
       } catch (err) {
         if (isDiskFull(err)) {

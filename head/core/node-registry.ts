@@ -4,7 +4,7 @@
  * the runs a node still holds with the head's record, and the wait for nodes
  * after a head restart. Job state changes go through the batch book (`transition()`).
  */
-import type { Hello } from '../../shared/protocol/messages.ts';
+import { INLINE_RESULT_BYTES, type Hello } from '../../shared/protocol/messages.ts';
 import type { BatchSpec } from '../../shared/batch/spec.ts';
 import { largestRequest } from '../../shared/batch/request.ts';
 import { checkCompatibility } from '../scheduler/compatibility.ts';
@@ -164,7 +164,7 @@ export class NodeRegistry {
     this.save();
     link.send({
       type: 'welcome', nodeId: hello.name, heartbeatMs: this.deps.heartbeatMs, timeoutMs: this.deps.nodeTimeoutMs, headVersion: VERSION,
-      exitReports: true,
+      exitReports: true, inlineResults: INLINE_RESULT_BYTES,
       ...(credential ? { credential } : {}),
     });
 

@@ -8,8 +8,9 @@
  * and sends `assign` (run id + run key) → agent downloads inputs, builds once per batch, sends
  * `job-started`, streams `job-log`, sends `job-exited` when the job's processes end (the node may
  * take its next job now), uploads results over HTTP into the run's staging (with the run
- * key), sends `job-finished` → head verifies and archives, answers `result-ack`. Heartbeats both
- * ways.
+ * key), sends `job-finished` → head verifies and archives, answers `result-ack`. Small results
+ * (a trivial job's logs) travel inside `job-finished` instead ({@link InlineFileSchema}): no HTTP
+ * request and no `job-exited` for them. Heartbeats both ways.
  *
  * Every message about a run names it by `runId` only (see shared/job/run-id.ts). The head accepts
  * it only from the connection holding that run's lease; see docs/fault-tolerance.md.
@@ -67,6 +68,23 @@ export const ResultFileSchema = z.object({
 export type ResultFile = z.infer<typeof ResultFileSchema>;
 
 /**
+ * Most bytes of result files one `job-finished` may carry inline (before base64), the default a
+ * head announces in `welcome` (`inlineResults`). A trivial job's logs and small results then cost
+ * no HTTP request; anything larger is uploaded as before.
+ */
+export const INLINE_RESULT_BYTES = 256 * 1024;
+
+/**
+ * A result file sent inside `job-finished`: its archive path and its bytes in base64. It must also
+ * be on the report's `files` list, whose size and sha256 the head checks the bytes against.
+ */
+export const InlineFileSchema = z.object({
+  path: z.string().max(4096),
+  data: z.string().max(Math.ceil(INLINE_RESULT_BYTES / 3) * 4),
+});
+export type InlineFile = z.infer<typeof InlineFileSchema>;
+
+/**
  * A run the agent still holds when it (re)connects. `runKey` proves it holds the run (absent only
  * for a run started under version 0.1, whose lease the head grants by node name).
  */
@@ -121,6 +139,11 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     files: z.array(ResultFileSchema),
     /** Files of `distribute_save/` that were not archived, each with the reason (escaped). */
     skipped: z.array(z.string().max(1000)).max(1000).optional(),
+    /**
+     * Files of `files` sent here rather than uploaded (only to a head whose welcome carried
+     * `inlineResults`, at most that many bytes in all); the others are in the run's staging.
+     */
+    inline: z.array(InlineFileSchema).max(1000).optional(),
   }),
   /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
   z.object({ type: z.literal('job-rejected'), ...RunRef, reason: z.string() }),
@@ -151,6 +174,11 @@ export const HeadMessageSchema = z.discriminatedUnion('type', [
      * results are uploaded). Absent from older heads: the agent does not send it to them.
      */
     exitReports: z.boolean().optional(),
+    /**
+     * The head takes result files inline in `job-finished`, up to this many bytes per report.
+     * Absent from older heads: the agent uploads every file to them.
+     */
+    inlineResults: z.number().int().nonnegative().optional(),
   }),
   z.object({ type: z.literal('heartbeat'), at: z.number() }),
   /**

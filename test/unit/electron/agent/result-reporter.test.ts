@@ -30,15 +30,19 @@ function setup() {
   const link = { connected: true, send: (m: AgentMessage) => { if (!link.connected) return false; sent.push(m); return true; } };
   const uploads: string[][] = [];
   const removed: string[] = [];
+  /** What the head of the moment takes inline (its welcome), and the files readInline finds. */
+  const head = { inline: true, readable: new Map<string, string>() };
   const reporter = new ResultReporter({
     store, link, clock,
     upload: async (_run, only) => { uploads.push([...only]); return []; },
+    readInline: (_run, paths) => paths.filter((p) => head.readable.has(p)).map((p) => ({ path: p, data: Buffer.from(head.readable.get(p)!).toString('base64') })),
+    inlineAccepted: () => head.inline,
     removeRunDir: async (r) => { removed.push(r.runId); },
   });
   let changes = 0;
   reporter.on('changed', () => { changes++; });
   const finished = () => sent.filter((m) => m.type === 'job-finished');
-  return { clock, store, sent, link, uploads, removed, reporter, finished, changes: () => changes };
+  return { clock, store, sent, link, uploads, removed, reporter, finished, changes: () => changes, head };
 }
 
 test('job-finished carries the run times; an ack releases the run (recent list, run folder, state saved)', async () => {
@@ -121,4 +125,53 @@ test('hand back: job-rejected with the reason, "handed back" in the recent list,
   assert.equal(t.store.state.recent[0]?.endedAt, t.clock.now());
   assert.deepEqual(t.store.state.runs, []);
   assert.deepEqual(t.removed, ['r1']);
+});
+
+/** A finished run whose two logs are kept for an inline report. */
+function inlineRun(runId: string): PersistedRun {
+  const run = finishedRun(runId);
+  if (run.state.phase !== 'finished') throw new Error('unreachable');
+  const sha = 'a'.repeat(64);
+  run.state.finished.files = [{ path: '_distribute/stdout.log', size: 3, sha256: sha }, { path: '_distribute/stderr.log', size: 0, sha256: sha }, { path: 'big.bin', size: 9, sha256: sha }];
+  run.state.finished.inline = ['_distribute/stdout.log', '_distribute/stderr.log'];
+  return run;
+}
+
+test('inline files travel in job-finished, read at each send; files the head asks for again are uploaded and never inline again', async () => {
+  const t = setup();
+  t.head.readable.set('_distribute/stdout.log', 'hi\n').set('_distribute/stderr.log', '');
+  const run = inlineRun('r1');
+  t.store.state.runs.push(run);
+  const done = t.reporter.report(run);
+  await settle();
+  const first = t.finished()[0];
+  assert.ok(first?.type === 'job-finished');
+  assert.deepEqual(first.inline, [{ path: '_distribute/stdout.log', data: Buffer.from('hi\n').toString('base64') }, { path: '_distribute/stderr.log', data: '' }]);
+  assert.equal(first.files.length, 3, 'the list still names every file, inline or uploaded');
+  assert.deepEqual(t.uploads, [], 'nothing uploaded for the inline files');
+  t.reporter.onAck({ type: 'result-ack', runId: 'r1', status: 'missing-files', missing: ['_distribute/stdout.log'] });
+  await settle();
+  assert.deepEqual(t.uploads, [['_distribute/stdout.log']], 'uploaded over HTTP');
+  const second = t.finished()[1];
+  assert.ok(second?.type === 'job-finished');
+  assert.deepEqual(second.inline?.map((f) => f.path), ['_distribute/stderr.log'], 'the refused file is no longer inline');
+  t.reporter.onAck({ type: 'result-ack', runId: 'r1', status: 'archived' });
+  await done;
+  assert.deepEqual(t.store.state.runs, []);
+});
+
+test('a head that does not take inline files (an older one) gets them uploaded before the report, which carries none', async () => {
+  const t = setup();
+  t.head.inline = false;
+  t.head.readable.set('_distribute/stdout.log', 'hi\n').set('_distribute/stderr.log', '');
+  const run = inlineRun('r1');
+  t.store.state.runs.push(run);
+  const done = t.reporter.report(run);
+  await settle();
+  assert.deepEqual(t.uploads, [['_distribute/stdout.log', '_distribute/stderr.log']]);
+  const m = t.finished()[0];
+  assert.ok(m?.type === 'job-finished');
+  assert.equal(m.inline, undefined);
+  t.reporter.onAck({ type: 'result-ack', runId: 'r1', status: 'archived' });
+  await done;
 });

@@ -112,6 +112,35 @@ describe('Archive', () => {
     assert.deepEqual(await archive.readResult('ns', 'sweep', 'empty'), m);
   });
 
+  test('stageInline writes the listed files whose bytes match into staging, refuses the rest, and a commit archives them without reading them again', async () => {
+    const { archive } = await newArchive();
+    const listed = (rel: string, content: string): ResultFile => ({ path: rel, size: Buffer.byteLength(content), sha256: sha(content) });
+    const b64 = (content: string) => Buffer.from(content).toString('base64');
+    const files = [listed(`${META_DIR}/stdout.log`, 'out\n'), listed(`${META_DIR}/stderr.log`, ''), listed('deep/r.txt', 'result'), listed('lied.txt', 'promised')];
+    const refused = archive.stageInline('B1', 'j1', 'run-1', files, [
+      { path: `${META_DIR}/stdout.log`, data: b64('out\n') },
+      { path: `${META_DIR}/stderr.log`, data: '' },
+      { path: 'deep/r.txt', data: b64('result') },
+      { path: 'lied.txt', data: b64('something else') },
+      { path: 'unlisted.txt', data: b64('x') },
+      { path: '../escape.txt', data: b64('x') },
+    ]);
+    assert.deepEqual(refused, ['lied.txt', 'unlisted.txt', '../escape.txt']);
+    const staging = archive.stagingDir('B1', 'j1', 'run-1');
+    assert.equal(fs.readFileSync(path.join(staging, 'deep/r.txt'), 'utf8'), 'result');
+    assert.equal(fs.existsSync(path.join(staging, 'lied.txt')), false);
+    assert.equal(fs.existsSync(path.join(staging, '..', 'escape.txt')), false);
+    const checked = await archive.checkStaged('B1', 'j1', 'run-1', files);
+    assert.deepEqual(checked, { missing: ['lied.txt'], mismatched: [] }, 'the refused file is asked for');
+    const good = files.filter((f) => f.path !== 'lied.txt');
+    await archive.commit(meta('j1', 1, good));
+    const job = archive.jobDir('ns', 'sweep', 'j1');
+    assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stdout.log'), 'utf8'), 'out\n');
+    assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stderr.log'), 'utf8'), '');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(job, RESULT_FILE), 'utf8')).files, good);
+    assert.equal(fs.existsSync(path.join(archive.stagingRoot, 'B1')), false, 'emptied staging folders are removed');
+  });
+
   test('checkStaged reports absent, wrong-size, wrong-sha256 and unsafe files, and deletes the ones that differ', async () => {
     const { archive } = await newArchive();
     const [good, short, forged] = stage(archive, 'B1', 'j1', 'run-3', { 'good.bin': '12345', 'short.bin': '12', 'forged.bin': 'evil!' });

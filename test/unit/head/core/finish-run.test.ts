@@ -24,6 +24,15 @@ class FakeArchive {
   commitError: Error | null = null;
   /** When set, commit waits for it (two reports in flight at once). */
   gate: Promise<void> | null = null;
+  /** Inline files handed to stageInline, by run; what it refuses; what it throws. */
+  readonly inlined = new Map<string, string[]>();
+  refuseInline: string[] = [];
+  stageError: Error | null = null;
+  stageInline(_b: string, _j: string, runId: string, _files: ResultFile[], inline: { path: string }[]): string[] {
+    if (this.stageError) throw this.stageError;
+    this.inlined.set(runId, inline.map((f) => f.path));
+    return this.refuseInline;
+  }
   async checkStaged(_b: string, _j: string, runId: string): Promise<StagedCheck> {
     return { missing: this.missing.get(runId) ?? [], mismatched: [] };
   }
@@ -200,4 +209,26 @@ test('a report of a job of a batch that was removed is discarded', async () => {
   t.book.batches.delete('B');
   assert.equal(await t.finisher.jobFinished(t.from('a'), report('r1')), 'discarded');
   assert.equal(t.nodes.get('a')!.runs.size, 0, 'the node is free again');
+});
+
+test('inline files are staged before the check; refused ones are logged and left to the check; a full disk answers later', async () => {
+  const doc = activeBatch('B', { j: RUNNING('r1', 'a'), k: RUNNING('r2', 'a') });
+  const t = setup(doc, [runRecord('r1', 'B', 'j', 'a'), runRecord('r2', 'B', 'k', 'a')]);
+  const inline = [{ path: 'out.txt', data: Buffer.from('hello').toString('base64') }];
+  t.archive.stageError = Object.assign(new Error('no space'), { code: 'ENOSPC' });
+  assert.equal(await t.finisher.jobFinished(t.from('a'), { ...report('r1'), inline }), 'later');
+  assert.equal(t.diskFull, 1);
+  assert.equal(stateOf(doc, 'j').state, 'running', 'nothing changes until the next report');
+  t.archive.stageError = null;
+  t.archive.refuseInline = ['out.txt'];
+  t.archive.missing.set('r1', ['out.txt']);
+  assert.deepEqual(await t.finisher.jobFinished(t.from('a'), { ...report('r1'), inline }), { missing: ['out.txt'] });
+  assert.ok(t.logs.some((l) => /inline out\.txt .*asked again/.test(l)));
+  t.archive.refuseInline = [];
+  t.archive.missing.clear();
+  assert.equal(await t.finisher.jobFinished(t.from('a'), { ...report('r1'), inline }), 'archived');
+  assert.deepEqual(t.archive.inlined.get('r1'), ['out.txt']);
+  // A report for a job that is already done stages nothing.
+  assert.equal(await t.finisher.jobFinished(t.from('a'), { ...report('r1'), inline }), 'archived');
+  assert.equal(t.archive.inlined.size, 1);
 });
