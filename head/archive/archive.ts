@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JobResult } from '../../shared/job/state.ts';
-import type { InlineFile, ResultFile } from '../../shared/protocol/messages.ts';
+import { INLINE_RESULT_BYTES, type InlineFile, type ResultFile } from '../../shared/protocol/messages.ts';
 import { resolveInside } from './safe-path.ts';
 
 import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
@@ -93,8 +93,9 @@ export class Archive {
   /**
    * Writes the result files a run sent inline in its report (`job-finished`) into its staging
    * folder, where uploaded files go, each only once its bytes match the size and sha256 the report
-   * lists for it. Returns the paths refused: not on the list, an unsafe path, or bytes that differ
-   * (the agent is asked for them again, and uploads them).
+   * lists for it. Returns the paths refused: not on the list, an unsafe path, bytes that differ, or
+   * past the INLINE_RESULT_BYTES the head allows per report (the agent is asked for them again,
+   * and uploads them).
    *
    * Synchronous, like the rest of a commit: inline files are small (at most
    * INLINE_RESULT_BYTES per report), and on this head's own disk a synchronous write, stat or
@@ -105,14 +106,16 @@ export class Archive {
     const listed = new Map(files.map((f) => [f.path, f]));
     const refused: string[] = [];
     const made = new Set<string>();
+    let room = INLINE_RESULT_BYTES;
     for (const f of inline) {
       const want = listed.get(f.path);
       const target = this.stagingFile(batchId, job, runId, f.path);
       const data = Buffer.from(f.data, 'base64');
-      if (!want || !target.ok || !target.abs || data.length !== want.size || sha256Of(data) !== want.sha256) {
+      if (!want || !target.ok || !target.abs || data.length > room || data.length !== want.size || sha256Of(data) !== want.sha256) {
         refused.push(f.path);
         continue;
       }
+      room -= data.length;
       const dir = path.dirname(target.abs);
       if (!made.has(dir)) mkdirSync(dir, { recursive: true });
       made.add(dir);

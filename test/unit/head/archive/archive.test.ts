@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Archive, META_DIR, RESULT_FILE, type JobResultMeta } from '../../../../head/archive/archive.ts';
-import type { ResultFile } from '../../../../shared/protocol/messages.ts';
+import { INLINE_RESULT_BYTES, type ResultFile } from '../../../../shared/protocol/messages.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -139,6 +139,17 @@ describe('Archive', () => {
     assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stderr.log'), 'utf8'), '');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(job, RESULT_FILE), 'utf8')).files, good);
     assert.equal(fs.existsSync(path.join(archive.stagingRoot, 'B1')), false, 'emptied staging folders are removed');
+  });
+
+  test('stageInline refuses bytes past the allowance per report, even when they match', () => {
+    const big = 'x'.repeat(INLINE_RESULT_BYTES - 10);
+    const files = [{ path: 'a.txt', size: big.length, sha256: sha(big) }, { path: 'b.txt', size: 11, sha256: sha('0123456789!') }];
+    const { archive } = { archive: new Archive(fs.mkdtempSync(path.join(os.tmpdir(), 'archive-'))) };
+    dirs.push(path.dirname(archive.archiveRoot));
+    const refused = archive.stageInline('B1', 'j1', 'run-1', files, [
+      { path: 'a.txt', data: Buffer.from(big).toString('base64') }, { path: 'b.txt', data: Buffer.from('0123456789!').toString('base64') },
+    ]);
+    assert.deepEqual(refused, ['b.txt']);
   });
 
   test('checkStaged reports absent, wrong-size, wrong-sha256 and unsafe files, and deletes the ones that differ', async () => {
