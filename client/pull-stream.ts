@@ -67,11 +67,11 @@ export async function pullGroup(client: HeadClient, ref: string, group: PlannedF
     throw new PullStop({ ...got.error, message: `downloading ${group.length} files failed: ${got.error.message}` });
   }
   const res = got.value;
-  if (!res.body || res.headers.get('content-type') !== FILE_STREAM_TYPE) {
-    await res.body?.cancel().catch(() => undefined);
-    throw bad(`the head answered a file-stream request with ${res.headers.get('content-type') ?? 'no content type'}`);
+  if (res.header('content-type') !== FILE_STREAM_TYPE) {
+    await res.cancel();
+    throw bad(`the head answered a file-stream request with ${res.header('content-type') ?? 'no content type'}`);
   }
-  const reader = new FileStreamReader(res.body as unknown as AsyncIterable<Uint8Array>, { maxFileBytes: Math.max(...group.map((f) => f.size)) });
+  const reader = new FileStreamReader(res.body, { maxFileBytes: Math.max(...group.map((f) => f.size)) });
   try {
     for (const f of group) {
       const h = await reader.next();

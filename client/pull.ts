@@ -10,8 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ApiError } from '../shared/api/api-result.ts';
 import type { Manifest, ManifestFile } from '../shared/api/head-api.ts';
@@ -109,7 +108,6 @@ async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progre
     const got = await client.file(ref, f.job, f.path, start);
     if (!got.ok) throw new PullStop({ ...got.error, message: `downloading ${f.key} failed: ${got.error.message}` });
     const res = got.value;
-    if (!res.body) throw new PullStop({ kind: 'bad-response', status: res.status, message: `downloading ${f.key} failed: empty answer` });
     if (res.status !== 206) start = 0;
     progress.add(start);
     // One pass: hash what is already there (a resumed download), then the bytes as they arrive.
@@ -127,8 +125,7 @@ async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progre
         cb(null, c);
       },
     });
-    // fetch's body is a web stream; the DOM and Node typings name the same class differently.
-    await pipeline(Readable.fromWeb(res.body as NodeReadableStream), hashing, fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
+    await pipeline(res.body, hashing, fs.createWriteStream(partial, { flags: start ? 'a' : 'w' }));
     const sha = hash.digest('hex');
     if (sha === f.sha256) break;
     await fsp.rm(partial, { force: true });

@@ -12,7 +12,7 @@ import type { ApiError, ApiResult, Transport } from '../../shared/api/api-result
 import { DEFAULT_HEAD_URL, HeadClient } from '../../shared/api/head-client.ts';
 import { terminalSafe, terminalSafeLines } from '../../shared/terminal-text.ts';
 import { loadCaFile } from '../../electron/agent/ca-file.ts';
-import { requestText } from './http-request.ts';
+import { requestStream, requestText } from './http-request.ts';
 import type { OptionDef } from './quick-args.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -124,12 +124,14 @@ export function findToken(opts: HeadOptions, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
- * JSON calls through node:http (./http-request.ts), streamed ones through fetch: a short command
- * then never loads fetch's undici.
+ * JSON calls and downloads through node:http (./http-request.ts), uploads and event streams
+ * through fetch: a short command then never loads fetch's undici, and a pull never passes its
+ * bytes through it.
  */
 export const cliTransport: Transport = {
   text: requestText,
   fetch: (url, init) => fetch(url, init),
+  stream: requestStream,
 };
 
 /** The typed head client for a command's --head/--token/--token-file/--data options. */

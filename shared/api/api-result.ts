@@ -27,6 +27,25 @@ export interface Transport {
   /** Resolves with any status; rejects only when no answer arrives. */
   text(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<TextAnswer>;
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /**
+   * Optional: a streamed answer without fetch's web streams (the CLI's node:http one; for a 1 GiB
+   * pull, undici and its web stream cost more CPU than the sha256 of the bytes). Resolves with any
+   * status; rejects only when no answer arrives. Without it, streamed calls go through `fetch`.
+   */
+  stream?(url: string, init: StreamRequest): Promise<StreamAnswer>;
+}
+
+/** A request whose answer is read as a stream (its own body, if any, is small: JSON). */
+export interface StreamRequest { method: string; headers: Record<string, string>; body?: string }
+
+/** An answer read at the reader's pace: its status, its headers by name, its body as bytes. */
+export interface StreamAnswer {
+  status: number;
+  /** A header's value (the name in any case), or null. */
+  header(name: string): string | null;
+  body: AsyncIterable<Uint8Array>;
+  /** Stop reading: the rest of the body is dropped (the connection is not reused). */
+  cancel(): Promise<void>;
 }
 
 /** The global fetch for everything. */
@@ -75,6 +94,43 @@ export async function sendRaw(transport: Transport, url: string, init: RequestIn
   }
   if (res.ok) return ok(res);
   const text = await res.text().catch(() => '');
+  return err({ kind: 'refused', status: res.status, ...refusalMessage(res.status, text) });
+}
+
+/** A fetch Response as a {@link StreamAnswer}. */
+function fromFetch(res: Response): StreamAnswer {
+  const body = res.body;
+  return {
+    status: res.status,
+    header: (name) => res.headers.get(name),
+    body: (body ?? (async function* () { /* no body */ })()) as AsyncIterable<Uint8Array>,
+    cancel: async () => { await body?.cancel().catch(() => undefined); },
+  };
+}
+
+/**
+ * Like {@link sendRaw} for a streamed download (`init.body` is JSON text, if any): through the
+ * transport's `stream` when it has one, else through `fetch`. A non-2xx answer is read and becomes
+ * a `refused` error.
+ */
+export async function sendStream(transport: Transport, url: string, init: StreamRequest, server: string): Promise<ApiResult<StreamAnswer>> {
+  let res: StreamAnswer;
+  try {
+    res = transport.stream ? await transport.stream(url, init) : fromFetch(await transport.fetch(url, init));
+  } catch (e) {
+    return err({ kind: 'unreachable', message: `cannot reach ${server}: ${networkReason(e)}` });
+  }
+  if (res.status >= 200 && res.status <= 299) return ok(res);
+  let text = '';
+  try {
+    const decoder = new TextDecoder();
+    for await (const c of res.body) {
+      text += decoder.decode(c, { stream: true });
+      // A refusal is a short JSON text; more than this is not worth reading.
+      if (text.length > 64 * 1024) break;
+    }
+  } catch { /* the refusal's text is a nicety */ }
+  await res.cancel();
   return err({ kind: 'refused', status: res.status, ...refusalMessage(res.status, text) });
 }
 

@@ -5,7 +5,7 @@
  * every failure is an {@link ApiError} value. It needs only `fetch` (or a {@link Transport}), so it
  * runs anywhere.
  */
-import { fetchTransport, parseAnswer, sendJson, sendRaw, type AnswerParser, type ApiResult, type Transport } from './api-result.ts';
+import { fetchTransport, parseAnswer, sendJson, sendRaw, sendStream, type AnswerParser, type ApiResult, type StreamAnswer, type StreamRequest, type Transport } from './api-result.ts';
 import * as shapes from './answer-shapes.ts';
 import type {
   BatchDetail, BatchView, CreatedBatch, FileStreamRequest, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
@@ -90,6 +90,11 @@ export class HeadClient {
     return this.named(await sendRaw(this.transport, this.url(path), { ...init, headers }, this.server));
   }
 
+  /** A download read as a stream (files): through the transport's `stream` when it has one. */
+  private async download(path: string, init: Omit<StreamRequest, 'headers'> & { headers?: Record<string, string> }): Promise<ApiResult<StreamAnswer>> {
+    return this.named(await sendStream(this.transport, this.url(path), { ...init, headers: this.headers(init.headers) }, this.server));
+  }
+
   health(): Promise<ApiResult<Health>> { return this.get(routes.health(), 'a health answer', shapes.HealthShape); }
   whoami(): Promise<ApiResult<WhoAmI>> { return this.get(routes.whoami(), 'a whoami answer', shapes.WhoAmIShape); }
   status(): Promise<ApiResult<Status>> { return this.get(routes.status(), 'a status', shapes.StatusShape); }
@@ -164,8 +169,8 @@ export class HeadClient {
    * One archived file, streamed. With `start` > 0 a Range request resumes a partial download:
    * the answer is 206 when the head honoured it, else 200 with the whole file.
    */
-  file(ref: string, job: string, path: string, start = 0): Promise<ApiResult<Response>> {
-    return this.raw(routes.batchFile(ref, job, path), { headers: start ? { range: `bytes=${start}-` } : {} });
+  file(ref: string, job: string, path: string, start = 0): Promise<ApiResult<StreamAnswer>> {
+    return this.download(routes.batchFile(ref, job, path), { method: 'GET', headers: start ? { range: `bytes=${start}-` } : {} });
   }
 
   /**
@@ -173,8 +178,8 @@ export class HeadClient {
    * for the caller to read and check. At most {@link MAX_STREAM_FILES} files, and a request body
    * under 64 KiB. An older head answers 404 `no route ...`.
    */
-  fileStream(ref: string, files: FileStreamRequest['files']): Promise<ApiResult<Response>> {
-    return this.raw(routes.batchFileStream(ref), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files } satisfies FileStreamRequest) });
+  fileStream(ref: string, files: FileStreamRequest['files']): Promise<ApiResult<StreamAnswer>> {
+    return this.download(routes.batchFileStream(ref), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files } satisfies FileStreamRequest) });
   }
 
   /** A job's logs as a text stream (archived, or live with `follow`). */
