@@ -10,8 +10,13 @@
  *
  * A line torn by a crash mid-append belonged to an assign never sent; reading skips it, and the
  * next append after a restart starts on a fresh line.
+ *
+ * The write itself is synchronous (a few hundred bytes into the page cache: ~0.02 ms of CPU, where
+ * an `fs/promises` write through the thread pool costs ~0.1 ms) and only the fdatasync, which waits
+ * for the disk, goes to the thread pool, so the event loop never blocks on the disk.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord } from '../state/types.ts';
 
@@ -25,7 +30,8 @@ interface Waiter { text: string; resolve: () => void; reject: (err: Error) => vo
 
 interface BatchJournal {
   file: string;
-  handle: fs.FileHandle | null;
+  /** Open for appending (O_APPEND), or null. */
+  fd: number | null;
   queue: Waiter[];
   /** The write + sync in flight (resolves when it and everything queued behind it are done). */
   draining: Promise<void> | null;
@@ -37,7 +43,7 @@ interface BatchJournal {
 export async function readJournal(file: string): Promise<RunRecord[]> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await fsp.readFile(file, 'utf8');
   } catch {
     return [];
   }
@@ -73,7 +79,7 @@ export class RunJournal {
   private enqueue(batchId: string, text: string): Promise<void> {
     let j = this.batches.get(batchId);
     if (!j) {
-      j = { file: path.join(this.dirOf(batchId), RUN_JOURNAL), handle: null, queue: [], draining: null, needsNewline: null };
+      j = { file: path.join(this.dirOf(batchId), RUN_JOURNAL), fd: null, queue: [], draining: null, needsNewline: null };
       this.batches.set(batchId, j);
     } else {
       // Most recently used last (see closeIdle).
@@ -93,7 +99,7 @@ export class RunJournal {
       j.draining = null;
       // Queued after the last group was taken, between the loop's end and here.
       if (j.queue.length) this.kick(j);
-      else void this.closeIdle();
+      else this.closeIdle();
     });
   }
 
@@ -102,60 +108,61 @@ export class RunJournal {
     while (j.queue.length) {
       const group = j.queue.splice(0);
       try {
-        if (!j.handle) await this.open(j);
+        const fd = j.fd ?? this.open(j);
         let text = group.map((w) => w.text).join('');
         if (j.needsNewline) text = '\n' + text;
-        // writeFile loops until every byte is written (one write may be short); O_APPEND puts
-        // them at the end.
-        await j.handle!.writeFile(text);
-        await j.handle!.datasync();
+        const bytes = Buffer.from(text);
+        writeAll(fd, bytes);
+        await datasync(fd);
         this.syncs++;
         j.needsNewline = false;
-        this.count(Buffer.byteLength(text));
+        this.count(bytes.length);
         for (const w of group) w.resolve();
       } catch (err) {
         // Not on disk: those assigns are never sent. Reopen for the next group; the failed write
         // may have left part of a line, so that group starts on a new line.
-        await j.handle?.close().catch(() => {});
-        j.handle = null;
+        closeQuietly(j.fd);
+        j.fd = null;
         j.needsNewline = null;
         for (const w of group) w.reject(err as Error);
       }
     }
   }
 
-  private async open(j: BatchJournal): Promise<void> {
-    await fs.mkdir(path.dirname(j.file), { recursive: true });
-    j.handle = await fs.open(j.file, 'a');
+  /** Open a batch's journal for appending (once per batch while the head runs, so sync calls). */
+  private open(j: BatchJournal): number {
+    fs.mkdirSync(path.dirname(j.file), { recursive: true });
+    const fd = fs.openSync(j.file, 'a');
+    j.fd = fd;
     if (j.needsNewline === null) {
-      const { size } = await j.handle.stat();
+      const { size } = fs.fstatSync(fd);
       let last = '\n';
       if (size > 0) {
         const buf = Buffer.alloc(1);
-        const rd = await fs.open(j.file, 'r');
+        const rd = fs.openSync(j.file, 'r');
         try {
-          await rd.read(buf, 0, 1, size - 1);
+          fs.readSync(rd, buf, 0, 1, size - 1);
         } finally {
-          await rd.close();
+          fs.closeSync(rd);
         }
         last = buf.toString('latin1');
       }
       j.needsNewline = last !== '\n';
     }
+    return fd;
   }
 
   /** Keep at most MAX_OPEN files open: close the least recently used idle ones. */
-  private async closeIdle(): Promise<void> {
+  private closeIdle(): void {
     let open = 0;
-    for (const j of this.batches.values()) if (j.handle) open++;
+    for (const j of this.batches.values()) if (j.fd !== null) open++;
     for (const [id, j] of this.batches) {
       if (open <= MAX_OPEN) break;
-      if (!j.handle || j.draining || j.queue.length) continue;
-      const h = j.handle;
-      j.handle = null;
+      if (j.fd === null || j.draining || j.queue.length) continue;
+      closeQuietly(j.fd);
+      j.fd = null;
       this.batches.delete(id);
       open--;
-      await h.close().catch(() => {});
     }
   }
 
@@ -165,12 +172,28 @@ export class RunJournal {
     if (!j) return;
     while (j.draining) await j.draining;
     this.batches.delete(batchId);
-    await j.handle?.close().catch(() => {});
-    j.handle = null;
+    closeQuietly(j.fd);
+    j.fd = null;
   }
 
   /** Wait for every append in flight and close all files. */
   async close(): Promise<void> {
     for (const id of [...this.batches.keys()]) await this.forget(id);
   }
+}
+
+/** Write every byte of `buf` at the end of `fd` (one write may be short). */
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function closeQuietly(fd: number | null): void {
+  if (fd === null) return;
+  try {
+    fs.closeSync(fd);
+  } catch { /* already unusable */ }
 }

@@ -10,19 +10,42 @@ import crypto from 'node:crypto';
 /** What a run id looks like on the wire and on disk: safe as a path segment and in a URL. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
+/**
+ * Random bytes drawn from the CSPRNG 4 KiB at a time and handed out once each: a head assigning
+ * thousands of runs a second paid ~3 µs of CPU per `randomBytes` call (two per run), against one
+ * `randomFillSync` per ~90 runs here. Bytes are never handed out twice.
+ */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
+function randomSlice(bytes: number): Buffer {
+  if (poolUsed + bytes > pool.length) {
+    crypto.randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const out = pool.subarray(poolUsed, poolUsed + bytes);
+  poolUsed += bytes;
+  return out;
+}
+
 /** A fresh random run id (96 bits). */
 export function newRunId(): string {
-  return `r${crypto.randomBytes(12).toString('base64url')}`;
+  return `r${randomSlice(12).toString('base64url')}`;
 }
 
 /** A fresh random run key (256 bits). */
 export function newRunKey(): string {
-  return crypto.randomBytes(32).toString('base64url');
+  return randomSlice(32).toString('base64url');
 }
+
+/** One-shot sha256 (`crypto.hash`, Node >= 20.12) without a Hash object; createHash before. */
+const sha256Hex: (text: string) => string = typeof crypto.hash === 'function'
+  ? (text) => crypto.hash('sha256', text, 'hex')
+  : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** How the head keeps a run key (it never stores the key itself). */
 export function hashRunKey(key: string): string {
-  return crypto.createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 /**
