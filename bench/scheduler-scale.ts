@@ -1,6 +1,7 @@
 /**
  * Issue 3 benchmark: one batch of 10,000 trivial jobs scheduled over 50 simulated agents (one
- * process, real protocol, real sockets, one real result upload per job) against a head running in
+ * process, real protocol, real sockets, one real 30-byte result per job, inline in job-finished as a
+ * real agent sends small results, or uploaded over HTTP with BENCH_SIM_UPLOAD=1) against a head running in
  * its own process (bench/head-child.mjs, over the compiled head in dist/). Reports scheduling throughput, the head's CPU seconds and
  * peak RSS, event-loop delay, and bytes written per job — by the store (exact counter) and by the
  * head process in all (/proc/<pid>/io write_bytes: store + archive).
@@ -139,7 +140,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       table: rows,
       notes: [
         'Head: `startHead()` of the compiled head (dist/, as `distribute server` runs it) in its own Node process (bench/head-child.mjs); agents: bench/sim-agent.ts, one WebSocket each, in the benchmark process. No python involved.',
-        'Each simulated job: assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.',
+        process.env.BENCH_SIM_UPLOAD === '1'
+          ? 'Each simulated job (BENCH_SIM_UPLOAD=1, as before inline results): assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.'
+          : 'Each simulated job: assign → job-started → job-finished carrying its one 30-byte result file inline (base64, with size and sha256 on the file list, as a real agent sends results within the head\'s inline allowance; no HTTP request, no job-exited) → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json. BENCH_SIM_UPLOAD=1 uploads the file over HTTP instead.',
         'Archive file work: bench/archive-floor.ts makes the head\'s archive calls for each job (receiveFile into staging, noteReceived, checkStaged, commit) on the same disk, 50 at a time, with no HTTP, WebSocket, scheduling or store: the CPU the archive layout costs by itself.',
         'Store bytes come from the store\'s own counter (LowdbStore.bytesWritten()); the /proc figure also counts archive files and result.json, and only pages the kernel has flushed or dirtied by then.',
         'Both processes share the machine\'s 2 cores, so throughput is a lower bound for a head on its own machine: when head + load generator CPU ÷ wall is near 2.0 the cores are the limit, and head CPU per job is the figure to judge the head by. Other load on the machine (load average) takes cores from both.',

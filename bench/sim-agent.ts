@@ -1,7 +1,10 @@
 /**
  * A simulated agent for load tests: speaks the real protocol over a real WebSocket (hello,
- * heartbeats, job-started, job-finished) and uploads a real result file over the HTTP result route
- * with its sha256 header, but "runs" each job instantly. Many of them share one process.
+ * heartbeats, job-started, job-finished) but "runs" each job instantly. Its one 30-byte result file
+ * travels as a real agent's small results do: inside job-finished (base64, with its size and
+ * sha256 on the file list) when the head's welcome offers inline results, else over the HTTP result
+ * route with its sha256 header. `BENCH_SIM_UPLOAD=1` makes it upload even to a head that takes
+ * inline results (the figures before inline results). Many of them share one process.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -44,6 +47,8 @@ export class SimAgent {
   readonly errors: string[] = [];
   /** Called after every acknowledged result. */
   onAck: () => void = () => {};
+  /** Bytes of results the head takes inline per report (its welcome's `inlineResults`; 0: none). */
+  private inlineBytes = 0;
 
   /** `token` enrolls the node; the credential from the welcome replaces it (as in a real agent). */
   constructor(readonly name: string, private readonly headUrl: string, private token: string) {}
@@ -66,6 +71,7 @@ export class SimAgent {
         const m = decoded.message;
         if (m.type === 'welcome') {
           if (m.credential) this.token = m.credential;
+          this.inlineBytes = process.env.BENCH_SIM_UPLOAD === '1' ? 0 : m.inlineResults ?? 0;
           this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), m.heartbeatMs);
           resolve();
         } else if (m.type === 'assign') {
@@ -94,13 +100,23 @@ export class SimAgent {
     this.send({ type: 'job-started', ...ref });
     const body = Buffer.from(`result of ${a.job} on ${this.name}\n`);
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
+    const files = [{ path: 'out.txt', size: body.length, sha256 }];
+    if (body.length <= this.inlineBytes) {
+      // As a real agent with results within the allowance: no upload and no job-exited.
+      const endedAt = Date.now();
+      this.send({
+        type: 'job-finished', ...ref, result: { outcome: 'succeeded', exitCode: 0 }, startedAt, endedAt, runMs: endedAt - startedAt,
+        files, inline: [{ path: 'out.txt', data: body.toString('base64') }],
+      });
+      return;
+    }
     const res = await put(this.headUrl + routes.agentResult(a.runId, 'out.txt'),
       { authorization: `Bearer ${this.token}`, [RUN_KEY_HEADER]: a.runKey, 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 }, body);
     if (res.status !== 201) throw new Error(`upload HTTP ${res.status}: ${res.text}`);
     const endedAt = Date.now();
     this.send({
       type: 'job-finished', ...ref, result: { outcome: 'succeeded', exitCode: 0 }, startedAt, endedAt, runMs: endedAt - startedAt,
-      files: [{ path: 'out.txt', size: body.length, sha256 }],
+      files,
     });
   }
 
