@@ -7,7 +7,6 @@
  * restarted agent adopts the jobs that survived it (continuing them if they were stopped) and
  * re-reports finished ones.
  */
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -19,7 +18,7 @@ import type { Clock } from './clock.ts';
 import type { FileTransfer, FileTransferFactory } from './file-transfer.ts';
 import type { AfterRefusal, HeadLink, HeadLinkFactory, LinkState } from './head-link.ts';
 import { NodeCredentialFile } from './node-credential.ts';
-import { jobFiles, type JobLauncher, jobMarker, type JobProcess, prepareBuild, prepareJobDirs, signalTree, toResult, workDirOf, Workspace } from './runner/index.ts';
+import { jobFiles, type JobLauncher, jobMarker, type JobProcess, prepareBuild, prepareJobDirs, removeTree, signalTree, toResult, workDirOf, Workspace } from './runner/index.ts';
 import { NodePause, type PauseReason, type Watchdogs } from './node-pause.ts';
 import { runBuildStep, type BuildOutcome } from './build-step.ts';
 import { addUsage, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
@@ -659,8 +658,8 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {
-    await fs.rm(this.ws.runDirOf(run), { recursive: true, force: true });
-    if (run.whole === false) await fs.rm(workDirOf(this.ws, run), { recursive: true, force: true });
+    await removeTree(this.ws.runDirOf(run));
+    if (run.whole === false) await removeTree(workDirOf(this.ws, run));
   }
 
   /** The time on the agent's clock (epoch ms). */

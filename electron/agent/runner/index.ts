@@ -5,8 +5,9 @@
  *
  * What the runner does:
  * - **Workspace** ({@link Workspace}, {@link fetchRunInputs}, {@link prepareBuild},
- *   {@link prepareJobDirs}, {@link workDirOf}): the node's content-addressed input cache, each
- *   batch's folder, and a job's input/save/mount directories, prepared before it starts.
+ *   {@link prepareJobDirs}, {@link workDirOf}, {@link removeTree}): the node's content-addressed
+ *   input cache, each batch's folder, and a job's input/save/mount directories, prepared before it
+ *   starts and removed after.
  * - **Launch** ({@link processLauncher}, {@link startJobProcess}): starts a job's command as its
  *   own process group with stdout, stderr and exit code written to files in the run's directory
  *   ({@link jobFiles}), so a restarted agent can adopt a job it did not start.
@@ -22,6 +23,7 @@
  * restarts (agent-store.ts). Those stay in electron/agent/ and call the runner.
  */
 export { Workspace, collectResults, describeFiles } from './workspace.ts';
+export { removeTree } from './remove-tree.ts';
 export { fetchRunInputs, prepareBuild, prepareJobDirs, workDirOf, type JobDirs, type RunFilesContext } from './run-files.ts';
 export { processLauncher, type JobLauncher, type LaunchOptions } from './job-launch.ts';
 export {

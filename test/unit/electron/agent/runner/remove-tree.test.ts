@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { removeTree } from '../../../../../electron/agent/runner/remove-tree.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'remove-tree-'));
+
+test('removeTree: a run folder (logs, exit code, nested results) goes; links are removed, never followed', async () => {
+  const root = tmp();
+  const outside = path.join(root, 'outside');
+  fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
+  fs.writeFileSync(path.join(outside, 'deep', 'keep.txt'), 'keep');
+  const run = path.join(root, 'run');
+  fs.mkdirSync(path.join(run, 'distribute_save', 'a', 'b'), { recursive: true });
+  for (const f of ['stdout.log', 'stderr.log', 'exit-code', 'distribute_save/a/b/x.txt']) fs.writeFileSync(path.join(run, f), 'x');
+  fs.mkdirSync(path.join(run, 'empty'));
+  fs.symlinkSync(outside, path.join(run, 'distribute_save', 'dir-link'));
+  fs.symlinkSync(path.join(outside, 'deep', 'keep.txt'), path.join(run, 'file-link'));
+  fs.symlinkSync(path.join(root, 'nowhere'), path.join(run, 'dangling'));
+  await removeTree(run);
+  assert.equal(fs.existsSync(run), false);
+  assert.equal(fs.readFileSync(path.join(outside, 'deep', 'keep.txt'), 'utf8'), 'keep', 'a link target is untouched');
+  fs.rmSync(root, { recursive: true });
+});
+
+test('removeTree: a missing folder is fine, an empty one goes, a tree too big for the synchronous path goes all the same', async () => {
+  const root = tmp();
+  await removeTree(path.join(root, 'missing'));
+  fs.mkdirSync(path.join(root, 'empty'));
+  await removeTree(path.join(root, 'empty'));
+  assert.equal(fs.existsSync(path.join(root, 'empty')), false);
+  const big = path.join(root, 'big');
+  for (let d = 0; d < 5; d++) {
+    fs.mkdirSync(path.join(big, `d${d}`), { recursive: true });
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(big, `d${d}`, `f${i}`), 'x');
+  }
+  await removeTree(big);
+  assert.equal(fs.existsSync(big), false);
+  assert.deepEqual(fs.readdirSync(root), []);
+  fs.rmSync(root, { recursive: true });
+});
+
+test('removeTree: a folder it cannot empty is an error, as with fs.rm', { skip: process.getuid?.() === 0 ? 'root may remove anything' : false }, async () => {
+  const root = tmp();
+  const locked = path.join(root, 'run', 'locked');
+  fs.mkdirSync(locked, { recursive: true });
+  fs.writeFileSync(path.join(locked, 'f'), 'x');
+  fs.chmodSync(locked, 0o500);
+  await assert.rejects(removeTree(path.join(root, 'run')));
+  fs.chmodSync(locked, 0o700);
+  fs.rmSync(root, { recursive: true });
+});
