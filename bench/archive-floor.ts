@@ -1,7 +1,8 @@
 /**
  * The per-job file-system work of the archive on its own, for judging the head's CPU per job in
- * the scheduler-scale benchmark: the same calls the head makes for one simulated job (the upload
- * route's `receiveFile` into the run's staging folder and `noteReceived`, then `checkStaged` and
+ * the scheduler-scale benchmark: the same calls the head makes for one simulated job (the result
+ * file written into the run's staging folder: `stageInline` for a file sent inside job-finished,
+ * or with `upload` the upload route's `receiveFile` and `noteReceived`; then `checkStaged` and
  * `commit` into the archive), on the same disk, 50 jobs at a time, without HTTP, WebSocket,
  * scheduling or store. Its CPU time is the part of the head's that the archive layout (a folder
  * per job holding its files and `_distribute/result.json`, renamed into place whole) costs.
@@ -16,7 +17,8 @@ import { receiveFile } from '../head/archive/receive-file.ts';
 export interface FloorResult { cpuSeconds: number; userSeconds: number; systemSeconds: number }
 
 /** Run `jobs` simulated jobs' archive work in a fresh data folder under `dir` and measure this process's CPU. */
-export async function archiveFloor(jobs: number, dir: string, concurrency = 50): Promise<FloorResult> {
+export async function archiveFloor(jobs: number, dir: string, opts: { upload?: boolean; concurrency?: number } = {}): Promise<FloorResult> {
+  const concurrency = opts.concurrency ?? 50;
   const data = fs.mkdtempSync(path.join(dir, 'floor-'));
   const archive = new Archive(data);
   await archive.init();
@@ -28,12 +30,17 @@ export async function archiveFloor(jobs: number, dir: string, concurrency = 50):
     const runId = `r${crypto.randomBytes(12).toString('hex')}`;
     const body = Buffer.from(`result of ${job} on sim-00\n`);
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
-    const target = archive.stagingFile(batchId, job, runId, 'out.txt');
-    if (!target.ok || !target.abs) throw new Error('bad staging path');
-    const got = await receiveFile(Readable.from([body]), target.abs, { expectedSha256: () => sha256 });
-    if (!got.ok) throw new Error(got.error);
-    await archive.noteReceived(target.abs, got.sha256);
     const files = [{ path: 'out.txt', size: body.length, sha256 }];
+    if (opts.upload) {
+      const target = archive.stagingFile(batchId, job, runId, 'out.txt');
+      if (!target.ok || !target.abs) throw new Error('bad staging path');
+      const got = await receiveFile(Readable.from([body]), target.abs, { expectedSha256: () => sha256 });
+      if (!got.ok) throw new Error(got.error);
+      await archive.noteReceived(target.abs, got.sha256);
+    } else {
+      const refused = archive.stageInline(batchId, job, runId, files, [{ path: 'out.txt', data: body.toString('base64') }]);
+      if (refused.length) throw new Error(`inline file refused: ${refused.join(',')}`);
+    }
     const checked = await archive.checkStaged(batchId, job, runId, files);
     if (checked.missing.length) throw new Error(`missing ${checked.missing.join(',')}`);
     await archive.commit({

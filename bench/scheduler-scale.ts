@@ -113,7 +113,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     await new Promise((resolve) => child.once('exit', resolve));
     const storeBytes = final.storeBytes - before.storeBytes;
     opts.log('scheduler-scale: the same archive file work alone, for comparison');
-    const floor = await archiveFloor(jobs, dir);
+    const floor = await archiveFloor(jobs, dir, { upload: process.env.BENCH_SIM_UPLOAD === '1' });
     const ioBytes = proc.writeBytes !== null && ioBefore?.writeBytes != null ? proc.writeBytes - ioBefore.writeBytes : null;
     const cpu = after.cpuSeconds - before.cpuSeconds;
     const genCpu = (benchCpu.user + benchCpu.system) / 1e6;
@@ -143,7 +143,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
         process.env.BENCH_SIM_UPLOAD === '1'
           ? 'Each simulated job (BENCH_SIM_UPLOAD=1, as before inline results): assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.'
           : 'Each simulated job: assign → job-started → job-finished carrying its one 30-byte result file inline (base64, with size and sha256 on the file list, as a real agent sends results within the head\'s inline allowance; no HTTP request, no job-exited) → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json. BENCH_SIM_UPLOAD=1 uploads the file over HTTP instead.',
-        'Archive file work: bench/archive-floor.ts makes the head\'s archive calls for each job (receiveFile into staging, noteReceived, checkStaged, commit) on the same disk, 50 at a time, with no HTTP, WebSocket, scheduling or store: the CPU the archive layout costs by itself.',
+        'Archive file work: bench/archive-floor.ts makes the head\'s archive calls for each job (stageInline, or with BENCH_SIM_UPLOAD=1 receiveFile into staging and noteReceived; then checkStaged, commit) on the same disk, 50 at a time, with no HTTP, WebSocket, scheduling or store: the CPU the archive layout costs by itself.',
         'Store bytes come from the store\'s own counter (LowdbStore.bytesWritten()); the /proc figure also counts archive files and result.json, and only pages the kernel has flushed or dirtied by then.',
         'Both processes share the machine\'s 2 cores, so throughput is a lower bound for a head on its own machine: when head + load generator CPU ÷ wall is near 2.0 the cores are the limit, and head CPU per job is the figure to judge the head by. Other load on the machine (load average) takes cores from both.',
       ],
