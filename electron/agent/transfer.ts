@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { SHA256_HEADER } from '../../shared/api/routes.ts';
+import { sendFileChunks } from '../../shared/send-file.ts';
 import { httpsKeepAliveAgent } from './lab-ca.ts';
 
 /** node:http or node:https for `url`. */
@@ -66,35 +67,31 @@ export async function uploadFile(url: string, token: string, file: string, extra
   const hash = crypto.createHash('sha256');
   let size = 0;
   let sha256 = '';
-  await new Promise<void>((resolve, reject) => {
-    const req = agentFor(u).request(u, {
-      method: 'PUT',
-      agent: poolFor(u),
-      headers: { ...extraHeaders, authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
-    }, (res) => {
-      readAll(res).then((body) => {
-        if (res.statusCode && res.statusCode < 300) resolve();
-        else reject(new Error(`upload ${u.pathname} failed: HTTP ${res.statusCode} ${errorText(body)}`));
-      }, reject);
+  const fh = await fsp.open(file);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const req = agentFor(u).request(u, {
+        method: 'PUT',
+        agent: poolFor(u),
+        headers: { ...extraHeaders, authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', trailer: SHA256_HEADER },
+      }, (res) => {
+        readAll(res).then((body) => {
+          if (res.statusCode && res.statusCode < 300) resolve();
+          else reject(new Error(`upload ${u.pathname} failed: HTTP ${res.statusCode} ${errorText(body)}`));
+        }, reject);
+      });
+      req.on('error', reject);
+      // Read through a few reused buffers (shared/send-file.ts), hashing each chunk as it goes out.
+      sendFileChunks(fh, req, { onChunk: (chunk) => { hash.update(chunk); size += chunk.length; } }).then(() => {
+        if (req.destroyed) return; // the error or the early answer settles the promise
+        sha256 = hash.digest('hex');
+        req.addTrailers({ [SHA256_HEADER]: sha256 });
+        req.end();
+      }, (err: Error) => req.destroy(err));
     });
-    req.on('error', reject);
-    const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    source.on('error', (e) => req.destroy(e));
-    source.on('data', (chunk) => {
-      const buf = chunk as Buffer;
-      hash.update(buf);
-      size += buf.length;
-      if (!req.write(buf)) {
-        source.pause();
-        req.once('drain', () => source.resume());
-      }
-    });
-    source.on('end', () => {
-      sha256 = hash.digest('hex');
-      req.addTrailers({ [SHA256_HEADER]: sha256 });
-      req.end();
-    });
-  });
+  } finally {
+    await fh.close();
+  }
   return { sha256, size };
 }
 

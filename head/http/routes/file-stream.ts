@@ -13,6 +13,7 @@ import type { ServerResponse } from 'node:http';
 import { Router } from 'express';
 import { FileStreamRequestSchema } from '../../../shared/api/head-api.ts';
 import { FILE_STREAM_TYPE, frameError, frameHeader, frameTrailer, streamEnd, streamStart } from '../../../shared/file-stream.ts';
+import { sendFileChunks } from '../../../shared/send-file.ts';
 import { RESULT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
 import { findReadable } from '../../core/batch-access.ts';
@@ -132,7 +133,7 @@ async function sendPlan(res: ServerResponse, plan: Planned[]): Promise<void> {
   res.end();
 }
 
-/** A large file, read in 1 MiB chunks at the reader's pace. False when the answer was ended (error frame) or cut. */
+/** A large file, read in 1 MiB chunks through a few reused buffers (shared/send-file.ts) at the reader's pace. False when the answer was ended (error frame) or cut. */
 async function sendLarge(res: ServerResponse, p: Planned): Promise<boolean> {
   let fh: fsp.FileHandle;
   try {
@@ -147,13 +148,11 @@ async function sendLarge(res: ServerResponse, p: Planned): Promise<boolean> {
     return false;
   }
   res.write(frameHeader(p));
-  let sent = 0;
+  let sent: number;
   try {
-    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, end: p.size - 1, autoClose: false }) as AsyncIterable<Buffer>) {
-      if (res.destroyed) return false;
-      sent += chunk.length;
-      if (!res.write(chunk)) await drained(res);
-    }
+    sent = await sendFileChunks(fh, res, { end: p.size });
+  } catch {
+    sent = -1; // a read error: cut the answer below
   } finally {
     await fh.close();
   }

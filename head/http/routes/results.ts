@@ -3,10 +3,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { isActive } from '../../../shared/job/state.ts';
 import type { Manifest, ManifestFile } from '../../../shared/api/head-api.ts';
 import { SHA256_HEADER } from '../../../shared/api/routes.ts';
+import { sendFileChunks } from '../../../shared/send-file.ts';
 import { terminalSafe } from '../../../shared/terminal-text.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
@@ -56,16 +57,13 @@ export function resultsRouter(deps: AppDeps): Router {
     const sha = meta?.files.find((f) => f.path === target.rel)?.sha256;
     if (sha) res.setHeader(SHA256_HEADER, sha);
     res.setHeader('content-type', 'application/octet-stream');
-    const start = parseRange(req.headers.range, st.size);
-    if (start !== null) {
+    const start = parseRange(req.headers.range, st.size) ?? 0;
+    if (start > 0) {
       res.status(206);
       res.setHeader('content-range', `bytes ${start}-${st.size - 1}/${st.size}`);
-      res.setHeader('content-length', String(st.size - start));
-      fs.createReadStream(target.abs, { start, highWaterMark: 1 << 20 }).pipe(res);
-      return;
     }
-    res.setHeader('content-length', String(st.size));
-    fs.createReadStream(target.abs, { highWaterMark: 1 << 20 }).pipe(res);
+    res.setHeader('content-length', String(st.size - start));
+    await sendArchived(res, target.abs, start, st.size);
   });
 
   /**
@@ -143,6 +141,24 @@ export function resultsRouter(deps: AppDeps): Router {
   });
 
   return r;
+}
+
+/**
+ * Bytes `start` to `size` of an archived file as the answer's body, through a few reused buffers
+ * (shared/send-file.ts). A file that cannot be read, or that ends early, cuts the answer: the
+ * client sees fewer bytes than the content-length and keeps what it got as a partial to resume.
+ */
+async function sendArchived(res: Response, abs: string, start: number, size: number): Promise<void> {
+  let fh: fs.promises.FileHandle | null = null;
+  let sent = -1;
+  try {
+    fh = await fs.promises.open(abs);
+    sent = await sendFileChunks(fh, res, { start, end: size });
+  } catch { /* cut below */ } finally {
+    await fh?.close();
+  }
+  if (sent === size - start) res.end();
+  else res.destroy();
 }
 
 /** `?tail=N`: a whole number of lines, or undefined for everything. */
