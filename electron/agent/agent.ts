@@ -21,7 +21,7 @@ import { NodeCredentialFile } from './node-credential.ts';
 import { jobFiles, type JobLauncher, jobMarker, type JobProcess, prepareBuild, prepareJobDirs, removeTree, signalTree, toResult, workDirOf, Workspace } from './runner/index.ts';
 import { NodePause, type PauseReason, type Watchdogs } from './node-pause.ts';
 import { runBuildStep, type BuildOutcome } from './build-step.ts';
-import { addUsage, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
+import { addUsage, canHold, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
 import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
@@ -72,11 +72,16 @@ interface LiveRun {
    * (a restarted agent must know the run to end a process it never recorded).
    */
   recorded: Promise<void>;
+  /** A job in hand (phase `waiting`): called when it may start, or must not (cancelled). */
+  wake?: () => void;
 }
 
-/** A run still occupies its share of the node until its processes ended (uploading, finished). */
+/**
+ * A run occupies its share of the node from its start until its processes ended (uploading,
+ * finished); a job in hand (waiting) occupies nothing yet.
+ */
 function occupies(run: PersistedRun): boolean {
-  return run.state.phase !== 'uploading' && run.state.phase !== 'finished';
+  return run.state.phase !== 'uploading' && run.state.phase !== 'finished' && run.state.phase !== 'waiting';
 }
 
 /** One workstation's agent; emits 'change' with a new snapshot whenever what it shows changes. */
@@ -158,7 +163,10 @@ export class Agent extends EventEmitter<Events> {
       removeRunDir: (run) => this.removeRunDir(run),
       clock: this.clock,
     });
-    this.reporter.on('changed', () => this.changed());
+    this.reporter.on('changed', () => {
+      this.startWaiting();
+      this.changed();
+    });
   }
 
   private onLinkState(s: LinkState, detail?: string): void {
@@ -242,6 +250,7 @@ export class Agent extends EventEmitter<Events> {
    */
   async stop(opts: { handBack?: boolean } = {}): Promise<void> {
     this.stopping = true;
+    this.handBackWaiting('the agent is stopping');
     const running = [...this.live.values()].filter((l) => l.proc && l.run.state.phase === 'running');
     if (opts.handBack && running.length && !this.conn.connected) {
       // Stopped right after starting (adopted jobs, not connected yet): give the connection a
@@ -383,7 +392,7 @@ export class Agent extends EventEmitter<Events> {
     }));
     return {
       type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: VERSION, name: this.name,
-      capabilities: this.capabilities, held, built: this.state.built, owner: this.settings.owner,
+      capabilities: this.capabilities, held, built: this.state.built, owner: this.settings.owner, takesAhead: true,
     };
   }
 
@@ -410,6 +419,7 @@ export class Agent extends EventEmitter<Events> {
         if (l && l.run.state.phase !== 'finished') {
           this.log(`cancelling ${l.run.batch.name}/${l.run.spec.name}: ${m.reason}`);
           l.cancelled = m.reason;
+          l.wake?.(); // a job in hand never starts
           void this.killProc(l);
         }
         return;
@@ -462,21 +472,67 @@ export class Agent extends EventEmitter<Events> {
     const capacity = capacityOf(this.capabilities);
     const share = jobShare(m.batch, m.spec);
     const usage = this.usage();
-    if (!fits(capacity, usage, share)) {
+    const now = fits(capacity, usage, share);
+    // A job in hand waits for room: one at a time, and only one this node could ever hold.
+    const inHand = !now && m.ahead === true && canHold(capacity, share) && !this.state.runs.some((r) => r.state.phase === 'waiting');
+    if (!now && !inHand) {
       this.conn.send({ type: 'job-rejected', ...ref, reason: usage.runs ? `busy: does not fit beside ${usage.runs} running ${usage.runs === 1 ? 'job' : 'jobs'}` : 'the job asks for more than this node offers' });
       return;
     }
-    const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.filter(occupies).map((r) => r.gpus ?? []));
     const run: PersistedRun = {
-      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, state: { phase: 'downloading' }, startedAt: this.clock.now(), pausedMs: 0,
-      whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: share ? slots.slice(0, share.gpus) : slots,
+      batch: m.batch, spec: m.spec, runId: m.runId, runKey: m.runKey, attempt: m.attempt, state: { phase: 'waiting' }, startedAt: this.clock.now(), pausedMs: 0,
+      whole: share === null, cores: share ? share.cpus : capacity.cpus, gpus: [],
     };
     this.state.runs.push(run);
     const l = this.track(run);
     // Written while the inputs and folders are prepared; awaited before any process starts.
     l.recorded = this.save();
+    if (now) this.claimRoom(run);
     this.changed();
-    l.done = this.execute(l).catch((err) => this.runFailed(run, err));
+    const room = now ? Promise.resolve() : new Promise<void>((resolve) => { l.wake = resolve; });
+    l.done = room.then(() => {
+      if (run.state.phase !== 'waiting') return this.execute(l);
+      // Woken without its room: cancelled by the head (reported as killed), or handed back.
+      return l.cancelled ? this.finishCancelled(l) : undefined;
+    }).catch((err) => this.runFailed(run, err));
+  }
+
+  /** A job in hand, or just assigned, takes its room now: its GPUs are picked, it starts downloading. */
+  private claimRoom(run: PersistedRun): void {
+    const share = jobShare(run.batch, run.spec);
+    const slots = freeGpuSlots(this.capabilities.gpus.length, this.state.runs.filter(occupies).map((r) => r.gpus ?? []));
+    run.gpus = share ? slots.slice(0, share.gpus) : slots;
+    moveRun(run, { phase: 'downloading' });
+  }
+
+  /**
+   * Room may have freed (a job's processes ended, a run left, the pause ended): start the job in
+   * hand when it fits now.
+   */
+  private startWaiting(): void {
+    if (this.state.pause || this.stopping) return;
+    const capacity = capacityOf(this.capabilities);
+    for (const run of this.state.runs) {
+      if (run.state.phase !== 'waiting') continue;
+      const l = this.live.get(runKey(runRef(run)));
+      if (!l?.wake || !fits(capacity, this.usage(), jobShare(run.batch, run.spec))) continue;
+      run.startedAt = this.clock.now();
+      this.claimRoom(run);
+      l.wake();
+      l.wake = undefined;
+    }
+  }
+
+  /** Gives the job in hand back to the head (the node paused, or the agent stops). */
+  private handBackWaiting(reason: string): void {
+    for (const run of [...this.state.runs]) {
+      if (run.state.phase !== 'waiting') continue;
+      const l = this.live.get(runKey(runRef(run)));
+      this.log(`handing ${run.batch.name}/${run.spec.name} (not started) back to the head: ${reason}`);
+      this.conn.send({ type: 'job-rejected', ...runRef(run), reason });
+      this.untrack(run);
+      l?.wake?.();
+    }
   }
 
   /** The run could not go on (inputs missing, the head refused its results): hand it back. */
@@ -484,6 +540,7 @@ export class Agent extends EventEmitter<Events> {
     this.log(`run of ${run.batch.name}/${run.spec.name} failed: ${(err as Error).message}`);
     this.conn.send({ type: 'job-rejected', ...runRef(run), reason: (err as Error).message.slice(0, 500) });
     this.untrack(run);
+    this.startWaiting();
     await this.save();
     this.changed();
   }
@@ -540,8 +597,15 @@ export class Agent extends EventEmitter<Events> {
           this.log(`build of ${batch.name} failed: ${built.summary}`);
           this.conn.send({ type: 'build-failed', batchId: batch.id, log: built.log });
         }
-        // The head re-queues every run of the batch it gave this node.
+        // The head re-queues every run of the batch it gave this node (a job in hand too).
         this.untrack(run);
+        for (const other of [...this.state.runs]) {
+          if (other.batch.id !== batch.id || other.state.phase !== 'waiting') continue;
+          const waiting = this.live.get(runKey(runRef(other)));
+          this.untrack(other);
+          waiting?.wake?.();
+        }
+        this.startWaiting();
         await this.save();
         this.changed();
         return;
@@ -596,6 +660,8 @@ export class Agent extends EventEmitter<Events> {
     const bytes = await keepResults(this.ws, run);
     const exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
     moveRun(run, { phase: 'uploading', exited });
+    // Its share is free: the job in hand starts now, while this one's results go up.
+    this.startWaiting();
     // Results small enough to go inside the report are reported at once: no upload to survive a
     // restart for (a restarted agent adopts the ended job again), and no job-exited ahead of it.
     if (this.inlineBytes === 0 || bytes > this.inlineBytes) {
@@ -643,6 +709,7 @@ export class Agent extends EventEmitter<Events> {
     const endedAt = this.clock.now();
     moveRun(run, { phase: 'finished', finished: { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt, runMs: runMs(run, endedAt), files: [] } });
     l.cancelled = null;
+    this.startWaiting();
     await this.save();
     await this.report(run);
   }
@@ -680,12 +747,15 @@ export class Agent extends EventEmitter<Events> {
    */
   async pause(durationMs: number | null, reason: PauseReason = 'user'): Promise<AgentSnapshot> {
     await this.pauses.pause(durationMs, reason);
+    // A job in hand would wait for the whole pause: another node runs it instead.
+    if (this.state.pause) this.handBackWaiting('node is paused');
     return this.snapshot();
   }
 
   /** End the pause: continue the jobs (and builds) and take work again. */
   async resume(): Promise<AgentSnapshot> {
     await this.pauses.resume();
+    this.startWaiting();
     return this.snapshot();
   }
 

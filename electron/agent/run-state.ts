@@ -4,8 +4,8 @@
  * longer be "running" without a pid or "finished" without a result. {@link moveRun} is the one
  * way a run changes phase, and refuses an impossible move.
  *
- *   downloading ─► building ─► running{pid} ─► uploading{exited} ─► finished{result}
- *        └────────────┴───────────┴──────────────────────────────────► finished (cancelled)
+ *   (waiting ─►) downloading ─► building ─► running{pid} ─► uploading{exited} ─► finished{result}
+ *       └────────────┴────────────┴───────────┴──────────────────────────────────► finished (cancelled)
  *
  * Agent state files written before this union kept the phase's data in optional fields beside
  * `phase`; {@link runStateOfFlat} reads them (see migrateState in agent-store.ts).
@@ -39,6 +39,11 @@ export interface FinishedRun {
 
 /** The phases of a run on this node, each with its own data. */
 export type RunState =
+  /**
+   * A job in hand (`assign` with `ahead`): it starts the moment the node has room for it. A
+   * restarted agent gives it back, like a run that was downloading.
+   */
+  | { phase: 'waiting' }
   /** Fetching the run's inputs. */
   | { phase: 'downloading' }
   /** Waiting for (or running) the batch's build step on this node. */
@@ -66,6 +71,7 @@ export type RunPhase = RunState['phase'];
 
 /** The phases each phase may move to. */
 const NEXT: Record<RunPhase, readonly RunPhase[]> = {
+  waiting: ['downloading', 'finished'],
   downloading: ['building', 'running', 'finished'],
   building: ['running', 'finished'],
   running: ['uploading', 'finished'],

@@ -12,6 +12,7 @@ import { planDrain, schedule, type Drain } from '../scheduler/schedule.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
 import { schedulerSnapshot } from '../scheduler/snapshot.ts';
 import type { BatchBook } from './batch-book.ts';
+import { RecentRunTimes } from './recent-run-times.ts';
 import type { HeadEventBus } from './events.ts';
 import { linkOf } from './live-node.ts';
 import type { NodeRegistry } from './node-registry.ts';
@@ -40,8 +41,17 @@ export class Dispatch {
   private scheduled = false;
   /** The node drained for a big job, kept from one scheduling call to the next (see `planDrain`). */
   private drain: Drain | null = null;
+  /** Which batches run short jobs (their nodes may take one in hand). */
+  private readonly runTimes = new RecentRunTimes();
 
-  constructor(private readonly deps: DispatchDeps) {}
+  constructor(private readonly deps: DispatchDeps) {
+    deps.events.on('job:finished', (e) => {
+      const doc = deps.book.batches.get(e.batchId);
+      const s = doc?.jobs[deps.book.position(doc, e.job)]?.status;
+      if (s?.state === 'done' && s.runId === e.runId && s.runMs !== undefined) this.runTimes.note(e.batchId, s.runMs);
+    });
+    deps.events.on('batch:ended', (e) => this.runTimes.forget(e.batchId));
+  }
 
   /** Run the scheduler once the current event is handled (many calls, one run). */
   scheduleSoon(): void {
@@ -56,7 +66,7 @@ export class Dispatch {
   /** Snapshot of what the pure scheduler needs (after a restart without the jobs that wait for their node). */
   state(): SchedulerState {
     const held = this.deps.registry.recovering() ? (batchId: string, job: string) => this.deps.registry.mayBeHeldByAbsent(batchId, job) : undefined;
-    return schedulerSnapshot(this.deps.book.batches, (doc) => this.deps.book.index(doc), this.deps.registry.nodes.values(), held);
+    return schedulerSnapshot(this.deps.book.batches, (doc) => this.deps.book.index(doc), this.deps.registry.nodes.values(), held, (id) => this.runTimes.short(id));
   }
 
   /**
@@ -78,7 +88,7 @@ export class Dispatch {
       const runId = this.deps.newRunId();
       if (!this.deps.book.apply(doc, index, { type: 'assign', node: a.nodeId, runId, now: this.deps.now() })) continue;
       const status = doc.jobs[index].status as Extract<Job['status'], { state: 'assigned' }>;
-      node.runs.set(runId, { runId, batchId: doc.record.id, job: a.job, attempt: status.attempt });
+      node.runs.set(runId, { runId, batchId: doc.record.id, job: a.job, attempt: status.attempt, ...(a.ahead ? { ahead: true } : {}) });
       const key = newRunKey();
       const record: RunRecord = { runId, batchId: doc.record.id, job: a.job, node: a.nodeId, attempt: status.attempt, keyHash: hashRunKey(key), at: this.deps.now() };
       granted.push({ record, lease: this.deps.leases.grant(record, link), key, doc, index });
@@ -101,9 +111,10 @@ export class Dispatch {
     // Cancelled, lost or re-queued while the record was written: the node never hears of it.
     if (lease.ended || !isActive(s) || s.runId !== lease.runId) return;
     const { jobs: _jobs, ...header } = doc.spec;
+    const ahead = this.deps.registry.nodes.get(lease.node)?.runs.get(lease.runId)?.ahead === true;
     lease.link?.send({
       type: 'assign', runId: lease.runId, runKey: key, batchId: doc.record.id, job: lease.job, attempt: lease.attempt,
-      batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index],
+      batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index], ...(ahead ? { ahead } : {}),
     });
     this.deps.events.emit('job:assigned', { batchId: doc.record.id, job: lease.job, node: lease.node, runId: lease.runId, attempt: lease.attempt });
   }

@@ -21,7 +21,11 @@ export interface Sender {
  * archived: it occupies none of the node's share any more, but the node still holds it (a node
  * lost now re-queues it; only `result-ack` ends it).
  */
-export interface Holding { runId: string; batchId: string; job: string; attempt: number; exited?: { bytes: number } }
+export interface Holding {
+  runId: string; batchId: string; job: string; attempt: number; exited?: { bytes: number };
+  /** Assigned ahead (the node starts it when it has room); cleared by its `job-started`. */
+  ahead?: boolean;
+}
 
 /**
  * Where a node stands with the head, as a tagged union (node-registry.ts makes every move):
@@ -54,6 +58,8 @@ export interface LiveNode {
   presence: Presence;
   /** The runs the node is busy with, by run id (the official ones, or strays from before it was lost). */
   runs: Map<string, Holding>;
+  /** Its agent keeps a job assigned ahead until it has room (hello `takesAhead`). */
+  takesAhead?: boolean;
 }
 
 /** The node's open connection, if any. */

@@ -158,7 +158,7 @@ export class NodeRegistry {
       paused: prev?.record.paused ?? null, agentVersion: hello.agentVersion, offlineSince: null,
       reconnectWithinMs: longestReconnectDelayMs(this.deps.nodeTimeoutMs),
     };
-    const node: LiveNode = { record, presence: { state: 'connected', link, graceUntil: null }, runs: new Map() };
+    const node: LiveNode = { record, presence: { state: 'connected', link, graceUntil: null }, runs: new Map(), takesAhead: hello.takesAhead === true };
     this.nodes.set(hello.name, node);
     this.awaitedUnknown.delete(hello.name);
     this.save();

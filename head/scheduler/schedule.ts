@@ -37,6 +37,10 @@ export interface Drain {
  *    {@link drainFor} when absent) names at most one node drained for the job fairness serves next
  *    when that job fits on no node now. That node takes no other work until the job fits on it,
  *    and then takes it.
+ * 8. A job in hand: a node that got nothing in this call and may take one ahead (`node.ahead`)
+ *    takes, by steps 2-5, one job it could hold when empty (a drained node: only of the batch it
+ *    is drained for), when that job's batch is `short` and its owner is among the least served
+ *    of all the batches the node could take. It counts for fairness like an assigned job.
  *
  * Consequence: a user with 5 queued jobs and nothing running always outranks a user who holds
  * jobs, so the next slot to free up (compatible with the small batch) starts it, within one
@@ -77,6 +81,25 @@ export function schedule(state: SchedulerState): Assignment[] {
       assignments.push({ nodeId: node.id, batchId: batch.id, job });
       drained = false;
     }
+  }
+  for (const node of nodes) {
+    if (!node.ahead || assignments.some((a) => a.nodeId === node.id)) continue;
+    const capacity = capacityOf(node.capabilities);
+    // A drained node may hold in hand only the job it is drained for.
+    const drained = drain?.nodeId === node.id;
+    const able = batches.filter((batch) => remaining(batch) > 0 && (!drained || batch.id === drain?.batchId) && !node.buildFailed.includes(batch.id)
+      && checkCompatibility(node.capabilities, batch).ok && canHold(capacity, nextShare(batch)));
+    // Fairness first: only a short batch of an owner among the least served gets into a hand (a
+    // long batch of a less served owner waits for the next free node, as it would without hands).
+    const least = Math.min(...able.map((batch) => held.get(batch.owner) ?? 0));
+    const candidates = able.filter((batch) => batch.short && (held.get(batch.owner) ?? 0) === least);
+    if (candidates.length === 0) continue;
+    const batch = pick(node, candidates, held);
+    const index = taken.get(batch.id) ?? 0;
+    const job = batch.queued[index];
+    taken.set(batch.id, index + 1);
+    held.set(batch.owner, (held.get(batch.owner) ?? 0) + coresOf(shareOfJob(batch, job), capacity));
+    assignments.push({ nodeId: node.id, batchId: batch.id, job, ahead: true });
   }
   return assignments;
 }

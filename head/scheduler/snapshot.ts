@@ -7,7 +7,7 @@ import type { BatchDoc } from '../state/types.ts';
 import type { JobIndex } from '../core/job-index.ts';
 import { isAccepting, type LiveNode } from '../core/live-node.ts';
 import { isActive } from '../../shared/job/state.ts';
-import { addUsage, capacityOf, coresOf, freeCapacity, jobShare, NO_USAGE, type Share, type Usage } from '../../shared/batch/request.ts';
+import { addUsage, capacityOf, coresOf, fits, freeCapacity, jobShare, NO_USAGE, type Share, type Usage } from '../../shared/batch/request.ts';
 import type { SchedulerBatch, SchedulerState } from './types.ts';
 
 /** The share of job `name` of a batch (null: the whole node, or an unknown job). */
@@ -19,12 +19,21 @@ export function shareOfRun(doc: BatchDoc | undefined, name: string, indexOf: (do
 
 /**
  * What the runs a node holds occupy (the official ones and strays from before it was lost). A run
- * whose processes ended (its results still uploading or being archived) occupies nothing.
+ * whose processes ended (its results still uploading or being archived) occupies nothing. A job
+ * in hand (assigned ahead, not started) occupies its share once that fits beside the others: the
+ * agent starts it then, so the room is not offered to another job in the meantime.
  */
 export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): Usage {
   const capacity = capacityOf(node.record.capabilities);
   let usage = NO_USAGE;
-  for (const run of node.runs.values()) if (!run.exited) usage = addUsage(usage, shareOfRun(batches.get(run.batchId), run.job, indexOf), capacity);
+  const ahead: (Share | null)[] = [];
+  for (const run of node.runs.values()) {
+    if (run.exited) continue;
+    const share = shareOfRun(batches.get(run.batchId), run.job, indexOf);
+    if (run.ahead) ahead.push(share);
+    else usage = addUsage(usage, share, capacity);
+  }
+  for (const share of ahead) if (fits(capacity, usage, share)) usage = addUsage(usage, share, capacity);
   return usage;
 }
 
@@ -32,7 +41,7 @@ export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexO
  * `held` (after a head restart) names queued jobs a node not yet back may still run: they are
  * left out, so they wait for that node while the others are scheduled.
  */
-export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>, held?: (batchId: string, job: string) => boolean): SchedulerState {
+export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex, liveNodes: Iterable<LiveNode>, held?: (batchId: string, job: string) => boolean, short?: (batchId: string) => boolean): SchedulerState {
   const active = [...batchMap.values()].filter((doc) => doc.record.phase === 'active');
   const buildFailed = new Map<string, string[]>();
   for (const doc of active) {
@@ -47,10 +56,12 @@ export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc
     built: n.record.built,
     buildFailed: buildFailed.get(n.record.name) ?? [],
     lastBatch: n.record.lastBatch,
+    ahead: n.takesAhead === true && ![...n.runs.values()].some((r) => r.ahead),
   }));
   // Every assignment takes at least one free core, so one call hands out at most this many jobs;
   // each batch needs to show only that many (and at least its first, for the drain rule).
-  const slots = Math.max(1, nodes.filter((n) => n.accepting).reduce((sum, n) => sum + freeCapacity(capacityOf(n.capabilities), n.usage).cpus, 0));
+  // (Plus one per node that may take a job in hand.)
+  const slots = Math.max(1, nodes.filter((n) => n.accepting).reduce((sum, n) => sum + freeCapacity(capacityOf(n.capabilities), n.usage).cpus + (n.ahead ? 1 : 0), 0));
   const coresByNode = new Map(live.map((n) => [n.record.name, capacityOf(n.record.capabilities)]));
   const runningByOwner: Record<string, number> = {};
   const out: SchedulerBatch[] = [];
@@ -72,6 +83,7 @@ export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc
       id: doc.record.id, owner: doc.record.owner, createdAt: doc.record.phase === 'uploading' ? doc.record.createdAt : doc.record.submittedAt,
       capabilities: doc.spec.capabilities, resources: doc.spec.resources, share: jobShare(doc.spec, {}), queued,
     };
+    if (short?.(doc.record.id)) batch.short = true;
     const own = queued.filter((name) => doc.spec.jobs[index.position(name)]?.request);
     if (own.length) batch.jobShares = Object.fromEntries(own.map((name) => [name, jobShare(doc.spec, doc.spec.jobs[index.position(name)])]));
     out.push(batch);

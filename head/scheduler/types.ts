@@ -14,6 +14,9 @@
  * - drain: a node kept free of new work until it can take a job that fits nowhere now (see
  *   docs/scheduling.md, "Big jobs are not starved").
  * - owner: the user who submitted a batch; fairness is between owners, not between batches.
+ * - job in hand (ahead): a job given to a node that has no room for it yet; its agent starts it
+ *   the moment a running job's processes end, so short jobs follow each other without a round
+ *   trip to the head. At most one per node, only from batches whose jobs run briefly.
  */
 import type { Capabilities } from '../../shared/protocol/capabilities.ts';
 import type { Resources } from '../../shared/config/types.ts';
@@ -34,6 +37,8 @@ export interface SchedulerNode {
   buildFailed: string[];
   /** batch of the last job this node ran */
   lastBatch: string | null;
+  /** It may take a job in hand now: its agent keeps one (hello `takesAhead`) and holds none. */
+  ahead?: boolean;
 }
 
 /** One batch that may still have work to hand out. */
@@ -52,6 +57,8 @@ export interface SchedulerBatch {
   jobShares?: Record<string, Share | null>;
   /** names of queued jobs in submission order */
   queued: string[];
+  /** Its jobs run briefly (recent runs): nodes may take one in hand. */
+  short?: boolean;
 }
 
 /** Everything `schedule` needs; built by the head from its store and agent sessions. */
@@ -72,4 +79,6 @@ export interface Assignment {
   nodeId: string;
   batchId: string;
   job: string;
+  /** A job in hand: the node starts it when it has room. */
+  ahead?: boolean;
 }

@@ -24,7 +24,7 @@ export const CurrentJobSchema = z.object({
   pausedMs: z.number(),
   /** Epoch ms the job's processes were stopped (the current pause), null while running. */
   pausedAt: z.number().nullable().optional(),
-  phase: z.enum(['downloading', 'building', 'running', 'uploading']),
+  phase: z.enum(['waiting', 'downloading', 'building', 'running', 'uploading']),
   /** Cores the job was given (null: not known, a run of an older agent). */
   cores: z.number().nullable().optional(),
   /** Positions in the node's offered GPU list pinned to the job. */

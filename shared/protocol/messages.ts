@@ -110,6 +110,11 @@ export const HelloSchema = z.object({
   built: z.array(z.string()),
   /** User who owns this workstation (may pause it through the head). */
   owner: safeLabel.optional(),
+  /**
+   * The agent keeps an `assign` marked `ahead` until it has room, instead of refusing it as busy
+   * (absent from older agents: the head never sends them a job ahead).
+   */
+  takesAhead: z.boolean().optional(),
 });
 
 export const AgentMessageSchema = z.discriminatedUnion('type', [
@@ -188,6 +193,12 @@ export const HeadMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('assign'), ...RunRef, runKey: z.string().min(1),
     batchId: z.string(), job: z.string(), attempt: z.number().int().positive(), batch: BatchHeaderSchema, spec: JobSpecSchema,
+    /**
+     * A job in hand: the node has no room for it yet, and starts it the moment a running job's
+     * processes end (no round trip to the head between two short jobs). Sent only to agents that
+     * said `takesAhead`, at most one per node; see docs/scheduling.md.
+     */
+    ahead: z.boolean().optional(),
   }),
   z.object({ type: z.literal('cancel'), ...RunRef, reason: z.string() }),
   /**

@@ -276,3 +276,50 @@ test('the control endpoint answers with the agent\'s clock, and a pause through 
     await agent.stop();
   }
 });
+
+test('a job in hand (assign ahead) waits while the node is busy and starts the moment the running job ends; a second one is refused', async () => {
+  const { agent, f } = await started();
+  await f.link.connect();
+  await f.link.deliver(assign('r1'));
+  await until(() => f.link.of('job-started').length === 1, 'job-started r1');
+  await f.link.deliver({ ...assign('r2', 'j2'), ahead: true });
+  await f.link.deliver({ ...assign('r3', 'j3'), ahead: true });
+  assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason.split(':')[0]]), [['r3', 'busy']], 'one job in hand at a time');
+  assert.deepEqual((agent.snapshot().jobs ?? []).map((j) => [j.job, j.phase]), [['j1', 'running'], ['j2', 'waiting']]);
+  assert.equal(f.launcher.jobs.length, 1, 'nothing started beside the running job');
+  assert.deepEqual(f.transfer.fetched, ['r1'], 'its inputs wait too');
+  const t1 = f.clock.now();
+  f.launcher.last.exit(0);
+  await until(() => f.link.of('job-started').length === 2, 'job-started r2');
+  assert.equal(f.link.of('job-started')[1].runId, 'r2');
+  assert.equal(f.launcher.jobs.length, 2);
+  await f.clock.advance(5_000);
+  f.launcher.last.exit(0);
+  await until(() => f.link.of('job-finished').length === 2, 'both reported');
+  const second = f.link.of('job-finished')[1];
+  assert.equal(second.startedAt, t1, 'its run time starts when it started, not when it was handed over');
+  assert.equal(second.runMs, 5_000);
+  await agent.stop();
+});
+
+test('a job in hand is reported killed when cancelled, and handed back (never started) when the node pauses or the agent stops', async () => {
+  const { agent, f } = await started();
+  await f.link.connect();
+  await f.link.deliver(assign('r1'));
+  await until(() => f.link.of('job-started').length === 1, 'job-started r1');
+  await f.link.deliver({ ...assign('r2', 'j2'), ahead: true });
+  await f.link.deliver({ type: 'cancel', runId: 'r2', reason: 'user cancelled' });
+  await until(() => f.link.of('job-finished').length === 1, 'the cancelled job in hand is reported');
+  assert.deepEqual([f.link.of('job-finished')[0].runId, f.link.of('job-finished')[0].result.outcome], ['r2', 'killed']);
+  await f.link.deliver({ type: 'result-ack', runId: 'r2', status: 'discarded' });
+
+  await f.link.deliver({ ...assign('r3', 'j3'), ahead: true });
+  await agent.pause(60_000);
+  await until(() => f.link.of('job-rejected').length === 1, 'handed back at the pause');
+  assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason]), [['r3', 'node is paused']]);
+  await agent.resume();
+  await f.link.deliver({ ...assign('r4', 'j4'), ahead: true });
+  await agent.stop();
+  assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason]).at(-1), ['r4', 'the agent is stopping']);
+  assert.equal(f.link.of('job-started').length, 1, 'no job in hand ever started');
+});

@@ -524,3 +524,28 @@ test('planDrain: a drain is kept through the moment its node empties, and droppe
   const served = state([n1, node('n2', { usage: BUSY })], batches, { ana: 8, ben: 1 });
   assert.notDeepEqual(planDrain(served, previous), previous);
 });
+
+test('schedule: busy nodes that may take a job in hand get one each of a short batch, marked ahead; never of a long batch', () => {
+  const short = { ...batch('S', 'olga', 1, 3), short: true };
+  const both = [node('n1', { usage: BUSY, ahead: true }), node('n2', { usage: BUSY, ahead: true })];
+  assert.deepEqual(schedule(state(both, [short], { olga: 16 })), [
+    { nodeId: 'n1', batchId: 'S', job: 'S-0', ahead: true }, { nodeId: 'n2', batchId: 'S', job: 'S-1', ahead: true },
+  ]);
+  assert.deepEqual(schedule(state(both, [batch('L', 'olga', 1, 3)], { olga: 16 })), [], 'long jobs never wait in a hand');
+  assert.deepEqual(schedule(state([node('n1', { usage: BUSY, ahead: false }), node('n2', { usage: BUSY, ahead: true })], [short], { olga: 16 })),
+    [{ nodeId: 'n2', batchId: 'S', job: 'S-0', ahead: true }], 'one job in hand per node');
+});
+
+test('schedule: a job in hand never jumps fairness: a less served owner\'s long batch keeps the hands empty', () => {
+  const short = { ...batch('S', 'olga', 0, 3), short: true };
+  const long = batch('L', 'piet', 1, 3);
+  const both = [node('n1', { usage: BUSY, ahead: true }), node('n2', { usage: BUSY, ahead: true })];
+  assert.deepEqual(schedule(state(both, [short, long], { olga: 16 })), []);
+  assert.deepEqual(schedule(state(both, [short, long], { olga: 8, piet: 8 })).map((x) => [x.nodeId, x.job, x.ahead]),
+    [['n1', 'S-0', true]], 'equally served: n1, drained for the oldest runnable batch (S), holds its job; then piet is the less served, so n2 holds nothing');
+});
+
+test('schedule: a node with room gets regular work and no job in hand in the same call', () => {
+  const short = { ...batch('S', 'olga', 1, 5), short: true };
+  assert.deepEqual(schedule(state([node('n1', { ahead: true })], [short])), [a('n1', 'S', 'S-0')]);
+});
