@@ -7,6 +7,7 @@ import type { Job } from '../../shared/job/state.ts';
 import { isActive } from '../../shared/job/state.ts';
 import { hashRunKey, newRunKey } from '../../shared/job/run-id.ts';
 import type { Store } from '../store/store.ts';
+import type { BatchHeader } from '../../shared/protocol/messages.ts';
 import type { BatchDoc, RunRecord } from '../state/types.ts';
 import { planDrain, schedule, type Drain } from '../scheduler/schedule.ts';
 import type { SchedulerState } from '../scheduler/types.ts';
@@ -39,6 +40,11 @@ export interface DispatchDeps {
 
 export class Dispatch {
   private scheduled = false;
+  /**
+   * The batch header each `assign` of a batch carries, made once per batch (a batch's spec, id and
+   * owner never change): copying the spec's fields for every assign was most of its cost.
+   */
+  private readonly headers = new WeakMap<BatchDoc, BatchHeader>();
   /** The node drained for a big job, kept from one scheduling call to the next (see `planDrain`). */
   private drain: Drain | null = null;
   /** Which batches run short jobs (their nodes may take one in hand). */
@@ -106,15 +112,24 @@ export class Dispatch {
     });
   }
 
+  private headerOf(doc: BatchDoc): BatchHeader {
+    let header = this.headers.get(doc);
+    if (!header) {
+      const { jobs: _jobs, ...rest } = doc.spec;
+      header = { ...rest, id: doc.record.id, owner: doc.record.owner };
+      this.headers.set(doc, header);
+    }
+    return header;
+  }
+
   private sendAssign(lease: Lease, key: string, doc: BatchDoc, index: number): void {
     const s = doc.jobs[index].status;
     // Cancelled, lost or re-queued while the record was written: the node never hears of it.
     if (lease.ended || !isActive(s) || s.runId !== lease.runId) return;
-    const { jobs: _jobs, ...header } = doc.spec;
     const ahead = this.deps.registry.nodes.get(lease.node)?.runs.get(lease.runId)?.ahead === true;
     lease.link?.send({
       type: 'assign', runId: lease.runId, runKey: key, batchId: doc.record.id, job: lease.job, attempt: lease.attempt,
-      batch: { ...header, id: doc.record.id, owner: doc.record.owner }, spec: doc.spec.jobs[index], ...(ahead ? { ahead } : {}),
+      batch: this.headerOf(doc), spec: doc.spec.jobs[index], ...(ahead ? { ahead } : {}),
     });
     this.deps.events.emit('job:assigned', { batchId: doc.record.id, job: lease.job, node: lease.node, runId: lease.runId, attempt: lease.attempt });
   }
