@@ -1,8 +1,9 @@
 /**
  * Issue 10's small-file pull: 200 jobs × 10 files of 4 KB (40 × 10 with --quick) through a real
  * head and 2 real agents, then the real CLI pulls the batch, alternating with `cp -r` of the same
- * archive folder (each round into a fresh folder), so both see the same load. Used by peers.ts
- * (one round, in its table) and on its own (`--only small-pull`, three rounds, medians).
+ * archive folder (each round into a fresh folder, the order alternating, each step after `sync`),
+ * so both see the same load. Used by peers.ts (one round, in its table) and on its own
+ * (`--only small-pull`, three rounds, medians).
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,17 +56,38 @@ async function timedCp(from: string, to: string): Promise<number> {
 
 export interface PullRound { pullMs: number; pullCpuMs: number; cpMs: number; files: number }
 
-/** `rounds` × (pull, then `cp -r`), each into a fresh folder under `dir`; checks every file arrived. */
+/**
+ * `rounds` × (pull and `cp -r`, cp first in every other round), each into a fresh folder under
+ * `dir`; checks every file arrived. Each timed step starts after `sync`: the batch just archived
+ * 2,600 files and each step writes as many, and the kernel writing those dirty pages back (on
+ * the same 2 cores, through the same journal) would otherwise slow whichever step came next.
+ */
 export async function pullVsCp(head: HeadProc, id: string, dir: string, expected: number, rounds: number): Promise<PullRound[]> {
   const archive = path.join(head.dataDir, 'archive', 'bench', 'smallfiles');
   const out: PullRound[] = [];
   for (let r = 0; r < rounds; r++) {
     const target = path.join(dir, `pulled-${r}`);
-    const pulled = await timedPull(head, id, target);
-    const files = listFiles(target).filter((f) => /\/f\d\.bin$/.test(f)).length;
-    if (files !== expected) throw new Error(`pulled ${files} of ${expected} files`);
-    const cpMs = await timedCp(archive, path.join(dir, `cp-${r}`));
-    out.push({ pullMs: pulled.ms, pullCpuMs: pulled.cpuMs, cpMs, files });
+    const pull = async () => {
+      await run$('sync');
+      const pulled = await timedPull(head, id, target);
+      const files = listFiles(target).filter((f) => /\/f\d\.bin$/.test(f)).length;
+      if (files !== expected) throw new Error(`pulled ${files} of ${expected} files`);
+      return { ...pulled, files };
+    };
+    const cp = async () => {
+      await run$('sync');
+      return timedCp(archive, path.join(dir, `cp-${r}`));
+    };
+    let pulled: Awaited<ReturnType<typeof pull>>;
+    let cpMs: number;
+    if (r % 2 === 0) {
+      pulled = await pull();
+      cpMs = await cp();
+    } else {
+      cpMs = await cp();
+      pulled = await pull();
+    }
+    out.push({ pullMs: pulled.ms, pullCpuMs: pulled.cpuMs, cpMs, files: pulled.files });
     fs.rmSync(target, { recursive: true, force: true });
     fs.rmSync(path.join(dir, `cp-${r}`), { recursive: true, force: true });
   }
@@ -100,7 +122,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       notes: [
         `pull vs cp -r (medians): ${fixed(cpMs / pullMs, 2)}× (target ≥ 0.5×, ${cpMs / pullMs >= 0.5 ? 'met' : 'MISSED'})`,
         'pull: the compiled CLI (`distribute pull --batch ID --out DIR --json`, start-up included) against a real head on loopback, into an empty folder each round; every file is sha256-checked and renamed out of `.partial`. CPU = user + sys of the CLI process from /proc.',
-        `\`cp -r\` copies the batch's archive folder (the same ${jobs * 10} files plus each job's logs and result.json, which the pull also brings) right after each pull.`,
+        `\`cp -r\` copies the batch's archive folder (the same ${jobs * 10} files plus each job's logs and result.json, which the pull also brings); cp goes first in every other round, and each timed step starts after \`sync\`, so the kernel's writeback of the files the batch or the step before wrote slows neither.`,
       ],
     };
   } finally {

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatProblems, parseConfig } from '../../shared/config/load.ts';
 import { pullBatch, type PullFailure, type Rule } from '../../client/pull.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
 import { formatSize } from '../../shared/format.ts';
@@ -45,6 +44,8 @@ export function register(program: Command): void {
         } catch (err) {
           throw new CliError(`cannot read config '${config}': ${(err as NodeJS.ErrnoException).code}`, EXIT.usage);
         }
+        // Loaded only here: the config reader brings yaml and zod, which `pull --batch` never needs.
+        const { formatProblems, parseConfig } = await import('../../shared/config/load.ts');
         const parsed = parseConfig(text, { baseDir: path.dirname(path.resolve(config)), source: config, checkFiles: false });
         if (!parsed.ok) throw new CliError(`invalid config:\n${formatProblems(parsed.problems, config)}`, EXIT.usage);
         ref = `${parsed.config.meta.namespace}/${parsed.config.meta.batch_name}`;

@@ -7,6 +7,7 @@
  */
 import { fetchTransport, parseAnswer, sendJson, sendRaw, sendStream, type AnswerParser, type ApiResult, type StreamAnswer, type StreamRequest, type Transport } from './api-result.ts';
 import * as shapes from './answer-shapes.ts';
+import { manifestParser } from './manifest-check.ts';
 import type {
   BatchDetail, BatchView, CreatedBatch, FileStreamRequest, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
 } from './head-api.ts';
@@ -16,8 +17,8 @@ import { checkShape, shapeParser, type Shape } from './shape.ts';
 /**
  * How an answer is checked: its generated shape (./answer-shapes.ts: same verdict as its zod
  * schema, without loading zod, so a short CLI command such as `distribute status` starts fast), or
- * for an answer no shape can express (the manifest's path refinements) a loader of its zod schema,
- * called once the request is sent so zod and head-api.ts load while the head answers.
+ * for an answer no shape can express a loader of its parser, called once the request is sent (the
+ * manifest's names and paths are checked by functions: ./manifest-check.ts, zod-free as well).
  */
 type Check<T> = Shape<T> | (() => Promise<AnswerParser<T>>);
 
@@ -163,7 +164,8 @@ export class HeadClient {
     return this.call('DELETE', routes.batchArchive(ref), 'a removal answer', shapes.RemovedBatchShape);
   }
 
-  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.get(routes.batchManifest(ref), 'a manifest', () => import('./head-api.ts').then((api) => api.ManifestSchema)); }
+  /** Checked without zod (./manifest-check.ts): a pull never loads it. */
+  manifest(ref: string): Promise<ApiResult<Manifest>> { return this.call('GET', routes.batchManifest(ref), 'a manifest', async () => manifestParser); }
 
   /**
    * One archived file, streamed. With `start` > 0 a Range request resumes a partial download:

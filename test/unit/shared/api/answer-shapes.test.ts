@@ -8,6 +8,7 @@ import { HeadClient } from '../../../../shared/api/head-client.ts';
 import { checkShape, type ShapeNode } from '../../../../shared/api/shape.ts';
 import { shapeOf } from '../../../../shared/api/shape-of.ts';
 import { fakeTransport } from './fake-transport.ts';
+import { paths, replaced, WRONG } from './mutants.ts';
 
 test('answer-shapes.ts is what the schemas of head-api.ts give now (else: npm run gen:shapes)', () => {
   assert.equal(fs.readFileSync(OUT_FILE, 'utf8'), render(), 'shared/api/answer-shapes.ts is stale: run `npm run gen:shapes`');
@@ -43,27 +44,6 @@ const samples: { name: string; schema: { safeParse(v: unknown): { success: boole
   { name: 'stored input', schema: api.StoredInputSchema, shape: shapes.StoredInputShape, value: { sha256: 'a', stored: 'already' } },
   { name: 'created batch', schema: api.CreatedBatchSchema, shape: shapes.CreatedBatchShape, value: { id: 'x', missing: ['a'], replaced: null, nodes: [{ node: 'n1', connected: true, ok: false, reasons: ['no'] }] } },
 ];
-
-/** Every path to a value inside `v` (objects and arrays included). */
-function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
-  const out = [at];
-  if (Array.isArray(v)) v.forEach((item, i) => out.push(...paths(item, [...at, i])));
-  else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) out.push(...paths(item, [...at, k]));
-  return out;
-}
-
-/** `v` with the value at `at` replaced (`undefined`: removed). */
-function replaced(v: unknown, at: (string | number)[], value: unknown): unknown {
-  if (at.length === 0) return value;
-  const [head, ...rest] = at;
-  if (Array.isArray(v)) return v.map((item, i) => (i === head ? replaced(item, rest, value) : item));
-  const copy: Record<string, unknown> = { ...(v as Record<string, unknown>) };
-  if (rest.length === 0 && value === undefined) delete copy[head];
-  else copy[head] = replaced(copy[head], rest, value);
-  return copy;
-}
-
-const WRONG: unknown[] = [undefined, null, 'x', '', 0, -1, 1.5, 2 ** 60, true, {}, [], ['x'], { extra: 1 }, 'queued', 'done', 'failed', 'shell', 'busy'];
 
 test('a shape gives zod\'s verdict and zod\'s output for every sample and every one-field corruption of it', () => {
   let compared = 0;
