@@ -295,7 +295,8 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private changed(): void {
-    this.emit('change', this.snapshot());
+    // Several times per job: build the snapshot only for someone listening (tray, control endpoint).
+    if (this.listenerCount('change') > 0) this.emit('change', this.snapshot());
   }
 
   // ---- persistence ---------------------------------------------------------------------------

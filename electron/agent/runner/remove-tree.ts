@@ -6,7 +6,7 @@
  * small budget (a job that saved thousands of files) goes to `fs.rm` as before, so the agent's
  * event loop never stalls on a big tree.
  */
-import { readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -20,6 +20,24 @@ const SYNC_ENTRIES = 64;
 export async function removeTree(dir: string): Promise<void> {
   if (removeSmallTree(dir, { left: SYNC_ENTRIES })) return;
   await fs.rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Makes `dir` an empty folder. One that is empty already (a job's `input/` when the job had no
+ * inputs) is kept as it is: listing it costs no inode, where removing and creating it again frees
+ * one and allocates one (on ext4 without a journal, allocation skips every inode freed in the
+ * last 30 s, so churn makes each new file dearer). Kept only when it is a real folder (not a
+ * link) its owner may write; anything else is replaced.
+ */
+export async function emptyDir(dir: string): Promise<void> {
+  try {
+    const st = lstatSync(dir);
+    if (st.isDirectory() && (st.mode & 0o700) === 0o700 && readdirSync(dir).length === 0) return;
+  } catch {
+    // missing (or unreadable): made below
+  }
+  await removeTree(dir);
+  mkdirSync(dir, { recursive: true });
 }
 
 /**

@@ -14,14 +14,14 @@
  * its input never corrupts the cache.
  */
 import fs from 'node:fs/promises';
-import { accessSync, constants as fsc, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants as fsc, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { InputFile } from '../../../shared/batch/spec.ts';
 import { INPUT_DIR, SAVE_DIR } from '../../../shared/job/command.ts';
 import type { ResultFile } from '../../../shared/protocol/messages.ts';
 import { sha256File } from '../transfer.ts';
-import { removeTree } from './remove-tree.ts';
+import { emptyDir } from './remove-tree.ts';
 
 export class Workspace {
   constructor(readonly root: string) {}
@@ -99,10 +99,8 @@ export class Workspace {
     const inputDir = path.join(dir, INPUT_DIR);
     const saveDir = path.join(dir, SAVE_DIR);
     // On the path from one job's end to the next job's start: both folders are usually empty or
-    // gone (the last job's results were moved out), which removeTree does synchronously.
-    await Promise.all([removeTree(inputDir), removeTree(saveDir)]);
-    mkdirSync(inputDir, { recursive: true });
-    mkdirSync(saveDir, { recursive: true });
+    // gone (the last job's results were moved out), which emptyDir handles synchronously.
+    await Promise.all([emptyDir(inputDir), emptyDir(saveDir)]);
     for (const f of initFiles) await this.place(f, path.join(inputDir, f.alias));
     for (const f of jobFiles) await this.place(f, path.join(inputDir, f.alias));
     if (script) await this.place(script, path.join(dir, script.alias));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { removeTree } from '../../../../../electron/agent/runner/remove-tree.ts';
+import { emptyDir, removeTree } from '../../../../../electron/agent/runner/remove-tree.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'remove-tree-'));
 
@@ -50,5 +50,30 @@ test('removeTree: a folder it cannot empty is an error, as with fs.rm', { skip: 
   fs.chmodSync(locked, 0o500);
   await assert.rejects(removeTree(path.join(root, 'run')));
   fs.chmodSync(locked, 0o700);
+  fs.rmSync(root, { recursive: true });
+});
+
+test('emptyDir: an empty folder is kept as it is, a full one emptied, a missing one made, a link replaced by a folder', async () => {
+  const root = tmp();
+  const empty = path.join(root, 'input');
+  fs.mkdirSync(empty);
+  const ino = fs.statSync(empty).ino;
+  await emptyDir(empty);
+  assert.equal(fs.statSync(empty).ino, ino, 'the same folder, not a new one');
+  fs.mkdirSync(path.join(empty, 'sub'));
+  fs.writeFileSync(path.join(empty, 'sub', 'f'), 'x');
+  await emptyDir(empty);
+  assert.deepEqual(fs.readdirSync(empty), []);
+  await emptyDir(path.join(root, 'missing'));
+  assert.deepEqual(fs.readdirSync(path.join(root, 'missing')), []);
+  const elsewhere = path.join(root, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  fs.writeFileSync(path.join(elsewhere, 'keep'), 'k');
+  const link = path.join(root, 'linked');
+  fs.symlinkSync(elsewhere, link);
+  await emptyDir(link);
+  assert.equal(fs.lstatSync(link).isDirectory(), true, 'a real folder now');
+  assert.deepEqual(fs.readdirSync(link), []);
+  assert.equal(fs.readFileSync(path.join(elsewhere, 'keep'), 'utf8'), 'k', 'the link target is untouched');
   fs.rmSync(root, { recursive: true });
 });
