@@ -92,7 +92,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     };
     opts.log(`scheduler-scale: warm-up batch of ${WARM_UP_JOBS} jobs`);
     await runBatch('warm-up', WARM_UP_JOBS);
-    for (const a of agents) a.archived = 0;
+    for (const a of agents) a.archived = a.ahead = 0;
     // Its last coalesced store writes land before the measured run starts.
     await new Promise((resolve) => setTimeout(resolve, 500));
 
@@ -151,6 +151,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['store bytes written per job (state/)', `${fixed(storeBytes / jobs, 0)} B (${mib(storeBytes)} in all)`],
       ['head bytes written per job (/proc io: store + archive)', ioBytes === null ? 'n/a' : `${fixed(ioBytes / jobs, 0)} B (${mib(ioBytes)} in all)`],
       ['jobs per agent (min / max)', `${Math.min(...perAgent)} / ${Math.max(...perAgent)}`],
+      ['of them assigned ahead (a job in hand)', `${agents.reduce((n, a) => n + a.ahead, 0)}${process.env.BENCH_SIM_NO_AHEAD === '1' ? ' (BENCH_SIM_NO_AHEAD=1)' : ''}`],
       ['load generator CPU (50 sim agents, same 2 cores)', `${fixed(genCpu, 2)} s (${fixed((genCpu * 1000) / jobs, 2)} ms per job)`],
       ['head + load generator CPU ÷ wall (2 cores = 2.0)', fixed((cpu + genCpu) / (wallMs / 1000), 2)],
       ['load average at start / end', `${loadStart} / ${os.loadavg()[0].toFixed(1)}`],
@@ -163,7 +164,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
         `Measured after a warm-up batch of ${WARM_UP_JOBS} jobs through the same head and agents (a head runs for days: its figures are its steady state, not V8 compiling its hot paths in the first second); every figure of the table is the measured batch's alone.`,
         process.env.BENCH_SIM_UPLOAD === '1'
           ? 'Each simulated job (BENCH_SIM_UPLOAD=1, as before inline results): assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.'
-          : 'Each simulated job: assign → job-started → job-finished carrying its one 30-byte result file inline (base64, with size and sha256 on the file list, as a real agent sends results within the head\'s inline allowance; no HTTP request, no job-exited) → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json. BENCH_SIM_UPLOAD=1 uploads the file over HTTP instead.',
+          : 'Each simulated job: assign → job-started → job-finished carrying its one 30-byte result file inline (base64, with size and sha256 on the file list, as a real agent sends results within the head\'s inline allowance; no HTTP request, no job-exited) → result-ack (archived). Like a real agent each says takesAhead, so the head may hand it its next job while it counts it busy (a job in hand), which it runs when the one before has ended (BENCH_SIM_NO_AHEAD=1: not). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json. BENCH_SIM_UPLOAD=1 uploads the file over HTTP instead.',
         'Archive file work: bench/archive-floor.ts makes the head\'s archive calls for each job (stageInline, or with BENCH_SIM_UPLOAD=1 receiveFile into staging and noteReceived; then checkStaged, commit) on the same disk, 50 at a time, with no HTTP, WebSocket, scheduling or store: the CPU the archive layout costs by itself.',
         'Store bytes come from the store\'s own counter (LowdbStore.bytesWritten()); the /proc figure also counts archive files and result.json, and only pages the kernel has flushed or dirtied by then.',
         'Both processes share the machine\'s 2 cores, so throughput is a lower bound for a head on its own machine: when head + load generator CPU ÷ wall is near 2.0 the cores are the limit, and head CPU per job is the figure to judge the head by. Other load on the machine (load average) takes cores from both.',

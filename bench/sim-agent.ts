@@ -4,7 +4,9 @@
  * travels as a real agent's small results do: inside job-finished (base64, with its size and
  * sha256 on the file list) when the head's welcome offers inline results, else over the HTTP result
  * route with its sha256 header. `BENCH_SIM_UPLOAD=1` makes it upload even to a head that takes
- * inline results (the figures before inline results). Many of them share one process.
+ * inline results (the figures before inline results). Like a real agent it says `takesAhead` in its
+ * hello and runs a job assigned ahead once the job before it has ended (`BENCH_SIM_NO_AHEAD=1`:
+ * it does not, as agents before jobs in hand). Many of them share one process.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -43,12 +45,16 @@ export class SimAgent {
   private heartbeat: NodeJS.Timeout | null = null;
   /** Jobs whose result the head acknowledged as archived. */
   archived = 0;
+  /** Jobs assigned ahead (a job in hand, while the head counted this agent busy). */
+  ahead = 0;
   /** Anything unexpected (other ack status, upload errors). */
   readonly errors: string[] = [];
   /** Called after every acknowledged result. */
   onAck: () => void = () => {};
   /** Bytes of results the head takes inline per report (its welcome's `inlineResults`; 0: none). */
   private inlineBytes = 0;
+  /** The job being run (jobs run one after another). */
+  private running: Promise<void> = Promise.resolve();
 
   /** `token` enrolls the node; the credential from the welcome replaces it (as in a real agent). */
   constructor(readonly name: string, private readonly headUrl: string, private token: string) {}
@@ -61,6 +67,8 @@ export class SimAgent {
       ws.on('open', () => this.send({
         type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: VERSION, name: this.name,
         capabilities: { tags: ['sim'], physicalCores: 1, logicalCores: 1, memoryBytes: 1024 ** 3, gpus: [] }, held: [], built: [],
+        // As a real agent: it keeps a job assigned `ahead` and starts it when its running one ends.
+        ...(process.env.BENCH_SIM_NO_AHEAD === '1' ? {} : { takesAhead: true }),
       }));
       ws.on('message', (raw) => {
         const decoded = decodeHeadMessage(raw);
@@ -75,7 +83,10 @@ export class SimAgent {
           this.heartbeat = setInterval(() => this.send({ type: 'heartbeat', at: Date.now() }), m.heartbeatMs);
           resolve();
         } else if (m.type === 'assign') {
-          this.runJob(m).catch((err) => this.errors.push(`${m.job}: ${(err as Error).message}`));
+          if (m.ahead) this.ahead++;
+          // One job at a time, in the order assigned: a job in hand (`ahead`) starts when the one
+          // before it has ended, as on a real one-core agent.
+          this.running = this.running.then(() => this.runJob(m)).catch((err) => { this.errors.push(`${m.job}: ${(err as Error).message}`); });
         } else if (m.type === 'result-ack') {
           if (m.status === 'archived') this.archived++;
           else this.errors.push(`${m.runId}: ack ${m.status} ${m.missing?.join(',') ?? ''}`);
