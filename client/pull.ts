@@ -56,6 +56,23 @@ export async function sha256Of(file: string, size?: number): Promise<string | nu
   }
 }
 
+/**
+ * Whether folders exist, each asked of the disk once: in a first pull no job folder exists yet,
+ * so none of its files (or their `.partial`s) needs a stat of its own (2 × 2,600 failed stats for
+ * a batch of 2,000 small files otherwise).
+ */
+class DirCache {
+  private readonly known = new Map<string, boolean>();
+  has(dir: string): boolean {
+    let there = this.known.get(dir);
+    if (there === undefined) {
+      there = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+      this.known.set(dir, there);
+    }
+    return there;
+  }
+}
+
 /** `parts` joined under `root`, or null when the result would leave `root` (belt and braces behind the manifest checks). */
 function pathInside(root: string, parts: string[]): string | null {
   const base = path.resolve(root);
@@ -70,6 +87,7 @@ function pathInside(root: string, parts: string[]): string | null {
  */
 export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]): Promise<PullResult<PlannedFile[]>> {
   const plan: PlannedFile[] = [];
+  const dirs = new DirCache();
   for (const f of manifest.files) {
     const rel = `${f.job}/${f.path}`;
     const key = `${manifest.batch}/${rel}`;
@@ -79,7 +97,7 @@ export async function planPull(manifest: Manifest, outDir: string, rules: Rule[]
     let decision: Decision = wanted(key, rules) ? 'pull' : 'excluded';
     if (decision === 'pull') {
       // Synchronous: a stat is a few microseconds, a promise of one a trip through the thread pool (×1000s of files).
-      const st = fs.statSync(local, { throwIfNoEntry: false });
+      const st = dirs.has(path.dirname(local)) ? fs.statSync(local, { throwIfNoEntry: false }) : undefined;
       if (st?.isFile() && st.size === f.size && (await sha256Of(local, st.size)) === f.sha256) decision = 'skip-identical';
     }
     plan.push({ ...f, key, local, decision });
@@ -170,7 +188,8 @@ export async function pullBatch(client: HeadClient, ref: string, outDir: string,
       // The first failure stops new downloads; those already running finish before it is returned.
       const resume: PlannedFile[] = [];
       const fresh: PlannedFile[] = [];
-      for (const f of todo) (fs.statSync(`${f.local}.partial`, { throwIfNoEntry: false }) ? resume : fresh).push(f);
+      const dirs = new DirCache();
+      for (const f of todo) (dirs.has(path.dirname(f.local)) && fs.statSync(`${f.local}.partial`, { throwIfNoEntry: false }) ? resume : fresh).push(f);
       const oneByOne = (files: PlannedFile[]) => eachLimited(files, PARALLEL_DOWNLOADS, (f) => fetchFile(client, manifest.id, f, progress));
       let streams = true;
       const madeDirs = new Set<string>();
