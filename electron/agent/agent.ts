@@ -121,7 +121,7 @@ export class Agent extends EventEmitter<Events> {
     this.name = settings.name ?? os.hostname();
     this.ws = new Workspace(path.resolve(settings.workdir));
     this.log = settings.log ?? ((line) => process.stderr.write(`[agent ${this.name}] ${line}\n`));
-    this.store = new AgentStore(this.ws.statePath(), this.log);
+    this.store = new AgentStore(this.ws.statePath(), this.log, deps.clock);
     this.token = settings.token;
     this.credentialFile = new NodeCredentialFile(this.ws.root);
     this.clock = deps.clock;
@@ -689,7 +689,9 @@ export class Agent extends EventEmitter<Events> {
     const { files, skipped, inline } = await this.upload(run, undefined, this.inlineBytes);
     const { bytes: _bytes, ...ended } = exited;
     moveRun(run, { phase: 'finished', finished: { ...ended, files, ...(skipped.length ? { skipped } : {}), ...(inline?.length ? { inline } : {}) } });
-    await this.save();
+    // Written with the next save (the head's answer, or the next job's start) instead of on its
+    // own: lost in a crash, the run is found uploading (or running and ended) and reported again.
+    this.store.saveSoon();
     this.changed();
     await this.report(run);
   }

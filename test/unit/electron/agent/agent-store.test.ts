@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AgentStore, migrateState, type PersistedRun, type PersistedState } from '../../../../electron/agent/agent-store.ts';
 import { moveRun, type RunState } from '../../../../electron/agent/run-state.ts';
 import { legacyRunId } from '../../../../shared/job/run-id.ts';
+import { FakeClock } from '../../../helpers/fake-clock.ts';
 
 const run = (over: Partial<PersistedRun> = {}) => ({
   batch: { id: 'b1', name: 'sweep', namespace: 'ns', owner: 'ana' }, spec: { name: 'j1', files: [] },
@@ -106,4 +107,36 @@ test('moveRun: the lifecycle moves forward only', () => {
   assert.throws(() => moveRun(r, { phase: 'finished', finished: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 2, runMs: 1, files: [] } }), /cannot move from finished/);
   const cancelled = { runId: 'c', state: { phase: 'downloading' } as RunState };
   moveRun(cancelled, { phase: 'finished', finished: { result: { outcome: 'killed', signal: 'SIGTERM' }, endedAt: 2, runMs: 0, files: [] } });
+});
+
+test('saveSoon writes within its delay, or with the next save if that comes first; flushed() writes a pending one', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-store-'));
+  const file = path.join(dir, 'agent-state.json');
+  const clock = new FakeClock(0);
+  const store = new AgentStore(file, () => undefined, clock);
+  const onDisk = () => JSON.parse(fs.readFileSync(file, 'utf8')).built as string[];
+  await store.save();
+  store.state.built.push('b1');
+  store.saveSoon();
+  store.saveSoon(); // one write for both
+  assert.deepEqual(onDisk(), [], 'not written at once');
+  await clock.advance(249);
+  assert.deepEqual(onDisk(), []);
+  await clock.advance(1);
+  assert.deepEqual(onDisk(), ['b1'], 'written after the delay');
+
+  store.state.built.push('b2');
+  store.saveSoon();
+  store.state.built.push('b3');
+  await store.save();
+  assert.deepEqual(onDisk(), ['b1', 'b2', 'b3'], 'the next save writes it along');
+  fs.writeFileSync(file, JSON.stringify({ built: ['marker'] }));
+  await clock.advance(1000);
+  assert.deepEqual(onDisk(), ['marker'], 'the timer was cancelled by that save');
+
+  store.state.built.push('b4');
+  store.saveSoon();
+  await store.flushed();
+  assert.deepEqual(onDisk(), ['b1', 'b2', 'b3', 'b4'], 'flushed() writes what is pending');
+  fs.rmSync(dir, { recursive: true });
 });
