@@ -530,7 +530,7 @@ export class Agent extends EventEmitter<Events> {
       if (run.state.phase !== 'waiting') continue;
       const l = this.live.get(runKey(runRef(run)));
       this.log(`handing ${run.batch.name}/${run.spec.name} (not started) back to the head: ${reason}`);
-      this.conn.send({ type: 'job-rejected', ...runRef(run), reason });
+      this.conn.send({ type: 'job-rejected', ...runRef(run), reason, unstarted: true });
       this.untrack(run);
       l?.wake?.();
     }

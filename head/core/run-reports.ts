@@ -104,14 +104,20 @@ export class RunReports {
       this.deps.events.emit('job:log', { batchId: lease.batchId, job: lease.job, runId, attempt: lease.attempt, stream, data });
   }
 
-  /** The node refused or gave back the run (busy, stopping, inputs missing...): see {@link handBack}. */
-  rejected(from: Sender, runId: string, reason: string): void {
+  /**
+   * The node refused or gave back the run (busy, stopping, inputs missing...): see {@link handBack}.
+   * A job in hand the node gives back `unstarted` (it paused or stops) is not counted against the
+   * job, but only while the head still knows the run as in hand (no job-started came).
+   */
+  rejected(from: Sender, runId: string, reason: string, unstarted = false): void {
     const lease = this.deps.leases.check(from, runId, 'job-rejected');
     if (!lease) return;
     this.deps.leases.end(runId);
-    this.deps.nodes.get(from.node)?.runs.delete(runId);
+    const node = this.deps.nodes.get(from.node);
+    const counted = !(unstarted && node?.runs.get(runId)?.ahead === true);
+    node?.runs.delete(runId);
     const at = this.locate(lease);
-    if (at) this.handBack(at.doc, at.index, from.node, runId, reason);
+    if (at) this.handBack(at.doc, at.index, from.node, runId, reason, counted);
     void this.deps.archive.discardStaging(lease.batchId, lease.job, runId).catch(() => {});
     this.deps.scheduleSoon();
   }
@@ -134,11 +140,11 @@ export class RunReports {
    * Run `runId` of the job was handed back or rejected: re-queue it, or fail it on the
    * `maxHandBacks`-th time (see the `hand-back` transition).
    */
-  private handBack(doc: BatchDoc, index: number, node: string, runId: string, reason: string): void {
+  private handBack(doc: BatchDoc, index: number, node: string, runId: string, reason: string, counted = true): void {
     const before = doc.jobs[index].status;
     const attempt = isActive(before) ? before.attempt : 0;
     const maxHandBacks = this.deps.maxHandBacks;
-    if (!this.deps.book.apply(doc, index, { type: 'hand-back', runId, now: this.deps.now(), reason, maxHandBacks })) return;
+    if (!this.deps.book.apply(doc, index, { type: 'hand-back', runId, now: this.deps.now(), reason, maxHandBacks, ...(counted ? {} : { counted }) })) return;
     const job = doc.jobs[index];
     const ref = { batchId: doc.record.id, job: job.name, node, runId };
     if (job.status.state === 'done') {

@@ -182,7 +182,7 @@ export class AgentHub {
         cluster.registry.resumed(node);
         return;
       case 'job-rejected':
-        cluster.reports.rejected(from, msg.runId, msg.reason);
+        cluster.reports.rejected(from, msg.runId, msg.reason, msg.unstarted === true);
         return;
       case 'build-failed':
         cluster.builds.failed(node, msg.batchId, msg.log);

@@ -24,7 +24,8 @@ export type JobEvent =
    * maximum, inputs missing, unreadable). Re-queued, unless this is the `maxHandBacks`-th time:
    * then the job ends `rejected` with the reason, so a job no node can take does not circle forever.
    */
-  | { type: 'hand-back'; runId: string; now: number; reason: string; maxHandBacks: number }
+  /** `counted: false`: a job in hand given back before it started (not the job's fault). */
+  | { type: 'hand-back'; runId: string; now: number; reason: string; maxHandBacks: number; counted?: boolean }
   | { type: 'cancel'; by: string; now: number }
   /** The batch cannot be built on any compatible node. */
   | { type: 'build-failed'; message: string; now: number }
@@ -129,6 +130,7 @@ export function transition(job: Job, event: JobEvent): TransitionResult {
     case 'hand-back': {
       if (!((s.state === 'assigned' || s.state === 'running' || s.state === 'paused') && s.runId === event.runId))
         return reject(job, event);
+      if (event.counted === false) return ok(job, { state: 'queued', since: event.now });
       const handBacks = (job.handBacks ?? 0) + 1;
       if (handBacks < event.maxHandBacks) return ok(job, { state: 'queued', since: event.now }, { handBacks });
       return ok(job, {

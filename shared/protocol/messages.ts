@@ -150,8 +150,12 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
      */
     inline: z.array(InlineFileSchema).max(1000).optional(),
   }),
-  /** The agent could not take the job (busy, inputs missing); the head re-queues it. */
-  z.object({ type: z.literal('job-rejected'), ...RunRef, reason: z.string() }),
+  /**
+   * The agent could not take the job (busy, inputs missing); the head re-queues it. `unstarted`:
+   * a job in hand given back before it began (the node paused, the agent stops); the head does not
+   * count it against the job when it still knows the run as in hand.
+   */
+  z.object({ type: z.literal('job-rejected'), ...RunRef, reason: z.string(), unstarted: z.boolean().optional() }),
   z.object({ type: z.literal('build-failed'), batchId: z.string(), log: z.string() }),
   /** The agent is stopping on purpose: offer it nothing more (it hands back or keeps its job). */
   z.object({ type: z.literal('leaving') }),

@@ -316,7 +316,7 @@ test('a job in hand is reported killed when cancelled, and handed back (never st
   await f.link.deliver({ ...assign('r3', 'j3'), ahead: true });
   await agent.pause(60_000);
   await until(() => f.link.of('job-rejected').length === 1, 'handed back at the pause');
-  assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason]), [['r3', 'node is paused']]);
+  assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason, m.unstarted]), [['r3', 'node is paused', true]]);
   await agent.resume();
   await f.link.deliver({ ...assign('r4', 'j4'), ahead: true });
   await agent.stop();

@@ -82,6 +82,22 @@ test('a rejected run is re-queued until the maximum of hand-backs, then the job 
   assert.equal(doc.record.phase, 'ended');
 });
 
+test('a job in hand given back unstarted is not counted; the claim counts once the head saw it start, or for a run not in hand', () => {
+  const doc = activeBatch('B', { j: { state: 'assigned', node: 'a', runId: 'r1', attempt: 1, at: 0 } });
+  const t = setup([doc], [runRecord('r1', 'B', 'j', 'a'), runRecord('r2', 'B', 'j', 'a', 2), runRecord('r3', 'B', 'j', 'a', 3)], 1);
+  const a = t.connect('a');
+  t.registry.nodes.get('a')!.runs.get('r1')!.ahead = true;
+  t.reports.rejected(a, 'r1', 'node is paused', true);
+  assert.equal(stateOf(doc, 'j').state, 'queued', 'with a maximum of 1 hand-back, an uncounted one re-queues');
+  assert.equal(doc.jobs[0].handBacks ?? 0, 0);
+  // The same claim for a run the head does not know as in hand counts (and fails at the maximum).
+  assert.ok(t.book.apply(doc, 0, { type: 'assign', node: 'a', runId: 'r2', now: t.clock.t }));
+  t.registry.nodes.get('a')!.runs.set('r2', { runId: 'r2', batchId: 'B', job: 'j', attempt: 2 });
+  t.reports.rejected(a, 'r2', 'node is paused', true);
+  const s = stateOf(doc, 'j');
+  assert.equal(s.state === 'done' && s.result.outcome, 'rejected');
+});
+
 test('output is kept and announced only for the job\'s current run', () => {
   const doc = activeBatch('B', { j: RUNNING('r2', 'b', 2) }, {}, 2);
   const t = setup([doc], [runRecord('r1', 'B', 'j', 'a'), runRecord('r2', 'B', 'j', 'b', 2)]);

@@ -48,3 +48,9 @@ test('a node loss does not count, and retry starts the count again', () => {
   const retried = transition(failed.job, { type: 'retry', now: 6000 });
   assert.ok(retried.ok && retried.job.handBacks === 0 && retried.job.status.state === 'queued');
 });
+
+test('a job in hand given back before it started (counted: false) is re-queued without a count, even at the limit', () => {
+  const assigned: Job = { batchId: 'b', name: 'j', attempts: 1, retries: 0, handBacks: 2, status: { state: 'assigned', node: 'n1', runId: 'run-0001', attempt: 1, at: 1000 } };
+  const r = transition(assigned, { ...back('node is paused'), counted: false } as JobEvent);
+  assert.deepEqual(r, { ok: true, job: { ...assigned, status: { state: 'queued', since: 5000 } } });
+});
