@@ -18,7 +18,7 @@ import type { Clock } from './clock.ts';
 import type { FileTransfer, FileTransferFactory } from './file-transfer.ts';
 import type { AfterRefusal, HeadLink, HeadLinkFactory, LinkState } from './head-link.ts';
 import { NodeCredentialFile } from './node-credential.ts';
-import { jobFiles, type JobLauncher, jobMarker, type JobProcess, prepareBuild, prepareJobDirs, removeTree, signalTree, toResult, workDirOf, Workspace } from './runner/index.ts';
+import { endUnrecordedJobs, jobFiles, type JobLauncher, jobMarker, type JobProcess, prepareBuild, prepareJobDirs, removeTree, signalTree, toResult, workDirOf, Workspace } from './runner/index.ts';
 import { NodePause, type PauseReason, type Watchdogs } from './node-pause.ts';
 import { runBuildStep, type BuildOutcome } from './build-step.ts';
 import { addUsage, canHold, capacityOf, fits, freeCapacity, jobShare, NO_USAGE, type Usage } from '../../shared/batch/request.ts';
@@ -67,11 +67,6 @@ interface LiveRun {
   logs: LogForwarder;
   /** Settles when the run is over on this node (reported, handed back or dropped). */
   done: Promise<void>;
-  /**
-   * Settles when the run is in agent-state.json: no build or job process of it may start before
-   * (a restarted agent must know the run to end a process it never recorded).
-   */
-  recorded: Promise<void>;
   /** A job in hand (phase `waiting`): called when it may start, or must not (cancelled). */
   wake?: () => void;
 }
@@ -315,6 +310,9 @@ export class Agent extends EventEmitter<Events> {
     // A pause does not outlive the agent that made it: the jobs are continued (adoption below
     // sends SIGCONT) and the head is told at the welcome.
     this.pauses.dropAfterRestart();
+    // Every run folder the state file names (exit code paths, as the job markers carry them).
+    const known = new Set(this.state.runs.flatMap((run) => [this.ws.runDirOf(run), this.ws.runDir(run.batch.id, '_build', run.runId)]
+      .map((dir) => path.resolve(jobFiles(dir).exitCodePath))));
     for (const run of [...this.state.runs]) {
       const state = run.state;
       if (state.phase === 'running' && state.pid && state.pgid) {
@@ -346,6 +344,12 @@ export class Agent extends EventEmitter<Events> {
         this.store.drop(run);
       }
     }
+    // A run is first saved when its job starts, with the pid: a build or job process started in
+    // the instant before has no record at all. End whatever carries the marker of a run folder
+    // here that the state file does not name.
+    for (const { dir, count } of endUnrecordedJobs(path.join(this.ws.root, 'runs'), known)) {
+      this.log(`ended ${count} process(es) of ${path.relative(this.ws.root, dir)} that a previous agent process started but never recorded`);
+    }
     await this.save();
   }
 
@@ -353,7 +357,7 @@ export class Agent extends EventEmitter<Events> {
   private track(run: PersistedRun): LiveRun {
     const ref = runRef(run);
     const l: LiveRun = {
-      run, proc: null, cancelled: null, handingBack: null, done: Promise.resolve(), recorded: Promise.resolve(),
+      run, proc: null, cancelled: null, handingBack: null, done: Promise.resolve(),
       logs: new LogForwarder((m) => this.conn.send(m), () => ref),
     };
     this.live.set(runKey(ref), l);
@@ -486,8 +490,9 @@ export class Agent extends EventEmitter<Events> {
     };
     this.state.runs.push(run);
     const l = this.track(run);
-    // Written while the inputs and folders are prepared; awaited before any process starts.
-    l.recorded = this.save();
+    // Not saved yet: the first save of the run is at its job's start, with the pid. A restarted
+    // agent ends a build or job process that no saved run names (recover()), and the head, not
+    // hearing of the run in the hello, gives the job to a node again, as for a run given up.
     if (now) this.claimRoom(run);
     this.changed();
     const room = now ? Promise.resolve() : new Promise<void>((resolve) => { l.wake = resolve; });
@@ -590,7 +595,6 @@ export class Agent extends EventEmitter<Events> {
       moveRun(run, { phase: 'building' });
       this.changed();
       const first = !this.builds.has(batch.id);
-      await l.recorded;
       const built = await this.build(batch, run.runId);
       if (l.cancelled) return this.finishCancelled(l);
       if (!built.ok) {
@@ -618,7 +622,6 @@ export class Agent extends EventEmitter<Events> {
     }
 
     const dirs = await prepareJobDirs(this.ws, run);
-    await l.recorded;
     // Cancelled while downloading or building: never start the job.
     if (l.cancelled) return this.finishCancelled(l);
     run.startedAt = this.clock.now();

@@ -27,7 +27,7 @@ export { removeTree } from './remove-tree.ts';
 export { fetchRunInputs, prepareBuild, prepareJobDirs, workDirOf, type JobDirs, type RunFilesContext } from './run-files.ts';
 export { processLauncher, type JobLauncher, type LaunchOptions } from './job-launch.ts';
 export {
-  jobFiles, jobMarker, startJobProcess,
+  endUnrecordedJobs, jobFiles, jobMarker, startJobProcess,
   type JobExit, type JobFiles, type JobProcess, type OutputListener, type StartJobOptions,
 } from './job-process.ts';
 export { signalTree } from './process-tree.ts';

@@ -23,11 +23,11 @@
  * through a shell and is reported as `signaled` (the same thing any shell wrapper would report).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { FileTail } from './file-tail.ts';
-import { findJobProcesses, readStat, signalTree, type JobTree } from './process-tree.ts';
+import { findJobProcesses, processesByMarker, readStat, signalTree, type JobTree } from './process-tree.ts';
 
 /** How the job process ended. */
 export type JobExit =
@@ -125,6 +125,23 @@ const WRAPPER = [
 /** The marker for a job, derived from its exit code file so an adopting agent can rebuild it. */
 export function jobMarker(exitCodePath: string): string {
   return `${MARKER_VAR}=${resolve(exitCodePath)}`;
+}
+
+/**
+ * Ends the build and job processes an earlier agent process started under `runsDir` (the
+ * workspace's `runs/`) without recording them: every live process whose job marker names an
+ * exit code file there that is not in `known` (the resolved exit code paths of every run the
+ * state file names) and whose run folder still exists (a run acknowledged and removed may have
+ * left a daemon on purpose). Returns each run folder with the number of processes ended.
+ */
+export function endUnrecordedJobs(runsDir: string, known: Set<string>): { dir: string; count: number }[] {
+  const ended: { dir: string; count: number }[] = [];
+  for (const exitCodePath of processesByMarker(MARKER_VAR, resolve(runsDir) + sep).keys()) {
+    if (known.has(exitCodePath) || !existsSync(dirname(exitCodePath))) continue;
+    const count = signalTree(-1, -1, 'SIGKILL', `${MARKER_VAR}=${exitCodePath}`, 0).length;
+    if (count) ended.push({ dir: dirname(exitCodePath), count });
+  }
+  return ended;
 }
 
 /** Starts a job. Never throws for a job that cannot start: `done` resolves `spawn-failed`. */

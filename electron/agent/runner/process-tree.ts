@@ -122,6 +122,31 @@ function hasMarker(pid: number, marker: string): boolean {
 }
 
 /**
+ * The live (non-zombie) processes whose environment sets `name` to a value starting with
+ * `prefix`, by that value (their job marker). Processes of other users (environment unreadable),
+ * this process and pid 1 are never listed.
+ */
+export function processesByMarker(name: string, prefix: string, processes: ProcStat[] = listProcesses()): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  const wanted = `${name}=${prefix}`;
+  for (const p of processes) {
+    if (p.pid <= 1 || p.pid === process.pid || p.state === 'Z' || p.state === 'X') continue;
+    let entry: string | undefined;
+    try {
+      entry = readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').find((e) => e.startsWith(wanted));
+    } catch {
+      continue;
+    }
+    if (!entry) continue;
+    const value = entry.slice(name.length + 1);
+    const list = found.get(value);
+    if (list) list.push(p.pid);
+    else found.set(value, [p.pid]);
+  }
+  return found;
+}
+
+/**
  * Live (non-zombie) processes of a job: the root, members of its process group, processes
  * carrying its marker, all descendants of those, and members of any process group a job process
  * created (setsid/setpgid) — that catches children orphaned between two scans. Never includes
