@@ -80,14 +80,15 @@ export async function pullGroup(client: HeadClient, ref: string, group: PlannedF
       if (h.size !== f.size) throw bad(`the head sent ${h.size} bytes for ${f.key}, whose manifest size is ${f.size}`);
       mkdirOnce(path.dirname(f.local), madeDirs);
       if (f.size <= SMALL_FILE) {
-        const chunks: Buffer[] = [];
-        const hash = crypto.createHash('sha256');
-        for await (const c of reader.body()) {
-          hash.update(c);
-          chunks.push(c);
+        // Usually the whole frame is buffered already: taken at once, without a generator.
+        let data = reader.bodyBuffered();
+        if (!data) {
+          const chunks: Buffer[] = [];
+          for await (const c of reader.body()) chunks.push(c);
+          data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         }
-        checkSha(f, hash.digest('hex'));
-        writeSmall(f, chunks);
+        checkSha(f, crypto.createHash('sha256').update(data).digest('hex'));
+        writeSmall(f, data);
         progress.add(f.size);
       } else {
         await writeLarge(reader, f, progress);
@@ -113,9 +114,9 @@ function mkdirOnce(dir: string, made: Set<string>): void {
 }
 
 /** A verified small file: written to its `.partial`, then renamed into place (see {@link SMALL_FILE}). */
-function writeSmall(f: PlannedFile, chunks: Buffer[]): void {
+function writeSmall(f: PlannedFile, data: Buffer): void {
   const partial = `${f.local}.partial`;
-  fs.writeFileSync(partial, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  fs.writeFileSync(partial, data);
   fs.renameSync(partial, f.local);
 }
 

@@ -92,3 +92,42 @@ test('a body abandoned halfway makes the rest of the stream unreadable, not misp
   for await (const c of r.body()) { void c; break; }
   await assert.rejects(r.next(), /abandoned inside a file/);
 });
+
+test('bodyBuffered takes a whole buffered file at once, else leaves it to body(); either way the same files and digests', async () => {
+  const bytes = encode(files);
+  for (const chunk of [1, 3, 7, 4096, 65536, bytes.length]) {
+    const r = new FileStreamReader(chunked(bytes, chunk));
+    const got: { data: Buffer; claimed?: string; buffered: boolean }[] = [];
+    for (let h = await r.next(); h; h = await r.next()) {
+      let data = r.bodyBuffered();
+      const buffered = data !== null;
+      if (!data) {
+        const parts: Buffer[] = [];
+        for await (const c of r.body()) parts.push(c);
+        data = Buffer.concat(parts);
+      } else {
+        // Taken: body() has nothing more to give, and bodyBuffered() no second copy.
+        for await (const c of r.body()) assert.fail(`body() gave ${c.length} more bytes`);
+        assert.equal(r.bodyBuffered(), null);
+      }
+      got.push({ data, claimed: r.claimedSha256(), buffered });
+    }
+    assert.equal(got.length, files.length, `chunk ${chunk}`);
+    got.forEach((g, i) => {
+      assert.ok(g.data.equals(files[i].data), `chunk ${chunk}, file ${i}`);
+      assert.equal(g.claimed, sha(files[i].data));
+    });
+    // One chunk holds everything: every file is taken at once; 1-byte chunks: only the empty one is.
+    if (chunk === bytes.length) assert.ok(got.every((g) => g.buffered));
+    if (chunk === 1) assert.ok(!got[0].buffered && !got[2].buffered);
+  }
+});
+
+test('bodyBuffered never reads past a truncated stream: body() reports the cut', async () => {
+  const bytes = encode(files.slice(0, 1));
+  const cut = bytes.subarray(0, bytes.length - 10); // inside the sha256 of a.txt
+  const r = new FileStreamReader(chunked(cut, cut.length));
+  assert.equal((await r.next())?.path, 'a.txt');
+  assert.equal(r.bodyBuffered(), null);
+  await assert.rejects(async () => { for await (const c of r.body()) void c; }, (err: Error) => err instanceof FileStreamError && /before the sha256 of 'a.txt'/.test(err.message));
+});
