@@ -16,6 +16,7 @@ import { FILE_STREAM_TYPE, frameError, frameHeader, frameTrailer, streamEnd, str
 import { sendFileChunks } from '../../../shared/send-file.ts';
 import { RESULT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
+import { readResultFileSync } from './result-file.ts';
 import { findReadable } from '../../core/batch-access.ts';
 import { userOf } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -55,7 +56,7 @@ export function fileStreamRouter(deps: AppDeps): Router {
       if (jobs.get(f.job)?.status.state !== 'done') throw new HttpError(404, `no archived file '${f.job}/${f.path}': job '${f.job}' is not finished`);
       let files = listed.get(f.job);
       if (!files) {
-        const stored = await archive.readResultFile(doc.record.namespace, doc.record.name, f.job);
+        const stored = readResultFileSync(archive, doc.record.namespace, doc.record.name, f.job);
         if (!stored) throw new HttpError(404, `no archived result for job '${f.job}'`);
         files = Object.assign(new Map(stored.meta.files.map((m) => [m.path, { size: m.size, sha256: m.sha256 }])), { raw: stored.raw });
         listed.set(f.job, files);

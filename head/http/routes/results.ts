@@ -11,6 +11,7 @@ import { sendFileChunks } from '../../../shared/send-file.ts';
 import { terminalSafe } from '../../../shared/terminal-text.ts';
 import { RESULT_FILE, STDERR_FILE, STDOUT_FILE } from '../../archive/archive.ts';
 import { resolveInside } from '../../archive/safe-path.ts';
+import { readResultFileSync } from './result-file.ts';
 import { tailLines } from '../../core/live-logs.ts';
 import { readLastLines } from '../../archive/tail-file.ts';
 import { findReadable } from '../../core/batch-access.ts';
@@ -31,7 +32,7 @@ export function resultsRouter(deps: AppDeps): Router {
     const pending: string[] = [];
     for (const job of doc.jobs) {
       if (job.status.state !== 'done') { pending.push(job.name); continue; }
-      const stored = await archive.readResultFile(doc.record.namespace, doc.record.name, job.name);
+      const stored = readResultFileSync(archive, doc.record.namespace, doc.record.name, job.name);
       if (!stored) continue;
       for (const f of stored.meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
       files.push({ job: job.name, path: RESULT_FILE, size: stored.raw.length, sha256: crypto.createHash('sha256').update(stored.raw).digest('hex') });
@@ -53,7 +54,7 @@ export function resultsRouter(deps: AppDeps): Router {
       throw new HttpError(404, `no archived file '${job}/${rel}'`);
     }
     if (!st.isFile()) throw new HttpError(404, `'${job}/${rel}' is not a file`);
-    const meta = await archive.readResult(doc.record.namespace, doc.record.name, job);
+    const meta = readResultFileSync(archive, doc.record.namespace, doc.record.name, job)?.meta;
     const sha = meta?.files.find((f) => f.path === target.rel)?.sha256;
     if (sha) res.setHeader(SHA256_HEADER, sha);
     res.setHeader('content-type', 'application/octet-stream');
