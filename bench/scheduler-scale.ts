@@ -10,10 +10,11 @@
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from '../test/helpers/cluster.ts';
-import { routes } from '../shared/api/routes.ts';
+import { EVENTS_PATH, routes } from '../shared/api/routes.ts';
 import type { BatchSpec } from '../shared/batch/spec.ts';
 import { PeakSampler, readProcStats } from './proc-stats.ts';
 import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } from './report.ts';
@@ -56,6 +57,22 @@ export function batchSpec(name: string, jobs: number): BatchSpec {
   };
 }
 
+/** A dashboard's live event stream on the head: opened, counting its `live` frames until closed. */
+function liveFeed(ready: Ready): { open: Promise<void>; frames: () => number; close: () => void } {
+  let frames = 0;
+  const req = http.get(`${ready.url}${EVENTS_PATH}?live`, { headers: { authorization: `Bearer ${ready.adminToken}` } });
+  const open = new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { frames += chunk.split('event: live\n').length - 1; });
+      res.on('error', () => {});
+      resolve();
+    });
+    req.on('error', reject);
+  });
+  return { open, frames: () => frames, close: () => req.destroy() };
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const jobs = opts.quick ? 2_000 : 10_000;
   const agentCount = 50;
@@ -96,6 +113,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     // Its last coalesced store writes land before the measured run starts.
     await new Promise((resolve) => setTimeout(resolve, 500));
 
+    // BENCH_LIVE_FEEDS=n: n dashboards follow the run (`GET /api/events?live`, as the page does).
+    const feeds = Array.from({ length: Number(process.env.BENCH_LIVE_FEEDS ?? 0) }, () => liveFeed(ready));
+    await Promise.all(feeds.map((f) => f.open));
+
     const before = await stats();
     const ioBefore = readProcStats(pid);
     const benchCpuBefore = process.cpuUsage();
@@ -116,6 +137,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     await done;
     const wallMs = since(start);
     clearInterval(progress);
+    for (const f of feeds) f.close();
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const { peakBytes: headPeak, growthBytes: headGrowth } = mem.peak();
     mem.stop();
@@ -155,6 +177,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['load generator CPU (50 sim agents, same 2 cores)', `${fixed(genCpu, 2)} s (${fixed((genCpu * 1000) / jobs, 2)} ms per job)`],
       ['head + load generator CPU ÷ wall (2 cores = 2.0)', fixed((cpu + genCpu) / (wallMs / 1000), 2)],
       ['load average at start / end', `${loadStart} / ${os.loadavg()[0].toFixed(1)}`],
+      ...(feeds.length ? [['dashboards following the run (live frames received each)', `${feeds.length} (${feeds.map((f) => f.frames()).join(', ')})`]] : []),
     ];
     return {
       title: `Scheduler scale: ${jobs} jobs, ${agentCount} simulated agents`,

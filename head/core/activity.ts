@@ -12,12 +12,19 @@ export interface ActivitySample { at: number; nodes: Record<string, number> }
 export const ACTIVITY_WINDOW_MS = 60 * 60 * 1000;
 export const ACTIVITY_STEP_MS = 30 * 1000;
 
-/** Jobs held per node right now (nodes holding nothing are absent). */
-export function heldPerNode(batches: Iterable<BatchDoc>): Record<string, number> {
+/**
+ * Jobs held per node right now (nodes holding nothing are absent). `candidates` names the
+ * positions of a batch's jobs that may be held (the batch book's index of active jobs); without
+ * it every job is looked at.
+ */
+export function heldPerNode(batches: Iterable<BatchDoc>, candidates: (doc: BatchDoc) => Iterable<number> = (doc) => doc.jobs.keys()): Record<string, number> {
   const out: Record<string, number> = {};
   for (const doc of batches) {
     if (doc.record.phase !== 'active') continue;
-    for (const job of doc.jobs) if (isActive(job.status)) out[job.status.node] = (out[job.status.node] ?? 0) + 1;
+    for (const i of candidates(doc)) {
+      const s = doc.jobs[i].status;
+      if (isActive(s)) out[s.node] = (out[s.node] ?? 0) + 1;
+    }
   }
   return out;
 }

@@ -91,7 +91,9 @@ export function runningJobs(cluster: Cluster, now: number, visible: (doc: BatchD
   const out: RunningJob[] = [];
   for (const doc of cluster.book.batches.values()) {
     if (doc.record.phase !== 'active' || !visible(doc)) continue;
-    for (const job of doc.jobs) {
+    // Only the jobs nodes hold (the index's), in the batch's order, not every job of the batch.
+    for (const i of cluster.book.index(doc).activePositions().sort((a, b) => a - b)) {
+      const job = doc.jobs[i];
       if (!isActive(job.status)) continue;
       out.push({ batchId: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, owner: doc.record.owner, ...jobView(job, now) });
     }

@@ -1,7 +1,10 @@
 /** The dashboard chart's data: jobs held per node, kept for the window, with the live counts last. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActivityLog } from '../../../../head/core/activity.ts';
+import { ActivityLog, heldPerNode } from '../../../../head/core/activity.ts';
+import { JobIndex } from '../../../../head/core/job-index.ts';
+import type { BatchDoc } from '../../../../head/state/types.ts';
+import type { Job } from '../../../../shared/job/state.ts';
 
 test('samples older than the window go; the series ends with the current counts', () => {
   const log = new ActivityLog(1000, 100);
@@ -13,4 +16,19 @@ test('samples older than the window go; the series ends with the current counts'
   assert.deepEqual(s.samples.at(-1)!.nodes, { a: 1 });
   assert.equal(s.windowMs, 1000);
   assert.equal(s.stepMs, 100);
+});
+
+test('held per node: the same counts from the index of held jobs as from every job', () => {
+  const at = (node: string, runId: string) => ({ state: 'running', node, runId, attempt: 1, startedAt: 0, pausedMs: 0 }) as const;
+  const jobs = [
+    { name: 'a', attempts: 1, retries: 0, status: at('n1', 'r1') },
+    { name: 'b', attempts: 0, retries: 0, status: { state: 'queued', since: 0 } as const },
+    { name: 'c', attempts: 1, retries: 0, status: at('n2', 'r2') },
+    { name: 'd', attempts: 1, retries: 0, status: at('n1', 'r3') },
+  ];
+  const doc = { record: { phase: 'active' }, jobs } as unknown as BatchDoc;
+  const ended = { record: { phase: 'ended' }, jobs } as unknown as BatchDoc;
+  const book = new JobIndex(jobs as Job[]);
+  assert.deepEqual(heldPerNode([doc, ended]), { n1: 2, n2: 1 });
+  assert.deepEqual(heldPerNode([doc, ended], () => book.activePositions()), { n1: 2, n2: 1 });
 });
