@@ -12,8 +12,8 @@
  * next append after a restart starts on a fresh line.
  *
  * The write itself is synchronous (a few hundred bytes into the page cache: ~0.02 ms of CPU, where
- * an `fs/promises` write through the thread pool costs ~0.1 ms) and only the fdatasync, which waits
- * for the disk, goes to the thread pool, so the event loop never blocks on the disk.
+ * an `fs/promises` write through the thread pool costs ~0.1 ms); only the fdatasync, which waits
+ * for the disk, goes to the thread pool, so the event loop does not wait for the disk's flush.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
