@@ -2,12 +2,16 @@
  * Progress for long transfers: a cli-progress bar (bytes, rate, ETA) on a terminal, a few plain
  * lines on stderr otherwise, nothing with `quiet`.
  */
+import { createRequire } from 'node:module';
 import { Transform, type Readable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgressModule from 'cli-progress';
 import { formatSize } from '../../shared/format.ts';
 
+/** cli-progress, loaded only for a bar on a terminal (≈ 8 ms that `pull --json` or a pipe never needs). */
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+
 export class Progress {
-  private bar: cliProgress.SingleBar | null = null;
+  private bar: cliProgressModule.SingleBar | null = null;
   private done = 0;
   private lastLine = Date.now();
   private readonly started = Date.now();
@@ -16,6 +20,7 @@ export class Progress {
     const stream = opts.stream ?? process.stderr;
     if (opts.quiet || total === 0) return;
     if (stream.isTTY) {
+      const cliProgress = loadCliProgress();
       this.bar = new cliProgress.SingleBar({
         stream, format: `${label} [{bar}] {percentage}% | {done}/{all} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false,
       }, cliProgress.Presets.shades_classic);
