@@ -134,7 +134,7 @@ export async function startHead(opts: HeadOptions): Promise<RunningHead> {
   const forgetNodes = () => void cluster.nodeLoss.forgetOffline(forgetAfter).catch((err) => log(`forgetting offline nodes: ${(err as Error).message}`));
   forgetNodes();
   const forgetTimer = setInterval(forgetNodes, Math.min(3_600_000, Math.max(1000, forgetAfter / 4)));
-  const sampleActivity = () => cluster.activity.add(Date.now(), heldPerNode(cluster.book.batches.values()));
+  const sampleActivity = () => cluster.activity.add(Date.now(), heldPerNode(cluster.book.batches.values(), (doc) => cluster.book.index(doc).activePositions()));
   sampleActivity();
   const activityTimer = setInterval(sampleActivity, cluster.activity.stepMs);
   // Inputs of ended batches are not needed any more: delete those no live batch still names. Every

@@ -11,7 +11,7 @@ import type { BatchDoc, Principal } from '../state/types.ts';
 import type { BatchEnd, BatchOutcome } from '../../shared/batch/batch-end.ts';
 import { endedRecord } from '../state/batch-record.ts';
 import type { HeadEventBus } from './events.ts';
-import { JobIndex } from './job-index.ts';
+import { countKey, JobIndex, noCounts, type JobCounts } from './job-index.ts';
 import { fail, type Result } from './result.ts';
 
 export interface BatchBookDeps {
@@ -133,7 +133,7 @@ export class BatchBook {
     const r = doc.record;
     if (r.phase !== 'active') return;
     if (!this.index(doc).allDone()) return;
-    const counts = countOutcomes(doc.jobs);
+    const counts = this.index(doc).counts();
     const ended = endedRecord(r, outcome ?? (counts.buildFailed === doc.jobs.length ? 'build-failed' : 'finished'), this.deps.now());
     doc.record = ended;
     this.deps.store.touchBatchRecord(doc);
@@ -148,18 +148,9 @@ export class BatchBook {
   }
 }
 
-/** Jobs per state, and done jobs per outcome. */
-export function countOutcomes(jobs: Job[]) {
-  const c = { queued: 0, assigned: 0, running: 0, paused: 0, succeeded: 0, failed: 0, cancelled: 0, buildFailed: 0 };
-  for (const j of jobs) {
-    const s = j.status;
-    if (s.state !== 'done') { c[s.state]++; continue; }
-    switch (s.result.outcome) {
-      case 'succeeded': c.succeeded++; break;
-      case 'cancelled': c.cancelled++; break;
-      case 'build-failed': c.buildFailed++; break;
-      default: c.failed++;
-    }
-  }
+/** Jobs per state, and done jobs per outcome, counted over `jobs` (a batch's index keeps them too). */
+export function countOutcomes(jobs: Job[]): JobCounts {
+  const c = noCounts();
+  for (const j of jobs) c[countKey(j.status)]++;
   return c;
 }

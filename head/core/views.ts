@@ -8,16 +8,18 @@ import type { BatchDoc } from '../state/types.ts';
 import { submittedAtOf } from '../state/batch-record.ts';
 import type { Cluster } from './cluster.ts';
 import { countOutcomes } from './batch-book.ts';
+import type { JobCounts } from './job-index.ts';
 import { capacityOf, freeCapacity, type Capacity } from '../../shared/batch/request.ts';
 import { nodeUsage, shareOfRun } from '../scheduler/snapshot.ts';
 import { nodeState } from './live-node.ts';
 
-export function batchView(doc: BatchDoc): BatchView {
+/** A batch's summary; `counts` from its job index when the caller has it (else counted here). */
+export function batchView(doc: BatchDoc, counts: JobCounts = countOutcomes(doc.jobs)): BatchView {
   const r = doc.record;
   return {
     id: r.id, namespace: r.namespace, name: r.name, owner: r.owner, kind: doc.spec.kind, phase: r.phase,
     outcome: r.phase === 'ended' ? r.outcome : null, createdAt: r.createdAt, submittedAt: submittedAtOf(r),
-    endedAt: r.phase === 'ended' ? r.endedAt : null, total: doc.jobs.length, counts: countOutcomes(doc.jobs),
+    endedAt: r.phase === 'ended' ? r.endedAt : null, total: doc.jobs.length, counts,
     capabilities: doc.spec.capabilities, resources: doc.spec.resources,
     buildFailures: Object.fromEntries(Object.entries(r.buildFailures).map(([n, log]) => [n, log.slice(-2000)])),
   };

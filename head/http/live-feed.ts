@@ -46,7 +46,7 @@ export function followLive(cluster: Cluster, principal: Principal, res: Response
       const doc = cluster.book.batches.get(id);
       if (!doc) { (frame.removed as string[]).push(id); continue; }
       if (!visible(doc) || doc.record.phase === 'uploading') continue;
-      (frame.batches as unknown[]).push(batchView(doc));
+      (frame.batches as unknown[]).push(batchView(doc, cluster.book.index(doc).counts()));
       for (const name of jobs.get(id) ?? []) {
         const i = cluster.book.position(doc, name);
         const job = i >= 0 ? doc.jobs[i] : undefined;

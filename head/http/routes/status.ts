@@ -17,7 +17,7 @@ export function statusRouter(deps: AppDeps): Router {
     // Only what the caller may read: its own batches, shared ones, everything for admins.
     const visible = (d: BatchDoc) => canRead(principal, d);
     const readable = [...deps.cluster.book.batches.values()].filter(visible);
-    const batches = readable.filter((d) => d.record.phase !== 'uploading').map(batchView);
+    const batches = readable.filter((d) => d.record.phase !== 'uploading').map((d) => batchView(d, deps.cluster.book.index(d).counts()));
     const namespaces = new Set(readable.map((d) => d.record.namespace));
     const disk = Object.fromEntries(Object.entries(await deps.archive.diskUsage()).filter(([ns]) => principal.kind === 'admin' || namespaces.has(ns)));
     res.json({ now, batches, running: runningJobs(deps.cluster, now, visible), nodes: nodeViews(deps.cluster, visible), disk, archive: deps.disk.state } satisfies Status);
@@ -25,7 +25,7 @@ export function statusRouter(deps: AppDeps): Router {
   /** Jobs held per node over the last hour, for the dashboard's chart (node names are not private). */
   r.get(routes.activity(), (req, res) => {
     userOf(req);
-    res.json(deps.cluster.activity.series(deps.now(), heldPerNode(deps.cluster.book.batches.values())));
+    res.json(deps.cluster.activity.series(deps.now(), heldPerNode(deps.cluster.book.batches.values(), (doc) => deps.cluster.book.index(doc).activePositions())));
   });
   r.get(routes.whoami(), (req, res) => {
     const p = userOf(req);
