@@ -31,9 +31,11 @@ export function resultsDirOf(ws: Workspace, run: PersistedRun): string {
 /**
  * Moves the `distribute_save/` of a run whose processes ended out of its working folder into the
  * run's own folder (a rename: the same file system), so the node's next job, which may work in
- * the same folder, neither resets nor mixes into these results while they upload. Sets
+ * the same folder, neither resets nor mixes into these results while they upload. An empty one
+ * (a job that saved nothing) stays where it is for the next job: there is nothing to keep, and
+ * moving it would cost a rename now, a new folder for the next job and a removal later. Sets
  * `run.resultsKept` (the caller saves it) and returns the results' size in bytes, logs included.
- * Called again after a restart it finds the folder moved already.
+ * Called again after a restart it finds the folder moved already (or empty).
  */
 export async function keepResults(ws: Workspace, run: PersistedRun): Promise<number> {
   const kept = path.join(ws.runDirOf(run), SAVE_DIR);
@@ -45,7 +47,7 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
     // restart) is fine. Synchronous: a rename costs microseconds, through the thread pool ten
     // times that in CPU.
     try {
-      move();
+      if (!isEmptyDir(from)) move();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       fsSync.mkdirSync(ws.runDirOf(run), { recursive: true });
@@ -61,6 +63,15 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
   const { files } = await collectResults(kept).catch(() => ({ files: [] as { abs: string }[] }));
   const sizes = [...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fsSync.statSync(abs, { throwIfNoEntry: false })?.size ?? 0);
   return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** `dir` is a folder (not a link to one) with nothing in it. */
+function isEmptyDir(dir: string): boolean {
+  try {
+    return fsSync.lstatSync(dir).isDirectory() && fsSync.readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Uploads (a stream of small files, or one large file) at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */

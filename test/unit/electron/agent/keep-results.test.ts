@@ -51,3 +51,18 @@ test('a job that left no distribute_save/ has only its logs; a missing run folde
   assert.equal(await keepResults(ws, other), 3);
   assert.equal(fs.readFileSync(path.join(ws.runDirOf(other), 'distribute_save/r.txt'), 'utf8'), 'abc');
 });
+
+test('an empty distribute_save/ stays in the working folder for the next job; the run keeps no results, only its logs', async () => {
+  const { ws, run, save } = await setup();
+  fs.rmdirSync(path.join(save, 'sub'));
+  const ino = fs.statSync(save).ino;
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stderr.log'), 'warn\n');
+  assert.equal(await keepResults(ws, run), 5);
+  assert.equal(run.resultsKept, true);
+  assert.equal(fs.statSync(save).ino, ino, 'the same folder, not moved');
+  assert.equal(fs.existsSync(resultsDirOf(ws, run)), false, 'nothing kept for the run');
+  // The next job writes into it: none of that counts for this run, also when asked again (a restart).
+  fs.writeFileSync(path.join(save, 'next.txt'), 'next job');
+  assert.equal(await keepResults(ws, run), 5);
+  assert.equal(fs.readFileSync(path.join(save, 'next.txt'), 'utf8'), 'next job');
+});
