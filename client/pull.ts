@@ -16,6 +16,7 @@ import type { ApiError } from '../shared/api/api-result.ts';
 import type { Manifest, ManifestFile } from '../shared/api/head-api.ts';
 import type { HeadClient } from '../shared/api/head-client.ts';
 import { eachLimited } from '../shared/each-limited.ts';
+import { hashFileInto, sha256OfFile } from '../shared/hash-file.ts';
 import { groupsOf, NoStreamRoute, pullGroup, PullStop } from './pull-stream.ts';
 
 export interface Rule { kind: 'include' | 'exclude'; pattern: RegExp }
@@ -48,9 +49,7 @@ const SMALL_HASH = 1 << 20;
 export async function sha256Of(file: string, size?: number): Promise<string | null> {
   try {
     if (size !== undefined && size <= SMALL_HASH) return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-    const hash = crypto.createHash('sha256');
-    await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
-    return hash.digest('hex');
+    return (await sha256OfFile(file)).sha256;
   } catch {
     return null;
   }
@@ -130,7 +129,7 @@ async function fetchFile(client: HeadClient, ref: string, f: PlannedFile, progre
     progress.add(start);
     // One pass: hash what is already there (a resumed download), then the bytes as they arrive.
     const hash = crypto.createHash('sha256');
-    if (start) await pipeline(fs.createReadStream(partial, { end: start - 1, highWaterMark: 1 << 20 }), new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(); } }));
+    if (start) await hashFileInto(hash, partial, start);
     // Never more bytes than the manifest announced: a head that keeps sending cannot fill the disk.
     let received = start;
     const tooLong = () => new PullStop({ kind: 'bad-response', status: res.status, message: `the head sent more than the ${f.size} bytes of ${f.key}; download stopped` });

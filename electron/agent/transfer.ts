@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { SHA256_HEADER } from '../../shared/api/routes.ts';
+import { sha256OfFile } from '../../shared/hash-file.ts';
 import { sendFileChunks } from '../../shared/send-file.ts';
 import { httpsKeepAliveAgent } from './lab-ca.ts';
 
@@ -21,13 +22,9 @@ const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }) };
 /** The connection pool for `url`: https ones trust the lab CA, if one is set (lab-ca.ts). */
 export const poolFor = (url: URL) => (url.protocol === 'https:' ? httpsKeepAliveAgent() : keepAlive.http);
 
-export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = crypto.createHash('sha256');
-  let size = 0;
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Transform({
-    transform(chunk: Buffer, _e, cb) { hash.update(chunk); size += chunk.length; cb(); },
-  }));
-  return { sha256: hash.digest('hex'), size };
+/** sha256 and size of a local file (shared/hash-file.ts: two reused 1 MiB buffers). */
+export function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  return sha256OfFile(file);
 }
 
 /** GET `url` into `dest`, verifying `sha256`. Throws with the head's error message on failure. */
