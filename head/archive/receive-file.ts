@@ -83,8 +83,11 @@ export async function receiveFile(body: Readable | AsyncIterable<Buffer>, dest: 
   return { ok: true, size, sha256 };
 }
 
-/** Bytes a receive holds for the disk before it stops reading the request (per upload). */
-const WRITE_BUFFER = 4 << 20;
+/**
+ * Bytes a receive holds for the disk before it stops reading the request (per upload: the head
+ * may take many at once, so a few; the socket's own buffer keeps the sender going meanwhile).
+ */
+const WRITE_BUFFER = 1 << 20;
 
 /** The partial file's write stream and its first write error, if any. */
 type PartialFile = fs.WriteStream & { failure: Error | undefined };
