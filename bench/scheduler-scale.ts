@@ -21,8 +21,12 @@ import { fixed, mib, since, type Bench, type BenchOptions, type BenchResult } fr
 import { SimAgent } from './sim-agent.ts';
 import { archiveFloor } from './archive-floor.ts';
 
-/** Jobs run through the head before the measured batch (see the warm-up in `run`). */
-const WARM_UP_JOBS = 500;
+/**
+ * Jobs run through the head before the measured batch (see the warm-up in `run`; `--quick`: a
+ * quarter). After 500, V8 still optimized ~190 functions during the 10,000 measured jobs (about a
+ * tenth of the head's CPU in a perf profile), after 2,000 about 100 (`--trace-opt`).
+ */
+const WARM_UP_JOBS = 2000;
 
 /** libuv threads of the head (its file work blocks one each for the disk's time). */
 const HEAD_THREADPOOL = 16;
@@ -75,6 +79,7 @@ function liveFeed(ready: Ready): { open: Promise<void>; frames: () => number; cl
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const jobs = opts.quick ? 2_000 : 10_000;
+  const warmUpJobs = opts.quick ? WARM_UP_JOBS / 4 : WARM_UP_JOBS;
   const agentCount = 50;
   const dir = tempDir('bench-scale');
   const profDir = process.env.BENCH_CPU_PROF;
@@ -107,8 +112,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       await adminJson(ready, routes.batchSubmit(created.id), {});
       await done;
     };
-    opts.log(`scheduler-scale: warm-up batch of ${WARM_UP_JOBS} jobs`);
-    await runBatch('warm-up', WARM_UP_JOBS);
+    opts.log(`scheduler-scale: warm-up batch of ${warmUpJobs} jobs`);
+    await runBatch('warm-up', warmUpJobs);
     for (const a of agents) a.archived = a.ahead = 0;
     // Its last coalesced store writes land before the measured run starts.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -184,7 +189,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       table: rows,
       notes: [
         'Head: `startHead()` of the compiled head (dist/, as `distribute server` runs it) in its own Node process (bench/head-child.mjs); agents: bench/sim-agent.ts, one WebSocket each, in the benchmark process. No python involved.',
-        `Measured after a warm-up batch of ${WARM_UP_JOBS} jobs through the same head and agents (a head runs for days: its figures are its steady state, not V8 compiling its hot paths in the first second); every figure of the table is the measured batch's alone.`,
+        `Measured after a warm-up batch of ${warmUpJobs} jobs through the same head and agents (a head runs for days: its figures are its steady state, not V8 compiling its hot paths in the first second); every figure of the table is the measured batch's alone.`,
         process.env.BENCH_SIM_UPLOAD === '1'
           ? 'Each simulated job (BENCH_SIM_UPLOAD=1, as before inline results): assign → job-started → HTTP PUT of one 30-byte result file with its sha256 header → job-finished with the file list → result-ack (archived). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json.'
           : 'Each simulated job: assign → job-started → job-finished carrying its one 30-byte result file inline (base64, with size and sha256 on the file list, as a real agent sends results within the head\'s inline allowance; no HTTP request, no job-exited) → result-ack (archived). Like a real agent each says takesAhead, so the head may hand it its next job while it counts it busy (a job in hand), which it runs when the one before has ended (BENCH_SIM_NO_AHEAD=1: not). The head does all its real work: transitions, coalesced lowdb writes, staging, archive commit with result.json. BENCH_SIM_UPLOAD=1 uploads the file over HTTP instead.',
