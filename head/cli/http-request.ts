@@ -52,6 +52,9 @@ export async function requestStream(url: string, init: StreamRequest): Promise<S
   const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
   return new Promise((resolve, reject) => {
     const req = transport.request(target, { method: init.method, headers }, (res) => {
+      // A connection cut before the reader starts iterating must not be an uncaught 'error': the
+      // response keeps it as its state, and the reader's iteration throws it.
+      res.on('error', () => undefined);
       resolve({
         status: res.statusCode ?? 0,
         header: (name) => {
