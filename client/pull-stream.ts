@@ -28,6 +28,13 @@ export class PullStop extends Error {
  * small files wait on its own bookkeeping. The event loop is held for one small file at a time.
  */
 const SMALL_FILE = 1 << 20;
+/**
+ * Bytes of a large file the pull lets wait for the disk before it stops reading. Small on
+ * purpose: the kernel copies each batch into the page cache from a thread-pool thread, and a batch
+ * still in the CPU's cache (256 KiB; 2 MiB of L2 per core here) copies fast, while 4 MiB batches
+ * made that copy cost 2 s of system time per GiB instead of 1 s (1 GiB pull: 4.0 s → 2.8-3.0 s).
+ */
+const WRITE_BATCH = 256 * 1024;
 /** Files per request; the request's JSON also stays under the head's 64 KiB body limit. */
 const GROUP_FILES = 500;
 const GROUP_JSON_BYTES = 48 * 1024;
@@ -126,7 +133,7 @@ function writeSmall(f: PlannedFile, data: Buffer): void {
  */
 async function writeLarge(reader: FileStreamReader, f: PlannedFile, progress: TransferProgress): Promise<void> {
   const partial = `${f.local}.partial`;
-  const out = fs.createWriteStream(partial, { highWaterMark: 4 << 20 });
+  const out = fs.createWriteStream(partial, { highWaterMark: WRITE_BATCH });
   const failed = once(out, 'error').then(([e]) => { throw e as Error; });
   failed.catch(() => undefined);
   const hash = crypto.createHash('sha256');
