@@ -105,6 +105,12 @@ export class Agent extends EventEmitter<Events> {
   private exitReports = false;
   /** Bytes of result files the head of this connection takes inline per report (0: none). */
   private inlineBytes = 0;
+  /**
+   * A run's results left the working folder (keepResults) and no save has recorded it yet. The
+   * next job must not start before one does: a restarted agent would otherwise adopt the ended run
+   * again and take what the next job left in that folder for its results.
+   */
+  private movedUnsaved = false;
   /** The node credential once enrolled (node-credential.ts), else the enrollment token. */
   private token: string;
   private readonly credentialFile: NodeCredentialFile;
@@ -302,6 +308,7 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private save(): Promise<void> {
+    this.movedUnsaved = false;
     return this.store.save();
   }
 
@@ -621,6 +628,8 @@ export class Agent extends EventEmitter<Events> {
       }
     }
 
+    // The previous run's move out of this folder is on disk before anything can write into it.
+    if (this.movedUnsaved) await this.save();
     const dirs = await prepareJobDirs(this.ws, run);
     // Cancelled while downloading or building: never start the job.
     if (l.cancelled) return this.finishCancelled(l);
@@ -664,6 +673,7 @@ export class Agent extends EventEmitter<Events> {
     const bytes = await keepResults(this.ws, run);
     const exited = { result: toResult(exit), endedAt, runMs: runMs(run, endedAt), bytes };
     moveRun(run, { phase: 'uploading', exited });
+    this.movedUnsaved = true;
     // Its share is free: the job in hand starts now, while this one's results go up.
     this.startWaiting();
     // Results small enough to go inside the report are reported at once: no upload to survive a

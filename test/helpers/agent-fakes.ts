@@ -137,8 +137,11 @@ export class FakeLauncher implements JobLauncher {
   readonly jobs: FakeJob[] = [];
   readonly adopted: FakeJob[] = [];
   private nextPid = 4_000_000;
+  /** Called at each launch, before the job exists (to look at what the agent saved by then). */
+  onLaunch: (() => void) | null = null;
 
   launch(): JobProcess {
+    this.onLaunch?.();
     const job = new FakeJob(this.nextPid++);
     this.jobs.push(job);
     return job;

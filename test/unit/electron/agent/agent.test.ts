@@ -323,3 +323,19 @@ test('a job in hand is reported killed when cancelled, and handed back (never st
   assert.deepEqual(f.link.of('job-rejected').map((m) => [m.runId, m.reason]).at(-1), ['r4', 'the agent is stopping']);
   assert.equal(f.link.of('job-started').length, 1, 'no job in hand ever started');
 });
+
+test('the job in hand starts only once the previous run\'s move out of the working folder is on disk', async () => {
+  const { agent, f, workdir } = await started();
+  await f.link.connect({ inlineResults: 256 * 1024 });
+  await f.link.deliver(assign('r1'));
+  await until(() => f.link.of('job-started').length === 1, 'job-started r1');
+  await f.link.deliver({ ...assign('r2', 'j2'), ahead: true });
+  let r1OnDisk: string | undefined;
+  f.launcher.onLaunch = () => { r1OnDisk = stateFile(workdir).runs.find((r) => r.runId === 'r1')?.state.phase; };
+  f.launcher.last.exit(0);
+  await until(() => f.link.of('job-started').length === 2, 'job-started r2');
+  // Saved as 'running' (its pid) it would be adopted again after a crash, and its results taken
+  // from the folder the next job now writes into.
+  assert.ok(r1OnDisk === 'uploading' || r1OnDisk === 'finished', `r1 was '${r1OnDisk}' on disk when r2 started`);
+  await agent.stop();
+});
