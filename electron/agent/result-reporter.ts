@@ -140,7 +140,9 @@ export class ResultReporter extends EventEmitter<ResultReporterEvents> {
       store.addRecent({ batch: run.batch.name, job: run.spec.name, outcome: ack.status === 'archived' ? fin.result.outcome : 'discarded', endedAt: fin.endedAt, runMs: fin.runMs });
       store.drop(run);
       await this.host.removeRunDir(run);
-      await store.save();
+      // Forgotten on disk with the next save (at most 250 ms later): a restart before that reports
+      // the run again, and the head answers as before (archived, or discarded).
+      store.saveSoon();
       this.emit('changed');
       return;
     }

@@ -75,6 +75,7 @@ test('assign: inputs fetched, job launched and reported started; its end is uplo
   await f.link.deliver({ type: 'result-ack', runId: 'r1', status: 'archived' });
   await until(() => agent.snapshot().recent.length === 1, 'the run moves to the recent list');
   assert.equal(agent.snapshot().recent[0]?.outcome, 'failed');
+  await f.clock.advance(250); // written with the next save, at most 250 ms on the agent's clock
   await until(() => stateFile(workdir).runs.length === 0, 'the acknowledged run is forgotten on disk');
   await agent.stop();
 });
