@@ -6,11 +6,12 @@
  * their files. Once the head accepts a run's report, every staged file is checked against the
  * run's list (size and sha256; a file that differs is deleted and asked for again, never archived),
  * files not on the list are dropped, and the folder moves into the archive with one rename, so a
- * job's archive folder is either absent or complete. Emptied staging folders are removed.
+ * job's archive folder is either absent or complete. A job's emptied staging folder is removed;
+ * a batch's when the batch ends.
  * Batch inputs are content-addressed under `<data>/inputs/<sha256>`.
  */
 import crypto from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -185,7 +186,8 @@ export class Archive {
    * folder appear complete. A commit cut short (crash, full disk) leaves it in staging, where the
    * next commit of the run drops it as unlisted and writes it again. The archive's parent folders
    * are created, and a previous folder of the job removed, only when the rename says so: the
-   * common case is one rename. The emptied job and batch staging folders are removed afterwards.
+   * common case is one rename. The job's emptied staging folder is removed afterwards, in the
+   * background.
    *
    * Every step is a synchronous call: a handful of metadata operations of a few microseconds
    * each on the head's disk, where each would cost 10-20 times that in CPU through the thread
@@ -199,18 +201,24 @@ export class Archive {
     writeFileSync(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
     renameInto(staging, this.jobDir(meta.namespace, meta.batch, meta.job));
     this.usage.invalidate();
-    this.removeEmptyParents(staging);
+    this.removeEmptyFolders(staging, 'job');
   }
 
-  /** Remove the job and batch staging folders above `dir` once nothing is left in them. */
-  private removeEmptyParents(dir: string): void {
-    for (let d = path.dirname(dir); d.startsWith(this.stagingRoot + path.sep); d = path.dirname(d)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return; // not empty (another run is staging) or already gone
-      }
-    }
+  /**
+   * Remove the job's staging folder above run folder `runDir` once it is empty (with `'batch'`,
+   * then the batch's too), in the background: a synchronous rmdir waits for the file system's
+   * journal when other processes write a lot, and held the head's event loop for most of a loaded
+   * benchmark. After a commit the batch's staging folder stays until the batch ends
+   * (head/core/cluster.ts discards it then, and a restart drops the staging of ended batches),
+   * instead of being removed and made again between two jobs.
+   */
+  private removeEmptyFolders(runDir: string, upTo: 'job' | 'batch'): void {
+    const jobDir = path.dirname(runDir);
+    const batchDir = path.dirname(jobDir);
+    if (path.dirname(batchDir) !== this.stagingRoot) return;
+    // Fails harmlessly when another run stages there, or it is gone already; an upload that needs
+    // the folder again makes it again (receive-file.ts, stageInline).
+    void fs.rmdir(jobDir).then(() => (upTo === 'batch' ? fs.rmdir(batchDir) : undefined)).catch(() => {});
   }
 
   /** Batch ids with uploads in staging (none when staging is missing). */
@@ -237,7 +245,7 @@ export class Archive {
       : runId === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, runId);
     await fs.rm(dir, { recursive: true, force: true });
     for (const k of this.received.keys()) if (k.startsWith(dir + path.sep)) this.received.delete(k);
-    this.removeEmptyParents(dir);
+    if (runId !== undefined) this.removeEmptyFolders(dir, 'batch');
   }
 
   async readResult(namespace: string, batch: string, job: string): Promise<JobResultMeta | null> {

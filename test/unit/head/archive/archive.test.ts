@@ -22,6 +22,12 @@ async function newArchive(): Promise<{ dir: string; archive: Archive }> {
 
 const sha = (data: string) => crypto.createHash('sha256').update(data).digest('hex');
 
+/** Resolves once `p` no longer exists (the archive removes emptied job staging folders in the background). */
+async function untilGone(p: string): Promise<void> {
+  for (let i = 0; i < 500 && fs.existsSync(p); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(fs.existsSync(p), false, `${p} is still there`);
+}
+
 /** Write `files` (path → content) into the staging folder of a run, through stagingFile. */
 function stage(archive: Archive, batchId: string, job: string, runId: string, files: Record<string, string>): ResultFile[] {
   return Object.entries(files).map(([rel, content]) => {
@@ -65,7 +71,8 @@ describe('Archive', () => {
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(jobDir, RESULT_FILE), 'utf8')), m);
     assert.deepEqual(await archive.readResult('ns', 'sweep', 'j1'), m);
     assert.equal(fs.existsSync(archive.stagingDir('B1', 'j1', 'run-1')), false, 'staging moved away');
-    assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'no empty job or batch staging folder is left');
+    await untilGone(path.join(archive.stagingRoot, 'B1', 'j1'));
+    assert.deepEqual(fs.readdirSync(path.join(archive.stagingRoot, 'B1')), [], 'the emptied job staging folder goes; the batch\'s stays until the batch ends');
     assert.deepEqual(fs.readdirSync(path.join(jobDir, META_DIR)).sort(), ['result.json', 'stdout.log'], 'no temp file left');
   });
 
@@ -138,7 +145,7 @@ describe('Archive', () => {
     assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stdout.log'), 'utf8'), 'out\n');
     assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stderr.log'), 'utf8'), '');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(job, RESULT_FILE), 'utf8')).files, good);
-    assert.equal(fs.existsSync(path.join(archive.stagingRoot, 'B1')), false, 'emptied staging folders are removed');
+    await untilGone(path.join(archive.stagingRoot, 'B1', 'j1'));
   });
 
   test('stageInline refuses bytes past the allowance per report, even when they match', () => {
@@ -240,7 +247,7 @@ describe('Archive', () => {
     await archive.removeBatch('ns', 'sweep'); // removing twice is fine
   });
 
-  test('discardStaging removes one run, one job or a whole batch of staging, and the folders it empties', async () => {
+  test('discardStaging removes one run (and the folders it empties), one job or a whole batch of staging', async () => {
     const { archive } = await newArchive();
     stage(archive, 'B1', 'j1', 'run-1', { 'a': '1' });
     stage(archive, 'B1', 'j1', 'run-2', { 'a': '2' });
@@ -252,6 +259,7 @@ describe('Archive', () => {
     assert.equal(fs.existsSync(path.join(archive.stagingRoot, 'B1', 'j1')), false);
     assert.equal(fs.existsSync(archive.stagingDir('B1', 'j2', 'run-1')), true);
     await archive.discardStaging('B1', 'j2', 'run-1');
+    await untilGone(path.join(archive.stagingRoot, 'B1'));
     assert.deepEqual(fs.readdirSync(archive.stagingRoot), [], 'the emptied job and batch folders went too');
     stage(archive, 'B1', 'j3', 'run-1', { 'a': '4' });
     await archive.discardStaging('B1');
