@@ -28,7 +28,7 @@ function timedPull(head: HeadProc, id: string, out: string): Promise<{ ms: numbe
   return new Promise((resolve, reject) => {
     const start = performance.now();
     // Node does not report a child's CPU time: /proc/PID/stat is polled while it lives (the last ≤ 10 ms are missed).
-    const child = spawn(process.execPath, [BIN, 'pull', '--batch', id, '--out', out, '--json'], { env: { ...process.env, ...envFor(head) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_PULL_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PULL_PROF}`] : []), BIN, 'pull', '--batch', id, '--out', out, '--json'], { env: { ...process.env, ...envFor(head) }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let cpuMs = 0;
     const tick = Number(process.env.CLK_TCK ?? 100);
