@@ -5,7 +5,7 @@ import { isAlive, listDescendants, parseStat, processState, signalTree } from '.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(get: () => T | null | undefined | false, timeoutMs = 3000): Promise<T> {
+async function waitFor<T>(get: () => T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = get();
@@ -28,7 +28,7 @@ test('processState and isAlive on this process and on a pid that does not exist'
   assert.equal(isAlive(2 ** 22 + 12345), false);
 });
 
-test('listDescendants finds children and grandchildren, signalTree stops and ends them', { timeout: 10_000 }, async (t) => {
+test('listDescendants finds children and grandchildren, signalTree stops and ends them', { timeout: 60_000 }, async (t) => {
   // sh -> (sh -> sleep) + sleep; the inner one leaves the group with setsid.
   const root = spawn('/bin/sh', ['-c', 'setsid /bin/sh -c "sleep 30; :" & sleep 30; wait'], { detached: true, stdio: 'ignore' });
   const exited = new Promise((r) => root.once('exit', r));
