@@ -45,12 +45,10 @@ export class RunReports {
   /** The run's job started (after download and build). */
   started(from: Sender, runId: string): void {
     const lease = this.deps.leases.check(from, runId, 'job-started');
-    // A job in hand started: it occupies its share like any other run from now on. Either way a
-    // node that keeps jobs in hand may take its next one now.
-    const node = lease ? this.deps.nodes.get(from.node) : undefined;
-    const held = node?.runs.get(runId);
+    // A job in hand started: a run like any other from now on. (The scheduler counted it started
+    // already, once it fitted: scheduler/snapshot.ts nodeLoad.)
+    const held = lease ? this.deps.nodes.get(from.node)?.runs.get(runId) : undefined;
     if (held) delete held.ahead;
-    if (node?.takesAhead) this.deps.scheduleSoon();
     const at = lease && this.locate(lease);
     if (lease && at && this.deps.book.apply(at.doc, at.index, { type: 'start', runId, now: this.deps.now() }))
       this.deps.events.emit('job:started', { batchId: lease.batchId, job: lease.job, node: lease.node, runId, attempt: lease.attempt });

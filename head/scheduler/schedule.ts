@@ -37,8 +37,9 @@ export interface Drain {
  *    {@link drainFor} when absent) names at most one node drained for the job fairness serves next
  *    when that job fits on no node now. That node takes no other work until the job fits on it,
  *    and then takes it.
- * 8. A job in hand: a node that got nothing in this call and may take one ahead (`node.ahead`)
- *    takes, by steps 2-5, one job it could hold when empty (a drained node: only of the batch it
+ * 8. A job in hand: once the regular work is placed, each node that may take one ahead
+ *    (`node.ahead`: its agent keeps one, and none of its jobs in hand waits for room) takes, by
+ *    steps 2-5, one job it could hold when empty (a drained node: only of the batch it
  *    is drained for), when that job's batch is `short` and its owner is among the least served
  *    of all the batches the node could take. It counts for fairness like an assigned job.
  *
@@ -83,7 +84,7 @@ export function schedule(state: SchedulerState): Assignment[] {
     }
   }
   for (const node of nodes) {
-    if (!node.ahead || assignments.some((a) => a.nodeId === node.id)) continue;
+    if (!node.ahead) continue;
     const capacity = capacityOf(node.capabilities);
     // A drained node may hold in hand only the job it is drained for.
     const drained = drain?.nodeId === node.id;

@@ -17,13 +17,21 @@ export function shareOfRun(doc: BatchDoc | undefined, name: string, indexOf: (do
   return i < 0 ? null : jobShare(doc.spec, doc.spec.jobs[i]);
 }
 
+/** What a node's runs occupy, and how many of its jobs in hand still wait for room. */
+export interface NodeLoad {
+  usage: Usage;
+  waiting: number;
+}
+
 /**
  * What the runs a node holds occupy (the official ones and strays from before it was lost). A run
  * whose processes ended (its results still uploading or being archived) occupies nothing. A job
- * in hand (assigned ahead, not started) occupies its share once that fits beside the others: the
- * agent starts it then, so the room is not offered to another job in the meantime.
+ * in hand (assigned ahead, not started) occupies its share once that fits beside the others, and
+ * counts as started from then on: the agent starts it the moment it fits, so that room is not
+ * offered to another job, and the node may take its next job in hand without waiting for the
+ * `job-started` of this one. Until it fits it occupies nothing and is `waiting`.
  */
-export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): Usage {
+export function nodeLoad(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): NodeLoad {
   const capacity = capacityOf(node.record.capabilities);
   let usage = NO_USAGE;
   const ahead: (Share | null)[] = [];
@@ -33,8 +41,17 @@ export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexO
     if (run.ahead) ahead.push(share);
     else usage = addUsage(usage, share, capacity);
   }
-  for (const share of ahead) if (fits(capacity, usage, share)) usage = addUsage(usage, share, capacity);
-  return usage;
+  let waiting = 0;
+  for (const share of ahead) {
+    if (fits(capacity, usage, share)) usage = addUsage(usage, share, capacity);
+    else waiting++;
+  }
+  return { usage, waiting };
+}
+
+/** What the runs a node holds occupy (see {@link nodeLoad}). */
+export function nodeUsage(node: LiveNode, batches: Map<string, BatchDoc>, indexOf: (doc: BatchDoc) => JobIndex): Usage {
+  return nodeLoad(node, batches, indexOf).usage;
 }
 
 /**
@@ -48,16 +65,19 @@ export function schedulerSnapshot(batchMap: Map<string, BatchDoc>, indexOf: (doc
     for (const node of Object.keys(doc.record.buildFailures)) buildFailed.set(node, [...(buildFailed.get(node) ?? []), doc.record.id]);
   }
   const live = [...liveNodes];
-  const nodes = live.map((n) => ({
-    id: n.record.name,
-    capabilities: n.record.capabilities,
-    accepting: isAccepting(n),
-    usage: nodeUsage(n, batchMap, indexOf),
-    built: n.record.built,
-    buildFailed: buildFailed.get(n.record.name) ?? [],
-    lastBatch: n.record.lastBatch,
-    ahead: n.takesAhead === true && ![...n.runs.values()].some((r) => r.ahead),
-  }));
+  const nodes = live.map((n) => {
+    const load = nodeLoad(n, batchMap, indexOf);
+    return {
+      id: n.record.name,
+      capabilities: n.record.capabilities,
+      accepting: isAccepting(n),
+      usage: load.usage,
+      built: n.record.built,
+      buildFailed: buildFailed.get(n.record.name) ?? [],
+      lastBatch: n.record.lastBatch,
+      ahead: n.takesAhead === true && load.waiting === 0,
+    };
+  });
   // Every assignment takes at least one free core, so one call hands out at most this many jobs;
   // each batch needs to show only that many (and at least its first, for the drain rule).
   // (Plus one per node that may take a job in hand.)

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecentRunTimes, SHORT_RUN_MS } from '../../../../head/core/recent-run-times.ts';
-import { nodeUsage } from '../../../../head/scheduler/snapshot.ts';
+import { nodeLoad, nodeUsage } from '../../../../head/scheduler/snapshot.ts';
 import { JobIndex } from '../../../../head/core/job-index.ts';
 import type { LiveNode } from '../../../../head/core/live-node.ts';
 import { activeBatch, CAPS, FakeLink } from './fakes.ts';
@@ -25,7 +25,7 @@ test('a batch is short after three runs whose median is at most SHORT_RUN_MS, ju
   assert.equal(t.short('other'), false);
 });
 
-test('nodeUsage: a job in hand occupies nothing while it does not fit, and its share once it fits', () => {
+test('nodeLoad: a job in hand occupies nothing and waits while it does not fit; once it fits it takes its share and counts as started', () => {
   const doc = activeBatch('B', { j1: undefined, j2: undefined });
   const batches = new Map([['B', doc]]);
   const index = new JobIndex(doc.jobs);
@@ -37,6 +37,8 @@ test('nodeUsage: a job in hand occupies nothing while it does not fit, and its s
   node.runs.set('r1', { runId: 'r1', batchId: 'B', job: 'j1', attempt: 1 });
   node.runs.set('r2', { runId: 'r2', batchId: 'B', job: 'j2', attempt: 1, ahead: true });
   assert.equal(nodeUsage(node, batches, indexOf).runs, 1, 'whole-node jobs: the one in hand waits');
+  assert.equal(nodeLoad(node, batches, indexOf).waiting, 1, 'and is waiting: the node may take no other in hand');
   node.runs.get('r1')!.exited = { bytes: 0 };
-  assert.deepEqual(nodeUsage(node, batches, indexOf), { cpus: 4, memoryBytes: 2 ** 34, gpus: 0, runs: 1, whole: true }, 'the first ended: the job in hand takes the node');
+  assert.deepEqual(nodeLoad(node, batches, indexOf), { usage: { cpus: 4, memoryBytes: 2 ** 34, gpus: 0, runs: 1, whole: true }, waiting: 0 },
+    'the first ended: the job in hand takes the node and counts as started (the node may take its next in hand)');
 });

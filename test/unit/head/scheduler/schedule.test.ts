@@ -545,7 +545,9 @@ test('schedule: a job in hand never jumps fairness: a less served owner\'s long 
     [['n1', 'S-0', true]], 'equally served: n1, drained for the oldest runnable batch (S), holds its job; then piet is the less served, so n2 holds nothing');
 });
 
-test('schedule: a node with room gets regular work and no job in hand in the same call', () => {
+test('schedule: a node with room gets its regular work first, then one job in hand in the same call', () => {
   const short = { ...batch('S', 'olga', 1, 5), short: true };
-  assert.deepEqual(schedule(state([node('n1', { ahead: true })], [short])), [a('n1', 'S', 'S-0')]);
+  assert.deepEqual(schedule(state([node('n1', { ahead: true }), node('n2', { ahead: true })], [short])),
+    [a('n1', 'S', 'S-0'), a('n2', 'S', 'S-1'), { nodeId: 'n1', batchId: 'S', job: 'S-2', ahead: true }, { nodeId: 'n2', batchId: 'S', job: 'S-3', ahead: true }]);
+  assert.deepEqual(schedule(state([node('n1', { ahead: true })], [batch('L', 'olga', 1, 5)])), [a('n1', 'L', 'L-0')], 'a long batch: no hand');
 });
