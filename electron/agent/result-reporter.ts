@@ -2,7 +2,7 @@
  * Reports finished runs to the head (each run on its own): sends job-finished until the head answers with result-ack,
  * carries the small result files inline when the head takes them, uploads again the files it
  * reports missing, and then releases the run (recent list, run
- * directory removed, state saved). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
+ * directory removed, state saved with the agent's next save). A run killed on purpose is handed back instead. The report survives both sides restarting: the run stays in
  * agent-state.json as 'finished' until acknowledged, and every welcome sends it again.
  */
 import { EventEmitter } from 'node:events';
