@@ -26,7 +26,7 @@ import { applyOffer, freeGpuSlots, gpuEnv } from './offer.ts';
 import { LogForwarder } from './log-forwarder.ts';
 import { ResultReporter } from './result-reporter.ts';
 import { moveRun, type ExitedRun } from './run-state.ts';
-import { keepResults, readInline, type UploadedResults } from './result-upload.ts';
+import { forgetNoStreams, keepResults, readInline, type UploadedResults } from './result-upload.ts';
 import { settingsProblem, type AgentSettings } from './agent-settings.ts';
 
 export type { AgentSettings } from './agent-settings.ts';
@@ -414,6 +414,8 @@ export class Agent extends EventEmitter<Events> {
         if (m.credential) void this.keepCredential(m.credential);
         this.exitReports = m.exitReports === true;
         this.inlineBytes = m.inlineResults ?? 0;
+        // The head may have been upgraded while we were apart: offer it result streams again.
+        forgetNoStreams(this.settings.headUrl);
         // Runs whose processes ended occupy nothing here: say so again to this head (it counted
         // them as running from the hello).
         for (const run of this.state.runs) this.reportExited(run);

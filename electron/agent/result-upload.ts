@@ -85,9 +85,17 @@ const STREAM_BYTES = 64 << 20;
 /** One request: a stream of small files (indexes into the files to upload), or one file. */
 type Task = { kind: 'stream'; files: number[] } | { kind: 'file'; i: number };
 
-/** Heads that answered they have no result-stream route (older versions): file by file until the agent restarts. */
+/**
+ * Heads that answered they have no result-stream route (older versions): file by file to them,
+ * until the agent connects to the head again (it may have been upgraded meanwhile).
+ */
 const noStreams = new Set<string>();
 const streamsTo = (headUrl: string) => !noStreams.has(headUrl);
+
+/** A new connection to the head at `headUrl` was welcomed: try result streams with it again. */
+export function forgetNoStreams(headUrl: string): void {
+  noStreams.delete(headUrl);
+}
 
 /** Where results go and where they are read from. */
 export interface ResultUploadContext {

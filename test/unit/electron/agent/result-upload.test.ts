@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
-import { uploadResults } from '../../../../electron/agent/result-upload.ts';
+import { forgetNoStreams, uploadResults } from '../../../../electron/agent/result-upload.ts';
 import { Workspace } from '../../../../electron/agent/runner/index.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER } from '../../../../shared/api/routes.ts';
 import { FileStreamReader } from '../../../../shared/file-stream.ts';
@@ -122,4 +122,18 @@ test('a head without the stream route gets every file by PUT', async () => {
   assert.deepEqual(seen.map((s) => s.replace(/^put:/, '')).sort(), [...files.keys()].sort());
   assert.deepEqual(r.files.map((f) => f.path).sort(), [...files.keys()].sort());
   for (const f of r.files) assert.ok(received.get(f.path)!.equals(files.get(f.path)!), f.path);
+});
+
+test('once a head refused streams, files go to it by PUT until a new connection to it is welcomed', async () => {
+  oldHead = true;
+  const { ws, run } = setup();
+  await uploadResults(ctx(ws), run);
+  oldHead = false; // upgraded meanwhile
+  seen.length = 0;
+  await uploadResults(ctx(ws), run);
+  assert.deepEqual(seen.filter((s) => s.startsWith('stream:')), [], 'still file by file on the same connection');
+  forgetNoStreams(headUrl);
+  seen.length = 0;
+  await uploadResults(ctx(ws), run);
+  assert.equal(seen.filter((s) => s.startsWith('stream:')).length, 1, 'a result stream again after the welcome');
 });
