@@ -135,16 +135,7 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
     this.watchdogs.stop(pause.watchdog);
     for (const { proc } of this.host.jobs()) proc.resume();
     for (const proc of this.host.otherProcs()) proc.resume();
-    for (const run of state.runs) {
-      const running = run.state;
-      if (running.phase !== 'running') continue;
-      this.watchdogs.stop(running.watchdog);
-      delete running.watchdog;
-      if (!running.pausedAt) continue;
-      run.pausedMs += Math.max(0, this.host.clock.now() - running.pausedAt);
-      running.pausedAt = null;
-      this.host.send({ type: 'job-resumed', ...runRef(run) });
-    }
+    for (const run of state.runs) if (this.endStop(run)) this.host.send({ type: 'job-resumed', ...runRef(run) });
     this.host.log('resumed');
     this.host.send({ type: 'node-resumed' });
     await this.saved();
@@ -155,13 +146,22 @@ export class NodePause extends EventEmitter<NodePauseEvents> {
    * is still not run time, and its watchdog has nothing left to continue. Does not save.
    */
   jobEnded(run: PersistedRun): void {
+    this.endStop(run);
+  }
+
+  /**
+   * A running run's pause is over (resumed, or its processes gone): its watchdog is stopped and the
+   * time it was stopped is added to its paused time. True when it had been stopped.
+   */
+  private endStop(run: PersistedRun): boolean {
     const running = run.state;
-    if (running.phase !== 'running') return;
+    if (running.phase !== 'running') return false;
     this.watchdogs.stop(running.watchdog);
     delete running.watchdog;
-    if (!running.pausedAt) return;
+    if (!running.pausedAt) return false;
     run.pausedMs += Math.max(0, this.host.clock.now() - running.pausedAt);
     running.pausedAt = null;
+    return true;
   }
 
   /**

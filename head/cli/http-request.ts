@@ -19,12 +19,20 @@ export interface TextRequest {
   body?: string;
 }
 
-/** Resolves with any status; rejects only when no response arrives (the error's `code` says why). */
-export async function requestText(url: string, init: TextRequest): Promise<TextResponse> {
+/**
+ * The URL, the module that speaks its protocol (node:https, and TLS with it, is loaded only for an
+ * https head) and the headers, with the body's length when there is one.
+ */
+async function prepare(url: string, init: { headers: Record<string, string>; body?: string }) {
   const target = new URL(url);
-  // node:https (and TLS with it) is loaded only for an https head.
   const transport = target.protocol === 'https:' ? (await import('node:https')).default : http;
   const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
+  return { target, transport, headers };
+}
+
+/** Resolves with any status; rejects only when no response arrives (the error's `code` says why). */
+export async function requestText(url: string, init: TextRequest): Promise<TextResponse> {
+  const { target, transport, headers } = await prepare(url, init);
   return new Promise((resolve, reject) => {
     const req = transport.request(target, { method: init.method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -47,9 +55,7 @@ const STREAM_IDLE_MS = 300_000;
  * hashing the bytes (bench/large-file.ts).
  */
 export async function requestStream(url: string, init: StreamRequest): Promise<StreamAnswer> {
-  const target = new URL(url);
-  const transport = target.protocol === 'https:' ? (await import('node:https')).default : http;
-  const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
+  const { target, transport, headers } = await prepare(url, init);
   return new Promise((resolve, reject) => {
     const req = transport.request(target, { method: init.method, headers }, (res) => {
       // A connection cut before the reader starts iterating must not be an uncaught 'error': the

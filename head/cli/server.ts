@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--min-free-disk <size>', 'assign no new job while the archive disk has less free space than this (bytes, or with K/M/G/T; 0 = never hold); finished results still come in', '1G')
     .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, the chain if any); needs --tls-key')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
-    .option('--max-hand-backs <n>', 'a job handed back or rejected by agents this many times ends rejected (busy, stopping, paused too long, unreadable; a lost node does not count)', String(DEFAULT_MAX_HAND_BACKS))
+    .option('--max-hand-backs <n>', 'a job handed back or rejected by agents this many times ends rejected (busy, stopping, paused too long, unreadable; a lost node, or a job in hand given back before it started, does not count)', String(DEFAULT_MAX_HAND_BACKS))
     .option('--max-connections-per-address <n>', 'simultaneous connections one IP address may hold', String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))
     .action(action('server', async (opts: { data: string; host: string; port: string; nodeTimeout: string; matrixConfig?: string; maxInputSize: string; forgetNodesAfter: string; wsRate: string; minFreeDisk: string; maxConnectionsPerAddress: string; maxHandBacks: string; tlsCert?: string; tlsKey?: string }) => {
       const port = parsePort('--port', opts.port);

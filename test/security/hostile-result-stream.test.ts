@@ -15,8 +15,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { RUN_KEY_HEADER, routes } from '../../shared/api/routes.ts';
 import { FILE_STREAM_TYPE, frameError, frameHeader, frameTrailer, streamEnd, streamStart } from '../../shared/file-stream.ts';
-import { listFiles, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, jobOf, jobProcessesUnder, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { listFiles, startAgentProc, startHeadProc, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addBatch, jobOf, stopAll, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
 let agent: Proc;
@@ -29,11 +29,7 @@ before(async () => {
   await waitIdleNodes(head, 1);
 });
 
-after(async () => {
-  if (agent) await stop(agent);
-  if (head) await stop(head);
-  for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
-});
+after(() => stopAll(head, agent ? [agent] : [], [wd]));
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const file = (p: string, data: Buffer, claimed = sha(data)) => [frameHeader({ path: p, size: data.length }), data, frameTrailer(claimed)];

@@ -18,8 +18,8 @@ import { FILE_STREAM_TYPE, frameHeader, frameTrailer, streamEnd, streamStart } f
 import {
   AGENT_WS_PATH, PROTOCOL_VERSION, decodeHeadMessage, encode, type AgentMessage, type HeadMessage,
 } from '../../shared/protocol/index.ts';
-import { api, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
-import { addBatch, jobOf, jobProcessesUnder, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
+import { api, startAgentProc, startHeadProc, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
+import { addBatch, jobOf, stopAll, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
 let head: HeadProc;
 let agent: Proc;
@@ -32,11 +32,7 @@ before(async () => {
   await waitIdleNodes(head, 1);
 });
 
-after(async () => {
-  if (agent) await stop(agent);
-  if (head) await stop(head);
-  for (const pid of jobProcessesUnder(wd)) process.kill(pid, 'SIGKILL');
-});
+after(() => stopAll(head, agent ? [agent] : [], [wd]));
 
 /** A hostile agent-token client: says hello as `name` and records what the head sends it. */
 async function hostile(name: string, held: Extract<AgentMessage, { type: 'hello' }>['held'] = []) {
