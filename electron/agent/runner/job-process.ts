@@ -9,6 +9,12 @@
  *   signal N, as shells report it). A restarted agent reads it with {@link adoptJobProcess}.
  *   The wrapper traps SIGTERM/SIGINT/SIGHUP (traps are reset for the job it runs) so a kill
  *   still records the status; only SIGKILL of the wrapper loses it.
+ * - A shell job (`/bin/sh -c CMD`) is its own wrapper: the one shell sets the same traps in front
+ *   of CMD ({@link directShellScript}), so a trivial job costs one shell start-up instead of two
+ *   (an exec costs ~0.6 ms of CPU on a VM, where the dynamic loader's `cpuid` probes trap to the
+ *   hypervisor). The agent that started it takes the status from the process itself; the file is
+ *   for an agent that adopts it after a restart. A CMD that mentions `exec` or `trap` could drop
+ *   the recording traps, so it keeps the separate wrapper.
  * - stdout and stderr are opened as files and given to the job directly (not pipes through the
  *   agent), so the job keeps writing its logs while the agent is down and never blocks or gets
  *   SIGPIPE because the agent died. `onOutput` is fed by following those files (polling every
@@ -122,6 +128,25 @@ const WRAPPER = [
   'echo $? > "$0"',
 ].join('\n');
 
+/** Single-quoted for /bin/sh: any text, read back literally. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The script of a shell job that is its own wrapper, or null when `cmd` must run under the
+ * separate wrapper (it mentions `exec`, which would replace the shell and its exit trap, or
+ * `trap`, which could replace the traps). The traps go on CMD's first line, so the line numbers
+ * in the shell's error messages stay CMD's own. A kill (SIGTERM, SIGINT, SIGHUP) ends the shell
+ * with 128+N once its foreground command ended, as the wrapper records it; the EXIT trap writes
+ * the status on every way out but SIGKILL.
+ */
+export function directShellScript(cmd: string, exitCodePath: string): string | null {
+  if (/\b(exec|trap)\b/.test(cmd)) return null;
+  const record = `echo $? > ${shellQuote(resolve(exitCodePath))}`;
+  return `trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap ${shellQuote(record)} EXIT; ${cmd}`;
+}
+
 /** The marker for a job, derived from its exit code file so an adopting agent can rebuild it. */
 export function jobMarker(exitCodePath: string): string {
   return `${MARKER_VAR}=${resolve(exitCodePath)}`;
@@ -168,9 +193,10 @@ export function startJobProcess(opts: StartJobOptions): JobProcess {
   // argument, E2BIG for an oversized command line): nothing is left open then (the log fds are
   // closed in `finally`, the tails are only started after a successful spawn), and the job ends
   // spawn-failed with the reason in its stderr log.
+  const direct = opts.file === '/bin/sh' && opts.args.length === 2 && opts.args[0] === '-c' ? directShellScript(opts.args[1], opts.exitCodePath) : null;
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn('/bin/sh', ['-c', WRAPPER, resolve(opts.exitCodePath), opts.file, ...opts.args], {
+    child = spawn('/bin/sh', direct !== null ? ['-c', direct] : ['-c', WRAPPER, resolve(opts.exitCodePath), opts.file, ...opts.args], {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env, [MARKER_VAR]: marker.slice(MARKER_VAR.length + 1) },
       detached: true,
@@ -195,7 +221,7 @@ export function startJobProcess(opts: StartJobOptions): JobProcess {
       const missingCwd = (err as NodeJS.ErrnoException).code === 'ENOENT' && !exists(opts.cwd);
       settle({ kind: 'spawn-failed', message: missingCwd ? `working folder ${opts.cwd} does not exist` : err.message });
     });
-    child.once('exit', (code, signal) => settle(readExitStatus(opts.exitCodePath, { code, signal })));
+    child.once('exit', (code, signal) => settle(direct !== null ? exitOf(code, signal) : readExitStatus(opts.exitCodePath, { code, signal })));
   });
   const pid = child.pid ?? 0;
   return makeJobProcess({ rootPid: pid, pgid: pid, marker }, wrapperEnded, tails, opts.recheckMs);
@@ -244,14 +270,21 @@ export function readExitStatus(
     // missing: fall back to the wrapper's own status
   }
   if (text?.startsWith('spawn-failed')) return { kind: 'spawn-failed', message: text.replace(/^spawn-failed:\s*/, '') };
-  if (text && /^\d+$/.test(text)) {
-    const code = Number(text);
-    const name = code > 128 ? signalName(code - 128) : null;
-    return name ? { kind: 'signaled', signal: name } : { kind: 'exited', code };
-  }
+  if (text && /^\d+$/.test(text)) return exitOf(Number(text), null);
   if (wrapper.signal) return { kind: 'signaled', signal: wrapper.signal };
   if (wrapper.code !== null && wrapper.code !== 0) return { kind: 'exited', code: wrapper.code };
   return { kind: 'signaled', signal: 'unknown' };
+}
+
+/**
+ * A shell's exit status as a JobExit: 128+N is death by signal N, as shells report it; the
+ * process's own status when the agent is its parent (a shell job that is its own wrapper).
+ */
+function exitOf(code: number | null, signal: NodeJS.Signals | null): JobExit {
+  if (signal) return { kind: 'signaled', signal };
+  if (code === null) return { kind: 'signaled', signal: 'unknown' };
+  const name = code > 128 ? signalName(code - 128) : null;
+  return name ? { kind: 'signaled', signal: name } : { kind: 'exited', code };
 }
 
 /** Signal names by number, built once (walking os.constants.signals cost ~14 µs per ended job). */

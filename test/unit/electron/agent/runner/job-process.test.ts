@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 const T = { timeout: 10_000 };
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adoptJobProcess, jobMarker, readExitStatus, startJobProcess as startJob, type JobProcess, type StartJobOptions } from '../../../../../electron/agent/runner/job-process.ts';
@@ -227,4 +227,67 @@ test('adopting a job that already ended reads its exit code file', T, async () =
   await first.done;
   const job = adoptJobProcess({ pid: first.pid, pgid: first.pgid, exitCodePath: opts.exitCodePath, stdoutPath: opts.stdoutPath, stderrPath: opts.stderrPath });
   assert.deepEqual(await job.done, { kind: 'exited', code: 3 });
+});
+
+// A shell job (`/bin/sh -c CMD`) is its own wrapper: one shell, the same exit status and file.
+const shellJob = (cmd: string) => ({ file: '/bin/sh', args: ['-c', cmd] });
+
+test('a shell job runs as one shell: it is the group leader, its $$, and records its status', T, async () => {
+  const { dir, opts, output } = jobDir();
+  const job = startJobProcess({ ...opts, ...shellJob(`echo "$$ $PPID" > ${join(dir, 'ids')}; echo out; echo err >&2; exit 7`) });
+  assert.deepEqual(await job.done, { kind: 'exited', code: 7 });
+  const [self, parent] = read(join(dir, 'ids')).split(' ').map(Number);
+  assert.equal(self, job.pid, "the job's $$ is the process the agent started (no wrapper around it)");
+  assert.equal(parent, process.pid);
+  assert.equal(read(opts.exitCodePath), '7', 'the status is recorded for an agent that adopts the job');
+  assert.deepEqual(output, { stdout: 'out\n', stderr: 'err\n' });
+
+  const ok = jobDir();
+  assert.deepEqual(await startJobProcess({ ...ok.opts, ...shellJob('true') }).done, { kind: 'exited', code: 0 });
+  assert.equal(read(ok.opts.exitCodePath), '0');
+});
+
+test("a shell job's errors keep their own line numbers; a syntax error is exit 2", T, async () => {
+  const { opts, output } = jobDir();
+  assert.deepEqual(await startJobProcess({ ...opts, ...shellJob('true\nno-such-command-4711') }).done, { kind: 'exited', code: 127 });
+  assert.match(output.stderr, /^\/bin\/sh: 2: no-such-command-4711: not found$/m);
+  const bad = jobDir();
+  assert.deepEqual(await startJobProcess({ ...bad.opts, ...shellJob('if then') }).done, { kind: 'exited', code: 2 });
+});
+
+test('a killed shell job is SIGTERM, recorded as 143 once its command ended; kill $$ too', T, async () => {
+  const { opts } = jobDir();
+  const job = startJobProcess({ ...opts, ...shellJob('sleep 30; echo not reached') });
+  await waitFor(() => processState(job.pid) !== null);
+  await sleep(100);
+  assert.deepEqual(await job.kill(2000), { kind: 'signaled', signal: 'SIGTERM' });
+  assert.equal(read(opts.exitCodePath), '143');
+
+  const self = jobDir();
+  assert.deepEqual(await startJobProcess({ ...self.opts, ...shellJob('kill $$; sleep 0; echo after') }).done, { kind: 'signaled', signal: 'SIGTERM' });
+  assert.equal(self.output.stdout, '', 'the job ended at its own kill');
+  const hard = jobDir();
+  assert.deepEqual(await startJobProcess({ ...hard.opts, ...shellJob('kill -9 $$') }).done, { kind: 'signaled', signal: 'SIGKILL' });
+});
+
+test('a shell job that mentions exec or trap keeps the separate wrapper, which still records its status', T, async () => {
+  const { dir, opts } = jobDir();
+  const job = startJobProcess({ ...opts, ...shellJob(`echo $$ > ${join(dir, 'self')}; exec /bin/sh -c 'exit 4'`) });
+  assert.deepEqual(await job.done, { kind: 'exited', code: 4 });
+  assert.notEqual(Number(read(join(dir, 'self'))), job.pid, 'the job shell runs under the wrapper');
+  assert.equal(read(opts.exitCodePath), '4', 'the wrapper recorded what the exec replaced the shell with');
+
+  const trapped = jobDir();
+  assert.deepEqual(await startJobProcess({ ...trapped.opts, ...shellJob("trap '' EXIT; exit 5") }).done, { kind: 'exited', code: 5 });
+  assert.equal(read(trapped.opts.exitCodePath), '5');
+});
+
+test('an agent that adopts a running shell job gets its status from the file', T, async () => {
+  const { dir, opts } = jobDir();
+  const first = startJobProcess({ ...opts, ...shellJob(`while [ ! -e ${join(dir, 'go')} ]; do sleep 0.05; done; exit 6`) });
+  await waitFor(() => processState(first.pid) !== null);
+  const job = adoptJobProcess({ pid: first.pid, pgid: first.pgid, exitCodePath: opts.exitCodePath, stdoutPath: opts.stdoutPath, stderrPath: opts.stderrPath, pollMs: 50 });
+  writeFileSync(join(dir, 'go'), '');
+  assert.deepEqual(await job.done, { kind: 'exited', code: 6 });
+  assert.deepEqual(await first.done, { kind: 'exited', code: 6 });
 });
