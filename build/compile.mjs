@@ -55,9 +55,11 @@ export function buildInputs() {
  * Packages the compiled code imports from one pre-bundled file in dist/vendor/ instead of
  * node_modules: zod is ~150 ES modules (every locale among them) that cost a short command like
  * `distribute status` ~65 ms of CPU to load, against ~17 ms as one minified file without the
- * locales it never uses (bench/startup.ts). Only the package's main entry is vendored.
+ * locales it never uses (bench/startup.ts); yaml is ~80 CommonJS files (each resolved, its
+ * folder's package.json read, compiled) that `distribute add` loads to read a config.
+ * Only the package's main entry is vendored, and only the names the code imports from it.
  */
-const VENDORED = ['zod'];
+const VENDORED = ['zod', 'yaml'];
 const vendorFile = (name) => path.join(OUT, 'vendor', `${name}.js`);
 
 /** esbuild plugin: keep every import out of the bundle; relative `.ts` becomes `.js`; vendored packages point into dist/vendor/. */
@@ -91,13 +93,50 @@ async function zodEntry(outputFiles) {
     const text = out.text;
     const imports = [...text.matchAll(/import\s*([^;]*?)\s*from\s*"[^"]*vendor\/zod\.js"/g)].map((m) => m[1]);
     if (!imports.length) continue;
-    if (imports.some((i) => !/^\{\s*z\s*\}$/.test(i))) bad.push(path.relative(OUT, out.path));
-    for (const m of text.matchAll(/\bz\.([A-Za-z_$][\w$]*)/g)) if (Object.hasOwn(all, m[1])) used.add(m[1]);
+    // `{ z }`, or `{ z as z2 }` where the CLI's bundle renamed it to keep two modules' `z` apart.
+    const locals = imports.map((i) => /^\{\s*z(?:\s+as\s+([A-Za-z_$][\w$]*))?\s*\}$/.exec(i));
+    if (locals.some((m) => !m)) bad.push(path.relative(OUT, out.path));
+    for (const local of new Set(locals.map((m) => m?.[1] ?? 'z'))) {
+      for (const m of text.matchAll(new RegExp(`(?<![\\w$.])${local.replace('$', '\\$')}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (Object.hasOwn(all, m[1])) used.add(m[1]);
+    }
   }
   if (bad.length) throw new Error(`only \`import { z } from 'zod'\` is supported (vendor/zod.js keeps just the members of z the code reads); not in: ${bad.join(', ')}`);
   const names = [...used].sort();
   return `import { ${names.map((n, i) => `${n} as m${i}`).join(', ')} } from 'zod';\n`
     + `export const z = Object.freeze({ ${names.map((n, i) => `${n}: m${i}`).join(', ')} });\n`;
+}
+
+/**
+ * The entry of a vendored CommonJS package (yaml): re-exports just the names the compiled code
+ * imports from it (`import { parseDocument, LineCounter } from 'yaml'`); any other form of import
+ * (default, namespace) stops the build, so a name the bundle lacks cannot fail only at run time.
+ */
+function namedEntry(name, outputFiles) {
+  const names = new Set();
+  const bad = [];
+  const from = new RegExp(`import\\s*([^;]*?)\\s*from\\s*"[^"]*vendor/${name}\\.js"`, 'g');
+  for (const out of outputFiles) {
+    for (const m of out.text.matchAll(from)) {
+      const list = /^\{([^{}]*)\}$/.exec(m[1]);
+      if (!list) bad.push(path.relative(OUT, out.path));
+      else for (const n of list[1].split(',')) if (n.trim()) names.add(n.trim().split(/\s+as\s+/)[0]);
+    }
+  }
+  if (bad.length) throw new Error(`only named imports (\`import { x } from '${name}'\`) are supported from a vendored package; not in: ${bad.join(', ')}`);
+  return `import * as m from '${name}';\nexport const { ${[...names].sort().join(', ')} } = m;\n`;
+}
+
+/**
+ * The package's licence, as the comment that opens its vendored file: MIT (zod) and ISC (yaml)
+ * ask that the copyright and permission notice travel with every copy.
+ */
+function licenceBanner(name) {
+  const dir = path.join(ROOT, 'node_modules', name);
+  const { version, license } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const file = fs.readdirSync(dir).find((f) => /^licen[cs]e(\.(md|txt))?$/i.test(f));
+  if (!file) throw new Error(`node_modules/${name} has no LICENSE file to keep in dist/vendor/${name}.js`);
+  const text = fs.readFileSync(path.join(dir, file), 'utf8').trim().replaceAll('*/', '* /');
+  return `/*! ${name} ${version} (${license}), bundled by build/compile.mjs.\n\n${text}\n*/`;
 }
 
 /** dist/vendor/<name>.js: the package bundled into one minified ES module; zod keeps only its English messages. */
@@ -110,8 +149,11 @@ async function buildVendored(esbuild, name, outputFiles) {
     },
   };
   const result = await esbuild.build({
-    stdin: { contents: name === 'zod' ? await zodEntry(outputFiles) : `export * from '${name}'; export { default } from '${name}';`, resolveDir: ROOT, loader: 'js' },
+    stdin: { contents: name === 'zod' ? await zodEntry(outputFiles) : namedEntry(name, outputFiles), resolveDir: ROOT, loader: 'js' },
     bundle: true, format: 'esm', platform: 'node', target: 'node20.11', minify: true, keepNames: true, legalComments: 'inline',
+    // A CommonJS package's require() of Node built-ins (yaml's `require('process')`) needs a real
+    // require in an ES module.
+    banner: { js: `${licenceBanner(name)}${name === 'zod' ? '' : '\nimport { createRequire as __vendorRequire } from \'node:module\'; const require = __vendorRequire(import.meta.url);'}` },
     plugins: name === 'zod' ? [onlyEnglish] : [], write: false, logLevel: 'warning',
   });
   return result.errors.length ? null : Buffer.from(result.outputFiles[0].contents);

@@ -48,7 +48,7 @@ export function withHeadOptions(cmd: Command): Command {
 
 /** Register `options` on `cmd` (lists that head/cli/quick-args.ts also reads). */
 export function withOptions(cmd: Command, options: readonly OptionDef[]): Command {
-  for (const o of options) cmd.option(o.flags, o.description);
+  for (const o of options) cmd.option(o.flags, o.description, o.default);
   return cmd;
 }
 

@@ -32,7 +32,7 @@ if (names.length === 0) {
 async function runQuick(): Promise<boolean> {
   if (names.length !== 1 || args[0] !== names[0]) return false;
   const { quick } = await COMMANDS[names[0]]();
-  const parsed = quick && quickArgs(quick.options, quick.maxArgs, args.slice(1));
+  const parsed = quick && quickArgs(quick.options, quick.maxArgs, args.slice(1), quick.minArgs);
   if (!quick || !parsed) return false;
   await quick.run(parsed.args, parsed.opts);
   return true;

@@ -11,13 +11,17 @@
 export interface OptionDef {
   flags: string;
   description: string;
+  /** The value when the option is not given (commander's default), for an option taking a value. */
+  default?: string;
 }
 
 /** A command that can run from {@link quickArgs}: its options, how many words it takes, its body. */
 export interface QuickCommand {
   options: readonly OptionDef[];
-  /** Positional words it accepts at most (all optional). */
+  /** Positional words it accepts at most. */
   maxArgs: number;
+  /** Positional words it needs (default 0): with fewer, commander reports the missing argument. */
+  minArgs?: number;
   run(args: string[], opts: Record<string, string | true>): Promise<void>;
 }
 
@@ -30,10 +34,10 @@ function parseFlags(flags: string): { long: string; name: string; takesValue: bo
 
 /**
  * The words and options of `args` (the words after the command name), or null when commander
- * should read them: anything but known long options (`--x v`, `--x=v`, each at most once) and at
- * most `maxArgs` words that do not start with `-`.
+ * should read them: anything but known long options (`--x v`, `--x=v`, each at most once) and
+ * `minArgs` to `maxArgs` words that do not start with `-`. Options not given take their default.
  */
-export function quickArgs(options: readonly OptionDef[], maxArgs: number, args: readonly string[]): { args: string[]; opts: Record<string, string | true> } | null {
+export function quickArgs(options: readonly OptionDef[], maxArgs: number, args: readonly string[], minArgs = 0): { args: string[]; opts: Record<string, string | true> } | null {
   const known = new Map(options.map((o) => {
     const f = parseFlags(o.flags);
     return [f.long, f] as const;
@@ -61,5 +65,11 @@ export function quickArgs(options: readonly OptionDef[], maxArgs: number, args: 
       i++;
     }
   }
-  return words.length <= maxArgs ? { args: words, opts } : null;
+  if (words.length > maxArgs || words.length < minArgs) return null;
+  for (const o of options) {
+    if (o.default === undefined) continue;
+    const { name } = parseFlags(o.flags);
+    if (!Object.hasOwn(opts, name)) opts[name] = o.default;
+  }
+  return { args: words, opts };
 }

@@ -33,19 +33,35 @@ const LINES: string[][] = [
   ['--', 'b1'], ['-'], ['--head', 'a', '--head', 'b'], ['help'],
 ];
 
-test('whenever the quick reading of a status command line succeeds, commander reads it the same way', async () => {
-  const { quick } = await COMMANDS.status();
-  assert.ok(quick, 'status has a quick path');
-  let quickOnes = 0;
-  for (const argv of LINES) {
-    const q = quickArgs(quick.options, quick.maxArgs, argv);
-    if (!q) continue;
-    quickOnes++;
-    const c = await viaCommander('status', argv);
-    assert.notEqual(c, 'error', `${argv.join(' ')}: the quick path accepts what commander refuses`);
-    assert.deepEqual(q, c, `${argv.join(' ')}: same words and options`);
-  }
-  assert.ok(quickOnes >= 9, `${quickOnes} command lines taken by the quick path`);
+/** Lines for the commands that take one required word and options of their own (add, wait). */
+const ONE_WORD_LINES: string[][] = [
+  ['c.yaml', '--dry-run'], ['c.yaml', '--replace', '--json'], ['--dry-run', 'c.yaml', '--json'], ['x', '--interval', '0.5'],
+  ['x', '--interval=2', '--timeout', '1m', '--json'], ['--timeout', '30s', 'ns/b'], ['x', '--interval'], ['--interval', '--json', 'x'],
+];
+
+for (const [name, minQuick] of [['status', 9], ['add', 8], ['wait', 7]] as const) {
+  test(`whenever the quick reading of a ${name} command line succeeds, commander reads it the same way`, async () => {
+    const { quick } = await COMMANDS[name]();
+    assert.ok(quick, `${name} has a quick path`);
+    let quickOnes = 0;
+    for (const argv of [...LINES, ...ONE_WORD_LINES]) {
+      const q = quickArgs(quick.options, quick.maxArgs, argv, quick.minArgs);
+      if (!q) continue;
+      quickOnes++;
+      const c = await viaCommander(name, argv);
+      assert.notEqual(c, 'error', `${argv.join(' ')}: the quick path accepts what commander refuses`);
+      assert.deepEqual(q, c, `${argv.join(' ')}: same words and options`);
+    }
+    assert.ok(quickOnes >= minQuick, `${quickOnes} command lines taken by the quick path`);
+  });
+}
+
+test('a missing required word is left to commander (its usage error); defaults fill options not given', () => {
+  const options = [{ flags: '--interval <s>', description: '', default: '1' }, { flags: '--json', description: '' }];
+  assert.equal(quickArgs(options, 1, [], 1), null);
+  assert.equal(quickArgs(options, 1, ['--json'], 1), null);
+  assert.deepEqual(quickArgs(options, 1, ['b'], 1), { args: ['b'], opts: { interval: '1' } });
+  assert.deepEqual(quickArgs(options, 1, ['b', '--interval=3', '--json'], 1), { args: ['b'], opts: { interval: '3', json: true } });
 });
 
 test('help, unknown, repeated or valueless options, `--` and extra words are left to commander', () => {
