@@ -6,8 +6,7 @@
  * caller's polling decides.
  */
 import type { HeadClient } from '../shared/api/head-client.ts';
-import { EVENTS_PATH } from '../shared/api/routes.ts';
-import { decodeUserEvent, takeSseEvents } from '../shared/protocol/events.ts';
+import { endedBatchId, takeSseEvents } from '../shared/protocol/sse.ts';
 
 /** A followed event stream. */
 export interface BatchEndWatch {
@@ -37,21 +36,21 @@ export function watchBatchEnds(client: HeadClient): BatchEndWatch {
   };
 
   void (async () => {
-    const r = await client.raw(EVENTS_PATH, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
-    if (!r.ok || !r.value.body) {
+    const r = await client.events(abort.signal);
+    if (!r.ok) {
       resolveOpened(false);
       return;
     }
     resolveOpened(true);
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of r.value.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of r.value.body) {
       buffer += decoder.decode(chunk, { stream: true });
       const { events, rest } = takeSseEvents(buffer);
       buffer = rest;
       for (const data of events) {
-        const decoded = decodeUserEvent(data);
-        if (decoded.ok && decoded.event?.type === 'batch-ended') told(decoded.event.batchId);
+        const id = endedBatchId(data);
+        if (id !== null) told(id);
       }
     }
   })().catch(() => resolveOpened(false)); // aborted, or the head went away: polling decides

@@ -57,7 +57,7 @@ const STREAM_IDLE_MS = 300_000;
 export async function requestStream(url: string, init: StreamRequest): Promise<StreamAnswer> {
   const { target, transport, headers } = await prepare(url, init);
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, { method: init.method, headers }, (res) => {
+    const req = transport.request(target, { method: init.method, headers, signal: init.signal }, (res) => {
       // A connection cut before the reader starts iterating must not be an uncaught 'error': the
       // response keeps it as its state, and the reader's iteration throws it.
       res.on('error', () => undefined);

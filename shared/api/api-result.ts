@@ -36,7 +36,13 @@ export interface Transport {
 }
 
 /** A request whose answer is read as a stream (its own body, if any, is small: JSON). */
-export interface StreamRequest { method: string; headers: Record<string, string>; body?: string }
+export interface StreamRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Aborts the request, or the reading of its answer (an event stream read until told to stop). */
+  signal?: AbortSignal;
+}
 
 /** An answer read at the reader's pace: its status, its headers by name, its body as bytes. */
 export interface StreamAnswer {

@@ -11,7 +11,7 @@ import { manifestParser } from './manifest-check.ts';
 import type {
   BatchDetail, BatchView, CreatedBatch, FileStreamRequest, CreatedUser, CreateUserRequest, Health, KilledBatch, LogsQuery, Manifest, NodeFit, NodePaused, NodeResumed, Nodes, RemovedBatch, Status, MissingInput, RemovedNode, RetriedBatch, RotatedEnrollment, RetryRequest, StoredInput, Users, WhoAmI,
 } from './head-api.ts';
-import { routes, SHA256_HEADER } from './routes.ts';
+import { EVENTS_PATH, routes, SHA256_HEADER } from './routes.ts';
 import { checkShape, shapeParser, type Shape } from './shape.ts';
 
 /**
@@ -182,6 +182,15 @@ export class HeadClient {
    */
   fileStream(ref: string, files: FileStreamRequest['files']): Promise<ApiResult<StreamAnswer>> {
     return this.download(routes.batchFileStream(ref), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files } satisfies FileStreamRequest) });
+  }
+
+  /**
+   * The user event stream (`GET /api/events`: server-sent events, shared/protocol/sse.ts reads
+   * them), open until `signal` aborts or the head goes away; through the transport's `stream`
+   * when it has one (the CLI's node:http: `distribute wait` never loads fetch's undici).
+   */
+  events(signal?: AbortSignal): Promise<ApiResult<StreamAnswer>> {
+    return this.download(EVENTS_PATH, { method: 'GET', headers: { accept: 'text/event-stream' }, signal });
   }
 
   /** A job's logs as a text stream (archived, or live with `follow`). */

@@ -37,18 +37,4 @@ export function decodeUserEvent(data: string): { ok: true; event: UserEvent | nu
   return { ok: true, event: parsed.data };
 }
 
-/**
- * Split an SSE byte stream into events: returns the `data` of each complete event in `buffer`
- * and what is left over. Comment lines (`:`) and other fields are ignored.
- */
-export function takeSseEvents(buffer: string): { events: string[]; rest: string } {
-  const events: string[] = [];
-  const normalized = buffer.replace(/\r\n?/g, '\n');
-  const blocks = normalized.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
-    if (data.length) events.push(data.join('\n'));
-  }
-  return { events, rest };
-}
+export { takeSseEvents } from './sse.ts';
