@@ -39,6 +39,9 @@ export function resultsDirOf(ws: Workspace, run: PersistedRun): string {
  */
 export async function keepResults(ws: Workspace, run: PersistedRun): Promise<number> {
   const kept = path.join(ws.runDirOf(run), SAVE_DIR);
+  // Whether `kept` may hold results: not when this call found nothing to move (the usual
+  // trivial job), which spares listing a folder that is not there.
+  let moved = true;
   if (!run.resultsKept) {
     const from = path.join(workDirOf(ws, run), SAVE_DIR);
     const move = () => fsSync.renameSync(from, kept);
@@ -47,7 +50,8 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
     // restart) is fine. Synchronous: a rename costs microseconds, through the thread pool ten
     // times that in CPU.
     try {
-      if (!isEmptyDir(from)) move();
+      if (isEmptyDir(from)) moved = false;
+      else move();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       fsSync.mkdirSync(ws.runDirOf(run), { recursive: true });
@@ -60,9 +64,19 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
     run.resultsKept = true;
   }
   const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
-  const { files } = await collectResults(kept).catch(() => ({ files: [] as { abs: string }[] }));
+  const { files } = moved ? await collectResultsIfAny(kept) : { files: [] };
   const sizes = [...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fsSync.statSync(abs, { throwIfNoEntry: false })?.size ?? 0);
   return sizes.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The results under `dir` ({@link collectResults}); none when it does not exist (a job that saved
+ * nothing), found by a stat that reports a missing folder without building an exception (a
+ * failed listing costs a JavaScript error with its stack trace, twice per trivial job).
+ */
+async function collectResultsIfAny(dir: string): Promise<{ files: { rel: string; abs: string }[]; skipped: string[] }> {
+  if (!fsSync.statSync(dir, { throwIfNoEntry: false })) return { files: [], skipped: [] };
+  return collectResults(dir).catch(() => ({ files: [], skipped: [] }));
 }
 
 /** `dir` is a folder (not a link to one) with nothing in it. */
@@ -113,6 +127,9 @@ export interface UploadedResults {
   inline?: string[];
 }
 
+/** The sha256 of no bytes (an empty file's). */
+const EMPTY_SHA256 = crypto.createHash('sha256').digest('hex');
+
 /** Most files one report carries inline (the protocol's limit). */
 const INLINE_FILES = 1000;
 
@@ -131,7 +148,14 @@ function resultFileOf(ws: Workspace, run: PersistedRun, rel: string): string {
  */
 export function readInline(ws: Workspace, run: PersistedRun, paths: string[]): InlineFile[] {
   const out: InlineFile[] = [];
+  // A file listed empty goes as empty without reading it (most jobs' logs): that is what the
+  // report's list says (if it grew since, the list's size and hash still name the empty file).
+  const empty = new Set(run.state.phase === 'finished' ? run.state.finished.files.filter((f) => f.size === 0).map((f) => f.path) : []);
   for (const rel of paths) {
+    if (empty.has(rel)) {
+      out.push({ path: rel, data: '' });
+      continue;
+    }
     try {
       out.push({ path: rel, data: fsSync.readFileSync(resultFileOf(ws, run, rel)).toString('base64') });
     } catch { /* reported missing by the head, then uploaded */ }
@@ -152,7 +176,7 @@ export function readInline(ws: Workspace, run: PersistedRun, paths: string[]): I
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>, inlineBytes = 0): Promise<UploadedResults> {
   const saveDir = resultsDirOf(ctx.ws, run);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
-  const { files, skipped } = await collectResults(saveDir).catch(() => ({ files: [], skipped: [] as string[] }));
+  const { files, skipped } = await collectResultsIfAny(saveDir);
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
   for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
   const unstorable = files.filter((f) => !checkRelativePath(f.rel).ok);
@@ -163,23 +187,28 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
   if (skipped.length) fsSync.appendFileSync(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
   const all = [...files.filter((f) => !reserved.includes(f) && !unstorable.includes(f)),
     { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
-  // The logs always exist in the archive, even for a job that never wrote (or never started).
-  for (const f of all.slice(-2)) fsSync.closeSync(fsSync.openSync(f.abs, 'a'));
   const todo = all.filter((f) => !only || only.has(f.rel));
   const uploaded: (ResultFile | null)[] = todo.map(() => null);
   // Synchronous stats and reads: these are small files just written by the job, in the page cache.
   const sizes = todo.map((f) => fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size);
+  // The logs always exist in the archive, even for a job that never wrote (or never started).
+  todo.forEach((f, i) => {
+    if (sizes[i] !== undefined || (f.rel !== STDOUT_FILE && f.rel !== STDERR_FILE)) return;
+    fsSync.closeSync(fsSync.openSync(f.abs, 'a'));
+    sizes[i] = 0;
+  });
   const inline = new Set<number>();
   if (!only && inlineBytes > 0) {
     let room = inlineBytes;
     const bySize = todo.map((_, i) => i).filter((i) => sizes[i] !== undefined).sort((a, b) => sizes[a]! - sizes[b]!);
     for (const i of bySize) {
       if (sizes[i]! > room || inline.size >= INLINE_FILES) break;
-      const data = fsSync.readFileSync(todo[i].abs);
-      if (data.length > room) break; // grew since the stat: upload it
-      room -= data.length;
+      // An empty file (most logs) needs no read: its hash is known.
+      const data = sizes[i] === 0 ? null : fsSync.readFileSync(todo[i].abs);
+      if (data && data.length > room) break; // grew since the stat: upload it
+      room -= data?.length ?? 0;
       inline.add(i);
-      uploaded[i] = { path: todo[i].rel, size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
+      uploaded[i] = { path: todo[i].rel, size: data?.length ?? 0, sha256: data ? crypto.createHash('sha256').update(data).digest('hex') : EMPTY_SHA256 };
     }
   }
   const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};

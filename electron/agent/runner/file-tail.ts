@@ -5,11 +5,11 @@
  *
  * The reads are synchronous: most polls find nothing new (one fstat), and a log read comes from
  * the page cache, where a synchronous call costs a tenth of the CPU of the same call through the
- * thread pool (every job's two tails are opened, polled and closed at least once). A poll that
+ * thread pool (every job's two tails are polled at least once). A poll that
  * finds a lot of output reads at most {@link POLL_BYTES} before giving the event loop a turn, so a
  * job that writes fast never stalls the agent.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -56,16 +56,17 @@ export class FileTail {
 
   private async readNew(): Promise<void> {
     if (this.closed) return;
-    try {
-      this.fd ??= openSync(this.path, 'r');
-    } catch (err) {
-      // Not created yet: the next poll tries again. Anything else is a real I/O problem.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+    if (this.fd === null) {
+      // Opened only once there is something to read: a short job's logs are usually empty, and
+      // its tails are polled once, at its end (a stat instead of an open, a stat and a close).
+      // Not created yet: the next poll looks again.
+      const size = statSync(this.path, { throwIfNoEntry: false })?.size;
+      if (size === undefined || size <= this.offset) return;
+      this.fd = openSync(this.path, 'r');
     }
     const fd = this.fd;
-    // Most polls find nothing new (and a short job's logs are often empty): look at the size
-    // first and allocate only for what is there, not a fresh 256 KiB buffer per poll.
+    // Most polls find nothing new: look at the size first and allocate only for what is there,
+    // not a fresh 256 KiB buffer per poll.
     const { size } = fstatSync(fd);
     if (size <= this.offset) return;
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset));

@@ -15,10 +15,12 @@ const SYNC_ENTRIES = 64;
 
 /**
  * Removes `dir` and everything in it (nothing to do when it does not exist). Throws what `fs.rm`
- * throws when the tree cannot be removed.
+ * throws when the tree cannot be removed. `holdsFiles`: `dir` is known to hold entries (a run
+ * folder's logs), so it is listed at once instead of first tried as an empty folder (a failed
+ * rmdir costs a syscall and a JavaScript error with its stack trace).
  */
-export async function removeTree(dir: string): Promise<void> {
-  if (removeSmallTree(dir, { left: SYNC_ENTRIES })) return;
+export async function removeTree(dir: string, opts: { holdsFiles?: boolean } = {}): Promise<void> {
+  if (removeSmallTree(dir, { left: SYNC_ENTRIES }, opts.holdsFiles !== true)) return;
   await fs.rm(dir, { recursive: true, force: true });
 }
 
@@ -45,21 +47,24 @@ export async function emptyDir(dir: string): Promise<void> {
  * false, having removed only part of it or nothing, when it holds more or a call fails (the
  * caller then leaves the rest to `fs.rm`, which reports a real problem).
  */
-function removeSmallTree(dir: string, budget: { left: number }): boolean {
-  try {
-    // An empty folder (the usual input/) in one call.
-    rmdirSync(dir);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return true;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return false;
+function removeSmallTree(dir: string, budget: { left: number }, tryEmpty = true): boolean {
+  if (tryEmpty) {
+    try {
+      // An empty folder (the usual input/) in one call.
+      rmdirSync(dir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return true;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return false;
+    }
   }
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return false;
+  } catch (err) {
+    // Gone already: nothing to remove (else fs.rm reports the problem).
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
   budget.left -= entries.length;
   if (budget.left < 0) return false;

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
-import { forgetNoStreams, uploadResults } from '../../../../electron/agent/result-upload.ts';
+import { forgetNoStreams, readInline, uploadResults } from '../../../../electron/agent/result-upload.ts';
 import { Workspace } from '../../../../electron/agent/runner/index.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER } from '../../../../shared/api/routes.ts';
 import { FileStreamReader } from '../../../../shared/file-stream.ts';
@@ -136,4 +136,20 @@ test('once a head refused streams, files go to it by PUT until a new connection 
   seen.length = 0;
   await uploadResults(ctx(ws), run);
   assert.equal(seen.filter((s) => s.startsWith('stream:')).length, 1, 'a result stream again after the welcome');
+});
+
+test('inline: empty files are listed with the empty sha256 and sent empty without a read; missing logs are made', async () => {
+  seen.length = 0;
+  const { ws, run } = setup();
+  fs.rmSync(path.join(ws.batchDir('b1'), 'distribute_save'), { recursive: true });
+  fs.rmSync(path.join(ws.runDirOf(run), 'stdout.log'));
+  const r = await uploadResults(ctx(ws), run, undefined, 256 * 1024);
+  assert.deepEqual(seen, [], 'nothing uploaded: both logs go inline');
+  assert.deepEqual(r.inline, ['_distribute/stdout.log', '_distribute/stderr.log']);
+  for (const f of r.files) assert.deepEqual({ size: f.size, sha256: f.sha256 }, { size: 0, sha256: sha(Buffer.alloc(0)) }, f.path);
+  assert.ok(fs.existsSync(path.join(ws.runDirOf(run), 'stdout.log')), 'a missing log is created (the archive always has both)');
+  // A log listed empty is sent empty, whatever it holds later: its bytes match the report's list.
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stdout.log'), 'written after the end\n');
+  const ended = { ...run, state: { phase: 'finished', finished: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 2, runMs: 1, files: r.files, inline: r.inline } } } as PersistedRun;
+  assert.deepEqual(readInline(ws, ended, r.inline!), [{ path: '_distribute/stdout.log', data: '' }, { path: '_distribute/stderr.log', data: '' }]);
 });

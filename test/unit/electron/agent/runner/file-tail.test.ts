@@ -60,3 +60,20 @@ test('FileTail: output larger than one read arrives whole and in order, and stop
   await tail.stop(); // twice is harmless
   fs.rmSync(dir, { recursive: true });
 });
+
+test('FileTail: an empty log is never opened; text appended later still arrives', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'stderr.log');
+  fs.writeFileSync(file, '');
+  let got = '';
+  const tail = new FileTail(file, 0, (t) => { got += t; });
+  await tail.poll();
+  assert.equal(openOn(file), 0, 'nothing to read: not opened');
+  fs.appendFileSync(file, 'late\n');
+  await tail.poll();
+  assert.equal(got, 'late\n');
+  assert.equal(openOn(file), 1);
+  await tail.stop();
+  assert.equal(openOn(file), 0);
+  fs.rmSync(dir, { recursive: true });
+});

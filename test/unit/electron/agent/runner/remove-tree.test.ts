@@ -77,3 +77,17 @@ test('emptyDir: an empty folder is kept as it is, a full one emptied, a missing 
   assert.equal(fs.readFileSync(path.join(elsewhere, 'keep'), 'utf8'), 'k', 'the link target is untouched');
   fs.rmSync(root, { recursive: true });
 });
+
+test('removeTree holdsFiles: a run folder is listed at once and goes; a missing or empty one is fine too', async () => {
+  const root = tmp();
+  const run = path.join(root, 'run');
+  fs.mkdirSync(path.join(run, 'distribute_save', 'sub'), { recursive: true });
+  for (const f of ['stdout.log', 'stderr.log', 'exit-code', 'distribute_save/sub/r.txt']) fs.writeFileSync(path.join(run, f), 'x');
+  await removeTree(run, { holdsFiles: true });
+  assert.equal(fs.existsSync(run), false);
+  await removeTree(run, { holdsFiles: true });
+  fs.mkdirSync(run);
+  await removeTree(run, { holdsFiles: true });
+  assert.deepEqual(fs.readdirSync(root), []);
+  fs.rmSync(root, { recursive: true });
+});
