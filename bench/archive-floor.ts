@@ -32,16 +32,16 @@ export async function archiveFloor(jobs: number, dir: string, opts: { upload?: b
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
     const files = [{ path: 'out.txt', size: body.length, sha256 }];
     if (opts.upload) {
-      const target = archive.stagingFile(batchId, job, runId, 'out.txt');
+      const target = archive.stagingFile(batchId, runId, 'out.txt');
       if (!target.ok || !target.abs) throw new Error('bad staging path');
       const got = await receiveFile(Readable.from([body]), target.abs, { expectedSha256: () => sha256 });
       if (!got.ok) throw new Error(got.error);
       await archive.noteReceived(target.abs, got.sha256);
     } else {
-      const refused = archive.stageInline(batchId, job, runId, files, [{ path: 'out.txt', data: body.toString('base64') }]);
+      const refused = archive.stageInline(batchId, runId, files, [{ path: 'out.txt', data: body.toString('base64') }]);
       if (refused.length) throw new Error(`inline file refused: ${refused.join(',')}`);
     }
-    const checked = await archive.checkStaged(batchId, job, runId, files);
+    const checked = await archive.checkStaged(batchId, runId, files);
     if (checked.missing.length) throw new Error(`missing ${checked.missing.join(',')}`);
     await archive.commit({
       batchId, namespace: 'bench', batch: 'floor', job, runId, attempt: 1, node: 'sim-00',

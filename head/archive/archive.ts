@@ -2,12 +2,17 @@
  * The results archive on the head: `<data>/archive/<namespace>/<batch>/<job>/` holds what the job
  * left in `distribute_save/` plus `_distribute/stdout.log`, `_distribute/stderr.log` and
  * `_distribute/result.json` (node, run id, exit code, times, file list with sha256). Uploads land in
- * `<data>/staging/<batchId>/<job>/<runId>/`, one folder per run, so two runs of a job never mix
- * their files. Once the head accepts a run's report, every staged file is checked against the
- * run's list (size and sha256; a file that differs is deleted and asked for again, never archived),
- * files not on the list are dropped, and the folder moves into the archive with one rename, so a
- * job's archive folder is either absent or complete. A job's emptied staging folder is removed;
- * a batch's when the batch ends.
+ * `<data>/staging/<batchId>/<runId>/`, one folder per run, so two runs of a job never mix their
+ * files. Once the head accepts a run's report, every staged file is checked against the run's list
+ * (size and sha256; a file that differs is deleted and asked for again, never archived), files not
+ * on the list are dropped, and the folder moves into the archive with one rename, so a job's
+ * archive folder is either absent or complete. A batch's staging folder goes when the batch ends.
+ *
+ * The run folders sit right in the batch's folder, not in a folder per job (the layout before
+ * 2026-11-30, `<batchId>/<job>/<runId>/`, which a restarted head moves over, see
+ * head/core/cluster.ts): that folder was made and removed again around every run, and on this
+ * head's disk creating and freeing an inode is most of the kernel time of a trivial job
+ * (docs/benchmarks.md).
  * Batch inputs are content-addressed under `<data>/inputs/<sha256>`.
  */
 import crypto from 'node:crypto';
@@ -75,8 +80,9 @@ export class Archive {
     return path.join(this.archiveRoot, namespace, batch, job);
   }
 
-  stagingDir(batchId: string, job: string, runId: string): string {
-    return path.join(this.stagingRoot, batchId, job, runId);
+  /** The staging folder of run `runId` of batch `batchId` (run ids are unique, see shared/job/run-id.ts). */
+  stagingDir(batchId: string, runId: string): string {
+    return path.join(this.stagingRoot, batchId, runId);
   }
 
   /**
@@ -103,14 +109,14 @@ export class Archive {
    * rename costs a tenth of the CPU of the same call through the thread pool (docs/benchmarks.md).
    * Throws what the file system throws (ENOSPC: the caller answers "later").
    */
-  stageInline(batchId: string, job: string, runId: string, files: ResultFile[], inline: InlineFile[]): string[] {
+  stageInline(batchId: string, runId: string, files: ResultFile[], inline: InlineFile[]): string[] {
     const listed = new Map(files.map((f) => [f.path, f]));
     const refused: string[] = [];
     const made = new Set<string>();
     let room = INLINE_RESULT_BYTES;
     for (const f of inline) {
       const want = listed.get(f.path);
-      const target = this.stagingFile(batchId, job, runId, f.path);
+      const target = this.stagingFile(batchId, runId, f.path);
       const data = Buffer.from(f.data, 'base64');
       if (!want || !target.ok || !target.abs || data.length > room || data.length !== want.size || sha256Of(data) !== want.sha256) {
         refused.push(f.path);
@@ -147,18 +153,18 @@ export class Archive {
   }
 
   /** Where an upload of result file `rel` goes, or an error when the path is unsafe. */
-  stagingFile(batchId: string, job: string, runId: string, rel: string) {
-    return resolveInside(this.stagingDir(batchId, job, runId), rel);
+  stagingFile(batchId: string, runId: string, rel: string) {
+    return resolveInside(this.stagingDir(batchId, runId), rel);
   }
 
   /**
    * Check the staged files of a run against the list it reported: each must be there with the
    * reported size and sha256. A file that differs is deleted (it is asked for again, never archived).
    */
-  async checkStaged(batchId: string, job: string, runId: string, files: ResultFile[]): Promise<StagedCheck> {
+  async checkStaged(batchId: string, runId: string, files: ResultFile[]): Promise<StagedCheck> {
     const out: StagedCheck = { missing: [], mismatched: [] };
     for (const f of files) {
-      const p = this.stagingFile(batchId, job, runId, f.path);
+      const p = this.stagingFile(batchId, runId, f.path);
       if (!p.ok || !p.abs) { out.missing.push(f.path); continue; }
       // A stat of a staged file is synchronous (microseconds); only hashing a file whose digest
       // was not noted at upload reads it through the thread pool.
@@ -186,39 +192,21 @@ export class Archive {
    * folder appear complete. A commit cut short (crash, full disk) leaves it in staging, where the
    * next commit of the run drops it as unlisted and writes it again. The archive's parent folders
    * are created, and a previous folder of the job removed, only when the rename says so: the
-   * common case is one rename. The job's emptied staging folder is removed afterwards, in the
-   * background.
+   * common case is one rename, which leaves nothing behind in staging (the batch's folder stays
+   * until the batch ends).
    *
    * Every step is a synchronous call: a handful of metadata operations of a few microseconds
    * each on the head's disk, where each would cost 10-20 times that in CPU through the thread
    * pool (measured, docs/benchmarks.md), and nothing else can run between them.
    */
   async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
-    const staging = this.stagingDir(meta.batchId, meta.job, meta.runId);
+    const staging = this.stagingDir(meta.batchId, meta.runId);
     pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
     for (const f of meta.files) this.received.delete(path.join(staging, f.path));
     mkdirSync(path.join(staging, META_DIR), { recursive: true });
     writeFileSync(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
     renameInto(staging, this.jobDir(meta.namespace, meta.batch, meta.job));
     this.usage.invalidate();
-    this.removeEmptyFolders(staging, 'job');
-  }
-
-  /**
-   * Remove the job's staging folder above run folder `runDir` once it is empty (with `'batch'`,
-   * then the batch's too), in the background: a synchronous rmdir waits for the file system's
-   * journal when other processes write a lot, and held the head's event loop for most of a loaded
-   * benchmark. After a commit the batch's staging folder stays until the batch ends
-   * (head/core/cluster.ts discards it then, and a restart drops the staging of ended batches),
-   * instead of being removed and made again between two jobs.
-   */
-  private removeEmptyFolders(runDir: string, upTo: 'job' | 'batch'): void {
-    const jobDir = path.dirname(runDir);
-    const batchDir = path.dirname(jobDir);
-    if (path.dirname(batchDir) !== this.stagingRoot) return;
-    // Fails harmlessly when another run stages there, or it is gone already; an upload that needs
-    // the folder again makes it again (receive-file.ts, stageInline).
-    void fs.rmdir(jobDir).then(() => (upTo === 'batch' ? fs.rmdir(batchDir) : undefined)).catch(() => {});
   }
 
   /** Batch ids with uploads in staging (none when staging is missing). */
@@ -230,22 +218,43 @@ export class Archive {
     }
   }
 
-  /** Job names staged for a batch, or (with `job`) run ids staged for a job. */
-  async stagedNames(batchId: string, job?: string): Promise<string[]> {
+  /**
+   * What a batch's staging folder holds: run ids, or (with `folder`) what one of its folders holds;
+   * a folder of the layout before 2026-11-30 is named after a job and holds run folders.
+   */
+  async stagedNames(batchId: string, folder?: string): Promise<string[]> {
     try {
-      return await fs.readdir(job === undefined ? path.join(this.stagingRoot, batchId) : path.join(this.stagingRoot, batchId, job));
+      return await fs.readdir(folder === undefined ? path.join(this.stagingRoot, batchId) : path.join(this.stagingRoot, batchId, folder));
     } catch {
       return [];
     }
   }
 
-  /** Delete staged uploads: of one run, of every run of a job, or of a whole batch. */
-  async discardStaging(batchId: string, job?: string, runId?: string): Promise<void> {
-    const dir = job === undefined ? path.join(this.stagingRoot, batchId)
-      : runId === undefined ? path.join(this.stagingRoot, batchId, job) : this.stagingDir(batchId, job, runId);
+  /**
+   * Move run `runId` staged by a head of before 2026-11-30 (`<batchId>/<job>/<runId>/`) to its
+   * folder of today; false when it cannot (it is then discarded with its job folder).
+   */
+  async adoptLegacyStaging(batchId: string, job: string, runId: string): Promise<boolean> {
+    try {
+      await fs.rename(path.join(this.stagingRoot, batchId, job, runId), this.stagingDir(batchId, runId));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Delete staged uploads: of one run (or any other folder of the batch's staging: see
+   * {@link stagedNames}), or of a whole batch. A batch's folder emptied by the discard of a run
+   * goes too (in the background: it fails harmlessly when another run staged there meanwhile,
+   * and an upload or inline report that needs the folder again makes it again).
+   */
+  async discardStaging(batchId: string, runId?: string): Promise<void> {
+    const batchDir = path.join(this.stagingRoot, batchId);
+    const dir = runId === undefined ? batchDir : this.stagingDir(batchId, runId);
     await fs.rm(dir, { recursive: true, force: true });
     for (const k of this.received.keys()) if (k.startsWith(dir + path.sep)) this.received.delete(k);
-    if (runId !== undefined) this.removeEmptyFolders(dir, 'batch');
+    if (runId !== undefined) void fs.rmdir(batchDir).catch(() => {});
   }
 
   async readResult(namespace: string, batch: string, job: string): Promise<JobResultMeta | null> {

@@ -171,20 +171,30 @@ export class Cluster {
     await this.dropStaleStaging();
   }
 
-  /** Staging of batches that are gone, and of runs the journal does not know, is never committed. */
+  /**
+   * Staging of batches that are gone, and of runs the journal does not know, is never committed.
+   * A head of before 2026-11-30 staged each run in a folder per job (`<batch>/<job>/<runId>/`):
+   * the runs the journal knows move to their folder of today (archive.ts), so an upload made
+   * before the upgrade still counts; the rest goes.
+   */
   private async dropStaleStaging(): Promise<void> {
     const archive = this.opts.archive;
+    const runOf = (id: string, runId: string, job?: string) => {
+      const lease = this.leases.get(runId);
+      return lease !== undefined && lease.batchId === id && (job === undefined || lease.job === job);
+    };
     for (const id of await archive.stagedBatchIds()) {
       const doc = this.book.batches.get(id);
       if (!doc || doc.record.phase === 'ended') {
         await archive.discardStaging(id);
         continue;
       }
-      for (const job of await archive.stagedNames(id)) {
-        for (const runId of await archive.stagedNames(id, job)) {
-          const lease = this.leases.get(runId);
-          if (!lease || lease.batchId !== id || lease.job !== job) await archive.discardStaging(id, job, runId);
+      for (const name of await archive.stagedNames(id)) {
+        if (runOf(id, name)) continue;
+        for (const runId of await archive.stagedNames(id, name)) {
+          if (runOf(id, runId, name)) await archive.adoptLegacyStaging(id, name, runId);
         }
+        await archive.discardStaging(id, name);
       }
     }
   }

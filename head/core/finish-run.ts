@@ -84,13 +84,13 @@ export class RunFinisher {
       // A re-sent report of the run that is already archived (the ack was lost in a restart).
       const same = s?.state === 'done' && s.runId === runId && s.result.outcome === msg.result.outcome;
       // Its files (if any) are never wanted: the job's archive folder is complete or another run's.
-      if (doc) await archive.discardStaging(batchId, jobName, runId);
+      if (doc) await archive.discardStaging(batchId, runId);
       release();
       return same ? 'archived' : 'discarded';
     }
     let refused: string[] = [];
     try {
-      if (msg.inline?.length) refused = archive.stageInline(batchId, jobName, runId, msg.files, msg.inline);
+      if (msg.inline?.length) refused = archive.stageInline(batchId, runId, msg.files, msg.inline);
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       this.deps.log(`archive disk full: cannot stage the inline results of ${doc.record.namespace}/${doc.record.name}/${jobName} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
@@ -98,7 +98,7 @@ export class RunFinisher {
       return 'later';
     }
     if (refused.length) this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: inline ${refused.join(', ').slice(0, 300)} not on its file list or differ from the reported size or sha256; asked again`);
-    const checked = await archive.checkStaged(batchId, jobName, runId, msg.files);
+    const checked = await archive.checkStaged(batchId, runId, msg.files);
     if (checked.mismatched.length) {
       this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: staged ${checked.mismatched.join(', ')} differ from the reported size or sha256; not archived, asked again`);
     }
@@ -109,7 +109,7 @@ export class RunFinisher {
     const r = transition(before, { type: 'finish', runId, node, attempt: lease.attempt, result: msg.result, now: this.deps.now(), maxRetries: doc.spec.maxRetries, times });
     if (!r.ok) {
       this.deps.log(`ignored: ${r.error}`);
-      await archive.discardStaging(batchId, jobName, runId);
+      await archive.discardStaging(batchId, runId);
       release();
       return 'discarded';
     }
@@ -131,7 +131,7 @@ export class RunFinisher {
         }
         this.deps.log(`archiving ${doc.record.name}/${jobName} failed: ${(err as Error).message}; job re-queued`);
         book.requeue(doc, index, runId, 'archive failed');
-        await archive.discardStaging(batchId, jobName, runId).catch(() => {});
+        await archive.discardStaging(batchId, runId).catch(() => {});
         release();
         return 'discarded';
       }
@@ -139,7 +139,7 @@ export class RunFinisher {
       this.cancelLosers(lease);
     } else {
       book.setJob(doc, index, r.job); // re-queued for a retry
-      await archive.discardStaging(batchId, jobName, runId);
+      await archive.discardStaging(batchId, runId);
     }
     this.deps.events.emit('job:finished', { batchId, job: jobName, node, runId, attempt: lease.attempt, result: msg.result, archived });
     release();
@@ -156,7 +156,7 @@ export class RunFinisher {
       if (l.runId === winner.runId || l.ended) continue;
       l.ended = true;
       l.link?.send({ type: 'cancel', runId: l.runId, reason: 'another run of this job finished first' });
-      void this.deps.archive.discardStaging(l.batchId, l.job, l.runId).catch(() => {});
+      void this.deps.archive.discardStaging(l.batchId, l.runId).catch(() => {});
     }
   }
 }

@@ -2,7 +2,8 @@
  * Upgrading a head data folder written by version 0.1, where a run was known only by its attempt
  * number: every job a node held gets the run id both sides derive ({@link legacyRunId}), and a
  * keyless run record so its node can claim it in hello; finished jobs get `runId: null`. Staging
- * folders of such runs (`staging/<batch>/<job>/<attempt>/`) move to the run's folder.
+ * folders of such runs (`staging/<batch>/<job>/<attempt>/`) move to the run's folder
+ * (`staging/<batch>/<runId>/`).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -35,7 +36,7 @@ export async function migrateLegacyRuns(doc: BatchDoc, archive: Archive, now: nu
     changed.push(i);
     runs.push({ runId, batchId: doc.record.id, job: job.name, node: s.node as string, attempt: s.attempt, keyHash: null, at: now });
     const old = path.join(archive.stagingRoot, doc.record.id, job.name, String(s.attempt));
-    await fs.rename(old, archive.stagingDir(doc.record.id, job.name, runId)).catch(() => {});
+    await fs.rename(old, archive.stagingDir(doc.record.id, runId)).catch(() => {});
   }
   return { changed, runs };
 }

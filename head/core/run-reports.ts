@@ -116,7 +116,7 @@ export class RunReports {
     node?.runs.delete(runId);
     const at = this.locate(lease);
     if (at) this.handBack(at.doc, at.index, from.node, runId, reason, counted);
-    void this.deps.archive.discardStaging(lease.batchId, lease.job, runId).catch(() => {});
+    void this.deps.archive.discardStaging(lease.batchId, runId).catch(() => {});
     this.deps.scheduleSoon();
   }
 

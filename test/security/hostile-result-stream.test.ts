@@ -50,7 +50,7 @@ test('bad result streams from the run\'s own node, with its key, are refused and
     });
     return { status: res.status, error: ((await res.json()) as { error?: string }).error ?? '' };
   };
-  const staging = path.join(head.dataDir, 'staging', id, 'j', runId);
+  const staging = path.join(head.dataDir, 'staging', id, runId);
   const whole = stream(file('cut.bin', Buffer.alloc(100_000, 3)));
   const bigHeader = Buffer.alloc(4);
   bigHeader.writeUInt32BE(1 << 20);

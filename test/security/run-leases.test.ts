@@ -126,7 +126,7 @@ test('another agent-token client cannot report, log into, upload into or claim a
   }, 5000, () => `expected 9 refusals, got:\n${refusals(mark).join('\n')}`);
   for (const what of ['hello of evil claiming', 'job-started', 'job-log', 'job-paused', 'job-rejected', 'job-finished', 'upload', 'upload of a result stream'])
     assert.ok(lines.some((l) => l.includes(what)), `a refusal of ${what} is logged:\n${lines.join('\n')}`);
-  assert.ok(!fs.existsSync(path.join(head.dataDir, 'staging', id, 'j', runId, 'out.txt')), 'nothing forged was staged');
+  assert.ok(!fs.existsSync(path.join(head.dataDir, 'staging', id, runId, 'out.txt')), 'nothing forged was staged');
   evil.ws.close();
   fs.writeFileSync(path.join(tmp, 'go'), '');
 

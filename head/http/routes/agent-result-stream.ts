@@ -30,7 +30,7 @@ export function agentResultStreamRouter(deps: AppDeps): Router {
     const stored: StoredResultFile[] = [];
     try {
       for (let h = await reader.next(); h; h = await reader.next()) {
-        const target = deps.archive.stagingFile(t.batchId, t.job, t.runId, h.path);
+        const target = deps.archive.stagingFile(t.batchId, t.runId, h.path);
         if (!target.ok || !target.abs) throw refuse(res, new HttpError(400, `refused result path: ${target.ok ? h.path.slice(0, 200) : target.error}`));
         const got = await receiveFile(reader.body(), target.abs, { expectedSha256: () => reader.claimedSha256() });
         if (!got.ok) {

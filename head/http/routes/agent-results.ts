@@ -59,8 +59,8 @@ export function agentResultsRouter(deps: AppDeps): Router {
   r.put('/api/agent/runs/:runId/results/*path', async (req, res) => {
     const rel = wildcardPath(req);
     const t = uploadTarget(deps, req, `'${rel.slice(0, 200)}'`);
-    const { runId, batchId, job } = t;
-    const target = deps.archive.stagingFile(batchId, job, runId, rel);
+    const { runId, batchId } = t;
+    const target = deps.archive.stagingFile(batchId, runId, rel);
     if (!target.ok || !target.abs) throw new HttpError(400, `refused result path: ${target.ok ? rel : target.error}`);
     // The sha256 comes as a header, or as a trailer when the agent hashed the file while sending it.
     const header = req.headers[SHA256_HEADER];

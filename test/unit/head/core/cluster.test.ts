@@ -67,7 +67,7 @@ type Assign = Extract<HeadMessage, { type: 'assign' }>;
 
 /** Stage one result file for a run, as an agent's upload would, and return its report. */
 function staged(archive: Archive, a: Assign, text: string): FinishedRun {
-  const file = archive.stagingFile(a.batchId, a.job, a.runId, 'out.txt');
+  const file = archive.stagingFile(a.batchId, a.runId, 'out.txt');
   fs.mkdirSync(path.dirname(file.abs!), { recursive: true });
   fs.writeFileSync(file.abs!, text);
   return {
@@ -121,7 +121,7 @@ test('two runs of one job reporting at once: one is archived, once; the other is
   assert.equal(finishedEvents, 1);
   assert.equal(fs.readFileSync(path.join(archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), 'from attempt 1');
   assert.equal((await archive.readResult('ns', 'b', 'j'))!.runId, first.runId);
-  assert.equal(fs.existsSync(archive.stagingDir(first.batchId, 'j', again.runId)), false, 'the loser\'s upload is gone');
+  assert.equal(fs.existsSync(archive.stagingDir(first.batchId, again.runId)), false, 'the loser\'s upload is gone');
   // The loser was told to stop.
   assert.deepEqual(otherLink.of('cancel').map((m) => m.runId), [again.runId], 'told once');
   // The winner re-sending its report (its ack lost) hears "archived" again.
@@ -231,6 +231,39 @@ test('a head killed inside the write-coalescing window hands out a new run id an
   assert.notEqual(rerun.runId, old.runId);
   assert.notEqual(rerun.runKey, old.runKey);
   // The first store "crashed": it is never flushed (closing it would write into the second's files).
+  await second.store.close();
+});
+
+test('a restart moves a journaled run staged in the layout of before 2026-11-30 (a folder per job) to its folder; the result counts, the rest of staging goes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const first = await makeCluster(dir, 10);
+  const a = new RecordingLink();
+  first.cluster.registry.hello(hello('a'), a);
+  await first.store.saveMetaNow(first.cluster.meta);
+  await submit(first.cluster, ['j']);
+  await until(() => a.of('assign').length > 0, 'the assignment');
+  const run = a.of('assign')[0];
+  await first.store.close();
+  // What an older head left: the run's upload in `<batch>/<job>/<runId>/`, and folders of runs
+  // and jobs the journal does not know.
+  const old = (...p: string[]) => path.join(first.archive.stagingRoot, run.batchId, ...p);
+  fs.mkdirSync(old('j', run.runId), { recursive: true });
+  fs.writeFileSync(old('j', run.runId, 'out.txt'), 'uploaded before the upgrade');
+  fs.mkdirSync(old('j', 'r-unknown'), { recursive: true });
+  fs.mkdirSync(old('other', 'r-other'), { recursive: true });
+  fs.mkdirSync(old('r-stray'), { recursive: true });
+
+  const second = await makeCluster(dir);
+  assert.deepEqual(fs.readdirSync(old()), [run.runId], 'only the journaled run is left, in its own folder');
+  const back = new RecordingLink();
+  second.cluster.registry.hello(hello('a', [{ runId: run.runId, runKey: run.runKey, state: 'running' }]), back);
+  const text = 'uploaded before the upgrade';
+  const report: FinishedRun = {
+    runId: run.runId, result: { outcome: 'succeeded', exitCode: 0 }, startedAt: 1, endedAt: 2, runMs: 1,
+    files: [{ path: 'out.txt', size: Buffer.byteLength(text), sha256: crypto.createHash('sha256').update(text).digest('hex') }],
+  };
+  assert.equal(await second.cluster.finisher.jobFinished(from('a', back), report), 'archived');
+  assert.equal(fs.readFileSync(path.join(second.archive.jobDir('ns', 'b', 'j'), 'out.txt'), 'utf8'), text);
   await second.store.close();
 });
 

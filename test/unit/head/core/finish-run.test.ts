@@ -28,12 +28,12 @@ class FakeArchive {
   readonly inlined = new Map<string, string[]>();
   refuseInline: string[] = [];
   stageError: Error | null = null;
-  stageInline(_b: string, _j: string, runId: string, _files: ResultFile[], inline: { path: string }[]): string[] {
+  stageInline(_b: string, runId: string, _files: ResultFile[], inline: { path: string }[]): string[] {
     if (this.stageError) throw this.stageError;
     this.inlined.set(runId, inline.map((f) => f.path));
     return this.refuseInline;
   }
-  async checkStaged(_b: string, _j: string, runId: string): Promise<StagedCheck> {
+  async checkStaged(_b: string, runId: string): Promise<StagedCheck> {
     return { missing: this.missing.get(runId) ?? [], mismatched: [] };
   }
   async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
@@ -41,8 +41,8 @@ class FakeArchive {
     if (this.commitError) throw this.commitError;
     this.commits.push(meta);
   }
-  async discardStaging(batchId: string, job?: string, runId?: string): Promise<void> {
-    this.discarded.push([batchId, job, runId].filter(Boolean).join('/'));
+  async discardStaging(batchId: string, runId?: string): Promise<void> {
+    this.discarded.push([batchId, runId].filter(Boolean).join('/'));
   }
 }
 
@@ -128,7 +128,7 @@ test('a failure with retries left re-queues the job and keeps nothing', async ()
   assert.equal(await t.finisher.jobFinished(t.from('a'), report('r1', FAILED)), 'discarded');
   assert.deepEqual(stateOf(doc, 'j'), { state: 'queued', since: t.clock.t });
   assert.equal(doc.jobs[0].retries, 1);
-  assert.deepEqual(t.archive.discarded, ['B/j/r1']);
+  assert.deepEqual(t.archive.discarded, ['B/r1']);
   assert.deepEqual(t.seen.of('job:finished').map((e) => e.archived), [false]);
   assert.equal(doc.record.phase, 'active');
 });
@@ -142,7 +142,7 @@ test('first to finish wins: a lost node\'s earlier run that succeeds ends the jo
   assert.equal(s.state === 'done' && s.runId, 'r1');
   assert.deepEqual(t.links.get('b')!.of('cancel').map((c) => [c.runId, c.reason]), [['r2', 'another run of this job finished first']]);
   assert.equal(t.leases.get('r2')?.ended, true, 'the loser may upload nothing more');
-  assert.ok(t.archive.discarded.includes('B/j/r2'));
+  assert.ok(t.archive.discarded.includes('B/r2'));
   // The loser's late report: discarded, the winner stays.
   assert.equal(await t.finisher.jobFinished(t.from('b'), report('r2')), 'discarded');
   assert.equal(t.archive.commits.length, 1);
@@ -153,7 +153,7 @@ test('a stale failure never ends a live run: refused, its staging dropped, the j
   const t = setup(doc, [runRecord('r1', 'B', 'j', 'a'), runRecord('r2', 'B', 'j', 'b', 2)]);
   assert.equal(await t.finisher.jobFinished(t.from('a'), report('r1', FAILED)), 'discarded');
   assert.deepEqual(stateOf(doc, 'j'), RUNNING('r2', 'b', 2));
-  assert.deepEqual(t.archive.discarded, ['B/j/r1']);
+  assert.deepEqual(t.archive.discarded, ['B/r1']);
   assert.equal(t.leases.get('r1')?.ended, true);
   assert.deepEqual(t.links.get('b')!.of('cancel'), []);
 });

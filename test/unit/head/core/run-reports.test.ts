@@ -21,7 +21,7 @@ function setup(docs: BatchDoc[], runs: ReturnType<typeof runRecord>[], maxHandBa
   const scheduleSoon = () => { schedules++; };
   const registry = new NodeRegistry({ book, leases, events, now: clock.now, log: (l) => logs.push(l), nodeTimeoutMs: 5000, heartbeatMs: 1000, saveRecords: () => {}, scheduleSoon });
   const discarded: string[] = [];
-  const archive = { async discardStaging(b: string, j?: string, r?: string) { discarded.push([b, j, r].join('/')); } };
+  const archive = { async discardStaging(b: string, r?: string) { discarded.push([b, r].join('/')); } };
   const liveLogs = new LiveLogs(events);
   const reports = new RunReports({ book, leases, nodes: registry.nodes, events, logs: liveLogs, archive, now: clock.now, log: (l) => logs.push(l), scheduleSoon, maxHandBacks });
   const builds = new BuildFailures({ book, registry, leases, store, now: clock.now, log: (l) => logs.push(l), scheduleSoon });
@@ -71,7 +71,7 @@ test('a rejected run is re-queued until the maximum of hand-backs, then the job 
   t.reports.rejected(a, 'r1', 'busy');
   assert.equal(stateOf(doc, 'j').state, 'queued');
   assert.equal(t.leases.get('r1')?.ended, true);
-  assert.deepEqual(t.discarded, ['B/j/r1']);
+  assert.deepEqual(t.discarded, ['B/r1']);
   assert.deepEqual(t.seen.of('job:requeued').map((e) => e.reason), ['rejected: busy']);
   assert.ok(t.book.apply(doc, 0, { type: 'assign', node: 'a', runId: 'r2', now: t.clock.t }));
   t.reports.rejected(a, 'r2', 'inputs missing');
