@@ -1,8 +1,9 @@
 /**
  * What the agent holds, persisted in `<workdir>/agent-state.json` so a restarted agent adopts the
  * jobs that survived it and re-reports finished ones. The state is one mutable object the agent
- * edits in place; {@link AgentStore.save} writes a snapshot of it at once, atomically through a
- * temporary file.
+ * edits in place; {@link AgentStore.save} writes a snapshot of it at once: appended as one line
+ * to `agent-state.jsonl`, which is folded into `agent-state.json` now and then (./state-file.ts;
+ * {@link readSavedState} reads what is saved).
  */
 import fs from 'node:fs';
 import type { JobSpec } from '../../shared/batch/spec.ts';
@@ -11,6 +12,7 @@ import type { BatchHeader } from '../../shared/protocol/index.ts';
 import type { CurrentJob, RecentJob } from './agent-state.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { FLAT_RUN_KEYS, runStateOfFlat, type FlatRunFields, type RunState } from './run-state.ts';
+import { readStateFile, StateFile } from './state-file.ts';
 
 /** A run the agent holds: a job from assignment until the head acknowledged its result. */
 export interface PersistedRun {
@@ -140,6 +142,16 @@ export function currentJob(run: PersistedRun | null): CurrentJob | null {
   } : null;
 }
 
+/**
+ * The state saved for the agent whose state file is `file` (`<workdir>/agent-state.json`), as
+ * written so far (its last save, also while the agent runs); null when nothing is saved there.
+ * Not migrated: an older version's file is returned as it is.
+ */
+export function readSavedState(file: string): PersistedState | null {
+  const saved = readStateFile(file);
+  return saved && typeof saved === 'object' ? saved as PersistedState : null;
+}
+
 /** How many ended jobs the snapshot lists. */
 const RECENT_LIMIT = 20;
 /** How long a {@link AgentStore.saveSoon} may wait for a save that writes it along. */
@@ -151,18 +163,24 @@ export class AgentStore {
   state: PersistedState = { built: [], runs: [], recent: [], pause: null };
   /** The write {@link saveSoon} scheduled, until a save writes the state. */
   private soon: TimerHandle | null = null;
+  private readonly saved: StateFile;
 
   /** @param clock times {@link saveSoon} (the agent's clock; without one, Node's timers) */
-  constructor(private readonly file: string, private readonly log: (line: string) => void, private readonly clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>) {}
+  constructor(private readonly file: string, private readonly log: (line: string) => void, private readonly clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>) {
+    this.saved = new StateFile(file);
+  }
 
-  /** Reads the state file; a missing or unreadable one leaves the empty state (first start). */
+  /**
+   * Reads the saved state; nothing saved (or nothing readable) leaves the empty state (first
+   * start). A state that had saves appended, or that was migrated, is written back into the file
+   * at once (the log starts empty).
+   */
   async load(): Promise<void> {
-    try {
-      this.state = { ...this.state, ...JSON.parse(await fs.promises.readFile(this.file, 'utf8')) as PersistedState };
-    } catch { /* first start */ }
+    const saved = readSavedState(this.file);
+    if (saved) this.state = { ...this.state, ...saved };
     const migrated = migrateState(this.state);
     for (const runId of migrated.legacy) this.log(`migrated the run in ${this.file} from version 0.1 (now run ${runId})`);
-    if (migrated.changed) await this.save();
+    if (migrated.changed || fs.existsSync(this.saved.log)) this.fold();
   }
 
   /** Removes `run` from the runs held. Does not save. */
@@ -171,23 +189,35 @@ export class AgentStore {
   }
 
   /**
-   * Writes the state as it is now, before returning: the file is a few kilobytes and a run saves
-   * it several times, so a synchronous write + rename (tens of microseconds) is far cheaper than
-   * the same through the thread pool (ten times the CPU per call, measured), and two saves can
-   * never land out of order. A failed write is logged, not thrown (the next save writes
-   * everything again). The promise is for callers written against the asynchronous store.
+   * Writes the state as it is now, before returning: the state is a few kilobytes and a run saves
+   * it twice, so one synchronous append (./state-file.ts) is far cheaper than the same through the
+   * thread pool (ten times the CPU per call, measured), and two saves can never land out of order.
+   * A failed write is logged, not thrown (the next save writes everything again). The promise is
+   * for callers written against the asynchronous store.
    */
   save(): Promise<void> {
-    if (this.soon) this.clearTimer(this.soon);
-    this.soon = null;
-    const tmp = `${this.file}.tmp`;
+    this.cancelSoon();
     try {
-      fs.writeFileSync(tmp, JSON.stringify(this.state));
-      fs.renameSync(tmp, this.file);
+      this.saved.write(JSON.stringify(this.state));
     } catch (err) {
       this.log(`saving state failed: ${(err as Error).message}`);
     }
     return Promise.resolve();
+  }
+
+  /** Writes the state into agent-state.json itself (see ./state-file.ts), emptying the log. */
+  private fold(): void {
+    this.cancelSoon();
+    try {
+      this.saved.fold(JSON.stringify(this.state));
+    } catch (err) {
+      this.log(`saving state failed: ${(err as Error).message}`);
+    }
+  }
+
+  private cancelSoon(): void {
+    if (this.soon) this.clearTimer(this.soon);
+    this.soon = null;
   }
 
   /**
@@ -206,6 +236,15 @@ export class AgentStore {
   /** Writes a pending {@link saveSoon} now; resolves once every save requested so far is on disk (or failed). */
   flushed(): Promise<void> {
     return this.soon ? this.save() : Promise.resolve();
+  }
+
+  /**
+   * The agent stops: what is pending and what was appended go into agent-state.json itself (an
+   * older version started on this workdir reads only that), and the log's descriptor is closed.
+   */
+  close(): void {
+    if (this.soon || this.saved.unfolded) this.fold();
+    this.saved.close();
   }
 
   private clearTimer(timer: TimerHandle): void {

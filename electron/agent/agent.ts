@@ -273,7 +273,7 @@ export class Agent extends EventEmitter<Events> {
     if (this.state.pause) await this.resume();
     this.pauses.dispose();
     this.conn.stop();
-    await this.store.flushed();
+    this.store.close();
   }
 
   // ---- snapshot ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isAlive } from '../../electron/agent/runner/process-tree.ts';
+import { readSavedState } from '../../electron/agent/agent-store.ts';
 import { startAgentProc, stop, tempDir, waitFor } from '../helpers/cluster.ts';
 
 test('a restarted agent ends the job process its predecessor started but never recorded', async () => {
@@ -43,7 +44,7 @@ test('a restarted agent ends the job process its predecessor started but never r
     // The agent keeps its runs in runs[] since several share a node; the 0.1-style `run` is migrated into it.
     // The state is saved (migrated) at load and again once the run is given up, which may land
     // after the log line on a loaded machine: wait for the second save.
-    const saved = () => JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8'));
+    const saved = () => readSavedState(path.join(wd, 'agent-state.json'))!;
     await waitFor(() => saved().runs?.length === 0, 30_000, () => `still held: ${JSON.stringify(saved().runs)}`);
     assert.deepEqual(saved().runs, [], 'the run is given up');
   } finally {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { legacyRunId } from '../../shared/job/run-id.ts';
+import { readSavedState } from '../../electron/agent/agent-store.ts';
 import { ROOT, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 
 const lab = tempDir('upgrade-inflight');
@@ -59,6 +60,6 @@ test('a 0.1 head and agent stopped mid-run: the run is migrated, adopted and arc
   assert.deepEqual(fs.readdirSync(path.join(lab, 'head/staging')), [], 'no staging left');
   // The agent lets go of its last run once the ack is in (saved just after the head answered);
   // agent-state.json keeps every run held in `runs`.
-  await waitFor(() => JSON.parse(fs.readFileSync(path.join(lab, 'agent/agent-state.json'), 'utf8')).runs?.length === 0, 10_000, () => 'the agent still holds a run');
+  await waitFor(() => readSavedState(path.join(lab, 'agent/agent-state.json'))?.runs?.length === 0, 10_000, () => 'the agent still holds a run');
   assert.doesNotMatch(head.output(), /refused/, 'the migrated run was never refused');
 });

@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { readSavedState } from '../../electron/agent/agent-store.ts';
 import { cli, startAgentProc, startHeadProc, stop, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { addBatch, envFor, jobOf, jobProcessesUnder, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
 
@@ -64,7 +65,7 @@ test('a head SIGKILLed inside the coalescing window, a stopped agent and a re-ru
   const hasRun = () => {
     try {
       // The agent keeps every run it holds in `runs` (several when requests let jobs share a node).
-      return JSON.parse(fs.readFileSync(stateFile, 'utf8')).runs?.[0]?.runId as string | undefined;
+      return readSavedState(stateFile)?.runs?.[0]?.runId;
     } catch {
       return undefined;
     }

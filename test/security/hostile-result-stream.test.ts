@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { RUN_KEY_HEADER, routes } from '../../shared/api/routes.ts';
+import { readSavedState } from '../../electron/agent/agent-store.ts';
 import { FILE_STREAM_TYPE, frameError, frameHeader, frameTrailer, streamEnd, streamStart } from '../../shared/file-stream.ts';
 import { listFiles, startAgentProc, startHeadProc, tempDir, waitBatchEnded, waitFor, type HeadProc, type Proc } from '../helpers/cluster.ts';
 import { addBatch, jobOf, stopAll, waitIdleNodes, writeShellBatch } from '../helpers/shell-batch.ts';
@@ -42,7 +43,7 @@ test('bad result streams from the run\'s own node, with its key, are refused and
   const config = writeShellBatch(tmp, { name: 'victim', jobs: [{ name: 'j', command: `for i in $(seq 1200); do [ -e ${JSON.stringify(go)} ] && break; sleep 0.1; done; echo genuine > distribute_save/out.txt` }] });
   const { id } = await addBatch(head, config);
   await waitFor(async () => (await jobOf(head, id, 'j'))?.state === 'running', 30_000, () => 'the genuine job never started');
-  const { runId, runKey } = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).runs[0] as { runId: string; runKey: string };
+  const { runId, runKey } = readSavedState(path.join(wd, 'agent-state.json'))!.runs[0] as { runId: string; runKey: string };
   const credential = JSON.parse(fs.readFileSync(path.join(wd, 'node-credential.json'), 'utf8')).credential as string;
   const post = async (body: Buffer) => {
     const res = await fetch(head.url + routes.agentResultStream(runId), {

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
+import { readSavedState } from '../../electron/agent/agent-store.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER, routes } from '../../shared/api/routes.ts';
 import { FILE_STREAM_TYPE, frameHeader, frameTrailer, streamEnd, streamStart } from '../../shared/file-stream.ts';
 import {
@@ -69,7 +70,7 @@ test('another agent-token client cannot report, log into, upload into or claim a
   const { id } = await addBatch(head, config);
   await waitFor(async () => (await jobOf(head, id, 'j'))?.state === 'running', 20_000, () => 'the genuine job never started');
   // The genuine agent's only run (agent-state.json keeps every run held in `runs`).
-  const { runId, runKey } = JSON.parse(fs.readFileSync(path.join(wd, 'agent-state.json'), 'utf8')).runs[0] as { runId: string; runKey: string };
+  const { runId, runKey } = readSavedState(path.join(wd, 'agent-state.json'))!.runs[0] as { runId: string; runKey: string };
   const mark = head.output().length;
 
   // hello claiming the genuine run (even knowing its key: it was never assigned to this node).

@@ -13,6 +13,7 @@ import { CloseCode, type HeadMessage } from '../../../../shared/protocol/index.t
 import type { Agent } from '../../../../electron/agent/agent.ts';
 import type { AgentSettings } from '../../../../electron/agent/agent-settings.ts';
 import { createAgent } from '../../../../electron/agent/create-agent.ts';
+import { readSavedState } from '../../../../electron/agent/agent-store.ts';
 import { AgentFakes } from '../../../helpers/agent-fakes.ts';
 import { settle } from '../../../helpers/fake-clock.ts';
 import { legacyRunId } from '../../../../shared/job/run-id.ts';
@@ -49,7 +50,7 @@ async function started(settings: Partial<AgentSettings> = {}): Promise<{ agent: 
 }
 
 function stateFile(workdir: string): { runs: { runId: string; state: { phase: string; pid?: number } }[]; recent: { outcome: string }[] } {
-  return JSON.parse(fs.readFileSync(path.join(workdir, 'agent-state.json'), 'utf8'));
+  return readSavedState(path.join(workdir, 'agent-state.json')) as unknown as ReturnType<typeof stateFile>;
 }
 
 test('assign: inputs fetched, job launched and reported started; its end is uploaded and reported with clock times', async () => {
