@@ -45,7 +45,7 @@ export function register(program: Command): void {
           throw new CliError(`cannot read config '${config}': ${(err as NodeJS.ErrnoException).code}`, EXIT.usage);
         }
         // Loaded only here: the config reader brings yaml and zod, which `pull --batch` never needs.
-        const { formatProblems, parseConfig } = await import('../../shared/config/load.ts');
+        const [{ formatProblems }, { parseConfig }] = await Promise.all([import('../../shared/config/load.ts'), import('../../shared/config/parse-config.ts')]);
         const parsed = parseConfig(text, { baseDir: path.dirname(path.resolve(config)), source: config, checkFiles: false });
         if (!parsed.ok) throw new CliError(`invalid config:\n${formatProblems(parsed.problems, config)}`, EXIT.usage);
         ref = `${parsed.config.meta.namespace}/${parsed.config.meta.batch_name}`;

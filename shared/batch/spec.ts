@@ -6,25 +6,9 @@
 import { z } from 'zod';
 import { safeLabel, safeName } from '../name-schemas.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
+import { unsafeArgReason } from './arg-limits.ts';
 
-/**
- * Longest command, argument or other string of a batch, in UTF-8 bytes: 128 KiB, which is also
- * Linux's limit for one command-line argument (MAX_ARG_STRLEN). A longer shell command could
- * never be started (E2BIG).
- */
-export const MAX_ARG_BYTES = 128 * 1024;
-
-/**
- * Why `value` cannot be handed to a process as a command or argument, or null: it holds a NUL
- * byte (which no argument can carry) or is longer than {@link MAX_ARG_BYTES}.
- */
-export function unsafeArgReason(value: string): string | null {
-  const nul = value.indexOf('\u0000');
-  if (nul >= 0) return `must not contain a NUL byte (found at character ${nul + 1})`;
-  const bytes = new TextEncoder().encode(value).length;
-  if (bytes > MAX_ARG_BYTES) return `is ${bytes} bytes long; at most ${MAX_ARG_BYTES} bytes (128 KiB) are allowed`;
-  return null;
-}
+export { MAX_ARG_BYTES, unsafeArgReason } from './arg-limits.ts';
 
 /** A string that becomes a command or an argument (see {@link unsafeArgReason}). */
 const argString = z.string().superRefine((value, ctx) => {

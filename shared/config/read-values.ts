@@ -3,7 +3,7 @@
  * records a problem and returns undefined, so validation keeps going and reports everything at once.
  */
 import { unsafeNameReason } from '../names.ts';
-import { unsafeArgReason } from '../batch/spec.ts';
+import { unsafeArgReason } from '../batch/arg-limits.ts';
 import type { Reporter, YamlPath } from './reporter.ts';
 
 /** A map from the YAML document as a plain object. */

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../../shared/config/load.ts';
+import { parseConfig } from '../../shared/config/parse-config.ts';
 import { configToSpec } from '../../shared/config/to-spec.ts';
 import { BatchSpecSchema, MAX_ARG_BYTES } from '../../shared/batch/spec.ts';
 import { HOSTILE_LABELS, HOSTILE_STRINGS, Rng } from './fuzz-rng.ts';

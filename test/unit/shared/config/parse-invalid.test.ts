@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../../shared/config/load.ts';
+import { parseConfig } from '../../../../shared/config/parse-config.ts';
 import type { ConfigProblem } from '../../../../shared/config/types.ts';
 import { META, removeDir, tempDirWith, yaml } from './helpers.ts';
 

@@ -2,7 +2,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseConfig, formatProblems } from '../../../../shared/config/load.ts';
+import { formatProblems } from '../../../../shared/config/load.ts';
+import { parseConfig } from '../../../../shared/config/parse-config.ts';
 import type { BatchConfig } from '../../../../shared/config/types.ts';
 import { META, removeDir, tempDirWith, yaml } from './helpers.ts';
 
@@ -214,9 +215,12 @@ for (const c of cases) {
   test(`valid: ${c.name}`, () => {
     const dir = tempDirWith(c.files);
     dirs.push(dir);
-    const result = parseConfig(c.text, { baseDir: dir, source: join(dir, 'cfg.yaml') });
-    assert.ok(result.ok, result.ok ? '' : formatProblems(result.problems));
-    assert.deepEqual(result.config, { source: join(dir, 'cfg.yaml'), ...c.expect(dir) });
+    // Both readers of the text (./simple-yaml.ts when it takes it, yaml always) give the config.
+    for (const simpleYaml of [true, false]) {
+      const result = parseConfig(c.text, { baseDir: dir, source: join(dir, 'cfg.yaml'), simpleYaml });
+      assert.ok(result.ok, result.ok ? '' : formatProblems(result.problems));
+      assert.deepEqual(result.config, { source: join(dir, 'cfg.yaml'), ...c.expect(dir) });
+    }
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../../shared/config/load.ts';
+import { parseConfig } from '../../../../shared/config/parse-config.ts';
 import { BatchSpecSchema, MAX_ARG_BYTES, unsafeArgReason } from '../../../../shared/batch/spec.ts';
 import { META, tempDirWith, yaml } from './helpers.ts';
 

@@ -1,7 +1,8 @@
 /** configFiles and configToSpec: every file becomes alias + sha256 + size; the spec passes its schema. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig, formatProblems } from '../../../../shared/config/load.ts';
+import { formatProblems } from '../../../../shared/config/load.ts';
+import { parseConfig } from '../../../../shared/config/parse-config.ts';
 import { configFiles, configToSpec, type FileHash } from '../../../../shared/config/to-spec.ts';
 import { BatchSpecSchema, distinctInputs } from '../../../../shared/batch/spec.ts';
 import type { BatchConfig } from '../../../../shared/config/types.ts';
