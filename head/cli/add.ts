@@ -8,10 +8,8 @@ import { formatProblems, loadConfig } from '../../shared/config/load.ts';
 import { configFiles, configToSpec } from '../../shared/config/to-spec.ts';
 import type { NodeFit } from '../../shared/api/head-api.ts';
 import { terminalSafe } from '../../shared/terminal-text.ts';
-import { hashFile } from './hash-file.ts';
 import { formatSize } from '../../shared/format.ts';
 import { action, CliError, connectHead, count, EXIT, exitCodeOf, HEAD_OPTIONS, must, withOptions, type HeadOptions } from './client.ts';
-import { uploadInputs } from './upload-inputs.ts';
 import type { QuickCommand } from './quick-args.ts';
 
 interface AddOptions extends HeadOptions { dryRun?: boolean; replace?: boolean; json?: boolean }
@@ -43,7 +41,9 @@ const run = action('add', async (file: string, opts: AddOptions) => {
   const config = loaded.config;
   const paths = configFiles(config);
   const hashes = new Map<string, { sha256: string; size: number }>();
-  for (const p of paths) hashes.set(p, await hashFile(p));
+  // Hashing and uploading (node:crypto, streams, the progress bar) load only for a config with files.
+  const hashFile = paths.length ? (await import('./hash-file.ts')).hashFile : null;
+  for (const p of paths) hashes.set(p, await hashFile!(p));
   const spec = configToSpec(config, hashes);
   const total = [...hashes.values()].reduce((a, h) => a + h.size, 0);
   if (opts.dryRun) {
@@ -58,7 +58,7 @@ const run = action('add', async (file: string, opts: AddOptions) => {
   const created = must(answer);
   const bySha = new Map([...hashes.entries()].map(([p, h]) => [h.sha256, { path: p, size: h.size }]));
   const toSend = created.missing.map((sha) => ({ sha, ...bySha.get(sha)! }));
-  const sendBytes = await uploadInputs(client, toSend, { quiet: opts.json });
+  const sendBytes = toSend.length ? await (await import('./upload-inputs.ts')).uploadInputs(client, toSend, { quiet: opts.json }) : 0;
   const batch = must(await client.submitBatch(created.id));
   const able = created.nodes.filter((n) => n.ok);
   if (opts.json) {

@@ -18,6 +18,8 @@ export const MAX_ARG_BYTES = 128 * 1024;
 export function unsafeArgReason(value: string): string | null {
   const nul = value.indexOf('\u0000');
   if (nul >= 0) return `must not contain a NUL byte (found at character ${nul + 1})`;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most strings need no encoding to be measured.
+  if (value.length * 3 <= MAX_ARG_BYTES) return null;
   const bytes = new TextEncoder().encode(value).length;
   if (bytes > MAX_ARG_BYTES) return `is ${bytes} bytes long; at most ${MAX_ARG_BYTES} bytes (128 KiB) are allowed`;
   return null;
