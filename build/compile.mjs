@@ -149,6 +149,7 @@ async function buildVendored(esbuild, name, outputFiles) {
     },
   };
   const result = await esbuild.build({
+    absWorkingDir: ROOT, // metafile paths are relative to this: the build works from any folder
     stdin: { contents: name === 'zod' ? await zodEntry(outputFiles) : namedEntry(name, outputFiles), resolveDir: ROOT, loader: 'js' },
     bundle: true, format: 'esm', platform: 'node', target: 'node20.11', minify: true, keepNames: true, legalComments: 'inline',
     // A CommonJS package's require() of Node built-ins (yaml's `require('process')`) needs a real
@@ -195,6 +196,7 @@ async function buildFrontDoor(esbuild) {
     },
   };
   const result = await esbuild.build({
+    absWorkingDir: ROOT, // metafile paths are relative to this: the build works from any folder
     // Split: the quick commands' code is its own file (main-status-<hash>.js), loaded only when that command runs.
     entryPoints: [FRONT_DOOR], outdir: outDir, entryNames: '[name]', chunkNames: 'main-[name]-[hash]', splitting: true, bundle: true, plugins: [plugin],
     format: 'esm', platform: 'node', target: 'node20.11', logLevel: 'warning', charset: 'utf8', legalComments: 'inline', write: false, metafile: true,
@@ -251,6 +253,7 @@ async function main() {
   const started = performance.now();
   const { ts, copied, assets } = buildInputs();
   const result = await esbuild.build({
+    absWorkingDir: ROOT, // metafile paths are relative to this: the build works from any folder
     entryPoints: ts.map((f) => path.join(ROOT, f)),
     outdir: OUT,
     outbase: ROOT,
