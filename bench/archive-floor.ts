@@ -31,6 +31,7 @@ export async function archiveFloor(jobs: number, dir: string, opts: { upload?: b
     const body = Buffer.from(`result of ${job} on sim-00\n`);
     const sha256 = crypto.createHash('sha256').update(body).digest('hex');
     const files = [{ path: 'out.txt', size: body.length, sha256 }];
+    let fresh: ReadonlySet<string> | null = null;
     if (opts.upload) {
       const target = archive.stagingFile(batchId, runId, 'out.txt');
       if (!target.ok || !target.abs) throw new Error('bad staging path');
@@ -38,15 +39,16 @@ export async function archiveFloor(jobs: number, dir: string, opts: { upload?: b
       if (!got.ok) throw new Error(got.error);
       await archive.noteReceived(target.abs, got.sha256);
     } else {
-      const refused = archive.stageInline(batchId, runId, files, [{ path: 'out.txt', data: body.toString('base64') }]);
-      if (refused.length) throw new Error(`inline file refused: ${refused.join(',')}`);
+      const staged = archive.stageInline(batchId, runId, files, [{ path: 'out.txt', data: body.toString('base64') }]);
+      if (staged.refused.length) throw new Error(`inline file refused: ${staged.refused.join(',')}`);
+      fresh = staged.fresh;
     }
-    const checked = await archive.checkStaged(batchId, runId, files);
+    const checked = await archive.checkStaged(batchId, runId, files, fresh);
     if (checked.missing.length) throw new Error(`missing ${checked.missing.join(',')}`);
     await archive.commit({
       batchId, namespace: 'bench', batch: 'floor', job, runId, attempt: 1, node: 'sim-00',
       result: { outcome: 'succeeded', exitCode: 0 }, startedAt: 1, endedAt: 2, runMs: 1, files, bytes: body.length,
-    });
+    }, fresh);
   };
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < jobs) await one(next++);

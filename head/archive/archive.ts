@@ -23,7 +23,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JobResult } from '../../shared/job/state.ts';
 import { INLINE_RESULT_BYTES, type InlineFile, type ResultFile } from '../../shared/protocol/messages.ts';
-import { resolveInside } from './safe-path.ts';
+import { checkRelativePath, resolveInside } from './safe-path.ts';
 
 import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
 import { UsageCache } from './usage-cache.ts';
@@ -49,6 +49,17 @@ export interface JobResultMeta {
   skipped?: string[];
 }
 
+/**
+ * What {@link Archive.stageInline} did with a report's inline files: the paths it refused, and,
+ * when the report found no staging folder of its run and made it, the paths it wrote there (then
+ * nothing else is in that folder: {@link Archive.checkStaged} and {@link Archive.commit} take them
+ * as checked, with no stat, no listing and no hashing).
+ */
+export interface InlineStaged {
+  refused: string[];
+  fresh: ReadonlySet<string> | null;
+}
+
 /** The staged files of a run checked against its report: what must be uploaded again. */
 export interface StagedCheck {
   /** Paths absent, incomplete or different from the report (upload again). */
@@ -63,9 +74,9 @@ export class Archive {
   readonly inputsRoot: string;
 
   constructor(dataDir: string) {
-    this.archiveRoot = path.join(dataDir, 'archive');
-    this.stagingRoot = path.join(dataDir, 'staging');
-    this.inputsRoot = path.join(dataDir, 'inputs');
+    this.archiveRoot = path.resolve(dataDir, 'archive');
+    this.stagingRoot = path.resolve(dataDir, 'staging');
+    this.inputsRoot = path.resolve(dataDir, 'inputs');
   }
 
   async init(): Promise<void> {
@@ -80,9 +91,14 @@ export class Archive {
     return path.join(this.archiveRoot, namespace, batch, job);
   }
 
-  /** The staging folder of run `runId` of batch `batchId` (run ids are unique, see shared/job/run-id.ts). */
+  /**
+   * The staging folder of run `runId` of batch `batchId` (run ids are unique, see
+   * shared/job/run-id.ts). Both are the head's own ids (or a name read from staging), single
+   * safe segments, so they are put together without `path.join`'s normalising, which was a tenth
+   * of what the head allocated per trivial job with the other paths of a commit.
+   */
   stagingDir(batchId: string, runId: string): string {
-    return path.join(this.stagingRoot, batchId, runId);
+    return `${this.stagingRoot}${path.sep}${batchId}${path.sep}${runId}`;
   }
 
   /**
@@ -108,29 +124,43 @@ export class Archive {
    * INLINE_RESULT_BYTES per report), and on this head's own disk a synchronous write, stat or
    * rename costs a tenth of the CPU of the same call through the thread pool (docs/benchmarks.md).
    * Throws what the file system throws (ENOSPC: the caller answers "later").
+   *
+   * The common case, a trivial job's report carrying all its files, finds no staging folder of
+   * its run: it makes it (one `mkdir`) and says so (`fresh`), and the check and the commit that
+   * follow in the same turn of the event loop take its files as they were written instead of
+   * stating, listing and matching them again (per job 27 file-system calls became 10). A folder
+   * that was there already (uploads, an earlier report of the run) is checked as any staging is.
    */
-  stageInline(batchId: string, runId: string, files: ResultFile[], inline: InlineFile[]): string[] {
+  stageInline(batchId: string, runId: string, files: ResultFile[], inline: InlineFile[]): InlineStaged {
+    const runDir = this.stagingDir(batchId, runId);
+    // Returns the first folder it made, undefined when the run's folder was there already.
+    const fresh = mkdirSync(runDir, { recursive: true }) !== undefined;
     const listed = new Map(files.map((f) => [f.path, f]));
     const refused: string[] = [];
-    const made = new Set<string>();
+    const written = new Set<string>();
+    const made = new Set<string>([runDir]);
     let room = INLINE_RESULT_BYTES;
     for (const f of inline) {
       const want = listed.get(f.path);
-      const target = this.stagingFile(batchId, runId, f.path);
+      // Every segment a safe name (no `..`, no separator, not empty): the path stays in runDir.
+      const rel = checkRelativePath(f.path);
       const data = Buffer.from(f.data, 'base64');
-      if (!want || !target.ok || !target.abs || data.length > room || data.length !== want.size || sha256Of(data) !== want.sha256) {
+      if (!want || !rel.ok || data.length > room || data.length !== want.size || sha256Of(data) !== want.sha256) {
         refused.push(f.path);
         continue;
       }
       room -= data.length;
-      const dir = path.dirname(target.abs);
+      const abs = `${runDir}${path.sep}${rel.rel}`;
+      const dir = path.dirname(abs);
       if (!made.has(dir)) mkdirSync(dir, { recursive: true });
       made.add(dir);
-      writeFileSync(target.abs, data);
-      const st = statSync(target.abs);
-      this.received.set(target.abs, { size: st.size, mtimeMs: st.mtimeMs, sha256: want.sha256 });
+      writeFileSync(abs, data);
+      written.add(f.path);
+      if (fresh) continue;
+      const st = statSync(abs);
+      this.received.set(abs, { size: st.size, mtimeMs: st.mtimeMs, sha256: want.sha256 });
     }
-    return refused;
+    return { refused, fresh: fresh ? written : null };
   }
 
   /** sha256 of a staged file: the digest noted at upload when still valid, else read again. */
@@ -160,10 +190,13 @@ export class Archive {
   /**
    * Check the staged files of a run against the list it reported: each must be there with the
    * reported size and sha256. A file that differs is deleted (it is asked for again, never archived).
+   * `fresh`: the files {@link stageInline} just wrote into a folder it made (see there), taken as
+   * they are; call this in the same turn of the event loop.
    */
-  async checkStaged(batchId: string, runId: string, files: ResultFile[]): Promise<StagedCheck> {
+  async checkStaged(batchId: string, runId: string, files: ResultFile[], fresh?: ReadonlySet<string> | null): Promise<StagedCheck> {
     const out: StagedCheck = { missing: [], mismatched: [] };
     for (const f of files) {
+      if (fresh?.has(f.path)) continue;
       const p = this.stagingFile(batchId, runId, f.path);
       if (!p.ok || !p.abs) { out.missing.push(f.path); continue; }
       // A stat of a staged file is synchronous (microseconds); only hashing a file whose digest
@@ -198,12 +231,20 @@ export class Archive {
    * Every step is a synchronous call: a handful of metadata operations of a few microseconds
    * each on the head's disk, where each would cost 10-20 times that in CPU through the thread
    * pool (measured, docs/benchmarks.md), and nothing else can run between them.
+   *
+   * `fresh` (from {@link stageInline}, with the check in between in the same turn of the event
+   * loop): the folder holds exactly those files, all listed, so there is nothing to drop.
    */
-  async commit(meta: JobResultMeta & { runId: string }): Promise<void> {
+  async commit(meta: JobResultMeta & { runId: string }, fresh?: ReadonlySet<string> | null): Promise<void> {
     const staging = this.stagingDir(meta.batchId, meta.runId);
-    pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
-    for (const f of meta.files) this.received.delete(path.join(staging, f.path));
-    mkdirSync(path.join(staging, META_DIR), { recursive: true });
+    let metaDir = false;
+    if (fresh) {
+      for (const p of fresh) if (p.startsWith(META_DIR + '/')) metaDir = true;
+    } else {
+      pruneUnlisted(staging, new Set(meta.files.map((f) => f.path)));
+      for (const f of meta.files) this.received.delete(path.join(staging, f.path));
+    }
+    if (!metaDir) mkdirSync(path.join(staging, META_DIR), { recursive: true });
     writeFileSync(path.join(staging, RESULT_FILE), JSON.stringify(meta, null, 1));
     renameInto(staging, this.jobDir(meta.namespace, meta.batch, meta.job));
     this.usage.invalidate();

@@ -8,7 +8,7 @@
 import type { InlineFile, ResultFile } from '../../shared/protocol/messages.ts';
 import type { JobResult } from '../../shared/job/state.ts';
 import { transition } from '../../shared/job/transition.ts';
-import type { Archive } from '../archive/archive.ts';
+import type { Archive, InlineStaged } from '../archive/archive.ts';
 import { isDiskFull } from '../archive/disk-space.ts';
 import type { BatchBook } from './batch-book.ts';
 import type { HeadEventBus } from './events.ts';
@@ -88,17 +88,20 @@ export class RunFinisher {
       release();
       return same ? 'archived' : 'discarded';
     }
-    let refused: string[] = [];
+    // A report carrying all its files inline, into a staging folder it made itself, is checked
+    // and committed from what stageInline wrote, in this same turn of the event loop (archive.ts).
+    let staged: InlineStaged = { refused: [], fresh: null };
     try {
-      if (msg.inline?.length) refused = archive.stageInline(batchId, runId, msg.files, msg.inline);
+      if (msg.inline?.length) staged = archive.stageInline(batchId, runId, msg.files, msg.inline);
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       this.deps.log(`archive disk full: cannot stage the inline results of ${doc.record.namespace}/${doc.record.name}/${jobName} from ${node} yet (${(err as NodeJS.ErrnoException).code}); waiting for its next report`);
       this.deps.diskFull?.();
       return 'later';
     }
+    const refused = staged.refused;
     if (refused.length) this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: inline ${refused.join(', ').slice(0, 300)} not on its file list or differ from the reported size or sha256; asked again`);
-    const checked = await archive.checkStaged(batchId, runId, msg.files);
+    const checked = await archive.checkStaged(batchId, runId, msg.files, staged.fresh);
     if (checked.mismatched.length) {
       this.deps.log(`run ${runId} of ${doc.record.name}/${jobName} on ${node}: staged ${checked.mismatched.join(', ')} differ from the reported size or sha256; not archived, asked again`);
     }
@@ -120,7 +123,7 @@ export class RunFinisher {
           batchId, namespace: doc.record.namespace, batch: doc.record.name, job: jobName, runId, attempt: lease.attempt,
           node, result: msg.result, startedAt: msg.startedAt, endedAt: msg.endedAt, runMs: msg.runMs, files: msg.files,
           bytes: msg.files.reduce((a, f) => a + f.size, 0), ...(msg.skipped?.length ? { skipped: msg.skipped } : {}),
-        });
+        }, staged.fresh);
         archived = true;
       } catch (err) {
         if (isDiskFull(err)) {

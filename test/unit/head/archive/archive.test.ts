@@ -123,7 +123,7 @@ describe('Archive', () => {
     const listed = (rel: string, content: string): ResultFile => ({ path: rel, size: Buffer.byteLength(content), sha256: sha(content) });
     const b64 = (content: string) => Buffer.from(content).toString('base64');
     const files = [listed(`${META_DIR}/stdout.log`, 'out\n'), listed(`${META_DIR}/stderr.log`, ''), listed('deep/r.txt', 'result'), listed('lied.txt', 'promised')];
-    const refused = archive.stageInline('B1', 'j1-run-1', files, [
+    const { refused, fresh } = archive.stageInline('B1', 'j1-run-1', files, [
       { path: `${META_DIR}/stdout.log`, data: b64('out\n') },
       { path: `${META_DIR}/stderr.log`, data: '' },
       { path: 'deep/r.txt', data: b64('result') },
@@ -132,14 +132,16 @@ describe('Archive', () => {
       { path: '../escape.txt', data: b64('x') },
     ]);
     assert.deepEqual(refused, ['lied.txt', 'unlisted.txt', '../escape.txt']);
+    assert.deepEqual([...fresh ?? []], [`${META_DIR}/stdout.log`, `${META_DIR}/stderr.log`, 'deep/r.txt'], 'it made the run\'s folder and says what it wrote');
     const staging = archive.stagingDir('B1', 'j1-run-1');
     assert.equal(fs.readFileSync(path.join(staging, 'deep/r.txt'), 'utf8'), 'result');
     assert.equal(fs.existsSync(path.join(staging, 'lied.txt')), false);
     assert.equal(fs.existsSync(path.join(staging, '..', 'escape.txt')), false);
-    const checked = await archive.checkStaged('B1', 'j1-run-1', files);
+    const checked = await archive.checkStaged('B1', 'j1-run-1', files, fresh);
     assert.deepEqual(checked, { missing: ['lied.txt'], mismatched: [] }, 'the refused file is asked for');
+    assert.deepEqual(await archive.checkStaged('B1', 'j1-run-1', files), checked, 'the same verdict with every file checked on disk');
     const good = files.filter((f) => f.path !== 'lied.txt');
-    await archive.commit(meta('j1', 1, good));
+    await archive.commit(meta('j1', 1, good), fresh);
     const job = archive.jobDir('ns', 'sweep', 'j1');
     assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stdout.log'), 'utf8'), 'out\n');
     assert.equal(fs.readFileSync(path.join(job, META_DIR, 'stderr.log'), 'utf8'), '');
@@ -152,10 +154,29 @@ describe('Archive', () => {
     const files = [{ path: 'a.txt', size: big.length, sha256: sha(big) }, { path: 'b.txt', size: 11, sha256: sha('0123456789!') }];
     const { archive } = { archive: new Archive(fs.mkdtempSync(path.join(os.tmpdir(), 'archive-'))) };
     dirs.push(path.dirname(archive.archiveRoot));
-    const refused = archive.stageInline('B1', 'j1-run-1', files, [
+    const { refused } = archive.stageInline('B1', 'j1-run-1', files, [
       { path: 'a.txt', data: Buffer.from(big).toString('base64') }, { path: 'b.txt', data: Buffer.from('0123456789!').toString('base64') },
     ]);
     assert.deepEqual(refused, ['b.txt']);
+  });
+
+  test('stageInline into a run folder that was there already (uploads, an earlier report) is checked and pruned as any staging', async () => {
+    const { archive } = await newArchive();
+    const log = { path: `${META_DIR}/stdout.log`, size: 3, sha256: sha('ok\n') };
+    const [up] = stage(archive, 'B1', 'j1-run-1', { 'big.bin': 'uploaded' });
+    stage(archive, 'B1', 'j1-run-1', { '.big.bin.0123.partial': 'an upload still streaming' });
+    const files = [log, up];
+    const { refused, fresh } = archive.stageInline('B1', 'j1-run-1', files, [{ path: log.path, data: Buffer.from('ok\n').toString('base64') }]);
+    assert.deepEqual(refused, []);
+    assert.equal(fresh, null, 'not a folder this report made');
+    fs.writeFileSync(archive.stagingFile('B1', 'j1-run-1', 'big.bin').abs as string, 'changed!'); // same size, other bytes
+    assert.deepEqual(await archive.checkStaged('B1', 'j1-run-1', files, fresh), { missing: ['big.bin'], mismatched: ['big.bin'] });
+    stage(archive, 'B1', 'j1-run-1', { 'big.bin': 'uploaded' });
+    assert.deepEqual((await archive.checkStaged('B1', 'j1-run-1', files, fresh)).missing, []);
+    await archive.commit(meta('j1', 1, files), fresh);
+    const job = archive.jobDir('ns', 'sweep', 'j1');
+    assert.deepEqual(fs.readdirSync(job).sort(), [META_DIR, 'big.bin'], 'the unlisted partial file was dropped');
+    assert.deepEqual(fs.readdirSync(path.join(job, META_DIR)).sort(), ['result.json', 'stdout.log']);
   });
 
   test('checkStaged reports absent, wrong-size, wrong-sha256 and unsafe files, and deletes the ones that differ', async () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ResultFile } from '../../../../shared/protocol/messages.ts';
 import type { JobResult } from '../../../../shared/job/state.ts';
-import type { JobResultMeta, StagedCheck } from '../../../../head/archive/archive.ts';
+import type { InlineStaged, JobResultMeta, StagedCheck } from '../../../../head/archive/archive.ts';
 import { RunFinisher, type FinishedRun } from '../../../../head/core/finish-run.ts';
 import type { LiveNode } from '../../../../head/core/live-node.ts';
 import type { BatchDoc } from '../../../../head/state/types.ts';
@@ -28,10 +28,10 @@ class FakeArchive {
   readonly inlined = new Map<string, string[]>();
   refuseInline: string[] = [];
   stageError: Error | null = null;
-  stageInline(_b: string, runId: string, _files: ResultFile[], inline: { path: string }[]): string[] {
+  stageInline(_b: string, runId: string, _files: ResultFile[], inline: { path: string }[]): InlineStaged {
     if (this.stageError) throw this.stageError;
     this.inlined.set(runId, inline.map((f) => f.path));
-    return this.refuseInline;
+    return { refused: this.refuseInline, fresh: null };
   }
   async checkStaged(_b: string, runId: string): Promise<StagedCheck> {
     return { missing: this.missing.get(runId) ?? [], mismatched: [] };
