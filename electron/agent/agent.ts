@@ -743,7 +743,7 @@ export class Agent extends EventEmitter<Events> {
   }
 
   private async removeRunDir(run: PersistedRun): Promise<void> {
-    await removeTree(this.ws.runDirOf(run), { holdsFiles: true });
+    await this.ws.retireRunDir(this.ws.runDirOf(run));
     if (run.whole === false) await removeTree(workDirOf(this.ws, run));
   }
 

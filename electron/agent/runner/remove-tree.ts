@@ -59,27 +59,42 @@ function removeSmallTree(dir: string, budget: { left: number }, tryEmpty = true)
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return false;
     }
   }
+  const emptied = emptySmallTree(dir, budget);
+  if (emptied !== 'emptied') return emptied === 'missing';
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Empties the folder `dir` synchronously, keeping the folder itself, when it holds at most
+ * `budget` entries (all levels). 'emptied': it exists and is empty now; 'missing': there is no
+ * such folder; 'failed': it holds more, or a call failed (part of it may be removed).
+ */
+export function emptySmallTree(dir: string, budget: { left: number } = { left: SYNC_ENTRIES }): 'emptied' | 'missing' | 'failed' {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     // Gone already: nothing to remove (else fs.rm reports the problem).
-    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'failed';
   }
   budget.left -= entries.length;
-  if (budget.left < 0) return false;
+  if (budget.left < 0) return 'failed';
   try {
     for (const e of entries) {
       const entry = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (!removeSmallTree(entry, budget)) return false;
+        if (!removeSmallTree(entry, budget)) return 'failed';
       } else {
         unlinkSync(entry);
       }
     }
-    rmdirSync(dir);
-    return true;
+    return 'emptied';
   } catch {
-    return false;
+    return 'failed';
   }
 }

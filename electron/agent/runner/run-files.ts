@@ -45,7 +45,7 @@ export async function fetchRunInputs(ctx: RunFilesContext, run: PersistedRun): P
     const url = new URL(routes.agentInput(f.sha256), ctx.headUrl).toString();
     await downloadFile(url, ctx.token, ctx.ws.cachePath(f.sha256), f.sha256);
   }
-  mkdirSync(ctx.ws.runDirOf(run), { recursive: true });
+  ctx.ws.makeRunDir(ctx.ws.runDirOf(run));
   return inputs.map((f) => f.sha256);
 }
 

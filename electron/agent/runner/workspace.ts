@@ -9,21 +9,30 @@
  *        input/, distribute_save/ and script, and a link to every other entry of the batch folder
  *        (what the build step made), so jobs of one batch running side by side never share inputs
  *        or results. A job without a request has the node alone and works in the batch folder.
+ *   <workdir>/spare/<n>/                     empty run folders kept for the next runs
+ *                                            (see {@link Workspace.makeRunDir})
  *   <workdir>/agent-state.json               built batches, the runs held, recent jobs
  * Inputs are copied (reflinked where the file system can) from the cache, so a job that edits
  * its input never corrupts the cache.
  */
 import fs from 'node:fs/promises';
-import { accessSync, constants as fsc, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants as fsc, mkdirSync, readdirSync, realpathSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { InputFile } from '../../../shared/batch/spec.ts';
 import { INPUT_DIR, SAVE_DIR } from '../../../shared/job/command.ts';
 import type { ResultFile } from '../../../shared/protocol/messages.ts';
 import { sha256File } from '../transfer.ts';
-import { emptyDir } from './remove-tree.ts';
+import { emptyDir, emptySmallTree, removeTree } from './remove-tree.ts';
+
+/** Empty run folders kept at most for the next runs. */
+const SPARE_DIRS = 8;
 
 export class Workspace {
+  /** Empty run folders ready to be renamed into the next runs' places (paths under spare/). */
+  private readonly spares: string[] = [];
+  private spareCount = 0;
+
   constructor(readonly root: string) {}
 
   cachePath(sha256: string): string {
@@ -59,6 +68,66 @@ export class Workspace {
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     await fs.chmod(this.root, 0o700);
     for (const d of ['cache', 'batches', 'runs', 'work']) await fs.mkdir(path.join(this.root, d), { recursive: true });
+    // Spare folders of an earlier agent process are not trusted to be empty: start afresh.
+    await fs.rm(this.spareRoot(), { recursive: true, force: true });
+    await fs.mkdir(this.spareRoot(), { recursive: true });
+  }
+
+  private spareRoot(): string {
+    return path.join(this.root, 'spare');
+  }
+
+  /**
+   * Creates the folder of a new run (`dir`, from {@link runDirOf}): an empty folder an earlier
+   * run left ({@link retireRunDir}) renamed into place, else a new one. Why: a folder made and
+   * removed per job costs an inode and a data block each time; on ext4 without a journal the
+   * inode allocation skips every inode freed in the last 30 s and, on a disk mounted with
+   * `discard`, freeing the block waits for the discard (measured: ~0.1 ms of CPU and ~0.5 ms of
+   * wall time per job, against ~0.05 and ~0.1 for two renames).
+   */
+  makeRunDir(dir: string): void {
+    const spare = this.spares.pop();
+    if (spare && this.moveSpare(spare, dir)) return;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Renames `spare` to `dir`, making the batch's runs folder when missing; false when it cannot. */
+  private moveSpare(spare: string, dir: string): boolean {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        renameSync(spare, dir);
+        return true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && attempt === 0) {
+          // The batch's first run here: make its runs/<batch>/ folder and try again.
+          mkdirSync(path.dirname(dir), { recursive: true });
+          continue;
+        }
+        // `dir` exists with files in it (kept as it is): the spare stays for the next run. Any
+        // other failure drops the spare.
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') this.spares.push(spare);
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Removes a run's folder `dir` once the run is over on this node: emptied and kept for a next
+   * run ({@link makeRunDir}; at most {@link SPARE_DIRS}), else removed. The logs are unlinked, never
+   * reused: a process the job left behind may still write to them.
+   */
+  async retireRunDir(dir: string): Promise<void> {
+    if (this.spares.length < SPARE_DIRS && emptySmallTree(dir) === 'emptied') {
+      const spare = path.join(this.spareRoot(), String(this.spareCount++));
+      try {
+        renameSync(dir, spare);
+        this.spares.push(spare);
+        return;
+      } catch { /* removed below */ }
+    }
+    await removeTree(dir, { holdsFiles: true });
   }
 
   /** Whether the input is in the cache (synchronous: one access call per input of every job). */
