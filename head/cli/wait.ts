@@ -78,7 +78,8 @@ const run = action('wait', async (ref: string, opts: WaitOptions) => {
   try {
     await Promise.race([ends.opened, new Promise((r) => setTimeout(r, 2000).unref())]);
     for (;;) {
-      const b = must(await client.batch(ref));
+      // The batch alone: its counts are all a poll shows (every job only for --json at the end).
+      const b = must(await client.batchSummary(ref));
       const done = doneCount(b.counts);
       if (!opts.json) {
         if (stream.isTTY) {
@@ -100,7 +101,7 @@ const run = action('wait', async (ref: string, opts: WaitOptions) => {
         bar?.stop();
         bar = null;
         const code = waitExitCode(b);
-        if (opts.json) process.stdout.write(JSON.stringify({ ...b, ok: code === EXIT.ok }, null, 2) + '\n');
+        if (opts.json) process.stdout.write(JSON.stringify({ ...must(await client.batch(ref)), ok: code === EXIT.ok }, null, 2) + '\n');
         else process.stdout.write(`${terminalSafe(`${b.namespace}/${b.name}`)} ${b.outcome ?? 'ended'}: ${describeCounts(b.counts, b.total)}\n`);
         return code;
       }

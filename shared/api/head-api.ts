@@ -81,7 +81,11 @@ export type JobView = z.infer<typeof JobViewSchema>;
 /** Archive size of a finished job, present when the batch is asked for `?files`. */
 export const JobFilesSchema = z.object({ bytes: z.number().nullable().optional(), files: z.number().nullable().optional() });
 
-/** `GET /api/batches/:ref[?files]`: the batch and every job. */
+/**
+ * `GET /api/batches/:ref[?files]`: the batch and every job. `?jobs=none` asks for the batch alone
+ * (a {@link BatchView}); a head older than that query sends every job, which a client checking the
+ * answer as a BatchView drops.
+ */
 export const BatchDetailSchema = BatchViewSchema.extend({ jobs: z.array(z.intersection(JobViewSchema, JobFilesSchema)) });
 export type BatchDetail = z.infer<typeof BatchDetailSchema>;
 

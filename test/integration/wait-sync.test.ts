@@ -12,6 +12,7 @@ import { api, cli, listFiles, startAgentProc, startHeadProc, stop, tempDir, wait
 import { untilHead } from '../helpers/head-watch.ts';
 import { addUser, envFor, writeShellConfig } from './shell-batches.ts';
 import { HeadClient } from '../../shared/api/head-client.ts';
+import { routes } from '../../shared/api/routes.ts';
 
 let head: HeadProc;
 let agent: Proc;
@@ -60,6 +61,12 @@ test('wait exits 0 when every job succeeded and 1 when one failed; it reports pr
   assert.equal(json.ok, false);
   assert.equal(json.counts.failed, 1);
   assert.equal(json.counts.succeeded, 1);
+  assert.equal(json.jobs.length, 2, '--json shows every job, though the polls asked for the batch alone');
+  // What wait polls: the batch without its jobs.
+  const summary = await api(head, `${routes.batch('ws/one_fails')}?jobs=none`);
+  assert.equal(summary.status, 200);
+  assert.equal(summary.body.total, 2);
+  assert.equal(summary.body.jobs, undefined);
 
   const missing = await cli(['wait', 'ws/no_such_batch'], envFor(head));
   assert.equal(missing.code, 1);

@@ -38,6 +38,11 @@ export function batchesRouter(deps: AppDeps): Router {
 
   r.get('/api/batches/:ref', async (req, res) => {
     const doc = unwrap(findReadable(cluster.book.batches.values(), userOf(req), req.params.ref));
+    // `?jobs=none`: the batch alone (`distribute wait`'s polls), without a view of every job.
+    if (req.query.jobs === 'none') {
+      res.json(batchView(doc) satisfies BatchView);
+      return;
+    }
     const now = deps.now();
     const jobs = await Promise.all(doc.jobs.map(async (j) => {
       const view = jobView(j, now);
