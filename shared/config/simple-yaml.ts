@@ -9,7 +9,7 @@
  * config's options (YAML 1.2, core schema, unique keys): anchors, aliases, tags, merge keys, block
  * scalars, multi-line scalars or flows, escapes, quoted or odd keys, numbers not written in their
  * canonical form (`1.0`, `007`: the config keeps their source text, ./read-values.ts), tabs,
- * control characters, `---`, duplicate keys. The caller then parses with `yaml`, which also gives
+ * control characters (a CR that does not end a line among them), `---`, duplicate keys. The caller then parses with `yaml`, which also gives
  * every problem its line: test/unit/shared/config/simple-yaml.test.ts holds the two to the same
  * values over a corpus of configs.
  */
@@ -39,9 +39,11 @@ const UNSAFE_CHAR = /[\u0000-\u0009\u000b-\u001f\u007f-\u00a0\u1680\u180e\u2000-
 
 /** The value `yaml`'s `parseDocument(text).toJS()` would give, or undefined when unsure. */
 export function readSimpleYaml(text: string): unknown {
-  if (UNSAFE_CHAR.test(text)) return undefined;
+  // CRLF line ends (a config saved on Windows) are line breaks like LF; a lone CR stays unsafe.
+  const lf = text.includes('\r\n') ? text.replaceAll('\r\n', '\n') : text;
+  if (UNSAFE_CHAR.test(lf)) return undefined;
   const lines: Line[] = [];
-  for (const raw of text.split('\n')) {
+  for (const raw of lf.split('\n')) {
     const body = raw.trimStart();
     if (body === '' || body.startsWith('#')) continue;
     if (/^(?:---|\.\.\.)(?:\s|$)/.test(raw) || raw.startsWith('%')) return undefined;

@@ -45,6 +45,8 @@ test('the repository\'s configs and templates are read alike (and the plain ones
   const files = [...yamlFiles(path.join(ROOT, 'examples')), ...yamlFiles(path.join(ROOT, 'test', 'fixtures', 'configs'))];
   const texts = [...files.map((f) => fs.readFileSync(f, 'utf8')), ...Object.values(TEMPLATES).map((t) => t.text)];
   const taken = texts.filter(agrees).length;
+  // The same files saved with CRLF line ends are taken alike.
+  assert.equal(texts.map((t) => t.replaceAll('\n', '\r\n')).filter(agrees).length, taken);
   assert.ok(taken >= 4, `${taken} of ${texts.length} taken`);
   for (const f of ['examples/python-sweep/distribute-jobs.yaml', 'examples/python-sweep-100/distribute-jobs.yaml']) {
     assert.notEqual(readSimpleYaml(fs.readFileSync(path.join(ROOT, f), 'utf8')), undefined, f);
@@ -113,7 +115,7 @@ function generate(r: ReturnType<typeof rng>): string {
 /** The text with one character removed, doubled or inserted. */
 function mutate(r: ReturnType<typeof rng>, text: string): string {
   const at = r.int(text.length + 1);
-  const c = r.pick([' ', ':', '-', '#', '{', '}', '[', ']', ',', '"', "'", '\n', '\t', 'x', '0', '&', '*']);
+  const c = r.pick([' ', ':', '-', '#', '{', '}', '[', ']', ',', '"', "'", '\n', '\t', '\r', '\r\n', 'x', '0', '&', '*']);
   switch (r.int(3)) {
     case 0: return text.slice(0, at) + text.slice(at + 1);
     case 1: return text.slice(0, at) + text[at] + text.slice(at);
@@ -129,7 +131,7 @@ test('every value and key form, alone and in generated documents, is read as yam
   let mutated = 0;
   for (let i = 0; i < 4000; i++) {
     const text = generate(r);
-    generated += Number(agrees(text));
+    generated += Number(agrees(r.chance(0.1) ? text.replaceAll('\n', '\r\n') : text));
     mutated += Number(agrees(mutate(r, text)));
   }
   // Enough of each kind is taken for the comparison to mean something.
