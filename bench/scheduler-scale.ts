@@ -6,7 +6,8 @@
  * peak RSS, event-loop delay, and bytes written per job — by the store (exact counter) and by the
  * head process in all (/proc/<pid>/io write_bytes: store + archive).
  *
- * Set BENCH_CPU_PROF=<dir> to write a V8 CPU profile of the head into <dir>.
+ * Set BENCH_CPU_PROF=<dir> to write a V8 CPU profile of the head into <dir>; BENCH_SIM_AGENTS=n
+ * simulates n agents instead of 50.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -77,10 +78,21 @@ function liveFeed(ready: Ready): { open: Promise<void>; frames: () => number; cl
   return { open, frames: () => frames, close: () => req.destroy() };
 }
 
+/** Simulated agents: 50, or BENCH_SIM_AGENTS (1-500). */
+function simAgentCount(): number {
+  const raw = process.env.BENCH_SIM_AGENTS;
+  if (raw === undefined || raw === '') return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error(`BENCH_SIM_AGENTS: '${raw}' is not a whole number from 1 to 500`);
+  return n;
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const jobs = opts.quick ? 2_000 : 10_000;
   const warmUpJobs = opts.quick ? WARM_UP_JOBS / 4 : WARM_UP_JOBS;
-  const agentCount = 50;
+  // BENCH_SIM_AGENTS=2: the head's CPU per job when two agents feed it, as in the peers benchmark
+  // (one message per wake-up, a scheduling pass and a journal sync for about every other job).
+  const agentCount = simAgentCount();
   const dir = tempDir('bench-scale');
   const profDir = process.env.BENCH_CPU_PROF;
   const child = fork(path.join(import.meta.dirname, 'head-child.mjs'), [path.join(dir, 'data')], {
@@ -179,7 +191,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       ['head bytes written per job (/proc io: store + archive)', ioBytes === null ? 'n/a' : `${fixed(ioBytes / jobs, 0)} B (${mib(ioBytes)} in all)`],
       ['jobs per agent (min / max)', `${Math.min(...perAgent)} / ${Math.max(...perAgent)}`],
       ['of them assigned ahead (a job in hand)', `${agents.reduce((n, a) => n + a.ahead, 0)}${process.env.BENCH_SIM_NO_AHEAD === '1' ? ' (BENCH_SIM_NO_AHEAD=1)' : ''}`],
-      ['load generator CPU (50 sim agents, same 2 cores)', `${fixed(genCpu, 2)} s (${fixed((genCpu * 1000) / jobs, 2)} ms per job)`],
+      [`load generator CPU (${agentCount} sim agents, same 2 cores)`, `${fixed(genCpu, 2)} s (${fixed((genCpu * 1000) / jobs, 2)} ms per job)`],
       ['head + load generator CPU ÷ wall (2 cores = 2.0)', fixed((cpu + genCpu) / (wallMs / 1000), 2)],
       ['load average at start / end', `${loadStart} / ${os.loadavg()[0].toFixed(1)}`],
       ...(feeds.length ? [['dashboards following the run (live frames received each)', `${feeds.length} (${feeds.map((f) => f.frames()).join(', ')})`]] : []),
