@@ -55,7 +55,9 @@ export function readSimpleYaml(text: string): unknown {
     const root = reader.block(0);
     return reader.done() && isMap(root) ? root : undefined;
   } catch (err) {
-    if (err instanceof Decline) return undefined;
+    // Nesting deep enough to overflow the stack (a hostile file) is left to yaml too, whose
+    // reading ends in a "malformed YAML" problem rather than a crash.
+    if (err instanceof Decline || err instanceof RangeError) return undefined;
     throw err;
   }
 }

@@ -153,3 +153,16 @@ test('a config with a problem gets yaml\'s report, lines included, whichever rea
     if (!a.ok) assert.ok(a.problems.some((p) => p.line !== undefined), `${text}: problems keep their lines`);
   }
 });
+
+test('nesting deep enough to overflow the stack is a malformed-YAML problem either way, not a crash', () => {
+  const deepBlock = `a:\n  ${'- '.repeat(30_000)}x\n`;
+  const deepFlow = `a: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`;
+  for (const text of [deepBlock, deepFlow]) {
+    assert.equal(readSimpleYaml(text), undefined);
+    for (const simpleYaml of [true, false]) {
+      const r = parseConfig(text, { baseDir: '/cfg', checkFiles: false, simpleYaml });
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.problems[0].message, /^malformed YAML: /);
+    }
+  }
+});
