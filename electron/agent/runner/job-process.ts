@@ -172,10 +172,14 @@ export function endUnrecordedJobs(runsDir: string, known: Set<string>): { dir: s
 /** Starts a job. Never throws for a job that cannot start: `done` resolves `spawn-failed`. */
 export function startJobProcess(opts: StartJobOptions): JobProcess {
   const marker = jobMarker(opts.exitCodePath);
-  try {
-    unlinkSync(opts.exitCodePath);
-  } catch {
-    // not there: fine
+  // Looked at first: in a fresh run folder it is never there, and a failing unlink builds an error
+  // with a stack trace (≈ 5 µs against 0.5 µs, once per job).
+  if (existsSync(opts.exitCodePath)) {
+    try {
+      unlinkSync(opts.exitCodePath);
+    } catch {
+      // not a file we can remove: the job's status is then taken from the process itself or lost as before
+    }
   }
   let outFd: number | null = null;
   let errFd: number | null = null;
