@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import type { HeadClient } from '../shared/api/head-client.ts';
 import { FILE_STREAM_TYPE, FileStreamError, FileStreamReader } from '../shared/file-stream.ts';
 import type { PlannedFile, PullFailure, TransferProgress } from './pull.ts';
+import type { SmallFileWriters } from './small-file-writers.ts';
 
 /** Carries a failure out of the nested download steps to pullBatch, which returns it. */
 export class PullStop extends Error {
@@ -27,7 +28,7 @@ export class PullStop extends Error {
  * hundreds as promises (a trip through libuv's thread pool each), which made the pull of 2,000
  * small files wait on its own bookkeeping. The event loop is held for one small file at a time.
  */
-const SMALL_FILE = 1 << 20;
+export const SMALL_FILE = 1 << 20;
 /**
  * Bytes of a large file the pull lets wait for the disk before it stops reading. Small on
  * purpose: the kernel copies each batch into the page cache from a thread-pool thread, and a batch
@@ -66,8 +67,10 @@ const bad = (message: string) => new PullStop({ kind: 'bad-response', status: 20
 /**
  * Download `group` (planned files without a partial to resume) as one stream. Throws
  * {@link PullStop} with the reason, {@link NoStreamRoute} for an older head, or an I/O error.
+ * With `writers`, verified small files are handed to their threads (the caller awaits
+ * `writers.done()`), and the progress hears of them once written; without, they are written here.
  */
-export async function pullGroup(client: HeadClient, ref: string, group: PlannedFile[], progress: TransferProgress, madeDirs: Set<string>): Promise<void> {
+export async function pullGroup(client: HeadClient, ref: string, group: PlannedFile[], progress: TransferProgress, madeDirs: Set<string>, writers?: SmallFileWriters): Promise<void> {
   const got = await client.fileStream(ref, group.map((f) => ({ job: f.job, path: f.path })));
   if (!got.ok) {
     if (got.error.kind === 'refused' && got.error.status === 404 && /^no route /.test(got.error.message)) throw new NoStreamRoute();
@@ -85,7 +88,6 @@ export async function pullGroup(client: HeadClient, ref: string, group: PlannedF
       if (!h) throw bad(`the head's stream ended before ${f.key} (${group.indexOf(f)} of ${group.length} files sent)`);
       if (h.job !== f.job || h.path !== f.path) throw bad(`the head sent '${String(h.job).slice(0, 200)}/${h.path.slice(0, 200)}' where ${f.key} was expected`);
       if (h.size !== f.size) throw bad(`the head sent ${h.size} bytes for ${f.key}, whose manifest size is ${f.size}`);
-      mkdirOnce(path.dirname(f.local), madeDirs);
       if (f.size <= SMALL_FILE) {
         // Usually the whole frame is buffered already: taken at once, without a generator.
         let data = reader.bodyBuffered();
@@ -95,12 +97,21 @@ export async function pullGroup(client: HeadClient, ref: string, group: PlannedF
           data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         }
         checkSha(f, crypto.createHash('sha256').update(data).digest('hex'));
-        writeSmall(f, data);
-        progress.add(f.size);
+        if (writers) {
+          writers.write(path.dirname(f.local), f.local, data);
+          const wait = writers.room();
+          if (wait) await wait;
+        } else {
+          mkdirOnce(path.dirname(f.local), madeDirs);
+          writeSmall(f, data);
+          progress.add(f.size);
+        }
       } else {
+        mkdirOnce(path.dirname(f.local), madeDirs);
         await writeLarge(reader, f, progress);
       }
     }
+    writers?.flush();
     if ((await reader.next()) !== null) throw bad(`the head sent more files than the ${group.length} asked for`);
   } catch (err) {
     if (err instanceof FileStreamError) throw bad(`the head's file stream is broken: ${err.message}`);

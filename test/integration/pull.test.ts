@@ -3,7 +3,8 @@
  * result folders, a table of include/exclude/dry-run cases, nothing transferred twice, deleted
  * files come back, a pull SIGKILLed mid-download recovers without leftovers, crafted traversal
  * requests are refused (per-file and file-stream routes), symlinks out of distribute_save are not
- * archived, and re-submitting a batch name needs --replace.
+ * archived, re-submitting a batch name needs --replace, and a pull of many small files (written
+ * from a writer thread) arrives whole.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -283,4 +284,25 @@ test('re-submitting an existing batch name is refused unless --replace, saying w
   assert.match(replaced.stdout, /replaced the earlier batch/);
   await waitBatchEnded(head, 'pulls/rt', 30_000);
   assert.deepEqual(fs.readdirSync(path.join(head.dataDir, 'archive/pulls/rt')), ['only']);
+});
+
+test('a pull of many small files (written from a writer thread) brings each byte for byte, leaves no .partial, and a second pull skips them all', async () => {
+  // 120 small files: past the count from which pull writes them from a thread (client/pull.ts THREADED_FILES).
+  const cfg = writeShellConfig('pulls', 'many', [
+    { name: 'm1', command: 'mkdir -p distribute_save/d && for i in $(seq 1 60); do head -c $((i * 37)) /dev/urandom > distribute_save/f$i.bin; head -c 100 /dev/urandom > distribute_save/d/g$i.bin; done' },
+  ]);
+  const added = await cli(['add', cfg], env);
+  assert.equal(added.code, 0, added.stderr);
+  await waitBatchEnded(head, 'pulls/many', 30_000);
+  const out = tempDir('many-out');
+  const first = await cli(['pull', cfg, '--out', out, '--json'], env);
+  assert.equal(first.code, 0, first.stderr);
+  const archived = listFiles(path.join(head.dataDir, 'archive/pulls/many/m1'));
+  assert.equal(archived.length, 123);
+  assert.equal(JSON.parse(first.stdout).pulled, archived.length);
+  assert.deepEqual(listFiles(path.join(out, 'pulls/many/m1')), archived);
+  for (const f of archived) assert.ok(fs.readFileSync(path.join(out, 'pulls/many/m1', f)).equals(fs.readFileSync(path.join(head.dataDir, 'archive/pulls/many/m1', f))), f);
+  const second = JSON.parse((await cli(['pull', cfg, '--out', out, '--json'], env)).stdout);
+  assert.equal(second.pulled, 0);
+  assert.equal(second.skipped, archived.length);
 });
