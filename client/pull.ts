@@ -203,7 +203,11 @@ export async function pullBatch(client: HeadClient, ref: string, outDir: string,
       const fresh: PlannedFile[] = [];
       const dirs = new DirCache();
       for (const f of todo) (dirs.has(path.dirname(f.local)) && fs.statSync(`${f.local}.partial`, { throwIfNoEntry: false }) ? resume : fresh).push(f);
-      if (fresh.filter((f) => f.size <= SMALL_FILE).length >= THREADED_FILES) writers = new SmallFileWriters(WRITER_THREADS, (n) => progress.add(n));
+      const small = fresh.filter((f) => f.size <= SMALL_FILE);
+      if (small.length >= THREADED_FILES) {
+        writers = new SmallFileWriters(WRITER_THREADS, (n) => progress.add(n));
+        writers.makeDirs(small.map((f) => path.dirname(f.local)));
+      }
       const oneByOne = (files: PlannedFile[]) => eachLimited(files, PARALLEL_DOWNLOADS, (f) => fetchFile(client, manifest.id, f, progress));
       let streams = true;
       const madeDirs = new Set<string>();

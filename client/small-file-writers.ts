@@ -15,10 +15,15 @@ const WRITER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const made = new Set();
-parentPort.on('message', ({ id, files, buf }) => {
+parentPort.on('message', ({ id, dirs, files, buf }) => {
   let bytes = 0;
   try {
-    for (const f of files) {
+    for (const dir of dirs ?? []) {
+      if (made.has(dir)) continue;
+      fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    for (const f of files ?? []) {
       if (!made.has(f.dir)) {
         fs.mkdirSync(f.dir, { recursive: true });
         made.add(f.dir);
@@ -81,6 +86,16 @@ export class SmallFileWriters {
     if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();
   }
 
+  /**
+   * Make these folders now, before their files arrive: a pull asks for them while it waits for the
+   * head's first bytes, so the folders' inodes are not created on the way of the files'.
+   */
+  makeDirs(dirs: Iterable<string>): void {
+    const list = [...new Set(dirs)];
+    if (!list.length || this.failure) return;
+    this.post({ id: 0, dirs: list }, 0);
+  }
+
   /** Null when the reader may go on, else a promise of when it may; throws a failure seen so far. */
   room(): Promise<void> | null {
     if (this.failure) throw this.failure;
@@ -102,15 +117,21 @@ export class SmallFileWriters {
       at += p.data.length;
       return f;
     });
-    let w = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.workers[i].busy < this.workers[w].busy) w = i;
-    const id = ++this.seq;
-    this.inFlight.set(id, { worker: w, bytes: this.batchBytes });
-    this.workers[w].busy++;
-    this.queuedBytes += this.batchBytes;
+    const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
-    this.workers[w].worker.postMessage({ id, files, buf: buf.buffer }, [buf.buffer]);
+    this.post({ id: 0, files, buf: buf.buffer }, bytes, [buf.buffer]);
+  }
+
+  /** Send one message to the least busy thread and count it in flight until it answers. */
+  private post(message: { id: number; dirs?: string[]; files?: object[]; buf?: ArrayBuffer }, bytes: number, transfer: ArrayBuffer[] = []): void {
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.workers[i].busy < this.workers[w].busy) w = i;
+    message.id = ++this.seq;
+    this.inFlight.set(message.id, { worker: w, bytes });
+    this.workers[w].busy++;
+    this.queuedBytes += bytes;
+    this.workers[w].worker.postMessage(message, transfer);
   }
 
   /** Every queued file written; throws the first failure. */

@@ -12,11 +12,13 @@ function listAll(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
 }
 
-test('writer threads put every file in place byte for byte, folders made, no .partial left, progress counts every byte', async () => {
+test('writer threads put every file in place byte for byte, folders made (also ahead of their files), no .partial left, progress counts every byte', async () => {
   const root = temp();
   try {
     let written = 0;
     const w = new SmallFileWriters(2, (n) => { written += n; });
+    // Folders asked for ahead of their files (one stays empty: it is made all the same).
+    w.makeDirs([path.join(root, 'job0'), path.join(root, 'job1', 'sub'), path.join(root, 'ahead', 'empty')]);
     const expected = new Map<string, Buffer>();
     // Slices of one big buffer, like a socket chunk: each must arrive as its own bytes only.
     const chunk = crypto.randomBytes(300 * 1000);
@@ -32,6 +34,7 @@ test('writer threads put every file in place byte for byte, folders made, no .pa
     await w.done();
     await w.close();
     assert.deepEqual(listAll(root), [...expected.keys()].sort());
+    assert.ok(fs.statSync(path.join(root, 'ahead', 'empty')).isDirectory());
     for (const [rel, data] of expected) assert.ok(fs.readFileSync(path.join(root, rel)).equals(data), rel);
     assert.equal(written, [...expected.values()].reduce((a, b) => a + b.length, 0));
   } finally {
