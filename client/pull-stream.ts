@@ -12,6 +12,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { HeadClient } from '../shared/api/head-client.ts';
 import { FILE_STREAM_TYPE, FileStreamError, FileStreamReader } from '../shared/file-stream.ts';
+import { sha256Hex } from '../shared/hash-file.ts';
 import type { PlannedFile, PullFailure, TransferProgress } from './pull.ts';
 import type { SmallFileWriters } from './small-file-writers.ts';
 
@@ -96,7 +97,7 @@ export async function pullGroup(client: HeadClient, ref: string, group: PlannedF
           for await (const c of reader.body()) chunks.push(c);
           data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         }
-        checkSha(f, crypto.createHash('sha256').update(data).digest('hex'));
+        checkSha(f, sha256Hex(data));
         if (writers) {
           writers.write(path.dirname(f.local), f.local, data);
           const wait = writers.room();

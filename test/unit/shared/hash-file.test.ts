@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { hashFileInto, sha256OfFile } from '../../../shared/hash-file.ts';
+import { hashFileInto, sha256Hex, sha256OfFile } from '../../../shared/hash-file.ts';
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -29,4 +29,12 @@ test('sha256OfFile and hashFileInto match a one-shot sha256 for sizes around the
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('sha256Hex of bytes in memory equals a Hash object\'s digest, for empty, small and sliced buffers', () => {
+  const big = crypto.randomBytes(70_000);
+  for (const data of [Buffer.alloc(0), Buffer.from('abc'), big.subarray(0, 4096), big.subarray(1000, 66_536), big]) {
+    assert.equal(sha256Hex(data), crypto.createHash('sha256').update(data).digest('hex'), `${data.length} bytes`);
+  }
+  assert.equal(sha256Hex(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
