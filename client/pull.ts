@@ -67,7 +67,11 @@ class DirCache {
   has(dir: string): boolean {
     let there = this.known.get(dir);
     if (there === undefined) {
-      there = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+      try {
+        there = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+      } catch {
+        there = false; // ENOTDIR (a file where a folder of the path should be), EACCES: making the folder will say what is wrong
+      }
       this.known.set(dir, there);
     }
     return there;

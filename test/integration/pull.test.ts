@@ -286,7 +286,7 @@ test('re-submitting an existing batch name is refused unless --replace, saying w
   assert.deepEqual(fs.readdirSync(path.join(head.dataDir, 'archive/pulls/rt')), ['only']);
 });
 
-test('a pull of many small files (written from a writer thread) brings each byte for byte, leaves no .partial, and a second pull skips them all', async () => {
+test('a pull of many small files (written from writer threads) brings each byte for byte, leaves no .partial, a second pull skips them all, and a write that fails fails the pull', async () => {
   // 120 small files: past the count from which pull writes them from a thread (client/pull.ts THREADED_FILES).
   const cfg = writeShellConfig('pulls', 'many', [
     { name: 'm1', command: 'mkdir -p distribute_save/d && for i in $(seq 1 60); do head -c $((i * 37)) /dev/urandom > distribute_save/f$i.bin; head -c 100 /dev/urandom > distribute_save/d/g$i.bin; done' },
@@ -305,4 +305,13 @@ test('a pull of many small files (written from a writer thread) brings each byte
   const second = JSON.parse((await cli(['pull', cfg, '--out', out, '--json'], env)).stdout);
   assert.equal(second.pulled, 0);
   assert.equal(second.skipped, archived.length);
+
+  // A file where a job's folder must go: the writer thread's failure is the pull's (exit 1, what failed).
+  const blocked = tempDir('many-blocked');
+  fs.mkdirSync(path.join(blocked, 'pulls/many'), { recursive: true });
+  fs.writeFileSync(path.join(blocked, 'pulls/many/m1'), 'not a folder');
+  const refused = await cli(['pull', cfg, '--out', blocked, '--json'], env);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /writing into .* failed: (EEXIST|ENOTDIR)/);
+  assert.equal(fs.readFileSync(path.join(blocked, 'pulls/many/m1'), 'utf8'), 'not a folder');
 });
