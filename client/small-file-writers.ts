@@ -141,12 +141,19 @@ export class SmallFileWriters {
     if (this.failure) throw this.failure;
   }
 
-  /** Let the writes already handed over finish (failed or not: no thread is stopped inside a file), then end the threads. */
+  /**
+   * Let the writes already handed over finish (failed or not: no thread is stopped inside a file),
+   * then end the threads. Resolves without waiting for them to be torn down (8-12 ms at the end of
+   * every pull); they hold nothing by then and no longer keep the process alive.
+   */
   async close(): Promise<void> {
     this.batch = [];
     this.closing = true;
     while (this.inFlight.size) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    for (const w of this.workers) {
+      w.worker.unref();
+      w.worker.terminate().catch(() => undefined);
+    }
   }
 
   private answered(a: Answer): void {
