@@ -5,10 +5,10 @@
  * it before renaming it into the run's staging). A trivial job's two logs and its few small
  * results used to cost one request each.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { StoredResultFilesSchema } from '../../shared/api/head-api.ts';
+import { sha256Hex } from '../../shared/hash-file.ts';
 import { FILE_STREAM_TYPE, frameHeader, frameTrailer, streamEnd, streamStart } from '../../shared/file-stream.ts';
 import type { ResultFile } from '../../shared/protocol/index.ts';
 import { agentFor, errorText, poolFor, readAll } from './transfer.ts';
@@ -50,7 +50,7 @@ export async function uploadResultStream(url: string, token: string, files: { re
         // Synchronous: a small file just written by the job is in the page cache; a read through
         // the thread pool costs several times the CPU of the read itself.
         const data = fs.readFileSync(f.abs);
-        const sha256 = crypto.createHash('sha256').update(data).digest('hex');
+        const sha256 = sha256Hex(data);
         sent.push({ path: f.rel, size: data.length, sha256 });
         out.push(frameHeader({ path: f.rel, size: data.length }), data, frameTrailer(sha256));
         bytes += data.length;

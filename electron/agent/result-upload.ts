@@ -7,7 +7,7 @@
  * stream, ./result-stream.ts), larger ones one request each, up to 4 requests at a time; a head
  * without the stream route gets every file on its own, as before.
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../../shared/hash-file.ts';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { META_DIR, STDERR_FILE, STDOUT_FILE } from '../../shared/archive-layout.ts';
@@ -128,7 +128,7 @@ export interface UploadedResults {
 }
 
 /** The sha256 of no bytes (an empty file's). */
-const EMPTY_SHA256 = crypto.createHash('sha256').digest('hex');
+const EMPTY_SHA256 = sha256Hex('');
 
 /** Most files one report carries inline (the protocol's limit). */
 const INLINE_FILES = 1000;
@@ -208,7 +208,7 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
       if (data && data.length > room) break; // grew since the stat: upload it
       room -= data?.length ?? 0;
       inline.add(i);
-      uploaded[i] = { path: todo[i].rel, size: data?.length ?? 0, sha256: data ? crypto.createHash('sha256').update(data).digest('hex') : EMPTY_SHA256 };
+      uploaded[i] = { path: todo[i].rel, size: data?.length ?? 0, sha256: data ? sha256Hex(data) : EMPTY_SHA256 };
     }
   }
   const headers: Record<string, string> = run.runKey ? { [RUN_KEY_HEADER]: run.runKey } : {};

@@ -27,6 +27,7 @@ import { checkRelativePath, resolveInside } from './safe-path.ts';
 
 import { META_DIR, RESULT_FILE } from '../../shared/archive-layout.ts';
 import { UsageCache } from './usage-cache.ts';
+import { sha256Hex } from '../../shared/hash-file.ts';
 export { META_DIR, RESULT_FILE, STDOUT_FILE, STDERR_FILE } from '../../shared/archive-layout.ts';
 
 /** What `_distribute/result.json` holds. */
@@ -145,7 +146,7 @@ export class Archive {
       // Every segment a safe name (no `..`, no separator, not empty): the path stays in runDir.
       const rel = checkRelativePath(f.path);
       const data = Buffer.from(f.data, 'base64');
-      if (!want || !rel.ok || data.length > room || data.length !== want.size || sha256Of(data) !== want.sha256) {
+      if (!want || !rel.ok || data.length > room || data.length !== want.size || sha256Hex(data) !== want.sha256) {
         refused.push(f.path);
         continue;
       }
@@ -375,7 +376,6 @@ function pruneUnlisted(dir: string, keep: Set<string>, rel = ''): void {
   }
 }
 
-const sha256Of = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
 async function du(p: string): Promise<number> {
   const st = await fs.lstat(p);

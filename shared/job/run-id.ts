@@ -6,6 +6,7 @@
  * again in `hello`; the run id itself may be shown anywhere.
  */
 import crypto from 'node:crypto';
+import { sha256Hex } from '../hash-file.ts';
 
 /** What a run id looks like on the wire and on disk: safe as a path segment and in a URL. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -37,11 +38,6 @@ export function newRunId(): string {
 export function newRunKey(): string {
   return randomSlice(32).toString('base64url');
 }
-
-/** One-shot sha256 (`crypto.hash`, Node >= 20.12) without a Hash object; createHash before. */
-const sha256Hex: (text: string) => string = typeof crypto.hash === 'function'
-  ? (text) => crypto.hash('sha256', text, 'hex')
-  : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** How the head keeps a run key (it never stores the key itself). */
 export function hashRunKey(key: string): string {

@@ -6,7 +6,7 @@
  * batch was removed or re-run meanwhile) ends the stream with an error frame. Each file's trailer is
  * the sha256 its result.json records (the client hashes what it received against the manifest).
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../../../shared/hash-file.ts';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -64,7 +64,7 @@ export function fileStreamRouter(deps: AppDeps): Router {
       const jobDir = archive.jobDir(doc.record.namespace, doc.record.name, f.job);
       if (f.path === RESULT_FILE && files.raw) {
         const raw = files.raw;
-        plan.push({ job: f.job, path: f.path, abs: '', size: raw.length, sha256: crypto.createHash('sha256').update(raw).digest('hex'), data: raw });
+        plan.push({ job: f.job, path: f.path, abs: '', size: raw.length, sha256: sha256Hex(raw), data: raw });
         continue;
       }
       const m = files.get(f.path);

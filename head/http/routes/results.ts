@@ -1,5 +1,5 @@
 /** Archived results: the manifest a pull syncs against, single files, and job logs (live or archived). */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../../../shared/hash-file.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -35,7 +35,7 @@ export function resultsRouter(deps: AppDeps): Router {
       const stored = readResultFileSync(archive, doc.record.namespace, doc.record.name, job.name);
       if (!stored) continue;
       for (const f of stored.meta.files) files.push({ job: job.name, path: f.path, size: f.size, sha256: f.sha256 });
-      files.push({ job: job.name, path: RESULT_FILE, size: stored.raw.length, sha256: crypto.createHash('sha256').update(stored.raw).digest('hex') });
+      files.push({ job: job.name, path: RESULT_FILE, size: stored.raw.length, sha256: sha256Hex(stored.raw) });
     }
     res.json({ id: doc.record.id, namespace: doc.record.namespace, batch: doc.record.name, files, pending } satisfies Manifest);
   });
