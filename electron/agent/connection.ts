@@ -8,10 +8,11 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import { caOptions } from './lab-ca.ts';
 import {
-  AGENT_WS_PATH, CloseCode, closeCodeName, decodeHeadMessage, encode, reconnectCapMs, RunIdSchema,
+  AGENT_WS_PATH, CloseCode, closeCodeName, encode, reconnectCapMs, RunIdSchema,
   type AgentMessage,
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
+import { decodeFromHead } from './head-decode.ts';
 import type { TimerHandle } from './clock.ts';
 import type { HeadLink, HeadLinkEvents, HeadLinkOptions, LinkState } from './head-link.ts';
 
@@ -89,7 +90,7 @@ export class HeadConnection extends EventEmitter<HeadLinkEvents> implements Head
     });
     ws.on('message', (raw) => {
       this.lastHeard = this.opts.clock.now();
-      const decoded = decodeHeadMessage(raw);
+      const decoded = decodeFromHead(raw);
       if (!decoded.ok) {
         this.opts.log(`bad message from head: ${decoded.error}`);
         // An assignment this agent cannot read (e.g. a job stored before the head checked it) is
