@@ -59,14 +59,36 @@ export class Dispatch {
     deps.events.on('batch:ended', (e) => this.runTimes.forget(e.batchId));
   }
 
+  /** Callbacks for the end of the next scheduling pass (see {@link afterNextPass}). */
+  private passWaiters: (() => void)[] = [];
+
   /** Run the scheduler once the current event is handled (many calls, one run). */
   scheduleSoon(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.run();
+      const waiters = this.passWaiters;
+      this.passWaiters = [];
+      let sent: Promise<void> | undefined;
+      try {
+        sent = this.run();
+      } finally {
+        const done = () => { for (const fn of waiters) fn(); };
+        if (sent) void sent.then(done, (err: unknown) => { done(); throw err; });
+        else done();
+      }
     });
+  }
+
+  /**
+   * Call `fn` once the next scheduling pass is over: its `assign`s sent (after the run journal's
+   * sync), or none made. Schedules a pass. The agent hub holds a `result-ack` until then, so it
+   * leaves in one socket write with the node's next `assign` (docs/benchmarks.md).
+   */
+  afterNextPass(fn: () => void): void {
+    this.passWaiters.push(fn);
+    this.scheduleSoon();
   }
 
   /** Snapshot of what the pure scheduler needs (after a restart without the jobs that wait for their node). */
@@ -78,8 +100,9 @@ export class Dispatch {
   /**
    * Assign what the scheduler picks. The new runs are recorded durably (the run journal) before
    * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
+   * Resolves once those `assign`s are sent (or the record failed); undefined when none were made.
    */
-  run(): void {
+  run(): Promise<void> | undefined {
     if (this.deps.assignHold?.(this.deps.pendingResultBytes())) return; // status says why
     const state = this.state();
     if (!state.batches.length || !state.nodes.some((n) => n.accepting)) return;
@@ -100,7 +123,7 @@ export class Dispatch {
       granted.push({ record, lease: this.deps.leases.grant(record, link), key, doc, index });
     }
     if (!granted.length) return;
-    this.deps.store.recordRuns(granted.map((g) => g.record)).then(() => {
+    return this.deps.store.recordRuns(granted.map((g) => g.record)).then(() => {
       for (const { lease, key, doc, index } of granted) this.sendAssign(lease, key, doc, index);
     }, (err: Error) => {
       this.deps.log(`recording ${granted.length} run(s) failed: ${err.message}; jobs re-queued`);

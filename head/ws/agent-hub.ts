@@ -35,6 +35,14 @@ export interface AgentHubOptions {
 
 type AgentPrincipal = Extract<Principal, { kind: 'agent' | 'enroll' }>;
 
+/** A session's link, which can also hold messages back to send them with the next one. */
+interface HubLink extends AgentLink {
+  /** Queue `message` to go out ahead of the next message sent, in the same socket write. */
+  hold(message: HeadMessage): void;
+  /** Send what is held now (nothing when the socket closed meanwhile). */
+  flush(): void;
+}
+
 export class AgentHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   private readonly log: (line: string) => void;
@@ -54,7 +62,7 @@ export class AgentHub {
         ws.close(CloseCode.unauthorized, principal ? 'this token may not join as an agent' : 'missing or invalid agent token');
         return;
       }
-      this.session(ws, principal, from);
+      this.session(ws, socket, principal, from);
     });
     return true;
   }
@@ -79,15 +87,37 @@ export class AgentHub {
     return cluster.enrollment.enroll(msg.name);
   }
 
-  private session(ws: WebSocket, principal: AgentPrincipal, from: string): void {
+  private session(ws: WebSocket, socket: Duplex, principal: AgentPrincipal, from: string): void {
     const cluster = this.opts.cluster;
     let name: string | null = null;
     /** Between a hello and its welcome (enrollment is written to disk first). */
     let admitting = false;
     const rate = new MessageRate(this.opts.rateLimit ?? DEFAULT_RATE_LIMIT);
-    const link: AgentLink = {
+    /** Encoded messages waiting to go out with the next one (see {@link HubLink.hold}). */
+    let held: string[] = [];
+    const link: HubLink = {
       send: (m: HeadMessage) => {
-        if (ws.readyState === ws.OPEN) ws.send(encode(m));
+        if (ws.readyState !== ws.OPEN) return;
+        if (!held.length) {
+          ws.send(encode(m));
+          return;
+        }
+        // The held frames and this one in one write: the socket gathers what ws writes while
+        // corked into a single writev (ws's own cork around each frame nests inside this one).
+        socket.cork();
+        link.flush();
+        ws.send(encode(m));
+        socket.uncork();
+      },
+      hold: (m: HeadMessage) => { held.push(encode(m)); },
+      flush: () => {
+        const out = held;
+        if (!out.length) return;
+        held = [];
+        if (ws.readyState !== ws.OPEN) return;
+        socket.cork();
+        for (const data of out) ws.send(data);
+        socket.uncork();
       },
       close: (code, reason) => ws.close(code, reason),
     };
@@ -150,7 +180,7 @@ export class AgentHub {
     ws.on('error', (err) => this.log(`agent ${name ?? '(unnamed)'} socket error: ${err.message}`));
   }
 
-  private async dispatch(node: string, msg: AgentMessage, link: AgentLink): Promise<void> {
+  private async dispatch(node: string, msg: AgentMessage, link: HubLink): Promise<void> {
     const cluster = this.opts.cluster;
     const from = { node, link };
     switch (msg.type) {
@@ -196,8 +226,14 @@ export class AgentHub {
       case 'job-finished': {
         const outcome = await cluster.finisher.jobFinished(from, msg);
         if (outcome === 'later') return; // archive disk full: the agent asks again (result-reporter.ts)
-        if (typeof outcome === 'string') link.send({ type: 'result-ack', runId: msg.runId, status: outcome });
-        else link.send({ type: 'result-ack', runId: msg.runId, status: 'missing-files', missing: outcome.missing });
+        if (typeof outcome === 'string') {
+          // The run is archived (or discarded) already, and the node has room now: the scheduling
+          // pass this report started usually hands it its next job. The ack waits for that pass
+          // and leaves in the same write as that `assign` (one socket write and one wake-up of
+          // the agent less per job), or at the pass's end when the node gets nothing.
+          link.hold({ type: 'result-ack', runId: msg.runId, status: outcome });
+          cluster.dispatch.afterNextPass(link.flush);
+        } else link.send({ type: 'result-ack', runId: msg.runId, status: 'missing-files', missing: outcome.missing });
         return;
       }
     }

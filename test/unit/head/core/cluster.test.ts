@@ -391,3 +391,27 @@ test('results still uploading count against --min-free-disk: a node freed by job
   assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, first, 'x')), 'archived');
   await until(() => a.of('assign').length === 2, 'the next job once nothing is pending');
 });
+
+test('afterNextPass: called once the pass a report started has sent its assign (after the run journal), or at its end when it assigns nothing', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
+  const { cluster, archive, store } = await makeCluster(dir);
+  const a = new RecordingLink();
+  cluster.registry.hello(hello('a'), a);
+  await submit(cluster, ['j1', 'j2']);
+  await until(() => a.of('assign').length === 1, 'the first assignment');
+  const first = a.of('assign')[0];
+  cluster.reports.started(from('a', a), first.runId);
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, first, 'x')), 'archived');
+  // As the agent hub does with the result-ack: wait for the pass the report started.
+  const seen: number[] = [];
+  cluster.dispatch.afterNextPass(() => seen.push(a.of('assign').length));
+  await until(() => seen.length === 1, 'the end of the pass');
+  assert.deepEqual(seen, [2], 'the pass assigned j2 and sent it before calling back');
+  const second = a.of('assign')[1];
+  cluster.reports.started(from('a', a), second.runId);
+  assert.equal(await cluster.finisher.jobFinished(from('a', a), staged(archive, second, 'y')), 'archived');
+  cluster.dispatch.afterNextPass(() => seen.push(a.of('assign').length));
+  await until(() => seen.length === 2, 'the end of a pass with nothing to assign');
+  assert.deepEqual(seen, [2, 2]);
+  await store.flush();
+});
