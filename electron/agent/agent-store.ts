@@ -161,8 +161,13 @@ const SOON_MS = 250;
 export class AgentStore {
   /** The live state; edit it in place and call {@link save}. */
   state: PersistedState = { built: [], runs: [], recent: [], pause: null };
-  /** The write {@link saveSoon} scheduled, until a save writes the state. */
+  /**
+   * The timer of {@link saveSoon}. A save does not cancel it (on a busy node that was a timer made
+   * and cleared per job): when it fires it writes only if a saveSoon is still {@link pending}.
+   */
   private soon: TimerHandle | null = null;
+  /** A saveSoon asked for a write that no save has made yet. */
+  private pending = false;
   private readonly saved: StateFile;
 
   /** @param clock times {@link saveSoon} (the agent's clock; without one, Node's timers) */
@@ -196,7 +201,7 @@ export class AgentStore {
    * for callers written against the asynchronous store.
    */
   save(): Promise<void> {
-    this.cancelSoon();
+    this.pending = false;
     try {
       this.saved.write(JSON.stringify(this.state));
     } catch (err) {
@@ -207,7 +212,7 @@ export class AgentStore {
 
   /** Writes the state into agent-state.json itself (see ./state-file.ts), emptying the log. */
   private fold(): void {
-    this.cancelSoon();
+    this.pending = false;
     try {
       this.saved.fold(JSON.stringify(this.state));
     } catch (err) {
@@ -215,10 +220,6 @@ export class AgentStore {
     }
   }
 
-  private cancelSoon(): void {
-    if (this.soon) this.clearTimer(this.soon);
-    this.soon = null;
-  }
 
   /**
    * Writes the state within {@link SOON_MS}, or with the next {@link save} if one comes first (on
@@ -230,12 +231,18 @@ export class AgentStore {
    * disk mounted with discard, a discard.
    */
   saveSoon(): void {
-    this.soon ??= this.clock ? this.clock.setTimeout(() => this.save(), SOON_MS) : setTimeout(() => void this.save(), SOON_MS);
+    this.pending = true;
+    if (this.soon) return;
+    const fire = () => {
+      this.soon = null;
+      if (this.pending) void this.save();
+    };
+    this.soon = this.clock ? this.clock.setTimeout(fire, SOON_MS) : setTimeout(fire, SOON_MS);
   }
 
   /** Writes a pending {@link saveSoon} now; resolves once every save requested so far is on disk (or failed). */
   flushed(): Promise<void> {
-    return this.soon ? this.save() : Promise.resolve();
+    return this.pending ? this.save() : Promise.resolve();
   }
 
   /**
@@ -243,7 +250,9 @@ export class AgentStore {
    * older version started on this workdir reads only that), and the log's descriptor is closed.
    */
   close(): void {
-    if (this.soon || this.saved.unfolded) this.fold();
+    if (this.pending || this.saved.unfolded) this.fold();
+    if (this.soon) this.clearTimer(this.soon);
+    this.soon = null;
     this.saved.close();
   }
 

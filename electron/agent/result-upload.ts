@@ -15,7 +15,7 @@ import { checkRelativePath, printable } from '../../shared/names.ts';
 import { SAVE_DIR } from '../../shared/job/command.ts';
 import { RUN_KEY_HEADER, routes, type InlineFile, type ResultFile } from '../../shared/protocol/index.ts';
 import type { PersistedRun } from './agent-store.ts';
-import { collectResults, jobFiles, workDirOf, type Workspace } from './runner/index.ts';
+import { collectResults, isEmptyFolder, jobFiles, workDirOf, type Workspace } from './runner/index.ts';
 import { NoResultStream, uploadResultStream } from './result-stream.ts';
 import { uploadFile } from './transfer.ts';
 import { retryUpload } from './upload-retry.ts';
@@ -50,7 +50,7 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
     // restart) is fine. Synchronous: a rename costs microseconds, through the thread pool ten
     // times that in CPU.
     try {
-      if (isEmptyDir(from)) moved = false;
+      if (isEmptyFolder(from, true)) moved = false;
       else move();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -77,15 +77,6 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
 async function collectResultsIfAny(dir: string): Promise<{ files: { rel: string; abs: string }[]; skipped: string[] }> {
   if (!fsSync.statSync(dir, { throwIfNoEntry: false })) return { files: [], skipped: [] };
   return collectResults(dir).catch(() => ({ files: [], skipped: [] }));
-}
-
-/** `dir` is a folder (not a link to one) with nothing in it. */
-function isEmptyDir(dir: string): boolean {
-  try {
-    return fsSync.lstatSync(dir).isDirectory() && fsSync.readdirSync(dir).length === 0;
-  } catch {
-    return false;
-  }
 }
 
 /** Uploads (a stream of small files, or one large file) at the same time (the keep-alive pool of transfer.ts holds 8 sockets). */

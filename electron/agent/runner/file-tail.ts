@@ -86,18 +86,40 @@ export class FileTail {
   }
 
   /** Reads the rest of the file, delivers any trailing partial character, and stops. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (!this.running && this.fd === null && !this.closed) {
+      // The usual short job: its log was never opened and nothing reads it now. One stat, and
+      // when there is nothing to read the tail ends here, without the asynchronous read's turns.
+      let size: number | undefined;
+      try {
+        size = statSync(this.path, { throwIfNoEntry: false })?.size;
+      } catch {
+        return this.stopReading(); // which reports it
+      }
+      if (size === undefined || size <= this.offset) {
+        this.finish();
+        return Promise.resolve();
+      }
+    }
+    return this.stopReading();
+  }
+
+  private async stopReading(): Promise<void> {
     try {
       if (this.running) await this.running.catch(() => undefined);
       await this.poll();
     } finally {
-      this.closed = true;
-      const rest = this.decoder.end();
-      if (rest) this.onText(rest);
-      if (this.fd !== null) closeSync(this.fd);
-      this.fd = null;
+      this.finish();
     }
+  }
+
+  private finish(): void {
+    this.closed = true;
+    const rest = this.decoder.end();
+    if (rest) this.onText(rest);
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }

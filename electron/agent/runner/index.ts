@@ -23,7 +23,7 @@
  * restarts (agent-store.ts). Those stay in electron/agent/ and call the runner.
  */
 export { Workspace, collectResults, describeFiles } from './workspace.ts';
-export { removeTree } from './remove-tree.ts';
+export { isEmptyFolder, removeTree } from './remove-tree.ts';
 export { fetchRunInputs, prepareBuild, prepareJobDirs, workDirOf, type JobDirs, type RunFilesContext } from './run-files.ts';
 export { processLauncher, type JobLauncher, type LaunchOptions } from './job-launch.ts';
 export {

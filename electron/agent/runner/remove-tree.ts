@@ -32,14 +32,47 @@ export async function removeTree(dir: string, opts: { holdsFiles?: boolean } = {
  * link) its owner may write; anything else is replaced.
  */
 export async function emptyDir(dir: string): Promise<void> {
-  try {
-    const st = lstatSync(dir);
-    if (st.isDirectory() && (st.mode & 0o700) === 0o700 && readdirSync(dir).length === 0) return;
-  } catch {
-    // missing (or unreadable): made below
+  if (seenEmpty === dir) {
+    seenEmpty = null;
+    return;
   }
+  if (isEmptyFolder(dir)) return;
   await removeTree(dir);
   mkdirSync(dir, { recursive: true });
+}
+
+/** The folder last found empty with `remember`, until the end of this turn of the event loop. */
+let seenEmpty: string | null = null;
+let forgetting = false;
+
+/**
+ * `dir` is a real folder (not a link) its owner may write, with nothing in it: what
+ * {@link emptyDir} keeps as it is. With `remember`, a folder found empty is taken as such by the
+ * next emptyDir of it in this turn of the event loop, without listing it again: keepResults finds
+ * the working folder's `distribute_save/` empty when a job ends, and the job in hand's prepareJob
+ * resets that folder in the same turn (a listing costs the agent ~30 µs of CPU). Only for a
+ * folder the agent itself does not write into meanwhile; a process the ended job left behind
+ * could write there between the two, as it could right after either check.
+ */
+export function isEmptyFolder(dir: string, remember = false): boolean {
+  let empty = false;
+  try {
+    const st = lstatSync(dir);
+    empty = st.isDirectory() && (st.mode & 0o700) === 0o700 && readdirSync(dir).length === 0;
+  } catch {
+    // missing (or unreadable): not an empty folder
+  }
+  if (remember && empty) {
+    seenEmpty = dir;
+    if (!forgetting) {
+      forgetting = true;
+      setImmediate(() => {
+        seenEmpty = null;
+        forgetting = false;
+      });
+    }
+  }
+  return empty;
 }
 
 /**

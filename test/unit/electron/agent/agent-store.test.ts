@@ -133,7 +133,21 @@ test('saveSoon writes within its delay, or with the next save if that comes firs
   assert.deepEqual(onDisk(), ['b1', 'b2', 'b3'], 'the next save writes it along');
   const before = saves();
   await clock.advance(1000);
-  assert.equal(saves(), before, 'the timer was cancelled by that save');
+  assert.equal(saves(), before, 'no second write: that save took what was pending');
+
+  // A save does not cancel the timer (one timer per delay, not one per job): a saveSoon after it
+  // is written when that timer fires, within its delay.
+  store.saveSoon();
+  await store.save();
+  await clock.advance(100);
+  store.state.built.push('b3b');
+  store.saveSoon();
+  await clock.advance(149);
+  assert.deepEqual(onDisk(), ['b1', 'b2', 'b3']);
+  await clock.advance(1);
+  assert.deepEqual(onDisk(), ['b1', 'b2', 'b3', 'b3b'], 'written when the earlier timer fired');
+  store.state.built.pop();
+  await store.save();
 
   store.state.built.push('b4');
   store.saveSoon();

@@ -75,5 +75,17 @@ test('FileTail: an empty log is never opened; text appended later still arrives'
   assert.equal(openOn(file), 1);
   await tail.stop();
   assert.equal(openOn(file), 0);
+
+  // A short job's tails end on one stat: nothing to read (an empty log, or none at all), nothing
+  // delivered, nothing opened; a second stop is harmless.
+  const quiet = path.join(dir, 'quiet.log');
+  fs.writeFileSync(quiet, '');
+  const never: string[] = [];
+  const tails = [new FileTail(quiet, 0, (t) => never.push(t)), new FileTail(path.join(dir, 'none.log'), 0, (t) => never.push(t))];
+  for (const t of tails) t.start(10_000);
+  await Promise.all(tails.map((t) => t.stop()));
+  await Promise.all(tails.map((t) => t.stop()));
+  assert.deepEqual(never, []);
+  assert.equal(openOn(quiet), 0);
   fs.rmSync(dir, { recursive: true });
 });

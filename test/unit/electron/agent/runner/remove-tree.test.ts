@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { emptyDir, removeTree } from '../../../../../electron/agent/runner/remove-tree.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { emptyDir, isEmptyFolder, removeTree } from '../../../../../electron/agent/runner/remove-tree.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'remove-tree-'));
 
@@ -90,6 +91,47 @@ test('emptyDir: an empty folder is kept as it is, a full one emptied, a missing 
   assert.equal(fs.lstatSync(link).isDirectory(), true, 'a real folder now');
   assert.deepEqual(fs.readdirSync(link), []);
   assert.equal(fs.readFileSync(path.join(elsewhere, 'keep'), 'utf8'), 'k', 'the link target is untouched');
+  fs.rmSync(root, { recursive: true });
+});
+
+test('isEmptyFolder: what emptyDir keeps; remembered, it spares emptyDir the listing in the same turn of the event loop only', async () => {
+  const root = tmp();
+  const save = path.join(root, 'distribute_save');
+  fs.mkdirSync(save);
+  assert.equal(isEmptyFolder(save), true);
+  assert.equal(isEmptyFolder(path.join(root, 'missing')), false);
+  fs.chmodSync(save, 0o500);
+  assert.equal(isEmptyFolder(save), false, 'not writable by its owner: emptyDir replaces it');
+  fs.chmodSync(save, 0o755);
+  fs.symlinkSync(save, path.join(root, 'link'));
+  assert.equal(isEmptyFolder(path.join(root, 'link')), false, 'a link to an empty folder is not one');
+
+  // Remembered (keepResults at a job's end), then reset in the same turn (the next job's
+  // prepareJob): not listed again, so a file that appeared in between is still there.
+  assert.equal(isEmptyFolder(save, true), true);
+  fs.writeFileSync(path.join(save, 'late'), 'x');
+  await emptyDir(save);
+  assert.deepEqual(fs.readdirSync(save), ['late']);
+  // Taken once: the next emptyDir lists it.
+  await emptyDir(save);
+  assert.deepEqual(fs.readdirSync(save), []);
+
+  // Not remembered past the turn, nor by emptyDir's own check, nor for another folder.
+  assert.equal(isEmptyFolder(save, true), true);
+  await nextTurn();
+  fs.writeFileSync(path.join(save, 'later'), 'x');
+  await emptyDir(save);
+  assert.deepEqual(fs.readdirSync(save), []);
+  await emptyDir(save);
+  fs.writeFileSync(path.join(save, 'again'), 'x');
+  await emptyDir(save);
+  assert.deepEqual(fs.readdirSync(save), []);
+  const other = path.join(root, 'input');
+  fs.mkdirSync(other);
+  fs.writeFileSync(path.join(other, 'f'), 'x');
+  assert.equal(isEmptyFolder(save, true), true);
+  await emptyDir(other);
+  assert.deepEqual(fs.readdirSync(other), []);
   fs.rmSync(root, { recursive: true });
 });
 
