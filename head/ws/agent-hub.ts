@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  AGENT_WS_PATH, CloseCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, decodeAgentMessage, encode,
+  AGENT_WS_PATH, CloseCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, encode,
   type AgentMessage, type HeadMessage, type Hello,
 } from '../../shared/protocol/index.ts';
 import { printable } from '../../shared/names.ts';
@@ -22,6 +22,7 @@ import { bearer, resolveToken, type TokenBook } from '../auth/tokens.ts';
 import type { AgentLink, Cluster } from '../core/cluster.ts';
 import type { Principal } from '../state/types.ts';
 import { DEFAULT_RATE_LIMIT, MessageRate, type RateLimit } from './message-rate.ts';
+import { decodeFromAgent } from './agent-decode.ts';
 
 export interface AgentHubOptions {
   cluster: Cluster;
@@ -131,7 +132,7 @@ export class AgentHub {
         ws.close(CloseCode.rateLimited, `more than ${limit.perSecond} messages per second`);
         return;
       }
-      const decoded = decodeAgentMessage(raw);
+      const decoded = decodeFromAgent(raw);
       if (!decoded.ok) {
         this.log(`agent ${name ?? '(unnamed)'}: ${printable(decoded.error)}; closing`);
         ws.close(CloseCode.badMessage, decoded.error.slice(0, 120));
