@@ -17,11 +17,42 @@ const CHUNK = 256 * 1024;
 /** Bytes read in one go before the event loop gets a turn. */
 const POLL_BYTES = 4 * CHUNK;
 
+/**
+ * The tails being followed, by polling period, each period with one interval for all of them: a
+ * job has two tails, and an interval made and cleared for each cost more than the polls of a
+ * short job (which ends before the first). An interval that finds no tail left stops; it is
+ * unref'd, so it never keeps a process alive.
+ */
+const followed = new Map<number, Set<FileTail>>();
+
+function follow(tail: FileTail, intervalMs: number): Set<FileTail> {
+  let tails = followed.get(intervalMs);
+  if (!tails) {
+    const group = new Set<FileTail>();
+    const timer = setInterval(() => {
+      if (group.size === 0) {
+        clearInterval(timer);
+        followed.delete(intervalMs);
+        return;
+      }
+      // A failed poll is retried on the next tick; stop() reports an error that persists.
+      for (const t of group) t.poll().catch(() => undefined);
+    }, intervalMs);
+    timer.unref();
+    followed.set(intervalMs, group);
+    tails = group;
+  }
+  tails.add(tail);
+  return tails;
+}
+
 export class FileTail {
   private offset: number;
   private fd: number | null = null;
-  private readonly decoder = new StringDecoder('utf8');
-  private timer: NodeJS.Timeout | null = null;
+  /** Made on the first bytes read (most logs of short jobs stay empty). */
+  private decoder: StringDecoder | null = null;
+  /** The polled group this tail is in while started. */
+  private group: Set<FileTail> | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
 
@@ -38,10 +69,9 @@ export class FileTail {
     this.offset = fromOffset;
   }
 
-  /** Starts polling every `intervalMs`. */
+  /** Starts polling every `intervalMs` (the first poll comes within that time). */
   start(intervalMs: number): void {
-    // A failed poll is retried on the next tick; stop() reports an error that persists.
-    this.timer = setInterval(() => this.poll().catch(() => undefined), intervalMs);
+    if (!this.group && !this.closed) this.group = follow(this, intervalMs);
   }
 
   /** Reads whatever was appended since the last read. Calls never overlap. */
@@ -75,7 +105,7 @@ export class FileTail {
       const bytesRead = readSync(fd, buffer, 0, buffer.length, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;
-      const text = this.decoder.write(buffer.subarray(0, bytesRead));
+      const text = (this.decoder ??= new StringDecoder('utf8')).write(buffer.subarray(0, bytesRead));
       if (text) this.onText(text);
       budget -= bytesRead;
       if (budget <= 0) {
@@ -87,8 +117,8 @@ export class FileTail {
 
   /** Reads the rest of the file, delivers any trailing partial character, and stops. */
   stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.group?.delete(this);
+    this.group = null;
     if (!this.running && this.fd === null && !this.closed) {
       // The usual short job: its log was never opened and nothing reads it now. One stat, and
       // when there is nothing to read the tail ends here, without the asynchronous read's turns.
@@ -117,7 +147,7 @@ export class FileTail {
 
   private finish(): void {
     this.closed = true;
-    const rest = this.decoder.end();
+    const rest = this.decoder?.end();
     if (rest) this.onText(rest);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

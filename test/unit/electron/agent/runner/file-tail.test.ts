@@ -89,3 +89,26 @@ test('FileTail: an empty log is never opened; text appended later still arrives'
   assert.equal(openOn(quiet), 0);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('FileTail: started tails are polled by one shared interval, which goes once none is left and comes back for the next', async () => {
+  const dir = tmp();
+  const files = ['a.log', 'b.log'].map((f) => path.join(dir, f));
+  const waitFor = async (check: () => boolean) => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(check(), 'in time');
+  };
+  for (const round of [1, 2]) {
+    const got = ['', ''];
+    const tails = files.map((f, i) => new FileTail(f, fs.existsSync(f) ? fs.statSync(f).size : 0, (t) => { got[i] += t; }));
+    for (const t of tails) t.start(5);
+    fs.appendFileSync(files[0], `a${round}\n`);
+    fs.appendFileSync(files[1], `b${round}\n`);
+    await waitFor(() => got[0] === `a${round}\n` && got[1] === `b${round}\n`);
+    await Promise.all(tails.map((t) => t.stop()));
+    fs.appendFileSync(files[0], 'after stop\n');
+    // The shared interval finds no tail, stops; the next round's tails start a new one.
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(got[0], `a${round}\n`, 'nothing after stop');
+  }
+  fs.rmSync(dir, { recursive: true });
+});
