@@ -7,8 +7,8 @@
  *   batches/<id>/jobs-<k>.json      job states k*500 … k*500+499, as of the last compaction
  *   batches/<id>/jobs.log           job states changed since: one line per changed job per flush,
  *                                   folded into the chunks now and then (job-log.ts)
- *   batches/<id>/runs.jsonl         the run journal: one JSON line per assignment, appended and
- *                                   synced before the assign is sent (run-journal.ts)
+ *   batches/<id>/runs.jsonl         the run journal: one JSON line per assignment, written before
+ *                                   the assign is sent, synced soon after (run-journal.ts)
  * Each document is a lowdb `Low` over a text adapter that writes atomically (temp file + rename,
  * via steno) and counts bytes written.
  */

@@ -1,19 +1,25 @@
 /**
  * The run journal: per batch, `state/batches/<id>/runs.jsonl`, one JSON line per run (assignment),
- * appended and synced to disk before the run's `assign` is sent (see store.ts).
+ * written before the run's `assign` is sent (see store.ts) and synced to disk soon after.
  *
- * Group commit: each batch's file stays open, and at most one write + fdatasync runs per file at a
- * time. Records that arrive while one is in flight wait and go out together in the next one, so a
- * head assigning thousands of jobs a second pays one sync per round trip to the disk, not one per
- * job, and nobody's record waits longer than one sync behind another's. (Before: open, append,
- * fsync and close per scheduling pass, and passes queued behind the coalesced job-state flush.)
+ * What is durable when (docs/fault-tolerance.md): `append` resolves once its lines are written to
+ * the file (the kernel holds them: a crash of the head process, SIGKILL included, loses none of
+ * them, and a restarted head reads them), so no `assign` leaves before its run is on record. The
+ * file is then synced (`fdatasync`) in the background, at most once per {@link SYNC_DELAY_MS} per
+ * file, for the disk itself: a power loss of the head machine can lose the runs of that last
+ * moment, as it can lose the last writes of every other file of the head (none of which is synced).
+ * Until 2026-11-30 each append waited for its own grouped `fdatasync` before the `assign` went
+ * out: with two agents that was a sync for almost every job, a fifth of the head's CPU per trivial
+ * job on this VM (the disk flush, the thread-pool hop and the wake-ups; docs/benchmarks.md), and
+ * under load the assign waited tens of milliseconds for the disk.
  *
- * A line torn by a crash mid-append belonged to an assign never sent; reading skips it, and the
- * next append after a restart starts on a fresh line.
+ * Each batch's file stays open; the lines of one scheduling pass go out in one synchronous write
+ * (a few hundred bytes into the page cache: ~0.02 ms of CPU, where an `fs/promises` write through
+ * the thread pool costs ~0.1 ms). Only the fdatasync, which waits for the disk, goes to the thread
+ * pool, so the event loop does not wait for the disk's flush.
  *
- * The write itself is synchronous (a few hundred bytes into the page cache: ~0.02 ms of CPU, where
- * an `fs/promises` write through the thread pool costs ~0.1 ms); only the fdatasync, which waits
- * for the disk, goes to the thread pool, so the event loop does not wait for the disk's flush.
+ * A line torn by a crash mid-write belonged to an assign never sent; reading skips it, and the
+ * next write after a restart starts on a fresh line.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -26,15 +32,19 @@ export const RUN_JOURNAL = 'runs.jsonl';
 /** Files kept open between appends; past this the least recently used idle one is closed. */
 const MAX_OPEN = 32;
 
-interface Waiter { text: string; resolve: () => void; reject: (err: Error) => void }
+/** Longest a written line waits for its file's next `fdatasync` (one sync per file per window). */
+export const SYNC_DELAY_MS = 100;
 
 interface BatchJournal {
   file: string;
   /** Open for appending (O_APPEND), or null. */
   fd: number | null;
-  queue: Waiter[];
-  /** The write + sync in flight (resolves when it and everything queued behind it are done). */
-  draining: Promise<void> | null;
+  /** The background sync: waiting for its window, or running (resolves when done), or null. */
+  syncing: Promise<void> | null;
+  /** Lines were written since the last sync started. */
+  dirty: boolean;
+  /** The fdatasync running now, or null. */
+  inFlight: Promise<void> | null;
   /** Opened with a possibly torn last line: start the first append on a new line. */
   needsNewline: boolean | null;
 }
@@ -69,64 +79,77 @@ export class RunJournal {
    */
   constructor(private readonly dirOf: (batchId: string) => string, private readonly count: (bytes: number) => void) {}
 
-  /** Append `runs` to their batches' journals; resolves once every line is on disk. */
+  /**
+   * Append `runs` to their batches' journals; resolves once every line is written to its file
+   * (each batch's lines in one write), rejects when a write failed (then none of those assigns may
+   * be sent). The files are synced to disk in the background (see the file's comment).
+   */
   append(runs: RunRecord[]): Promise<void> {
     const byBatch = new Map<string, string>();
     for (const r of runs) byBatch.set(r.batchId, (byBatch.get(r.batchId) ?? '') + JSON.stringify(r) + '\n');
-    return Promise.all([...byBatch].map(([batchId, text]) => this.enqueue(batchId, text))).then(() => undefined);
+    try {
+      for (const [batchId, text] of byBatch) this.write(this.journalOf(batchId), text);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.closeIdle();
+    return Promise.resolve();
   }
 
-  private enqueue(batchId: string, text: string): Promise<void> {
+  private journalOf(batchId: string): BatchJournal {
     let j = this.batches.get(batchId);
     if (!j) {
-      j = { file: path.join(this.dirOf(batchId), RUN_JOURNAL), fd: null, queue: [], draining: null, needsNewline: null };
-      this.batches.set(batchId, j);
+      j = { file: path.join(this.dirOf(batchId), RUN_JOURNAL), fd: null, syncing: null, dirty: false, inFlight: null, needsNewline: null };
     } else {
       // Most recently used last (see closeIdle).
       this.batches.delete(batchId);
-      this.batches.set(batchId, j);
     }
-    const journal = j;
-    const done = new Promise<void>((resolve, reject) => journal.queue.push({ text, resolve, reject }));
-    this.kick(journal);
-    return done;
+    this.batches.set(batchId, j);
+    return j;
   }
 
-  /** Start draining unless a drain is running (it picks up whatever is queued before it ends). */
-  private kick(j: BatchJournal): void {
-    if (j.draining) return;
-    j.draining = this.drain(j).then(() => {
-      j.draining = null;
-      // Queued after the last group was taken, between the loop's end and here.
-      if (j.queue.length) this.kick(j);
-      else this.closeIdle();
-    });
+  /** Write `text` at the end of the batch's file now, and have the file synced soon. */
+  private write(j: BatchJournal, text: string): void {
+    try {
+      const fd = j.fd ?? this.open(j);
+      const bytes = Buffer.from(j.needsNewline ? '\n' + text : text);
+      writeAll(fd, bytes);
+      j.needsNewline = false;
+      this.count(bytes.length);
+    } catch (err) {
+      // Not written: those assigns are never sent. Reopen for the next write; the failed one may
+      // have left part of a line, so the next starts on a new line.
+      closeQuietly(j.fd);
+      j.fd = null;
+      j.needsNewline = null;
+      throw err;
+    }
+    j.dirty = true;
+    if (!j.syncing) j.syncing = this.syncLater(j);
   }
 
-  /** Write and sync everything queued, group by group, until the queue is empty. */
-  private async drain(j: BatchJournal): Promise<void> {
-    while (j.queue.length) {
-      const group = j.queue.splice(0);
-      try {
-        const fd = j.fd ?? this.open(j);
-        let text = group.map((w) => w.text).join('');
-        if (j.needsNewline) text = '\n' + text;
-        const bytes = Buffer.from(text);
-        writeAll(fd, bytes);
-        await datasync(fd);
-        this.syncs++;
-        j.needsNewline = false;
-        this.count(bytes.length);
-        for (const w of group) w.resolve();
-      } catch (err) {
-        // Not on disk: those assigns are never sent. Reopen for the next group; the failed write
-        // may have left part of a line, so that group starts on a new line.
-        closeQuietly(j.fd);
-        j.fd = null;
-        j.needsNewline = null;
-        for (const w of group) w.reject(err as Error);
-      }
+  /**
+   * Sync the file once its window has passed, then again as long as lines keep coming (one sync
+   * per window). A failed sync is not retried: the lines are written (a crash of the head process
+   * keeps them) and the next window's sync covers them, as it covers any later write.
+   */
+  private async syncLater(j: BatchJournal): Promise<void> {
+    while (j.dirty) {
+      await new Promise<void>((resolve) => setTimeout(resolve, SYNC_DELAY_MS).unref());
+      await this.syncNow(j);
     }
+    j.syncing = null;
+    this.closeIdle();
+  }
+
+  /** Sync what was written so far (after the sync already running, if any). */
+  private async syncNow(j: BatchJournal): Promise<void> {
+    while (j.inFlight) await j.inFlight;
+    if (j.fd === null || !j.dirty) return;
+    j.dirty = false;
+    j.inFlight = datasync(j.fd).then(() => { this.syncs++; }, () => { /* written all the same; see syncLater */ });
+    await j.inFlight;
+    j.inFlight = null;
   }
 
   /** Open a batch's journal for appending (once per batch while the head runs, so sync calls). */
@@ -158,7 +181,7 @@ export class RunJournal {
     for (const j of this.batches.values()) if (j.fd !== null) open++;
     for (const [id, j] of this.batches) {
       if (open <= MAX_OPEN) break;
-      if (j.fd === null || j.draining || j.queue.length) continue;
+      if (j.fd === null || j.syncing) continue;
       closeQuietly(j.fd);
       j.fd = null;
       this.batches.delete(id);
@@ -166,17 +189,17 @@ export class RunJournal {
     }
   }
 
-  /** Wait for a batch's appends in flight, then close its file (the batch is being deleted). */
+  /** Sync a batch's file now (its lines of the last window), then close it (the batch is being deleted). */
   async forget(batchId: string): Promise<void> {
     const j = this.batches.get(batchId);
     if (!j) return;
-    while (j.draining) await j.draining;
     this.batches.delete(batchId);
+    await this.syncNow(j);
     closeQuietly(j.fd);
     j.fd = null;
   }
 
-  /** Wait for every append in flight and close all files. */
+  /** Sync every file and close it (the head stops). */
   async close(): Promise<void> {
     for (const id of [...this.batches.keys()]) await this.forget(id);
   }

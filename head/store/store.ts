@@ -7,8 +7,9 @@
  *   writes dirty chunks a few times per second. A head killed in between loses at most that
  *   window of job states; recovery rebuilds them from agents' reports and from the archive, whose
  *   per-job `result.json` is written before a result is acknowledged.
- * - `recordRuns` appends to the run journal and resolves only after it is on disk (fdatasync, grouped: see run-journal.ts): the head
- *   sends `assign` after that, so a run an agent holds is always known after a crash, and its
+ * - `recordRuns` appends to the run journal and resolves only after the lines are written to the
+ *   file (synced to disk in the background, see run-journal.ts): the head sends `assign` after
+ *   that, so a run an agent holds is always known after a crash of the head process, and its
  *   attempt number is never handed out twice.
  */
 import type { BatchDoc, MetaDoc, RunRecord } from '../state/types.ts';
