@@ -29,6 +29,16 @@ export function resultsDirOf(ws: Workspace, run: PersistedRun): string {
 }
 
 /**
+ * What {@link keepResults} found, for the upload that follows it (uploadResults takes it once,
+ * within {@link LOOKED_AT_MS}): that the run's folder holds no results folder (nothing was moved),
+ * and the size of each file it stat'ed (undefined: missing). Spares a trivial job's upload a stat
+ * of a folder that is not there and a second stat of each log about a millisecond later.
+ */
+const lookedAt = new WeakMap<PersistedRun, { at: number; noResults: boolean; sizes: Map<string, number | undefined> }>();
+/** How old what keepResults found may be for the upload to go by it. */
+const LOOKED_AT_MS = 100;
+
+/**
  * Moves the `distribute_save/` of a run whose processes ended out of its working folder into the
  * run's own folder (a rename: the same file system), so the node's next job, which may work in
  * the same folder, neither resets nor mixes into these results while they upload. An empty one
@@ -65,8 +75,10 @@ export async function keepResults(ws: Workspace, run: PersistedRun): Promise<num
   }
   const { stdoutPath, stderrPath } = jobFiles(ws.runDirOf(run));
   const { files } = moved ? await collectResultsIfAny(kept) : { files: [] };
-  const sizes = [...files.map((f) => f.abs), stdoutPath, stderrPath].map((abs) => fsSync.statSync(abs, { throwIfNoEntry: false })?.size ?? 0);
-  return sizes.reduce((a, b) => a + b, 0);
+  const paths = [...files.map((f) => f.abs), stdoutPath, stderrPath];
+  const sizes = paths.map((abs) => fsSync.statSync(abs, { throwIfNoEntry: false })?.size);
+  lookedAt.set(run, { at: performance.now(), noResults: !moved, sizes: new Map(paths.map((abs, i) => [abs, sizes[i]])) });
+  return sizes.reduce((a: number, b) => a + (b ?? 0), 0);
 }
 
 /**
@@ -167,7 +179,12 @@ export function readInline(ws: Workspace, run: PersistedRun, paths: string[]): I
 export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun, only?: Set<string>, inlineBytes = 0): Promise<UploadedResults> {
   const saveDir = resultsDirOf(ctx.ws, run);
   const { stdoutPath, stderrPath } = jobFiles(ctx.ws.runDirOf(run));
-  const { files, skipped } = await collectResultsIfAny(saveDir);
+  let seen = only ? undefined : lookedAt.get(run);
+  if (seen) {
+    lookedAt.delete(run);
+    if (performance.now() - seen.at > LOOKED_AT_MS) seen = undefined;
+  }
+  const { files, skipped } = seen?.noResults ? { files: [], skipped: [] as string[] } : await collectResultsIfAny(saveDir);
   const reserved = files.filter((f) => f.rel.startsWith(`${META_DIR}/`));
   for (const f of reserved) skipped.push(`${f.rel} (${META_DIR}/ is reserved for distribute's own files)`);
   const unstorable = files.filter((f) => !checkRelativePath(f.rel).ok);
@@ -181,7 +198,8 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
   const todo = all.filter((f) => !only || only.has(f.rel));
   const uploaded: (ResultFile | null)[] = todo.map(() => null);
   // Synchronous stats and reads: these are small files just written by the job, in the page cache.
-  const sizes = todo.map((f) => fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size);
+  // (As keepResults found them a moment ago, when it did.)
+  const sizes = todo.map((f) => (seen?.sizes.has(f.abs) ? seen.sizes.get(f.abs) : fsSync.statSync(f.abs, { throwIfNoEntry: false })?.size));
   // The logs always exist in the archive, even for a job that never wrote (or never started).
   todo.forEach((f, i) => {
     if (sizes[i] !== undefined || (f.rel !== STDOUT_FILE && f.rel !== STDERR_FILE)) return;

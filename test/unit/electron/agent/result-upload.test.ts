@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PersistedRun } from '../../../../electron/agent/agent-store.ts';
-import { forgetNoStreams, readInline, uploadResults } from '../../../../electron/agent/result-upload.ts';
+import { forgetNoStreams, keepResults, readInline, uploadResults } from '../../../../electron/agent/result-upload.ts';
 import { Workspace } from '../../../../electron/agent/runner/index.ts';
 import { RUN_KEY_HEADER, SHA256_HEADER } from '../../../../shared/api/routes.ts';
 import { FileStreamReader } from '../../../../shared/file-stream.ts';
@@ -152,4 +152,34 @@ test('inline: empty files are listed with the empty sha256 and sent empty withou
   fs.writeFileSync(path.join(ws.runDirOf(run), 'stdout.log'), 'written after the end\n');
   const ended = { ...run, state: { phase: 'finished', finished: { result: { outcome: 'succeeded', exitCode: 0 }, endedAt: 2, runMs: 1, files: r.files, inline: r.inline } } } as PersistedRun;
   assert.deepEqual(readInline(ws, ended, r.inline!), [{ path: '_distribute/stdout.log', data: '' }, { path: '_distribute/stderr.log', data: '' }]);
+});
+
+test('right after keepResults the upload goes by what it found (no results folder, the logs\' sizes); later it looks again', async () => {
+  seen.length = 0;
+  const { ws, run } = setup();
+  const save = path.join(ws.batchDir('b1'), 'distribute_save');
+  fs.rmSync(save, { recursive: true });
+  fs.mkdirSync(save);
+  fs.rmSync(path.join(ws.runDirOf(run), 'stdout.log'));
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stderr.log'), 'warn\n');
+  assert.equal(await keepResults(ws, run), 5);
+  // Written after keepResults looked: the listing keeps the sizes it found a moment ago.
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stderr.log'), 'warn\nmore\n');
+  const r = await uploadResults(ctx(ws), run, undefined, 256 * 1024);
+  assert.deepEqual(seen, []);
+  assert.deepEqual(r.files.map((f) => [f.path, f.size]), [['_distribute/stdout.log', 0], ['_distribute/stderr.log', 10]],
+    'the bytes read are listed; a log keepResults found missing is made and listed empty');
+  assert.ok(fs.existsSync(path.join(ws.runDirOf(run), 'stdout.log')));
+
+  // Taken once: the next upload of the run (and any after 100 ms) stats the files itself.
+  fs.writeFileSync(path.join(ws.runDirOf(run), 'stdout.log'), 'late\n');
+  const again = await uploadResults(ctx(ws), run, undefined, 256 * 1024);
+  assert.deepEqual(again.files.map((f) => [f.path, f.size]), [['_distribute/stdout.log', 5], ['_distribute/stderr.log', 10]]);
+  const other = { ...run, runId: 'r2', resultsKept: undefined } as PersistedRun;
+  fs.mkdirSync(ws.runDirOf(other), { recursive: true });
+  await keepResults(ws, other);
+  fs.writeFileSync(path.join(ws.runDirOf(other), 'stdout.log'), 'after a while\n');
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const later = await uploadResults(ctx(ws), other, undefined, 256 * 1024);
+  assert.deepEqual(later.files.map((f) => [f.path, f.size]), [['_distribute/stdout.log', 14], ['_distribute/stderr.log', 0]]);
 });
