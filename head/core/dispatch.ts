@@ -83,7 +83,7 @@ export class Dispatch {
 
   /**
    * Call `fn` once the next scheduling pass is over: its `assign`s sent (after the run journal's
-   * sync), or none made. Schedules a pass. The agent hub holds a `result-ack` until then, so it
+   * write), or none made. Schedules a pass. The agent hub holds a `result-ack` until then, so it
    * leaves in one socket write with the node's next `assign` (docs/benchmarks.md).
    */
   afterNextPass(fn: () => void): void {
@@ -98,8 +98,8 @@ export class Dispatch {
   }
 
   /**
-   * Assign what the scheduler picks. The new runs are recorded durably (the run journal) before
-   * any `assign` goes out, so a head killed at any moment still knows every run an agent holds.
+   * Assign what the scheduler picks. The new runs are written to the run journal before any
+   * `assign` goes out, so a head killed at any moment still knows every run an agent holds.
    * Resolves once those `assign`s are sent (or the record failed); undefined when none were made.
    */
   run(): Promise<void> | undefined {
