@@ -8,11 +8,10 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import { caOptions } from './lab-ca.ts';
 import {
-  AGENT_WS_PATH, CloseCode, closeCodeName, encode, reconnectCapMs, RunIdSchema,
+  AGENT_WS_PATH, CloseCode, closeCodeName, decodeFromHead, encode, reconnectCapMs, RunIdSchema,
   type AgentMessage,
 } from '../../shared/protocol/index.ts';
 import { Backoff } from './backoff.ts';
-import { decodeFromHead } from './head-decode.ts';
 import type { TimerHandle } from './clock.ts';
 import type { HeadLink, HeadLinkEvents, HeadLinkOptions, LinkState } from './head-link.ts';
 

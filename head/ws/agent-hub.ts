@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  AGENT_WS_PATH, CloseCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, encode,
+  AGENT_WS_PATH, CloseCode, decodeFromAgent, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, encode,
   type AgentMessage, type HeadMessage, type Hello,
 } from '../../shared/protocol/index.ts';
 import { printable } from '../../shared/names.ts';
@@ -22,7 +22,6 @@ import { bearer, resolveToken, type TokenBook } from '../auth/tokens.ts';
 import type { AgentLink, Cluster } from '../core/cluster.ts';
 import type { Principal } from '../state/types.ts';
 import { DEFAULT_RATE_LIMIT, MessageRate, type RateLimit } from './message-rate.ts';
-import { decodeFromAgent } from './agent-decode.ts';
 
 export interface AgentHubOptions {
   cluster: Cluster;

@@ -1,8 +1,8 @@
 /**
- * The head's decoder of agent messages: a plain-JavaScript check of the three messages every
- * node sends for every job or every few seconds (`job-started`, `job-finished`, `heartbeat`), in
- * front of the zod decoder of shared/protocol (`decodeAgentMessage`), which stays the one
- * definition of the wire format.
+ * The head's fast decoder of agent messages (`decodeFromAgent`): a plain-JavaScript check of the
+ * three messages every node sends for every job or every few seconds (`job-started`,
+ * `job-finished`, `heartbeat`), in front of the zod decoder (`decodeAgentMessage`), which stays
+ * the one definition of the wire format (see fast-check.ts).
  *
  * Why: zod's generic object machinery is slow to warm up and stays a few microseconds per message
  * when warm: `decodeAgentMessage` was 4 % of a fresh head's CPU with two real agents running
@@ -12,29 +12,15 @@
  * is one it knows (no unknown key at any depth: zod would drop it, and this check does not try)
  * and holds a value the schema takes, and then returns what zod would; for anything else (another
  * type, a field it is unsure of, bad JSON, a raw form other than one Buffer) zod decides and words
- * the error. test/unit/head/ws/agent-decode.test.ts compares both on every valid message and on
- * thousands of mutated ones.
+ * the error. test/unit/shared/protocol/fast-agent-messages.test.ts compares both on every valid
+ * message and on thousands of mutated ones.
  */
-import { decodeAgentMessage, INLINE_RESULT_BYTES, MAX_MESSAGE_BYTES, type AgentMessage, type DecodeResult } from '../../shared/protocol/index.ts';
-import { RUN_ID_PATTERN } from '../../shared/job/run-id.ts';
-import { SHA256_PATTERN } from '../../shared/api/routes.ts';
-import type { JobResult } from '../../shared/job/state.ts';
+import { decodeAgentMessage, INLINE_RESULT_BYTES, type AgentMessage } from './messages.ts';
+import { SHA256_PATTERN } from '../api/routes.ts';
+import type { JobResult } from '../job/state.ts';
+import { int, isObj, keysIn, num, runId, str, withFastPath, type Obj } from './fast-check.ts';
 
-type Obj = Record<string, unknown>;
 type Finished = Extract<AgentMessage, { type: 'job-finished' }>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Every own key of `o` is in `allowed` (`Object.keys` also lists a `__proto__` key JSON.parse made). */
-function keysIn(o: Obj, allowed: ReadonlySet<string>): boolean {
-  for (const k of Object.keys(o)) if (!allowed.has(k)) return false;
-  return true;
-}
-/** z.number(): finite (JSON.parse turns `1e400` into Infinity, which zod refuses). */
-const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-/** z.number().int(): zod's integers are the safe ones. */
-const int = (v: unknown): v is number => Number.isSafeInteger(v);
-const str = (v: unknown): v is string => typeof v === 'string';
-const runId = (v: unknown): v is string => str(v) && RUN_ID_PATTERN.test(v);
 
 const RESULT_KEYS: Record<string, { key: string; check: (v: unknown) => boolean }> = {
   succeeded: { key: 'exitCode', check: (v) => v === 0 },
@@ -106,14 +92,4 @@ export function fastAgentMessage(m: unknown): AgentMessage | null {
  * Raw socket data from an agent as a typed message or a protocol error, with the verdicts of
  * `decodeAgentMessage`: the hot messages through {@link fastAgentMessage}, everything else through zod.
  */
-export function decodeFromAgent(raw: unknown): DecodeResult<AgentMessage> {
-  if (!Buffer.isBuffer(raw) || raw.length > MAX_MESSAGE_BYTES) return decodeAgentMessage(raw);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return decodeAgentMessage(raw);
-  }
-  const message = fastAgentMessage(json);
-  return message ? { ok: true, message } : decodeAgentMessage(raw);
-}
+export const decodeFromAgent = withFastPath(fastAgentMessage, decodeAgentMessage);

@@ -1,7 +1,8 @@
 /**
- * The agent's decoder of head messages: a plain-JavaScript check of the three messages a busy
- * node gets for every job (`assign`, `result-ack`, `heartbeat`), in front of the zod decoder of
- * shared/protocol (`decodeHeadMessage`), which stays the one definition of the wire format.
+ * The agent's fast decoder of head messages (`decodeFromHead`): a plain-JavaScript check of the
+ * three messages a busy node gets for every job (`assign`, `result-ack`, `heartbeat`), in front
+ * of the zod decoder
+ * (`decodeHeadMessage`), which stays the one definition of the wire format (see fast-check.ts).
  *
  * Why: zod's generic object machinery warms up slowly. An agent spent 4-7 % of its main-thread
  * CPU in it (`perf`, 2,000 trivial jobs), ~90 µs per job for one `assign` and one `result-ack`
@@ -13,35 +14,21 @@
  * sha256 rules, called directly), and then returns what zod would (unknown keys of the outer
  * message dropped, `requiredMounts` defaulted). Anything else (another type, an extra key in a
  * strict object, a field it is unsure of, bad JSON, a raw form other than one Buffer) goes to
- * `decodeHeadMessage`, which decides and words the error. test/unit/electron/agent/head-decode.test.ts
- * compares both on every valid message and thousands of mutated ones.
+ * `decodeHeadMessage`, which decides and words the error.
+ * test/unit/shared/protocol/fast-head-messages.test.ts compares both on every valid message and
+ * thousands of mutated ones.
  */
-import { decodeHeadMessage, MAX_MESSAGE_BYTES, type DecodeResult, type HeadMessage } from '../../shared/protocol/index.ts';
-import { RUN_ID_PATTERN } from '../../shared/job/run-id.ts';
-import { SHA256_PATTERN } from '../../shared/api/routes.ts';
-import { unsafeLabelReason, unsafeNameReason } from '../../shared/names.ts';
-import { unsafeArgReason } from '../../shared/batch/arg-limits.ts';
+import { decodeHeadMessage, type HeadMessage } from './messages.ts';
+import { SHA256_PATTERN } from '../api/routes.ts';
+import { unsafeLabelReason, unsafeNameReason } from '../names.ts';
+import { unsafeArgReason } from '../batch/arg-limits.ts';
+import { int, isObj, keysIn, num, optional, runId, withFastPath, type Obj } from './fast-check.ts';
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-/**
- * Every own key of `o` is in `allowed`: a strict zod object (and, to stay on the safe side, the
- * non-strict ones, where zod would drop an unknown key). `Object.keys` also lists a `__proto__`
- * key, which JSON.parse makes an own property.
- */
-function keysIn(o: Obj, allowed: ReadonlySet<string>): boolean {
-  for (const k of Object.keys(o)) if (!allowed.has(k)) return false;
-  return true;
-}
-const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const int = (v: unknown): v is number => Number.isSafeInteger(v);
 const positive = (v: unknown) => num(v) && v > 0;
 const nonNegInt = (v: unknown) => int(v) && v >= 0;
 const name = (v: unknown) => typeof v === 'string' && unsafeNameReason(v) === null;
 const label = (v: unknown) => typeof v === 'string' && unsafeLabelReason(v) === null;
 const arg = (v: unknown) => typeof v === 'string' && unsafeArgReason(v) === null;
-const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
 const arrayOf = (v: unknown, check: (v: unknown) => boolean) => Array.isArray(v) && v.every(check);
 
 const INPUT_FILE_KEYS = new Set(['alias', 'sha256', 'size']);
@@ -73,7 +60,6 @@ const SPEC_KEYS = new Set(['name', 'script', 'command', 'files', 'request']);
 const jobSpec = (v: unknown) => isObj(v) && keysIn(v, SPEC_KEYS) && name(v.name) && optional(v.script, inputFile)
   && optional(v.command, arg) && arrayOf(v.files, inputFile) && optional(v.request, request);
 
-const runId = (v: unknown): v is string => typeof v === 'string' && RUN_ID_PATTERN.test(v);
 const ACK_STATUSES = new Set(['archived', 'discarded', 'missing-files']);
 
 /** The message zod would return for `m`, or null when this check is not sure (zod decides). */
@@ -108,14 +94,4 @@ export function fastHeadMessage(m: unknown): HeadMessage | null {
  * Raw socket data from the head as a typed message or a protocol error, with the verdicts of
  * `decodeHeadMessage`: the hot messages through {@link fastHeadMessage}, everything else through zod.
  */
-export function decodeFromHead(raw: unknown): DecodeResult<HeadMessage> {
-  if (!Buffer.isBuffer(raw) || raw.length > MAX_MESSAGE_BYTES) return decodeHeadMessage(raw);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return decodeHeadMessage(raw);
-  }
-  const message = fastHeadMessage(json);
-  return message ? { ok: true, message } : decodeHeadMessage(raw);
-}
+export const decodeFromHead = withFastPath(fastHeadMessage, decodeHeadMessage);

@@ -1,13 +1,13 @@
 /**
- * The agent's fast decoder of head messages (head-decode.ts) against the zod decoder it stands in
+ * The agent's fast decoder of head messages (shared/protocol/fast-head-messages.ts) against the zod decoder it stands in
  * front of: for valid messages and thousands of mutated ones (a field removed, replaced by a value
  * of every kind, an unknown key added, at every depth), `decodeFromHead` gives exactly what
  * `decodeHeadMessage` gives, and the fast check accepts only what zod accepts, with zod's output.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeHeadMessage, encode, MAX_MESSAGE_BYTES, type HeadMessage } from '../../../../shared/protocol/index.ts';
-import { decodeFromHead, fastHeadMessage } from '../../../../electron/agent/head-decode.ts';
+import { decodeFromHead, decodeHeadMessage, encode, fastHeadMessage, MAX_MESSAGE_BYTES, type HeadMessage } from '../../../../shared/protocol/index.ts';
+import { assertSameVerdict, mutations as mutationsOf } from '../../../helpers/fast-decoder-checks.ts';
 
 const SHA = 'a'.repeat(64);
 const RUN = 'rAbCdEfGh_-12345';
@@ -51,39 +51,9 @@ const ODD: unknown[] = [
   [], [1], ['x'], ['..'], [{}], {}, { alias: 'a', sha256: SHA, size: 1 }, { cpus: 1 }, { cpus: 0 }, { extra: 1 },
 ];
 
-/** Every mutation of `value`: each field (at every depth) removed, replaced by each odd value, and an unknown key added. */
-function* mutations(value: unknown): Generator<unknown> {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      for (const m of mutations(value[i])) yield value.map((v, j) => (j === i ? m : v));
-      yield value.filter((_, j) => j !== i);
-    }
-    for (const odd of ODD) yield [...value, odd];
-    return;
-  }
-  if (typeof value !== 'object' || value === null) {
-    yield* ODD;
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    const { [key]: _, ...without } = obj;
-    yield without;
-    for (const m of mutations(obj[key])) yield { ...obj, [key]: m };
-  }
-  yield { ...obj, unknownKey: 1 };
-  yield { ...obj, constructor: 'x' };
-  const rest = JSON.stringify(obj).slice(1);
-  yield JSON.parse(`{"__proto__": {"polluted": 1}${rest === '}' ? '' : ','} ${rest}`) as unknown;
-}
+const mutations = (value: unknown) => mutationsOf(value, ODD);
 
-function same(message: unknown): void {
-  const raw = Buffer.from(JSON.stringify(message) ?? 'null');
-  const zod = decodeHeadMessage(raw);
-  assert.deepStrictEqual(decodeFromHead(raw), zod, raw.toString());
-  const fast = fastHeadMessage(JSON.parse(raw.toString()));
-  if (fast) assert.deepStrictEqual({ ok: true, message: fast }, zod, `fast accepted ${raw.toString()}`);
-}
+const same = (message: unknown) => assertSameVerdict({ fast: fastHeadMessage, decode: decodeFromHead, zod: decodeHeadMessage }, message);
 
 test('valid hot messages: the fast check takes them, with zod\'s output (defaults filled, unknown outer keys dropped)', () => {
   for (const message of VALID) {

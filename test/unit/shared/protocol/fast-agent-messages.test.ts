@@ -1,13 +1,13 @@
 /**
- * The head's fast decoder of agent messages (head/ws/agent-decode.ts) against the zod decoder it
+ * The head's fast decoder of agent messages (shared/protocol/fast-agent-messages.ts) against the zod decoder it
  * stands in front of: for valid messages and thousands of mutated ones (a field removed, replaced
  * by a value of every kind, an unknown key added, at every depth), `decodeFromAgent` gives exactly
  * what `decodeAgentMessage` gives, and the fast check accepts only what zod accepts, with zod's output.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAgentMessage, encode, MAX_MESSAGE_BYTES, type AgentMessage } from '../../../../shared/protocol/index.ts';
-import { decodeFromAgent, fastAgentMessage } from '../../../../head/ws/agent-decode.ts';
+import { decodeAgentMessage, decodeFromAgent, encode, fastAgentMessage, MAX_MESSAGE_BYTES, type AgentMessage } from '../../../../shared/protocol/index.ts';
+import { assertSameVerdict, mutations as mutationsOf } from '../../../helpers/fast-decoder-checks.ts';
 
 const SHA = 'a'.repeat(64);
 const RUN = 'rAbCdEfGh_-12345';
@@ -42,39 +42,9 @@ const ODD: unknown[] = [
   [], [1], ['x'], [{}], {}, { path: 'p', size: 1, sha256: SHA }, { path: 'p', data: '' }, { outcome: 'succeeded', exitCode: 0 }, { extra: 1 },
 ];
 
-/** Every mutation of `value`: each field (at every depth) removed, replaced by each odd value, and an unknown key added. */
-function* mutations(value: unknown): Generator<unknown> {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      for (const m of mutations(value[i])) yield value.map((v, j) => (j === i ? m : v));
-      yield value.filter((_, j) => j !== i);
-    }
-    for (const odd of ODD) yield [...value, odd];
-    return;
-  }
-  if (typeof value !== 'object' || value === null) {
-    yield* ODD;
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    const { [key]: _, ...without } = obj;
-    yield without;
-    for (const m of mutations(obj[key])) yield { ...obj, [key]: m };
-  }
-  yield { ...obj, unknownKey: 1 };
-  yield { ...obj, constructor: 'x' };
-  const rest = JSON.stringify(obj).slice(1);
-  yield JSON.parse(`{"__proto__": {"polluted": 1}${rest === '}' ? '' : ','} ${rest}`) as unknown;
-}
+const mutations = (value: unknown) => mutationsOf(value, ODD);
 
-function same(message: unknown): void {
-  const raw = Buffer.from(JSON.stringify(message) ?? 'null');
-  const zod = decodeAgentMessage(raw);
-  assert.deepStrictEqual(decodeFromAgent(raw), zod, raw.toString());
-  const fast = fastAgentMessage(JSON.parse(raw.toString()));
-  if (fast) assert.deepStrictEqual({ ok: true, message: fast }, zod, `fast accepted ${raw.toString()}`);
-}
+const same = (message: unknown) => assertSameVerdict({ fast: fastAgentMessage, decode: decodeFromAgent, zod: decodeAgentMessage }, message);
 
 test('valid hot messages: the fast check takes them, with zod\'s output', () => {
   for (const message of VALID) {
