@@ -192,7 +192,11 @@ export async function uploadResults(ctx: ResultUploadContext, run: PersistedRun,
     const check = checkRelativePath(f.rel);
     skipped.push(`${printable(f.rel.length > 300 ? `${f.rel.slice(0, 300)}...` : f.rel)} (the archive cannot store this name: ${check.ok ? '' : printable(check.error.slice(0, 400))})`);
   }
-  if (skipped.length) fsSync.appendFileSync(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
+  if (skipped.length) {
+    fsSync.appendFileSync(stderrPath, `distribute: not archived: ${skipped.join(', ')}\n`);
+    // The log just grew: the size keepResults found is stale.
+    seen?.sizes.delete(stderrPath);
+  }
   const all = [...files.filter((f) => !reserved.includes(f) && !unstorable.includes(f)),
     { rel: STDOUT_FILE, abs: stdoutPath }, { rel: STDERR_FILE, abs: stderrPath }];
   const todo = all.filter((f) => !only || only.has(f.rel));
