@@ -54,6 +54,9 @@ async function statfsBytes(dir: string): Promise<{ free: number; total: number }
   return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
 }
 
+/** Stored results of at least this many bytes since the last reading make holdReason read again. */
+const STORED_RECHECK_BYTES = 1 << 20;
+
 /** Keeps the archive disk's state; `check()` re-reads it (on a timer and after every failure). */
 export class DiskWatch {
   private current: DiskState;
@@ -62,6 +65,8 @@ export class DiskWatch {
   /** Results refused for lack of space, by run id. */
   private readonly waiting = new Map<string, { job: string; since: number; last: number }>();
   private timer: NodeJS.Timeout | null = null;
+  /** The most bytes of finished results pending since the last reading (see holdReason). */
+  private pendingAtReading = 0;
   private readonly now: () => number;
   private readonly statfs: (dir: string) => Promise<{ free: number; total: number }>;
   private readonly statfsSync: (dir: string) => { free: number; total: number };
@@ -137,11 +142,16 @@ export class DiskWatch {
    * exit gets no new job when that result will take the disk below the minimum.
    */
   holdReason(pendingBytes = 0): string | null {
-    if (this.now() - this.current.checkedAt > 1000) {
+    // Results stored since the last reading (the pending bytes fell) are on the disk but not in
+    // that reading: a pass right after a big result's commit would see the space it took as free.
+    const stored = this.pendingAtReading - pendingBytes >= STORED_RECHECK_BYTES;
+    if (stored || this.now() - this.current.checkedAt > 1000) {
       try {
         this.update(this.statfsSync(this.opts.dir));
+        this.pendingAtReading = pendingBytes;
       } catch { /* keep the last reading */ }
     }
+    this.pendingAtReading = Math.max(this.pendingAtReading, pendingBytes);
     if (this.current.reason) return this.current.reason;
     const free = this.current.freeBytes;
     if (pendingBytes > 0 && free !== null && free - pendingBytes < this.opts.minFreeBytes) {

@@ -41,6 +41,22 @@ test('results of exited jobs still to be stored count as used: no job when they 
   assert.equal(w.holdReason(0), null);
 });
 
+test('a result stored since the last reading makes the next check read the disk again, not only after a second', () => {
+  const space = { free: 15 * MiB };
+  const w = new DiskWatch({
+    dir: '/archive', minFreeBytes: 10 * MiB, log: () => undefined, now: () => 5_000,
+    statfs: async () => ({ free: space.free, total: 100 * MiB }), statfsSync: () => ({ free: space.free, total: 100 * MiB }),
+  });
+  assert.equal(w.holdReason(), null, 'the first reading: 15 MiB free');
+  assert.match(w.holdReason(8 * MiB) ?? '', /8\.0 MiB of finished results still to store/, 'an 8 MiB result pending: 15 - 8 < 10');
+  // It is stored (the disk has 7 MiB left) and leaves the pending bytes, within the same second.
+  space.free = 7 * MiB;
+  assert.match(w.holdReason(0) ?? '', /archive disk has 7\.0 MiB free, below --min-free-disk/);
+  // A small result stored does not make it read again (the clock has not moved).
+  space.free = 50 * MiB;
+  assert.match(w.holdReason(0) ?? '', /7\.0 MiB free/, 'the last reading holds within the second');
+});
+
 test('after ENOSPC the disk is full until its free space grows', async () => {
   const space = { free: 30 * MiB };
   const { w, lines } = watch(space);
