@@ -189,41 +189,38 @@ class FlowReader {
 
   private map(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    this.at++;
-    this.space();
-    if (this.text[this.at] === '}') {
-      this.at++;
-      return out;
-    }
-    for (;;) {
+    this.items('}', () => {
       const m = KEY.exec(this.text.slice(this.at));
       if (!m || !m[0].endsWith(' ')) decline();
       const key = m![1];
       if (key === '__proto__' || NULL.test(key) || BOOL.test(key) || Object.hasOwn(out, key)) decline();
       this.at += m![0].length;
       out[key] = this.value();
-      this.space();
-      const c = this.text[this.at++];
-      if (c === '}') return out;
-      if (c !== ',') decline();
-      this.space();
-    }
+    });
+    return out;
   }
 
   private seq(): unknown[] {
     const out: unknown[] = [];
+    this.items(']', () => out.push(this.value()));
+    return out;
+  }
+
+  /** A flow collection from its opening bracket to `close`: `item` reads each entry, commas between. */
+  private items(close: string, item: () => void): void {
     this.at++;
     this.space();
-    if (this.text[this.at] === ']') {
+    if (this.text[this.at] === close) {
       this.at++;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(this.value());
+      item();
       this.space();
       const c = this.text[this.at++];
-      if (c === ']') return out;
+      if (c === close) return;
       if (c !== ',') decline();
+      this.space();
     }
   }
 

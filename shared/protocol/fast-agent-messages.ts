@@ -18,7 +18,7 @@
 import { decodeAgentMessage, INLINE_RESULT_BYTES, type AgentMessage } from './messages.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 import type { JobResult } from '../job/state.ts';
-import { int, isObj, keysIn, num, runId, str, withFastPath, type Obj } from './fast-check.ts';
+import { arrayOf, int, isObj, keysIn, num, runId, str, withFastPath, type Obj } from './fast-check.ts';
 
 type Finished = Extract<AgentMessage, { type: 'job-finished' }>;
 
@@ -51,16 +51,14 @@ const INLINE_DATA_MAX = Math.ceil(INLINE_RESULT_BYTES / 3) * 4;
 const inlineFile = (v: unknown) => isObj(v) && keysIn(v, INLINE_KEYS) && str(v.path) && v.path.length <= 4096
   && str(v.data) && v.data.length <= INLINE_DATA_MAX;
 
-const arrayOf = (v: unknown, max: number, check: (v: unknown) => boolean): v is unknown[] => Array.isArray(v) && v.length <= max && v.every(check);
-
 const FINISHED_KEYS = new Set(['type', 'runId', 'result', 'startedAt', 'endedAt', 'runMs', 'files', 'skipped', 'inline']);
 /** The job-finished message zod would return for `m`, or null. */
 function finished(m: Obj): Finished | null {
   if (!keysIn(m, FINISHED_KEYS) || !runId(m.runId) || !num(m.startedAt) || !num(m.endedAt) || !num(m.runMs) || m.runMs < 0) return null;
   const res = result(m.result);
-  if (!res || !arrayOf(m.files, Infinity, file)) return null;
-  if (m.skipped !== undefined && !arrayOf(m.skipped, 1000, (s) => str(s) && s.length <= 1000)) return null;
-  if (m.inline !== undefined && !arrayOf(m.inline, 1000, inlineFile)) return null;
+  if (!res || !arrayOf(m.files, file)) return null;
+  if (m.skipped !== undefined && !arrayOf(m.skipped, (s) => str(s) && s.length <= 1000, 1000)) return null;
+  if (m.inline !== undefined && !arrayOf(m.inline, inlineFile, 1000)) return null;
   const out: Finished = {
     type: 'job-finished', runId: m.runId, result: res, startedAt: m.startedAt, endedAt: m.endedAt, runMs: m.runMs,
     files: (m.files as Obj[]).map((f) => ({ path: f.path as string, size: f.size as number, sha256: f.sha256 as string })),

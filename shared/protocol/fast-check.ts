@@ -34,6 +34,8 @@ export const num = (v: unknown): v is number => typeof v === 'number' && Number.
 export const int = (v: unknown): v is number => Number.isSafeInteger(v);
 export const str = (v: unknown): v is string => typeof v === 'string';
 export const runId = (v: unknown): v is string => str(v) && RUN_ID_PATTERN.test(v);
+/** An array whose every item passes `check`, with at most `max` items (zod's `.max()`). */
+export const arrayOf = (v: unknown, check: (v: unknown) => boolean, max = Infinity): v is unknown[] => Array.isArray(v) && v.length <= max && v.every(check);
 /** An optional field: absent, or passing `check`. */
 export const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
 

@@ -22,14 +22,13 @@ import { decodeHeadMessage, type HeadMessage } from './messages.ts';
 import { SHA256_PATTERN } from '../api/routes.ts';
 import { unsafeLabelReason, unsafeNameReason } from '../names.ts';
 import { unsafeArgReason } from '../batch/arg-limits.ts';
-import { int, isObj, keysIn, num, optional, runId, withFastPath, type Obj } from './fast-check.ts';
+import { arrayOf, int, isObj, keysIn, num, optional, runId, withFastPath, type Obj } from './fast-check.ts';
 
 const positive = (v: unknown) => num(v) && v > 0;
 const nonNegInt = (v: unknown) => int(v) && v >= 0;
 const name = (v: unknown) => typeof v === 'string' && unsafeNameReason(v) === null;
 const label = (v: unknown) => typeof v === 'string' && unsafeLabelReason(v) === null;
 const arg = (v: unknown) => typeof v === 'string' && unsafeArgReason(v) === null;
-const arrayOf = (v: unknown, check: (v: unknown) => boolean) => Array.isArray(v) && v.every(check);
 
 const INPUT_FILE_KEYS = new Set(['alias', 'sha256', 'size']);
 const inputFile = (v: unknown) => isObj(v) && keysIn(v, INPUT_FILE_KEYS) && name(v.alias)

@@ -4,7 +4,7 @@
  * both give the same verdict.
  */
 import assert from 'node:assert/strict';
-import type { DecodeResult } from '../../shared/protocol/index.ts';
+import { encode, MAX_MESSAGE_BYTES, type DecodeResult } from '../../shared/protocol/index.ts';
 
 /** One side's decoders: the fast check alone, the decoder with the fast path, and zod's. */
 export interface Decoders<M> {
@@ -52,4 +52,44 @@ export function* mutations(value: unknown, odd: readonly unknown[]): Generator<u
   yield { ...obj, constructor: 'x' };
   const rest = JSON.stringify(obj).slice(1);
   yield JSON.parse(`{"__proto__": {"polluted": 1}${rest === '}' ? '' : ','} ${rest}`) as unknown;
+}
+
+/**
+ * Every mutation (with `odd` values) of every message of `valid` gets zod's verdict; returns how
+ * many there were and how many the fast check accepted (odd but allowed values still take it).
+ */
+export function assertMutationsAgree<M>(d: Decoders<M>, valid: readonly unknown[], odd: readonly unknown[]): { count: number; accepted: number } {
+  let count = 0;
+  let accepted = 0;
+  for (const message of valid) {
+    for (const m of mutations(message, odd)) {
+      assertSameVerdict(d, m);
+      count++;
+      if (d.fast(m)) accepted++;
+    }
+  }
+  return { count, accepted };
+}
+
+/**
+ * The messages `others` are not the fast check's: it declines them and the decoder gives zod's
+ * answer. Raw forms other than one Buffer (`sample` as text, in pieces, as an ArrayBuffer, junk)
+ * and garbage (bad JSON, wrong shapes of the message `type`, an oversized message) get zod's verdict.
+ */
+export function assertOthersGoToZod<M>(d: Decoders<M>, others: readonly M[], sample: unknown, type: string): void {
+  for (const m of others) {
+    assert.equal(d.fast(m), null);
+    assert.deepStrictEqual(d.decode(Buffer.from(encode(m as Parameters<typeof encode>[0]))), { ok: true, message: m });
+  }
+  const text = JSON.stringify(sample);
+  const buf = Buffer.from(text);
+  for (const raw of [text, [buf.subarray(0, 9), buf.subarray(9)], buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), 42, [buf, 7]]) {
+    assert.deepStrictEqual(d.decode(raw), d.zod(raw));
+  }
+  for (const garbage of ['', '{', 'null', '[]', JSON.stringify(type), JSON.stringify({ type }), 'y'.repeat(MAX_MESSAGE_BYTES + 1)]) {
+    const raw = Buffer.from(garbage);
+    const verdict = d.decode(raw);
+    assert.equal(verdict.ok, false);
+    assert.deepStrictEqual(verdict, d.zod(raw));
+  }
 }

@@ -63,6 +63,17 @@ async function until(cond: () => boolean, what = 'condition'): Promise<void> {
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
+/** A cluster in `dataDir` that assigned its one job `j` to node `a` (its meta on disk): the head about to "crash". */
+async function assignedOnce(dataDir: string, flushDelayMs: number) {
+  const first = await makeCluster(dataDir, flushDelayMs);
+  const a = new RecordingLink();
+  first.cluster.registry.hello(hello('a'), a);
+  await first.store.saveMetaNow(first.cluster.meta);
+  await submit(first.cluster, ['j']);
+  await until(() => a.of('assign').length > 0, 'the assignment');
+  return { first, a, run: a.of('assign')[0] };
+}
+
 type Assign = Extract<HeadMessage, { type: 'assign' }>;
 
 /** Stage one result file for a run, as an agent's upload would, and return its report. */
@@ -204,13 +215,7 @@ test('run leases: another connection cannot report, start, log or claim a run it
 
 test('a head killed inside the write-coalescing window hands out a new run id and the next attempt number', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
-  const first = await makeCluster(dir, 60_000);
-  const a = new RecordingLink();
-  first.cluster.registry.hello(hello('a'), a);
-  await first.store.saveMetaNow(first.cluster.meta);
-  await submit(first.cluster, ['j']);
-  await until(() => a.of('assign').length > 0, 'the assignment');
-  const old = a.of('assign')[0];
+  const { run: old } = await assignedOnce(dir, 60_000);
   // Crash: the job state (assigned, attempts 1) never reached the disk; the run journal did.
   const second = await makeCluster(dir);
   const doc = [...second.cluster.book.batches.values()][0];
@@ -236,13 +241,7 @@ test('a head killed inside the write-coalescing window hands out a new run id an
 
 test('a restart moves a journaled run staged in the layout of before 2026-11-30 (a folder per job) to its folder; the result counts, the rest of staging goes', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-'));
-  const first = await makeCluster(dir, 10);
-  const a = new RecordingLink();
-  first.cluster.registry.hello(hello('a'), a);
-  await first.store.saveMetaNow(first.cluster.meta);
-  await submit(first.cluster, ['j']);
-  await until(() => a.of('assign').length > 0, 'the assignment');
-  const run = a.of('assign')[0];
+  const { first, run } = await assignedOnce(dir, 10);
   await first.store.close();
   // What an older head left: the run's upload in `<batch>/<job>/<runId>/`, and folders of runs
   // and jobs the journal does not know.

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAgentMessage, decodeFromAgent, encode, fastAgentMessage, MAX_MESSAGE_BYTES, type AgentMessage } from '../../../../shared/protocol/index.ts';
-import { assertSameVerdict, mutations as mutationsOf } from '../../../helpers/fast-decoder-checks.ts';
+import { decodeAgentMessage, decodeFromAgent, fastAgentMessage, type AgentMessage } from '../../../../shared/protocol/index.ts';
+import { assertMutationsAgree, assertOthersGoToZod } from '../../../helpers/fast-decoder-checks.ts';
 
 const SHA = 'a'.repeat(64);
 const RUN = 'rAbCdEfGh_-12345';
@@ -42,9 +42,7 @@ const ODD: unknown[] = [
   [], [1], ['x'], [{}], {}, { path: 'p', size: 1, sha256: SHA }, { path: 'p', data: '' }, { outcome: 'succeeded', exitCode: 0 }, { extra: 1 },
 ];
 
-const mutations = (value: unknown) => mutationsOf(value, ODD);
-
-const same = (message: unknown) => assertSameVerdict({ fast: fastAgentMessage, decode: decodeFromAgent, zod: decodeAgentMessage }, message);
+const DECODERS = { fast: fastAgentMessage, decode: decodeFromAgent, zod: decodeAgentMessage };
 
 test('valid hot messages: the fast check takes them, with zod\'s output', () => {
   for (const message of VALID) {
@@ -60,15 +58,7 @@ test('valid hot messages: the fast check takes them, with zod\'s output', () => 
 });
 
 test('mutated messages: the same verdict and error as zod, every one', () => {
-  let count = 0;
-  let accepted = 0;
-  for (const message of VALID) {
-    for (const m of mutations(message)) {
-      same(m);
-      count++;
-      if (fastAgentMessage(m)) accepted++;
-    }
-  }
+  const { count, accepted } = assertMutationsAgree(DECODERS, VALID, ODD);
   assert.ok(count > 3000, `${count} mutations`);
   // Mutations that keep a message valid (an odd but allowed value) still take the fast path.
   assert.ok(accepted > 50, `${accepted} accepted`);
@@ -82,19 +72,5 @@ test('every other message, and raw forms other than one Buffer, go to zod unchan
     { type: 'leaving' },
     { type: 'build-succeeded', batchId: 'b-1' },
   ];
-  for (const m of others) {
-    assert.equal(fastAgentMessage(m), null);
-    assert.deepStrictEqual(decodeFromAgent(Buffer.from(encode(m))), { ok: true, message: m });
-  }
-  const text = JSON.stringify(TRIVIAL_FINISHED);
-  const buf = Buffer.from(text);
-  for (const raw of [text, [buf.subarray(0, 9), buf.subarray(9)], buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), 42, [buf, 7]]) {
-    assert.deepStrictEqual(decodeFromAgent(raw), decodeAgentMessage(raw));
-  }
-  for (const garbage of ['', '{', 'null', '[]', '"job-finished"', '{"type":"job-finished"}', 'y'.repeat(MAX_MESSAGE_BYTES + 1)]) {
-    const raw = Buffer.from(garbage);
-    const verdict = decodeFromAgent(raw);
-    assert.equal(verdict.ok, false);
-    assert.deepStrictEqual(verdict, decodeAgentMessage(raw));
-  }
+  assertOthersGoToZod(DECODERS, others, TRIVIAL_FINISHED, 'job-finished');
 });

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFromHead, decodeHeadMessage, encode, fastHeadMessage, MAX_MESSAGE_BYTES, type HeadMessage } from '../../../../shared/protocol/index.ts';
-import { assertSameVerdict, mutations as mutationsOf } from '../../../helpers/fast-decoder-checks.ts';
+import { decodeFromHead, decodeHeadMessage, fastHeadMessage, type HeadMessage } from '../../../../shared/protocol/index.ts';
+import { assertMutationsAgree, assertOthersGoToZod } from '../../../helpers/fast-decoder-checks.ts';
 
 const SHA = 'a'.repeat(64);
 const RUN = 'rAbCdEfGh_-12345';
@@ -51,9 +51,7 @@ const ODD: unknown[] = [
   [], [1], ['x'], ['..'], [{}], {}, { alias: 'a', sha256: SHA, size: 1 }, { cpus: 1 }, { cpus: 0 }, { extra: 1 },
 ];
 
-const mutations = (value: unknown) => mutationsOf(value, ODD);
-
-const same = (message: unknown) => assertSameVerdict({ fast: fastHeadMessage, decode: decodeFromHead, zod: decodeHeadMessage }, message);
+const DECODERS = { fast: fastHeadMessage, decode: decodeFromHead, zod: decodeHeadMessage };
 
 test('valid hot messages: the fast check takes them, with zod\'s output (defaults filled, unknown outer keys dropped)', () => {
   for (const message of VALID) {
@@ -70,15 +68,7 @@ test('valid hot messages: the fast check takes them, with zod\'s output (default
 });
 
 test('mutated messages: the same verdict and error as zod, every one', () => {
-  let count = 0;
-  let accepted = 0;
-  for (const message of VALID) {
-    for (const m of mutations(message)) {
-      same(m);
-      count++;
-      if (fastHeadMessage(m)) accepted++;
-    }
-  }
+  const { count, accepted } = assertMutationsAgree(DECODERS, VALID, ODD);
   assert.ok(count > 3000, `${count} mutations`);
   // Mutations that keep a message valid (an odd but allowed value) still take the fast path.
   assert.ok(accepted > 50, `${accepted} accepted`);
@@ -92,19 +82,5 @@ test('every other message, and raw forms other than one Buffer, go to zod unchan
     { type: 'resume' },
     { type: 'forget-batch', batchId: 'b-1' },
   ];
-  for (const m of others) {
-    assert.equal(fastHeadMessage(m), null);
-    assert.deepStrictEqual(decodeFromHead(Buffer.from(encode(m))), { ok: true, message: m });
-  }
-  const text = JSON.stringify(SHELL_ASSIGN);
-  const buf = Buffer.from(text);
-  for (const raw of [text, [buf.subarray(0, 9), buf.subarray(9)], buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), 42, [buf, 7]]) {
-    assert.deepStrictEqual(decodeFromHead(raw), decodeHeadMessage(raw));
-  }
-  for (const garbage of ['', '{', 'null', '[]', '"assign"', '{"type":"assign"}', 'y'.repeat(MAX_MESSAGE_BYTES + 1)]) {
-    const raw = Buffer.from(garbage);
-    const verdict = decodeFromHead(raw);
-    assert.equal(verdict.ok, false);
-    assert.deepStrictEqual(verdict, decodeHeadMessage(raw));
-  }
+  assertOthersGoToZod(DECODERS, others, SHELL_ASSIGN, 'assign');
 });
